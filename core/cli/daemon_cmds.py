@@ -1,0 +1,142 @@
+"""``kefu run``, ``check-config``, ``db``, ``plugins`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import func, select
+
+from kefu.cli.appctx import emit, fail, json_option, obtain_app
+from kefu.config import ConfigError
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="one full pass (intake, sweep, due jobs, dispatch), then exit")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Run the daemon in the foreground (what systemd starts)."""
+    from kefu.daemon import run_once, serve
+    from kefu.db.schema import SchemaOutdated
+
+    config = ctx.obj.get("config")
+    try:
+        if once:
+            click.echo(json.dumps(run_once(config, clock=ctx.obj.get("clock"))))
+            return
+        raise SystemExit(serve(config))
+    except (ConfigError, SchemaOutdated) as exc:
+        fail(str(exc))
+
+
+@click.command("check-config")
+@json_option
+@click.pass_context
+def check_config(ctx: click.Context, as_json: bool) -> None:
+    """Validate the config file and print what would run; exit 1 on any error."""
+    from kefu.app import build_app
+    from kefu.config_summary import summarize
+
+    try:
+        app = build_app(ctx.obj.get("config"))
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    try:
+        summary = summarize(app)
+    finally:
+        app.dispose()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
+    else:
+        click.echo(f"{app.config_path}: OK")
+        for key, value in summary.items():
+            if key == "problems":
+                continue
+            click.echo(f"  {key}: {value}")
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
+    if summary["problems"]:
+        for problem in summary["problems"]:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1)
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every pending migration."""
+    from kefu.db.schema import current_revision, head_revision, upgrade
+
+    app = obtain_app(ctx, check=False)
+    before = current_revision(app.engine)
+    upgrade(app.engine)
+    click.echo(f"database upgraded from {before or 'empty'} to {head_revision(app.engine)}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the schema revision of the database and of the code."""
+    from kefu.db.schema import current_revision, head_revision
+
+    app = obtain_app(ctx, check=False)
+    click.echo(f"database: {current_revision(app.engine) or 'empty'}  code: {head_revision(app.engine)}")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List installed plugins, their versions and whether the config enables them."""
+    from kefu.config import config_path, read_toml
+    from kefu.plugin_host import discover
+
+    enabled: list[str] = []
+    try:
+        raw = read_toml(config_path(ctx.obj.get("config")))
+        enabled = list(raw.get("plugins", {}).get("enabled", []))
+    except ConfigError:
+        pass
+    rows = [
+        {"name": info.name, "version": info.version, "distribution": info.distribution,
+         "enabled": info.name in enabled}
+        for info in sorted(discover().values(), key=lambda i: i.name)
+    ]
+    emit(rows, as_json)
+
+
+@click.command()
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What to check first: each loop's and channel's last success, outbox age, open work."""
+    from kefu.db.models import Case, Deadline, OutboxMessage
+    from kefu.health import health_report
+
+    app = obtain_app(ctx)
+    report = health_report(app)
+    with app.sessions() as s:
+        report["open_cases"] = s.scalar(select(func.count()).select_from(Case).where(Case.state != "closed"))
+        report["open_deadlines"] = s.scalar(select(func.count()).select_from(Deadline).where(Deadline.state == "open"))
+        report["outbox_waiting"] = s.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state.in_(["queued", "sending"]))
+        )
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {report['now']})")
+    for check in report["checks"]:
+        click.echo(f"  [{'ok' if check['ok'] else '!!'}] {check['name']}: {check['detail']}")
+    click.echo(f"  open cases: {report['open_cases']}  open deadlines: {report['open_deadlines']}  "
+               f"outbox waiting: {report['outbox_waiting']}")
+    if not report["ok"]:
+        raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [run, check_config, db, plugins, status]

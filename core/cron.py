@@ -1,0 +1,114 @@
+"""Running the cron jobs that are due, each firing at most once across every daemon."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from kefu.app import App
+from kefu.db.engine import transaction
+from kefu.db.models import JobRun
+from kefu.jobs import CronJob, firings, latest_firing, make_trigger
+
+log = logging.getLogger("kefu.jobs")
+
+
+@dataclass
+class CronRunner:
+    """Remembers, per job, up to which time this daemon has considered firings.
+
+    At start the baseline is the process start; firings missed while no daemon
+    ran are handled once, by the job's policy. While running, several pending
+    firings of one job (the daemon was busy or asleep) coalesce into the latest.
+    """
+
+    app: App
+    started_at: datetime
+    covered: dict[str, datetime] = field(default_factory=dict)
+
+    def catch_up(self) -> list[tuple[str, datetime]]:
+        """Apply each job's missed-run policy for the time no daemon was running."""
+        ran = []
+        for job_id, (plugin, job) in self.app.jobs.items():
+            self.covered[job_id] = self.started_at
+            if job.missed != "run_once":
+                continue
+            with self.app.sessions() as session:
+                last = session.scalar(select(func.max(JobRun.scheduled_at)).where(JobRun.job_id == job_id))
+            if last is None:
+                continue
+            trigger = make_trigger(job.schedule, self.app.settings.tz)
+            missed = latest_firing(trigger, last, self.started_at)
+            if missed is not None and self.run_firing(job_id, plugin, job, missed):
+                ran.append((job_id, missed))
+        return ran
+
+    def run_due(self, now: datetime | None = None) -> list[tuple[str, datetime]]:
+        """Run the latest due firing of every job whose schedule fired since last looked."""
+        now = now or self.app.clock.now()
+        ran = []
+        for job_id, (plugin, job) in self.app.jobs.items():
+            after = self.covered.setdefault(job_id, self.started_at)
+            trigger = make_trigger(job.schedule, self.app.settings.tz)
+            due = latest_firing(trigger, after, now)
+            self.covered[job_id] = now
+            if due is not None and self.run_firing(job_id, plugin, job, due):
+                ran.append((job_id, due))
+        return ran
+
+    def next_firing(self, now: datetime) -> datetime | None:
+        """The earliest future firing of any job (for the scheduler's wake-ups and simulate)."""
+        times = []
+        for _job_id, (_plugin, job) in self.app.jobs.items():
+            trigger = make_trigger(job.schedule, self.app.settings.tz)
+            nxt = next(firings(trigger, now, datetime.max.replace(tzinfo=now.tzinfo)), None)
+            if nxt is not None:
+                times.append(nxt)
+        return min(times, default=None)
+
+    def run_firing(self, job_id: str, plugin: str, job: CronJob, scheduled: datetime) -> bool:
+        """Claim and run one firing in one transaction; False if another daemon had it."""
+        node = self.app.settings.kefu.node_name
+        try:
+            with transaction(self.app.sessions) as session:
+                run = JobRun(
+                    job_id=job_id,
+                    scheduled_at=scheduled,
+                    state="done",
+                    node=node,
+                    started_at=self.app.clock.now(),
+                )
+                session.add(run)
+                session.flush()  # the unique key is taken here, before the work
+                job.func(self.app.context(plugin, session), scheduled)
+                run.finished_at = self.app.clock.now()
+        except IntegrityError:
+            return False
+        except Exception as exc:
+            log.exception("cron job %s (plugin %r) failed for %s", job_id, plugin, scheduled)
+            self._record_failure(job_id, scheduled, node, exc)
+            return True
+        log.info("cron job %s ran for %s", job_id, scheduled.isoformat())
+        return True
+
+    def _record_failure(self, job_id: str, scheduled: datetime, node: str, exc: Exception) -> None:
+        now = self.app.clock.now()
+        try:
+            with transaction(self.app.sessions) as session:
+                session.add(
+                    JobRun(
+                        job_id=job_id,
+                        scheduled_at=scheduled,
+                        state="failed",
+                        node=node,
+                        started_at=now,
+                        finished_at=now,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                )
+        except IntegrityError:
+            pass

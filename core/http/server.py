@@ -1,0 +1,104 @@
+"""The HTTP listener: a threaded stdlib server in the background, loopback by default.
+
+Webhooks, the hotline API, /healthz and /metrics are light; a framework would
+double start-up time and memory for nothing a router of exact paths cannot do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from kefu.http.router import Request, Response, Router
+
+if TYPE_CHECKING:
+    from kefu.app import App
+
+log = logging.getLogger("kefu.http")
+MAX_BODY = 20 * 1024 * 1024
+
+
+def build_router(app: App) -> Router:
+    """The core routes plus every route the channels and enabled plugins add."""
+    from kefu.http.core_routes import add_core_routes
+
+    router = Router()
+    add_core_routes(router, app)
+    app.host.call_each(
+        "kefu_http", lambda name: {"router": router, "ctx": app.context(name)}, isolate=False
+    )
+    return router
+
+
+class HttpServer:
+    """Serves the router in a background thread until stopped."""
+
+    def __init__(self, app: App, router: Router | None = None) -> None:
+        self.app = app
+        self.router = router or build_router(app)
+        handler = _handler_class(self.router)
+        cfg = app.settings.http
+        self.server = ThreadingHTTPServer((cfg.host, cfg.port), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="kefu-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when configured as 0)."""
+        return int(self.server.server_address[1])
+
+    def start(self) -> None:
+        """Start serving."""
+        self.thread.start()
+        log.info("HTTP listening on %s:%d", self.app.settings.http.host, self.port)
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "kefu"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(Response.text("request too large\n", 413))
+                return
+            body = self.rfile.read(length) if length else b""
+            path, _, query = self.path.partition("?")
+            request = Request(
+                method=self.command,
+                path=path,
+                query=query,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                client=self.client_address[0],
+            )
+            try:
+                response = router.dispatch(request)
+            except Exception:
+                log.exception("HTTP %s %s failed", self.command, path)
+                response = Response.text("internal error\n", 500)
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            log.debug("%s " + format, self.client_address[0], *args)
+
+    return Handler

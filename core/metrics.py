@@ -1,0 +1,59 @@
+"""Prometheus metrics in the text exposition format, computed from the database on scrape."""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from kefu.db.models import Case, Deadline, InboundItem, JobRun, OutboxMessage
+
+if TYPE_CHECKING:
+    from kefu.app import App
+
+_STARTED = time.time()
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_metrics(app: App) -> str:
+    """Counts of cases, deadlines, inbound items, outbox rows and job runs by state."""
+    lines: list[str] = []
+
+    def gauge(name: str, help_text: str, rows: list[tuple[dict[str, str], float]]) -> None:
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} gauge")
+        for labels, value in rows:
+            label = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
+
+    with app.sessions() as s:
+        gauge("kefu_cases", "Cases by plugin and state.", [
+            ({"plugin": p, "state": st}, n)
+            for p, st, n in s.execute(select(Case.plugin, Case.state, func.count()).group_by(Case.plugin, Case.state))
+        ])
+        gauge("kefu_deadlines", "Deadlines by state and stage.", [
+            ({"state": st, "stage": sg}, n)
+            for st, sg, n in s.execute(select(Deadline.state, Deadline.stage, func.count()).group_by(Deadline.state, Deadline.stage))
+        ])
+        gauge("kefu_inbound_items", "Inbound items by channel and status.", [
+            ({"channel": c, "status": st}, n)
+            for c, st, n in s.execute(select(InboundItem.channel, InboundItem.status, func.count()).group_by(InboundItem.channel, InboundItem.status))
+        ])
+        gauge("kefu_outbox", "Outbox rows by channel and state.", [
+            ({"channel": c, "state": st}, n)
+            for c, st, n in s.execute(select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(OutboxMessage.channel, OutboxMessage.state))
+        ])
+        gauge("kefu_job_runs", "Cron job firings by job and state.", [
+            ({"job": j, "state": st}, n)
+            for j, st, n in s.execute(select(JobRun.job_id, JobRun.state, func.count()).group_by(JobRun.job_id, JobRun.state))
+        ])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    gauge("kefu_process_cpu_seconds", "CPU time used by the daemon.", [({}, usage.ru_utime + usage.ru_stime)])
+    gauge("kefu_process_max_rss_bytes", "Peak resident memory.", [({}, usage.ru_maxrss * 1024)])
+    gauge("kefu_process_uptime_seconds", "Seconds since start.", [({}, round(time.time() - _STARTED, 1))])
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,58 @@
+"""Calling the registration hooks and checking what they return before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kefu.jobs import CronJob, make_trigger
+from kefu.kinds import CaseKind
+
+if TYPE_CHECKING:
+    from kefu.app import App
+
+
+@dataclass
+class Registrations:
+    """What the enabled plugins registered: case kinds and cron jobs, checked."""
+
+    kinds: dict[str, CaseKind] = field(default_factory=dict)
+    jobs: dict[str, tuple[str, CronJob]] = field(default_factory=dict)
+
+
+def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
+    """Call ``kefu_case_kinds`` and ``kefu_schedule`` on every plugin and validate the results.
+
+    Raises PluginError when a registration hook raises and ValueError naming the
+    plugin when a result is malformed: the start (or reload) is refused.
+    """
+    regs = Registrations()
+    warnings: list[str] = []
+    for plugin, kinds in app.host.call_each(
+        "kefu_case_kinds", lambda name: {"ctx": app.context(name)}, isolate=False
+    ):
+        for kind in kinds or []:
+            if not isinstance(kind, CaseKind):
+                raise ValueError(f"plugin {plugin!r}: kefu_case_kinds returned {kind!r}, not a CaseKind")
+            if not kind.name.startswith(plugin + "."):
+                raise ValueError(
+                    f"plugin {plugin!r}: case kind {kind.name!r} must start with '{plugin}.'"
+                )
+            if kind.name in regs.kinds:
+                raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r} is declared twice")
+            regs.kinds[kind.name] = kind
+    for plugin, jobs in app.host.call_each(
+        "kefu_schedule", lambda name: {"ctx": app.context(name)}, isolate=False
+    ):
+        for job in jobs or []:
+            if not isinstance(job, CronJob):
+                raise ValueError(f"plugin {plugin!r}: kefu_schedule returned {job!r}, not a CronJob")
+            full_id = f"{plugin}.{job.id}"
+            if full_id in regs.jobs:
+                raise ValueError(f"plugin {plugin!r}: cron job {job.id!r} is declared twice")
+            try:
+                make_trigger(job.schedule, app.settings.tz)
+            except ValueError as exc:
+                raise ValueError(f"plugin {plugin!r}: cron job {job.id!r}: {exc}") from exc
+            regs.jobs[full_id] = (plugin, job)
+    return regs, warnings

@@ -1,0 +1,1 @@
+"""kefu's test fixtures, shipped as a pytest plugin (``-p kefu.testing.fixtures``, auto-loaded)."""
