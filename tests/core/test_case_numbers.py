@@ -1,0 +1,17 @@
+"""Case numbers: per prefix and year, human-readable, never issued twice."""
+
+from __future__ import annotations
+
+from kefu.db.engine import transaction
+from kefu.sla.cases import open_case
+
+
+def test_numbers_count_up_per_prefix_and_year(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    with transaction(app.sessions) as s:
+        ctx = app.context("example", s)
+        first = open_case(ctx, kind="example.request", title="a")
+        second = open_case(ctx, kind="example.request", title="b")
+    assert first.number == "EX-2026-000001"
+    assert second.number == "EX-2026-000002"
+    assert [e.type for e in first.events] == ["opened"]
