@@ -75,7 +75,7 @@ def open_case(
     session.add(CaseEvent(case_id=case.id, at=now, actor=actor, type="opened", to_state="new", reason=reason))
     session.flush()
     owner_ctx = ctx.app.context(case.plugin, session)
-    _call_isolated(owner_ctx, "kefu_case_opened", case, case=case)
+    _call_isolated(owner_ctx, "kefu_case_opened", case)
     return case
 
 
@@ -102,7 +102,7 @@ def record_event(
     session.add(event)
     session.flush()
     owner_ctx = ctx.app.context(case.plugin, session)
-    _call_isolated(owner_ctx, "kefu_case_changed", case, case=case, event=event)
+    _call_isolated(owner_ctx, "kefu_case_changed", case, event=event)
     return event
 
 
@@ -111,7 +111,7 @@ def _call_isolated(ctx: PluginContext, hook: str, case: Case, **kwargs: Any) -> 
     session = ctx.db()
     try:
         with session.begin_nested():
-            ctx.app.host.call_one(hook, case.plugin, ctx=ctx, **kwargs)
+            ctx.app.host.call_one(hook, case.plugin, case=case, ctx=ctx, **kwargs)
     except Exception as exc:
         log.exception("plugin %r failed in %s for case %s", case.plugin, hook, case.number)
         session.add(CaseEvent(
