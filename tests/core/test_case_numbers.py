@@ -12,6 +12,6 @@ def test_numbers_count_up_per_prefix_and_year(make_app) -> None:  # type: ignore
         ctx = app.context("example", s)
         first = open_case(ctx, kind="example.request", title="a")
         second = open_case(ctx, kind="example.request", title="b")
+        assert [e.type for e in first.events] == ["opened"]
     assert first.number == "EX-2026-000001"
     assert second.number == "EX-2026-000002"
-    assert [e.type for e in first.events] == ["opened"]
