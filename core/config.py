@@ -24,6 +24,7 @@ from kefu.durations import Duration
 from kefu.secrets import find_secret
 from kefu.senders.config import OutboundSection
 from kefu.staff_config import StaffSection
+from kefu.twilio_config import TwilioSection
 
 DEFAULT_CONFIG_PATH = Path("/etc/kefu/kefu.toml")
 
@@ -115,6 +116,7 @@ class CoreSettings(StrictModel):
     staff: StaffSection = Field(default_factory=StaffSection)
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
     outbound: OutboundSection = Field(default_factory=OutboundSection)
+    twilio: TwilioSection = Field(default_factory=TwilioSection)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,10 +22,14 @@ MAX_BODY = 20 * 1024 * 1024
 
 def build_router(app: App) -> Router:
     """The core routes plus every route the channels and enabled plugins add."""
+    from kefu.channels.routes import add_channel_routes
     from kefu.http.core_routes import add_core_routes
+    from kefu.outbound.routes import add_outbound_routes
 
     router = Router()
     add_core_routes(router, app)
+    add_channel_routes(router, app)
+    add_outbound_routes(router, app)
     app.host.call_each(
         "kefu_http", lambda name: {"router": router, "ctx": app.context(name)}, isolate=False
     )
