@@ -46,17 +46,24 @@ class OutboxMessage(Base):
     message_id: Mapped[str | None] = mapped_column(String(512), index=True)
     sent_at: Mapped[datetime | None]
     delivery_status: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(
+        String(128), doc="node:pid:nonce of the dispatcher sending it (state 'sending')"
+    )
+    claimed_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Letter(Base):
-    """A printed letter archived with its case; posted letters carry the EMS number."""
+    """A letter (PDF) archived with its case; letters to post list until the EMS number is recorded."""
 
     __tablename__ = "letters"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
     plugin: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    to_post: Mapped[bool] = mapped_column(default=True, doc="printed and posted (else only emailed)")
     template: Mapped[str] = mapped_column(String(200))
     recipient_name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(500))
