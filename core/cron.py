@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,13 +24,18 @@ class CronRunner:
     """Remembers, per job, up to which time this daemon has considered firings.
 
     At start the baseline is the process start; firings missed while no daemon
-    ran are handled once, by the job's policy. While running, several pending
-    firings of one job (the daemon was busy or asleep) coalesce into the latest.
+    ran are handled once, by the job's policy. While running, every pending
+    firing runs in order (the loop was busy for a few seconds), unless more than
+    ``max_pending`` piled up (the machine was suspended): then they coalesce
+    into the latest, as after downtime. ``interrupted`` is asked between firings
+    so a stop request is honoured after the firing in hand.
     """
 
     app: App
     started_at: datetime
     covered: dict[str, datetime] = field(default_factory=dict)
+    interrupted: Callable[[], bool] = lambda: False
+    max_pending: int = 60
 
     def catch_up(self) -> list[tuple[str, datetime]]:
         """Apply each job's missed-run policy for the time no daemon was running."""
@@ -48,16 +55,25 @@ class CronRunner:
         return ran
 
     def run_due(self, now: datetime | None = None) -> list[tuple[str, datetime]]:
-        """Run the latest due firing of every job whose schedule fired since last looked."""
+        """Run every firing of every job that fell due since this runner last looked."""
         now = now or self.app.clock.now()
-        ran = []
+        ran: list[tuple[str, datetime]] = []
         for job_id, (plugin, job) in self.app.jobs.items():
             after = self.covered.setdefault(job_id, self.started_at)
             trigger = make_trigger(job.schedule, self.app.settings.tz)
-            due = latest_firing(trigger, after, now)
+            pending = list(islice(firings(trigger, after, now), self.max_pending + 1))
+            if len(pending) > self.max_pending:
+                latest = latest_firing(trigger, after, now)
+                log.warning("cron job %s: more than %d firings pending; running only the latest",
+                            job_id, self.max_pending)
+                pending = [latest] if latest is not None else []
+            for due in pending:
+                if self.interrupted():
+                    return ran
+                if self.run_firing(job_id, plugin, job, due):
+                    ran.append((job_id, due))
+                self.covered[job_id] = due
             self.covered[job_id] = now
-            if due is not None and self.run_firing(job_id, plugin, job, due):
-                ran.append((job_id, due))
         return ran
 
     def next_firing(self, now: datetime) -> datetime | None:
