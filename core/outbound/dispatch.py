@@ -1,10 +1,259 @@
-"""The dispatcher (issue 5 fills this in)."""
+"""The dispatcher: claims due outbox rows, sends them, records what happened.
+
+One run (a step of every daemon pass) repeats: release rows a dead dispatcher
+left behind, claim a batch (consent and quiet hours decided there), then for
+each row wait for its channel's rate slot, send, and record the outcome in its
+own transaction. One bad row never stops the run; a stalled queue alarms staff.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+import weakref
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
 from kefu.app import App
+from kefu.clock import SystemClock
+from kefu.db.engine import transaction
+from kefu.db.models import OutboxMessage, StaffMember
+from kefu.outbound.claims import Claimed, claim_due, release_orphans
+from kefu.outbound.outcomes import mark_failed, mark_retry, mark_sent
+from kefu.outbound.policy import Pacer
+from kefu.secrets import mask
+from kefu.senders.base import (
+    Attachment,
+    Outgoing,
+    PermanentFailure,
+    Sender,
+    SendResult,
+    TransientFailure,
+)
+from kefu.senders.letters import LetterError, html_to_pdf, letter_filename
+
+log = logging.getLogger("kefu.outbox")
+# A rate slot this close is waited for on the wall clock; a later one holds the row in the queue.
+MAX_PACING_WAIT = 1.0
+_PACERS: dict[int, dict[str, Pacer]] = {}
+
+
+def spool_folder(app: App) -> Path:
+    """Where the spool sender writes (``[outbound.spool] path``, default ``<state_dir>/spool``)."""
+    return app.settings.outbound.spool.path or app.settings.kefu.state_dir / "spool"
+
+
+def make_sender(app: App, channel: str) -> Sender:
+    """The configured sender for ``channel`` (email or sms)."""
+    out = app.settings.outbound
+    from_name = out.smtp.from_name or app.settings.kefu.site_name
+    if channel == "email":
+        if out.email_sender == "smtp":
+            from kefu.senders.smtp import SmtpEmailSender
+
+            return SmtpEmailSender(out.smtp, from_name, app.clock)
+        from kefu.senders.spool import SpoolEmailSender
+
+        return SpoolEmailSender(spool_folder(app), out.smtp.from_address, from_name, app.clock)
+    if channel == "sms":
+        if out.sms_sender == "twilio":
+            from kefu.senders.twilio_sms import TwilioSmsSender
+
+            return TwilioSmsSender(app.settings.twilio)
+        from kefu.senders.spool import SpoolSmsSender
+
+        return SpoolSmsSender(spool_folder(app), app.clock)
+    raise ValueError(f"no sender for channel {channel!r}")
+
+
+def pacers(app: App) -> dict[str, Pacer]:
+    """The per-channel pacers of ``app`` (kept across runs so the rate holds between passes)."""
+    found = _PACERS.get(id(app))
+    if found is None:
+        rate = app.settings.outbound.rate
+        found = {"sms": Pacer(rate.sms_per_second), "email": Pacer(rate.email_per_minute / 60)}
+        _PACERS[id(app)] = found
+        weakref.finalize(app, _PACERS.pop, id(app), None)
+    return found
+
+
+class Dispatcher:
+    """One dispatch run of one app: senders are opened lazily and closed at the end."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.senders: dict[str, Sender] = {}
+        self.pacers = pacers(app)
+        self.real_time = isinstance(app.clock, SystemClock)
+
+    def run(self, max_rounds: int = 1000) -> int:
+        """Send everything due now; return how many rows were handled (sent, held, failed …)."""
+        app = self.app
+        released = release_orphans(app, app.clock.now())
+        if released:
+            log.warning("gave back %d outbox rows a stopped dispatcher had claimed", released)
+        handled = 0
+        batch = app.settings.outbound.batch_size
+        for _round in range(max_rounds):
+            claimed, other = claim_due(app, app.clock.now(), batch)
+            handled += other
+            for item in claimed:
+                handled += self.handle(item)
+            if len(claimed) + other < batch:
+                break
+        return handled
+
+    def handle(self, item: Claimed) -> int:
+        """Send one claimed row and record the outcome; never raises."""
+        app, row = self.app, item.row
+        try:
+            if not self._paced(row):
+                return 1
+            now = app.clock.now()
+            if row.channel == "letter":
+                pdf = html_to_pdf(row.body)
+                result = self._spool_letter(row, item.case_number, pdf)
+                mark_sent(app, row, result, now, letter_pdf=pdf)
+                return 1
+            letter_pdf = None
+            attachments: tuple[Attachment, ...] = ()
+            letter_html = (row.data or {}).get("letter_html")
+            if row.channel == "email" and letter_html:
+                letter_pdf = html_to_pdf(letter_html)
+                title = _title(letter_html) or "letter"
+                attachments = (Attachment(letter_filename(title, item.case_number, row.id), letter_pdf),)
+            result = self.sender(row.channel).send(_outgoing(row, item.case_number, attachments))
+            mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
+        except PermanentFailure as exc:
+            mark_failed(app, row, exc, app.clock.now())
+        except (TransientFailure, LetterError) as exc:
+            mark_retry(app, row, exc, app.clock.now())
+        except Exception as exc:  # a bug or an unexpected library error: retried, then dead
+            log.exception("outbox row %d (%s to %s): unexpected error", row.id, row.channel,
+                          mask(row.recipient))
+            try:
+                mark_retry(app, row, exc, app.clock.now())
+            except Exception:
+                log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
+        return 1
+
+    def _paced(self, row: OutboxMessage) -> bool:
+        """Wait for the channel's slot, or hold the row until it; False when held."""
+        pacer = self.pacers.get(row.channel)
+        if pacer is None:
+            return True
+        now = self.app.clock.now()
+        slot = pacer.reserve(now)
+        wait = (slot - now).total_seconds()
+        if wait <= 0:
+            return True
+        if self.real_time and wait <= MAX_PACING_WAIT:
+            time.sleep(wait)  # a rate slot, not a deadline: the wall clock is the rate's clock
+            return True
+        with transaction(self.app.sessions) as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                state="queued", not_before=slot, claimed_by=None, claimed_at=None,
+                attempts=OutboxMessage.attempts - 1))
+        return False
+
+    def sender(self, channel: str) -> Sender:
+        """The open sender for ``channel``."""
+        found = self.senders.get(channel)
+        if found is None:
+            try:
+                found = make_sender(self.app, channel)
+            except Exception as exc:  # a sender that cannot start is a transient, visible failure
+                raise TransientFailure(f"the {channel} sender cannot start: {exc}") from exc
+            self.senders[channel] = found
+        return found
+
+    def _spool_letter(self, row: OutboxMessage, case_number: str | None, pdf: bytes) -> SendResult:
+        folder = spool_folder(self.app) / "letters"
+        from kefu.senders.spool import write_atomically
+
+        name = letter_filename(row.subject or row.template, case_number, row.id)
+        write_atomically(folder / f"{row.id:08d}-{name}", pdf)
+        return SendResult(provider_id=f"letter:{row.id}")
+
+    def close(self) -> None:
+        """Close every sender (SMTP QUIT)."""
+        for sender in self.senders.values():
+            try:
+                sender.close()
+            except Exception:
+                log.exception("closing a sender failed")
+        self.senders.clear()
+
+
+def _title(html: str) -> str | None:
+    start, end = html.find("<title>"), html.find("</title>")
+    return html[start + 7:end].strip() if 0 <= start < end else None
+
+
+def _outgoing(row: OutboxMessage, case_number: str | None, attachments: tuple[Attachment, ...]) -> Outgoing:
+    data = row.data or {}
+    return Outgoing(
+        id=row.id, key=row.idem_key, channel=row.channel, audience=row.audience, recipient=row.recipient,
+        recipient_name=row.recipient_name, subject=row.subject, body=row.body, message_id=row.message_id,
+        case_number=case_number, auto=bool(data.get("auto", True)), marketing=row.marketing,
+        attachments=attachments,
+    )
+
+
+
+def oldest_due(session: Session, now: datetime) -> tuple[int, OutboxMessage | None]:
+    """How many rows are due and waiting, and the one waiting longest."""
+    waiting = (OutboxMessage.state.in_(["queued", "sending"]), OutboxMessage.not_before <= now)
+    count = session.scalar(select(func.count()).select_from(OutboxMessage).where(*waiting)) or 0
+    oldest = session.scalars(select(OutboxMessage).where(*waiting)
+                             .order_by(OutboxMessage.not_before).limit(1)).first()
+    return int(count), oldest
+
+
+def alarm_if_stalled(app: App) -> bool:
+    """Tell ``[outbound] alarm_staff`` (once an hour) when a due row waits past ``alarm_age``."""
+    from kefu.outbound.outbox import queue_message
+
+    now = app.clock.now()
+    limit = app.settings.outbound.alarm_age
+    with transaction(app.sessions) as session:
+        count, oldest = oldest_due(session, now)
+        if oldest is None or now - oldest.not_before <= limit:
+            return False
+        age = now - oldest.not_before
+        log.error("outbox stalled: %d due rows waiting, the oldest (#%d, %s) for %d minutes",
+                  count, oldest.id, oldest.channel, age // timedelta(minutes=1))
+        hour = now.astimezone(app.settings.tz).strftime("%Y-%m-%dT%H")
+        ctx = app.context("core", session)
+        for key in app.settings.outbound.alarm_staff:
+            person = session.get(StaffMember, key)
+            if person is None or not (person.email or person.phone):
+                log.error("outbox alarm: staff %r has no email or phone in [staff.people]", key)
+                continue
+            channel = "email" if person.email else "sms"
+            queue_message(
+                ctx, key=f"outbox-alarm/{hour}/{key}/{channel}", channel=channel, audience="staff",
+                recipient=person.email or person.phone or "", recipient_name=person.name,
+                template="core/outbox_alarm.txt", urgent=True,
+                context={"waiting": count, "age_minutes": age // timedelta(minutes=1),
+                         "alarm_minutes": limit // timedelta(minutes=1), "oldest_id": oldest.id,
+                         "oldest_channel": oldest.channel, "oldest_error": oldest.last_error or ""},
+            )
+        return True
 
 
 def run_dispatch(app: App) -> int:
     """Send every outbox row that is due; return how many were handled."""
-    return 0
+    dispatcher = Dispatcher(app)
+    try:
+        handled = dispatcher.run()
+    finally:
+        dispatcher.close()
+    try:
+        alarm_if_stalled(app)
+    except Exception:
+        log.exception("checking the outbox age failed")
+    return handled

@@ -1,20 +1,34 @@
 """Queueing notifications in the outbox, in the transaction of the change that causes them.
 
-(First cut, written so the other areas can build on the API; issue 5 adds
-rendering, consent, quiet hours and the dispatcher.)
+A message is rendered here, at queue time, so that a broken template fails only its
+own row (state ``failed``, the error recorded) and never the case change that queued
+it. Quiet hours set ``not_before`` for customers' SMS; the dispatcher re-checks
+consent and quiet hours when it sends.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
+from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from kefu.db.models import Case, Customer, OutboxMessage
+from kefu.outbound.policy import quiet_until
+from kefu.templating import RenderError, render, resolve, template_marks
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from kefu.app import App
     from kefu.context import PluginContext
+
+log = logging.getLogger("kefu.outbox")
+CHANNELS = ("email", "sms", "letter")
+_KEYS = "kefu_outbox_keys"
 
 
 def queue_message(
@@ -32,32 +46,161 @@ def queue_message(
     urgent: bool = False,
     marketing: bool = False,
     not_before: datetime | None = None,
+    letter: str | None = None,
+    address: str | None = None,
+    auto: bool = True,
 ) -> OutboxMessage | None:
     """Queue one message unless a row with the same idempotency ``key`` exists (then None).
 
     ``key`` names the case, rule, step, recipient and channel, e.g.
-    ``"HT-2026-000123/ack/customer/sms"``.
+    ``"HT-2026-000123/ack/customer/sms"``. ``channel`` is email, sms or letter
+    (``recipient`` is then the addressee's name or the contractor). ``letter``
+    names a letter template attached to an email as PDF; ``address`` is printed on
+    letters. ``urgent`` rows ignore customers' quiet hours; ``audience="staff"``
+    rows never obey them (their timing is the caller's ``not_before``).
+
+    Returns None without queueing when the key exists, or when ``template`` is an
+    acknowledgement (``{# kefu: ack #}``) and the case is marked ``no_ack``
+    (auto-replies, bounces, lists). A template that fails to render gives a row in
+    state ``failed`` with the error, so staff see it and ``kefu outbox retry`` can
+    re-render it after the template is fixed.
     """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    if audience not in ("customer", "staff"):
+        raise ValueError(f"unknown audience {audience!r}; expected 'customer' or 'staff'")
     session = ctx.db()
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idem_key == key)) is not None:
+    if _already_queued(session, key):
+        return None
+    app = ctx.app
+    if case is not None and (case.data or {}).get("no_ack") and _is_ack(app, template, channel):
+        log.info("not acknowledging case %s: intake marked it no_ack (%s); template %s",
+                 case.number, case.data.get("no_ack_reason", "auto-reply/bounce/list"), template)
         return None
     now = ctx.now()
+    customer_id = customer.id if customer is not None else (case.customer_id if case is not None else None)
+    full = standard_context(app, now, case=case, customer=customer, recipient_name=recipient_name,
+                            address=address)
+    full.update(context or {})
     row = OutboxMessage(
-        idem_key=key,
-        plugin=ctx.name,
-        case_id=case.id if case is not None else None,
-        customer_id=customer.id if customer is not None else (case.customer_id if case else None),
-        channel=channel,
-        audience=audience,
-        recipient=recipient,
-        recipient_name=recipient_name,
-        template=template,
-        urgent=urgent,
-        marketing=marketing,
-        created_at=now,
-        not_before=not_before or now,
-        data={"context": context or {}},
+        idem_key=key, plugin=ctx.name, case_id=case.id if case is not None else None,
+        customer_id=customer_id, channel=channel, audience=audience, recipient=recipient,
+        recipient_name=recipient_name, template=template, urgent=urgent, marketing=marketing,
+        created_at=now, not_before=not_before or now, state="queued", attempts=0,
+        data={"context": _json_safe(context or {}), "address": address, "letter": letter, "auto": auto},
     )
+    try:
+        fill_rendered(app, row, full, case)
+    except RenderError as exc:
+        row.state, row.last_error = "failed", f"template error: {exc}"
+        log.error("outbox row %s not rendered (it will not be sent): %s", key, exc)
+    if channel == "sms" and audience == "customer" and not urgent:
+        cfg = app.settings.outbound.sms
+        held = quiet_until(row.not_before, cfg.quiet_start, cfg.quiet_end, app.settings.tz)
+        if held is not None:
+            row.not_before = held
+            row.data = {**row.data, "held": "quiet hours"}
+    if channel == "email":
+        row.message_id = new_message_id(app, case)
     session.add(row)
-    session.flush()
+    session.info.setdefault(_KEYS, set()).add(key)
     return row
+
+
+def _already_queued(session: Session, key: str) -> bool:
+    # Rows added earlier in this transaction are pending (not flushed, for speed):
+    # remember their keys on the session, and ask the database for the rest.
+    if key in session.info.get(_KEYS, ()):
+        return True
+    with session.no_autoflush:
+        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idem_key == key)) is not None
+
+
+def _is_ack(app: App, template: str, channel: str) -> bool:
+    try:
+        return template_marks(app, resolve(app, template, channel)).ack
+    except RenderError:
+        return False  # a missing template fails its own row below
+
+
+def standard_context(
+    app: App,
+    now: datetime,
+    *,
+    case: Case | None = None,
+    customer: Customer | None = None,
+    recipient_name: str | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
+    """What every template may use besides the caller's context."""
+    settings = app.settings
+    letters = settings.outbound.letters
+    local = now.astimezone(settings.tz)
+    out: dict[str, Any] = {
+        "site_name": settings.kefu.site_name,
+        "now": local,
+        "today": local.date(),
+        "recipient_name": recipient_name or (customer.name if customer is not None else "") or "",
+        "case_number": case.number if case is not None else "",
+        "letter": {
+            "sender_name": letters.sender_name or settings.kefu.site_name,
+            "return_address": letters.return_address,
+            "phone": letters.phone,
+            "fonts": list(letters.fonts),
+            "page_size": letters.page_size,
+        },
+    }
+    if address is not None:
+        out["address"] = address
+    if case is not None:
+        out["case"] = {"number": case.number, "title": case.title, "kind": case.kind, "unit": case.unit,
+                       "state": case.state, "opened_at": case.opened_at, "urgent": case.urgent}
+    if customer is not None:
+        out["customer"] = {"name": customer.name, "ref": customer.ref, "unit": customer.unit,
+                           "address": customer.address}
+    return out
+
+
+def fill_rendered(app: App, row: OutboxMessage, context: dict[str, Any], case: Case | None) -> None:
+    """Render ``row``'s template (and attached letter) into its subject and body."""
+    rendered = render(app, row.template, row.channel, context, marketing=row.marketing)
+    row.marketing = row.marketing or rendered.marks.marketing
+    row.body = rendered.body
+    if row.channel == "email":
+        subject = rendered.subject or (case.title if case is not None else "") or app.settings.kefu.site_name
+        if case is not None and f"[{case.number}]" not in subject:
+            subject = f"[{case.number}] {subject}"
+        row.subject = subject
+        letter = (row.data or {}).get("letter")
+        if letter:
+            html = render(app, letter, "letter", context).body
+            row.data = {**row.data, "letter_html": html}
+    elif row.channel == "letter":
+        row.subject = _html_title(rendered.body) or row.template
+    if rendered.segments is not None:
+        row.data = {**row.data, "segments": rendered.segments}
+
+
+def _html_title(html: str) -> str | None:
+    start, end = html.find("<title>"), html.find("</title>")
+    if start < 0 or end < start:
+        return None
+    return html[start + 7:end].strip() or None
+
+
+def new_message_id(app: App, case: Case | None) -> str:
+    """Our Message-ID: signed with the case number when the site secret is set (replies thread)."""
+    domain = app.settings.outbound.smtp.domain
+    if case is not None and app.settings.kefu.link_secret:
+        from kefu.channels.threading_ids import make_message_id, site_secret
+
+        secret = site_secret(app.settings)
+        if secret:
+            return make_message_id(case.number, secret, domain)
+    return make_msgid(domain=domain)
+
+
+def _json_safe(value: dict[str, Any]) -> dict[str, Any]:
+    # The context is kept so a failed row can be re-rendered; dates and amounts become text.
+    result: dict[str, Any] = json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    return result

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from kefu.secrets import get_secret
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+
+from kefu.secrets import get_secret
 
 if TYPE_CHECKING:
     from kefu.config import CoreSettings

@@ -1,0 +1,164 @@
+"""Claiming due outbox rows so each is sent by exactly one dispatcher.
+
+A claim moves rows from ``queued`` to ``sending`` in one short transaction
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several daemons share the queue;
+SQLite serialises writers with ``BEGIN IMMEDIATE``). Consent and quiet hours are
+decided in the same transaction: such rows are skipped or held, never claimed.
+
+A row left in ``sending`` by a dispatcher that died (kill -9, power cut) is
+given back: at once when it was this node's previous process, else after
+``[outbound] claim_timeout``. At most the one row that was on the wire when the
+process died is therefore sent twice; every other claimed row was not sent yet.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from kefu.app import App
+from kefu.db.engine import is_postgres, transaction
+from kefu.db.models import Case, Customer, OutboxMessage
+from kefu.outbound.policy import quiet_until
+
+_PROCESS_NONCE = secrets.token_hex(4)
+
+
+def claim_token(app: App) -> str:
+    """``node:pid:nonce`` of this process: what it writes into the rows it claims."""
+    return f"{app.settings.kefu.node_name}:{os.getpid()}:{_PROCESS_NONCE}"
+
+
+def release_orphans(app: App, now: datetime) -> int:
+    """Give back rows stuck in ``sending`` by a dead dispatcher; return how many."""
+    token = claim_token(app)
+    node_prefix = f"{app.settings.kefu.node_name}:"
+    stale_before = now - app.settings.outbound.claim_timeout
+    with transaction(app.sessions) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.state == "sending",
+                or_(
+                    and_(OutboxMessage.claimed_by.startswith(node_prefix, autoescape=True),
+                         OutboxMessage.claimed_by != token),
+                    OutboxMessage.claimed_at < stale_before,
+                ),
+            )
+            .values(state="queued", claimed_by=None, claimed_at=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row and what the sender needs besides the row itself."""
+
+    row: OutboxMessage
+    case_number: str | None
+
+
+def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
+    """Claim up to ``limit`` due rows; return them and how many were skipped or held instead."""
+    token = claim_token(app)
+    with transaction(app.sessions) as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.state == "queued", OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+        )
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        if not rows:
+            return [], 0
+        customers = _customers(session, rows)
+        numbers = _case_numbers(session, rows)
+        claimed: list[Claimed] = []
+        other = 0
+        for row in rows:
+            reason = refusal(row, customers)
+            if reason is not None:
+                row.state, row.last_error = "skipped", reason
+                other += 1
+                continue
+            held = hold_until(app, row, now)
+            if held is not None:
+                row.not_before = held
+                row.data = {**(row.data or {}), "held": "quiet hours"}
+                other += 1
+                continue
+            row.state, row.claimed_by, row.claimed_at = "sending", token, now
+            row.attempts = (row.attempts or 0) + 1
+            claimed.append(Claimed(row=row, case_number=numbers.get(row.case_id or 0)))
+        session.flush()
+        session.expunge_all()
+        return claimed, other
+
+
+def refusal(row: OutboxMessage, customers: _Customers) -> str | None:
+    """Why this customer row must not be sent (opt-out, known-bad address), or None."""
+    if row.audience != "customer":
+        return None
+    if row.channel == "sms":
+        for customer in customers.for_sms(row):
+            if customer.sms_opt_out:
+                when = f" on {customer.sms_opt_out_at:%Y-%m-%d}" if customer.sms_opt_out_at else ""
+                kind = "marketing " if row.marketing else ""
+                return f"not sent: the number opted out of SMS (退订){when}; no {kind}SMS to it"
+            if customer.phone_invalid:
+                return "not sent: the number is known to be invalid (an earlier send was refused)"
+    if row.channel == "email":
+        customer = customers.by_id.get(row.customer_id or 0)
+        if customer is not None and customer.email_undeliverable and customer.email == row.recipient:
+            return "not sent: the address is known to be undeliverable (an earlier send bounced)"
+    return None
+
+
+def hold_until(app: App, row: OutboxMessage, now: datetime) -> datetime | None:
+    """End of the customers' quiet hours when ``row`` is a non-urgent customer SMS sent inside them."""
+    if row.channel != "sms" or row.audience != "customer" or row.urgent:
+        return None
+    cfg = app.settings.outbound.sms
+    return quiet_until(now, cfg.quiet_start, cfg.quiet_end, app.settings.tz)
+
+
+@dataclass
+class _Customers:
+    by_id: dict[int, Customer]
+    by_phone: dict[str, list[Customer]]
+
+    def for_sms(self, row: OutboxMessage) -> list[Customer]:
+        found = list(self.by_phone.get(row.recipient, []))
+        own = self.by_id.get(row.customer_id or 0)
+        if own is not None and own not in found and own.phone == row.recipient:
+            found.append(own)
+        return found
+
+
+def _customers(session: Session, rows: list[OutboxMessage]) -> _Customers:
+    ids = {r.customer_id for r in rows if r.customer_id}
+    phones = {r.recipient for r in rows if r.channel == "sms" and r.audience == "customer"}
+    by_id: dict[int, Customer] = {}
+    by_phone: dict[str, list[Customer]] = {}
+    if ids:
+        by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    if phones:
+        # The consent belongs to the number: any customer record holding it counts.
+        for c in session.scalars(select(Customer).where(
+                Customer.phone.in_(phones), or_(Customer.sms_opt_out, Customer.phone_invalid))):
+            by_phone.setdefault(c.phone or "", []).append(c)
+    return _Customers(by_id=by_id, by_phone=by_phone)
+
+
+def _case_numbers(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
+    ids = {r.case_id for r in rows if r.case_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).tuples().all())

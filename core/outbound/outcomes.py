@@ -1,0 +1,130 @@
+"""Recording what happened to a claimed row: sent, retried later, dead, or failed for good.
+
+Each outcome is its own short transaction, written right after the send, so a
+crash loses at most the knowledge that the one in-flight row went out.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from kefu.app import App
+from kefu.db.engine import transaction
+from kefu.db.models import Case, Customer, Letter, OutboxMessage
+from kefu.outbound.policy import retry_delay
+from kefu.secrets import mask
+from kefu.senders.base import PermanentFailure, SendFailure, SendResult
+
+log = logging.getLogger("kefu.outbox")
+
+
+def mark_sent(app: App, row: OutboxMessage, result: SendResult, now: datetime,
+              letter_pdf: bytes | None = None) -> None:
+    """The row went out: record the provider's id and the time (and archive its letter)."""
+    with transaction(app.sessions) as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                state="sent", provider_id=result.provider_id, sent_at=result.sent_at or now,
+                claimed_by=None, claimed_at=None, last_error=None,
+            )
+        )
+        if letter_pdf is not None:
+            archive_letter(app, session, row, letter_pdf, now, to_post=row.channel == "letter")
+
+
+def archive_letter(app: App, session: Any, row: OutboxMessage, pdf: bytes, now: datetime,
+                   *, to_post: bool) -> Letter:
+    """Keep the letter's PDF with its case; letters to post wait in ``kefu letters pending``."""
+    data = row.data or {}
+    letter = Letter(
+        case_id=row.case_id, outbox_id=row.id, plugin=row.plugin, title=row.subject or row.template,
+        to_post=to_post, template=data.get("letter") or row.template,
+        recipient_name=row.recipient_name or row.recipient, address=data.get("address"),
+        pdf=pdf, created_at=now,
+    )
+    session.add(letter)
+    session.flush()
+    if row.case_id is not None:
+        case = session.get(Case, row.case_id)
+        if case is not None:
+            from kefu.sla.cases import record_event
+
+            record_event(app.context(row.plugin, session), case, "letter_archived",
+                         reason=f"《{letter.title}》 to {letter.recipient_name}"
+                                + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
+                         data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post})
+    return letter
+
+
+def mark_retry(app: App, row: OutboxMessage, error: SendFailure | Exception, now: datetime) -> str:
+    """A transient failure: queue again after the backoff, or make the row dead; the new state."""
+    retry = app.settings.outbound.retry
+    text = f"{type(error).__name__}: {error}"
+    attempts = row.attempts or 1
+    with transaction(app.sessions) as session:
+        if attempts >= retry.max_attempts:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                state="dead", last_error=f"gave up after {attempts} attempts; last: {text}",
+                claimed_by=None, claimed_at=None))
+            log.error("outbox row %d (%s to %s) is dead after %d attempts: %s",
+                      row.id, row.channel, mask(row.recipient), attempts, text)
+            tell_case(app, session, row, "notification_dead",
+                       f"{row.channel} to {mask(row.recipient)} not sent after {attempts} attempts: {text} "
+                       f"(kefu outbox retry {row.id})")
+            return "dead"
+        due = now + retry_delay(attempts, retry)
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            state="queued", not_before=due, last_error=text, claimed_by=None, claimed_at=None))
+    log.warning("outbox row %d (%s to %s) failed (attempt %d), retrying at %s: %s",
+                row.id, row.channel, mask(row.recipient), attempts, due.isoformat(timespec="seconds"), text)
+    return "queued"
+
+
+def mark_failed(app: App, row: OutboxMessage, failure: PermanentFailure | Exception, now: datetime) -> None:
+    """A permanent failure: never retried; recorded on the customer and on the case."""
+    text = f"{failure}"
+    with transaction(app.sessions) as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            state="failed", last_error=text, claimed_by=None, claimed_at=None))
+        flag = getattr(failure, "flag", None)
+        if flag and row.audience == "customer":
+            flag_customers(session, row, flag, now, text)
+        tell_case(app, session, row, "notification_failed",
+                   f"{row.channel} to {mask(row.recipient)} failed permanently: {text}")
+    log.error("outbox row %d (%s to %s) failed permanently: %s", row.id, row.channel,
+              mask(row.recipient), text)
+
+
+def flag_customers(session: Any, row: OutboxMessage, flag: str, now: datetime, text: str) -> None:
+    """Set ``flag`` (phone_invalid, sms_opt_out, email_undeliverable) on the row's customers."""
+    query = select(Customer)
+    if row.channel == "sms":
+        query = query.where((Customer.phone == row.recipient) | (Customer.id == (row.customer_id or -1)))
+    else:
+        query = query.where((Customer.email == row.recipient) | (Customer.id == (row.customer_id or -1)))
+    for customer in session.scalars(query):
+        setattr(customer, flag, True)
+        if flag == "sms_opt_out" and customer.sms_opt_out_at is None:
+            customer.sms_opt_out_at = now
+        customer.data = {**(customer.data or {}), f"{flag}_reason": f"outbox row {row.id}: {text}"}
+
+
+def tell_case(app: App, session: Any, row: OutboxMessage, type_: str, reason: str) -> None:
+    """Record ``type_`` on the row's case (where its owner sees it), isolated in a savepoint."""
+    if row.case_id is None:
+        return
+    case = session.get(Case, row.case_id)
+    if case is None:
+        return
+    from kefu.sla.cases import record_event
+
+    try:
+        with session.begin_nested():
+            record_event(app.context(row.plugin, session), case, type_, reason=reason,
+                         data={"outbox_id": row.id, "channel": row.channel})
+    except Exception:  # the row's own outcome must be recorded even if the case hook misbehaves
+        log.exception("could not record %s on case %s", type_, case.number)

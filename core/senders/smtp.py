@@ -1,0 +1,124 @@
+"""Sending email over SMTP: SSL, STARTTLS or plain (loopback), with auth and connection reuse.
+
+Replies are classified the way RFC 5321 means them: 5xx is permanent (not
+retried, recorded on the customer and the case), 4xx and lost connections are
+transient (retried with backoff).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import ssl
+
+from kefu.clock import Clock
+from kefu.secrets import get_secret
+from kefu.senders.base import Outgoing, PermanentFailure, SendResult, TransientFailure
+from kefu.senders.config import SmtpSender as SmtpConfig
+from kefu.senders.mime import build_email
+
+_QUEUE_ID = re.compile(r"(?:queued as|id=|queue id:?)\s*<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
+
+
+class SmtpEmailSender:
+    """One SMTP connection, opened on first use and reused for up to ``max_messages_per_connection``."""
+
+    def __init__(self, cfg: SmtpConfig, from_name: str, clock: Clock) -> None:
+        self.cfg, self.from_name, self.clock = cfg, from_name, clock
+        self.conn: smtplib.SMTP | None = None
+        self.sent_on_conn = 0
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.cfg
+        context = ssl.create_default_context()
+        if not cfg.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            conn: smtplib.SMTP
+            if cfg.security == "ssl":
+                conn = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
+            else:
+                conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
+            conn.ehlo()
+            if cfg.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if cfg.user:
+                conn.login(cfg.user, get_secret(cfg.password_secret) if cfg.password_secret else "")
+        except smtplib.SMTPAuthenticationError as exc:
+            # Wrong credentials will not fix themselves, but the message is not at fault:
+            # retry (with backoff) so it goes out once someone corrects the secret.
+            raise TransientFailure(f"SMTP login to {cfg.host}:{cfg.port} refused: {exc.smtp_code} "
+                                   f"{_text(exc.smtp_error)} (check [outbound.smtp] user and its secret)",
+                                   exc.smtp_code) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port} "
+                                   f"({cfg.security}): {type(exc).__name__}: {exc}") from exc
+        self.sent_on_conn = 0
+        return conn
+
+    def send(self, message: Outgoing) -> SendResult:
+        """Send one message; the provider id is the server's queue id when it names one."""
+        try:
+            mail = build_email(message, from_address=self.cfg.from_address, from_name=self.from_name,
+                               now=self.clock.now())
+        except ValueError as exc:
+            raise PermanentFailure(str(exc), flag="email_undeliverable") from exc
+        if self.conn is None or not self.cfg.reuse_connection or \
+                self.sent_on_conn >= self.cfg.max_messages_per_connection:
+            self.close()
+            self.conn = self._connect()
+        conn = self.conn
+        try:
+            self._expect(conn.mail(self.cfg.from_address), "MAIL FROM", rset=conn)
+            self._expect(conn.rcpt(message.recipient), "RCPT TO", rset=conn, recipient=True)
+            code, reply = conn.data(mail.as_bytes())
+            self._expect((code, reply), "DATA")
+        except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPDataError, OSError) as exc:
+            code = getattr(exc, "smtp_code", None)
+            self._drop()
+            if isinstance(code, int) and 500 <= code < 600:
+                raise PermanentFailure(f"SMTP DATA refused: {code} {_text(exc.smtp_error)}",  # type: ignore[attr-defined]
+                                       code) from exc
+            raise TransientFailure(f"SMTP connection failed: {type(exc).__name__}: {exc}", code) from exc
+        self.sent_on_conn += 1
+        if not self.cfg.reuse_connection:
+            self.close()
+        found = _QUEUE_ID.search(_text(reply))
+        return SendResult(provider_id=found.group(1) if found else (message.message_id or _text(reply)))
+
+    def _expect(self, answer: tuple[int, bytes], step: str, *, rset: smtplib.SMTP | None = None,
+                recipient: bool = False) -> None:
+        code, reply = answer
+        if 200 <= code < 300:
+            return
+        if rset is not None:
+            try:
+                rset.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        text = f"SMTP {step} refused: {code} {_text(reply)}"
+        if 500 <= code < 600:
+            raise PermanentFailure(text, code, flag="email_undeliverable" if recipient else None)
+        raise TransientFailure(text, code)
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        """QUIT the connection if one is open."""
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
