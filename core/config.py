@@ -23,6 +23,7 @@ from kefu.channels.config import ChannelsSection
 from kefu.durations import Duration
 from kefu.secrets import find_secret
 from kefu.senders.config import OutboundSection
+from kefu.sla.config import SlaSection
 from kefu.staff_config import StaffSection
 from kefu.twilio_config import TwilioSection
 
@@ -114,6 +115,7 @@ class CoreSettings(StrictModel):
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     staff: StaffSection = Field(default_factory=StaffSection)
+    sla: SlaSection = Field(default_factory=SlaSection)
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
     outbound: OutboundSection = Field(default_factory=OutboundSection)
     twilio: TwilioSection = Field(default_factory=TwilioSection)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from kefu.jobs import CronJob, make_trigger
 from kefu.kinds import CaseKind
+from kefu.sla.registration import add_core_jobs, calendar_warnings, check_kind
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -40,6 +41,10 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
                 )
             if kind.name in regs.kinds:
                 raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r} is declared twice")
+            problems, notes = check_kind(app, kind)
+            if problems:
+                raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r}: " + "; ".join(problems))
+            warnings.extend(f"case kind {kind.name}: {note}" for note in notes)
             regs.kinds[kind.name] = kind
     for plugin, jobs in app.host.call_each(
         "kefu_schedule", lambda name: {"ctx": app.context(name)}, isolate=False
@@ -55,4 +60,9 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
             except ValueError as exc:
                 raise ValueError(f"plugin {plugin!r}: cron job {job.id!r}: {exc}") from exc
             regs.jobs[full_id] = (plugin, job)
+    staff_problems = app.settings.staff.problems()
+    if staff_problems:
+        raise ValueError("; ".join(staff_problems))
+    warnings.extend(calendar_warnings(app))
+    add_core_jobs(app, regs)
     return regs, warnings

@@ -1,7 +1,9 @@
 """Opening and changing cases; every change is an event, in the caller's transaction.
 
-(First cut, written so the other areas can build on the API; issue 3 completes
-the lifecycle rules, deadline policies and plugin steps.)
+Every state change goes through :func:`record_event` (which checks it against the
+lifecycle, keeps the case's deadlines in step and tells the owner plugin); the
+other functions are the named moves staff and plugins make: assign, set a step,
+resolve, record the callback answer, close, reopen, acknowledge an escalation.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from kefu.db.models import Case, CaseEvent, CaseSequence, Customer
+from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
+from kefu.kinds import DONE_STATES, OPEN_STATES
+from kefu.sla.deadlines import history_of, sync_deadlines
+from kefu.sla.lifecycle import check_transition, reopen_state
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -19,6 +24,10 @@ if TYPE_CHECKING:
     from kefu.context import PluginContext
 
 log = logging.getLogger("kefu.cases")
+
+
+class CaseError(ValueError):
+    """A move on a case that cannot be made (unknown step, bad score); the message says why."""
 
 
 def next_case_number(session: Session, prefix: str, year: int) -> str:
@@ -48,12 +57,18 @@ def open_case(
     data: dict[str, Any] | None = None,
     actor: str = "system",
     reason: str | None = None,
+    step: str | None = None,
 ) -> Case:
-    """Open a case of ``kind`` in ``ctx.session`` and tell its plugin (``kefu_case_opened``)."""
+    """Open a case of ``kind``, set its declared deadlines, and tell its plugin (``kefu_case_opened``).
+
+    ``step`` starts the case at one of the kind's process steps.
+    """
     session = ctx.db()
     case_kind = ctx.app.kinds.get(kind)
     if case_kind is None:
         raise ValueError(f"unknown case kind {kind!r}; registered: {', '.join(sorted(ctx.app.kinds))}")
+    if step is not None and step not in case_kind.steps:
+        raise CaseError(f"case kind {kind}: unknown step {step!r}; steps: {', '.join(case_kind.steps) or 'none'}")
     now = ctx.now()
     year = now.astimezone(ctx.tz).year
     case = Case(
@@ -61,6 +76,7 @@ def open_case(
         plugin=kind.split(".", 1)[0],
         kind=kind,
         state="new",
+        step=step,
         title=title or case_kind.title,
         urgent=case_kind.urgent if urgent is None else urgent,
         customer_id=customer.id if customer is not None else None,
@@ -72,8 +88,12 @@ def open_case(
     )
     session.add(case)
     session.flush()
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, type="opened", to_state="new", reason=reason))
+    session.add(CaseEvent(
+        case_id=case.id, at=now, actor=actor, type="opened", to_state="new", reason=reason,
+        data={"owner": owner} if owner else {},
+    ))
     session.flush()
+    sync_deadlines(ctx, case)
     owner_ctx = ctx.app.context(case.plugin, session)
     _call_isolated(owner_ctx, "kefu_case_opened", case)
     return case
@@ -88,22 +108,146 @@ def record_event(
     reason: str | None = None,
     to_state: str | None = None,
     data: dict[str, Any] | None = None,
+    reopen: bool = False,
 ) -> CaseEvent:
-    """Record an event on ``case`` (changing its state if ``to_state``) and tell its plugin."""
+    """Record an event on ``case`` (changing its state if ``to_state``) and tell its plugin.
+
+    A state change is checked against the lifecycle (``reopen=True`` for a move out
+    of resolved/callback/closed) and raises :class:`~kefu.sla.lifecycle.IllegalTransition`
+    when not allowed. Some events act by themselves: a ``customer_reply`` ends a wait
+    on the customer, and reopens a done case when its kind says ``reopen_on_reply``;
+    ``escalation_acknowledged`` stops the repeats of breached deadlines.
+    """
     session = ctx.db()
     now = ctx.now()
+    if to_state is not None and to_state != case.state:
+        check_transition(case.number, case.state, to_state, reopen=reopen)
+    elif to_state == case.state:
+        to_state = None
     event = CaseEvent(
         case_id=case.id, at=now, actor=actor, type=type, from_state=case.state,
         to_state=to_state, reason=reason, data=dict(data or {}),
     )
     if to_state is not None:
         case.state = to_state
+        if to_state == "resolved":
+            case.resolved_at = now
+        elif to_state == "closed":
+            case.closed_at = now
+        elif to_state in OPEN_STATES and reopen:
+            case.resolved_at = case.closed_at = None
     case.updated_at = now
     session.add(event)
     session.flush()
+    if to_state is not None or type == "step":
+        sync_deadlines(ctx, case)
+    if type == "escalation_acknowledged":
+        _stop_repeats(session, case)
     owner_ctx = ctx.app.context(case.plugin, session)
     _call_isolated(owner_ctx, "kefu_case_changed", case, event=event)
+    if type == "customer_reply":
+        _react_to_reply(ctx, case, actor)
     return event
+
+
+def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:
+    if case.state == "waiting_customer":
+        back = _state_before_wait(history_of(ctx.db(), case))
+        record_event(ctx, case, "resumed", actor="system", to_state=back, reason="客户已回复")
+        return
+    kind = ctx.app.kinds.get(case.kind)
+    if case.state in DONE_STATES and kind is not None and kind.reopen_on_reply:
+        reopen(ctx, case, actor="system", reason="客户回复，重新打开")
+
+
+def _state_before_wait(history: list[CaseEvent]) -> str:
+    for event in reversed(history):
+        if event.to_state == "waiting_customer" and event.from_state in OPEN_STATES - {"waiting_customer"}:
+            return "in_progress" if event.from_state == "new" else str(event.from_state)
+    return "in_progress"
+
+
+def _stop_repeats(session: Session, case: Case) -> None:
+    for row in session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open", Deadline.stage == "breached")
+    ):
+        row.stage, row.next_at = "acknowledged", None
+    session.flush()
+
+
+def transition(ctx: PluginContext, case: Case, to_state: str, *, actor: str = "system",
+               reason: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
+    """Move ``case`` to ``to_state`` (an IllegalTransition error if the lifecycle forbids it)."""
+    return record_event(ctx, case, "state", actor=actor, reason=reason, to_state=to_state, data=data)
+
+
+def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
+           reason: str | None = None) -> CaseEvent:
+    """Give ``case`` to staff member ``owner``; a case still in triage becomes ``assigned``."""
+    if owner not in ctx.app.settings.staff.people:
+        raise CaseError(f"case {case.number}: {owner!r} is not in [staff.people]")
+    if case.state not in OPEN_STATES:
+        raise CaseError(f"case {case.number} is {case.state}; reopen it before assigning it")
+    previous, case.owner = case.owner, owner
+    to_state = "assigned" if case.state in ("new", "acknowledged") else None
+    return record_event(ctx, case, "assigned", actor=actor, reason=reason, to_state=to_state,
+                        data={"owner": owner, "previous": previous})
+
+
+def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system",
+             reason: str | None = None) -> CaseEvent:
+    """Move ``case`` to process step ``step`` of its kind (the case is then in progress)."""
+    kind = ctx.app.kinds.get(case.kind)
+    steps = kind.steps if kind else ()
+    if step not in steps:
+        raise CaseError(f"case {case.number}: unknown step {step!r}; steps of {case.kind}: {', '.join(steps) or 'none'}")
+    if case.state not in OPEN_STATES:
+        raise CaseError(f"case {case.number} is {case.state}; reopen it before changing its step")
+    previous, case.step = case.step, step
+    to_state = "in_progress" if case.state != "in_progress" else None
+    return record_event(ctx, case, "step", actor=actor, reason=reason, to_state=to_state,
+                        data={"step": step, "previous": previous})
+
+
+def resolve(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str | None = None) -> CaseEvent:
+    """Mark ``case`` resolved; its callback deadline (回访) starts now."""
+    return record_event(ctx, case, "resolved", actor=actor, reason=reason, to_state="resolved")
+
+
+def close(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str | None = None) -> CaseEvent:
+    """Close ``case``; every deadline still running is met now."""
+    return record_event(ctx, case, "closed", actor=actor, reason=reason, to_state="closed")
+
+
+def reopen(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str | None = None) -> CaseEvent:
+    """Reopen a resolved, callback or closed case: back to its owner (or triage), deadlines anew."""
+    return record_event(ctx, case, "reopened", actor=actor, reason=reason,
+                        to_state=reopen_state(case.owner), reopen=True)
+
+
+def record_callback(ctx: PluginContext, case: Case, score: int, *, actor: str = "system",
+                    reason: str | None = None) -> CaseEvent:
+    """Record the callback answer (回访, score 1–5): satisfied closes the case, otherwise it reopens."""
+    if not 1 <= score <= 5:
+        raise CaseError(f"case {case.number}: callback score {score} is not between 1 and 5")
+    if case.state not in ("resolved", "callback"):
+        raise CaseError(f"case {case.number} is {case.state}; a callback answer needs a resolved case")
+    kind = ctx.app.kinds.get(case.kind)
+    satisfied = score >= (kind.satisfied_from if kind else 4)
+    case.satisfaction = score
+    event = record_event(ctx, case, "callback_answered", actor=actor, reason=reason,
+                         data={"score": score, "satisfied": satisfied})
+    if satisfied:
+        close(ctx, case, actor=actor, reason=f"回访满意 ({score})")
+    else:
+        reopen(ctx, case, actor=actor, reason=f"回访不满意 ({score})")
+    return event
+
+
+def acknowledge_escalation(ctx: PluginContext, case: Case, *, actor: str,
+                           reason: str | None = None) -> CaseEvent:
+    """Staff have seen the escalation: stop repeating it (the deadline stays breached)."""
+    return record_event(ctx, case, "escalation_acknowledged", actor=actor, reason=reason)
 
 
 def _call_isolated(ctx: PluginContext, hook: str, case: Case, **kwargs: Any) -> None:

@@ -1,0 +1,163 @@
+"""Deadlines of a case: opened, paused, resumed and met as the case moves, due times computed.
+
+A deadline's due time is always recomputed from its start, its policy, the
+calendar and the pauses found in the case's history (time spent in the policy's
+pause states), never counted up, so it stays auditable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kefu.db.models import Case, CaseEvent, Deadline
+from kefu.kinds import DeadlinePolicy, WholeDays
+from kefu.sla.calendar import Interval, WorkCalendar, advance, always
+
+if TYPE_CHECKING:
+    from kefu.app import App
+    from kefu.context import PluginContext
+
+log = logging.getLogger("kefu.sla")
+FOREVER = datetime.max.replace(tzinfo=UTC)
+_CALENDARS: dict[int, tuple[object, WorkCalendar]] = {}
+
+
+def calendar_of(app: App) -> WorkCalendar:
+    """The app's working calendar (built once per config)."""
+    section = app.settings.calendar
+    cached = _CALENDARS.get(id(section))
+    if cached is None or cached[0] is not section:
+        cal = WorkCalendar(section, app.settings.tz)
+        _CALENDARS[id(section)] = (section, cal)
+        return cal
+    return cached[1]
+
+
+def is_active(policy: DeadlinePolicy, case: Case) -> bool:
+    """True while ``case`` is in the window in which ``policy``'s deadline runs."""
+    if case.state not in policy.active_states:
+        return False
+    return policy.step is None or case.step == policy.step
+
+
+def pauses(events: Sequence[CaseEvent], since: datetime, pause_states: frozenset[str]) -> list[Interval]:
+    """The intervals after ``since`` the case spent in ``pause_states``, read from its history.
+
+    An interval still running ends at :data:`FOREVER`.
+    """
+    out: list[Interval] = []
+    paused_at: datetime | None = None
+    for event in sorted(events, key=lambda e: e.id):
+        if event.to_state is None:
+            continue
+        entering = event.to_state in pause_states
+        if entering and paused_at is None:
+            paused_at = event.at
+        elif not entering and paused_at is not None:
+            if event.at > since:
+                out.append((max(paused_at, since), event.at))
+            paused_at = None
+    if paused_at is not None:
+        out.append((max(paused_at, since), FOREVER))
+    return out
+
+
+def compute_due(
+    cal: WorkCalendar, policy: DeadlinePolicy, start: datetime, holes: list[Interval], share: float = 1.0
+) -> datetime:
+    """When ``share`` of the policy's time has run from ``start``, skipping the ``holes`` (closed pauses)."""
+    closed = [(a, b) for a, b in holes if b != FOREVER]
+    if isinstance(policy.within, WholeDays):
+        # Whole-day periods are counted on the calendar; a pause moves their start along.
+        shifted = start + sum((b - a for a, b in closed), timedelta(0))
+        if policy.within.working:
+            end = cal.add_working_days(shifted, policy.within.days)
+        else:
+            end = cal.add_calendar_days(shifted, policy.within.days)
+        return end if share >= 1 else (start + (end - start) * share)
+    intervals = always(start) if policy.clock == "24x7" else cal.working_intervals(start)
+    return advance(intervals, policy.within * share, closed)
+
+
+def warn_share(app: App, policy: DeadlinePolicy) -> float:
+    """The policy's warning share, or ``[sla] warn_at``."""
+    return policy.warn_at if policy.warn_at is not None else app.settings.sla.warn_at
+
+
+def schedule(app: App, deadline: Deadline, policy: DeadlinePolicy, events: Sequence[CaseEvent]) -> None:
+    """(Re)compute ``due_at``, the warning time and ``next_at`` of an open deadline from history."""
+    cal = calendar_of(app)
+    holes = pauses(events, deadline.started_at, policy.pause_states)
+    deadline.due_at = compute_due(cal, policy, deadline.started_at, holes)
+    warn = compute_due(cal, policy, deadline.started_at, holes, warn_share(app, policy))
+    data = dict(deadline.data or {})
+    data["warn_at"] = warn.isoformat()
+    paused = bool(holes) and holes[-1][1] == FOREVER
+    if paused:
+        if deadline.next_at is not None and deadline.stage == "breached":
+            data["resume_after"] = (deadline.next_at - holes[-1][0]).total_seconds()
+        data["paused"] = True
+        deadline.next_at = None
+    else:
+        was_paused = data.pop("paused", False)
+        if deadline.stage == "pending":
+            deadline.next_at = warn if warn < deadline.due_at else deadline.due_at
+        elif deadline.stage == "warned":
+            deadline.next_at = deadline.due_at
+        elif deadline.stage == "breached" and was_paused:
+            left = data.pop("resume_after", None)
+            deadline.next_at = app.clock.now() + timedelta(seconds=max(left or 0, 0))
+    deadline.data = data
+
+
+def history_of(session: Session, case: Case) -> list[CaseEvent]:
+    """The case's events in order, read from the database (the relationship may be stale)."""
+    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+
+
+def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None) -> list[Deadline]:
+    """Bring the case's deadlines in line with its state: meet, pause, resume, open new rounds.
+
+    Returns the deadlines opened now.
+    """
+    app = ctx.app
+    kind = app.kinds.get(case.kind)
+    session = ctx.db()
+    now = ctx.now()
+    history = events if events is not None else history_of(session, case)
+    open_rows = list(session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")
+    ))
+    running = set()
+    for row in open_rows:
+        policy = kind.policy(row.name) if kind else None
+        if policy is None or not is_active(policy, case):
+            row.state, row.met_at, row.next_at = "met", now, None
+            continue
+        running.add(row.name)
+        paused_now = case.state in policy.pause_states
+        if paused_now != bool((row.data or {}).get("paused")):
+            schedule(app, row, policy, history)
+    opened = []
+    for policy in kind.policies if kind else ():
+        if policy.name in running or not is_active(policy, case):
+            continue
+        last_round = session.scalar(
+            select(func.max(Deadline.round)).where(Deadline.case_id == case.id, Deadline.name == policy.name)
+        )
+        row = Deadline(
+            case_id=case.id, plugin=case.plugin, name=policy.name, round=(last_round or 0) + 1,
+            state="open", started_at=now, due_at=now, next_at=None, stage="pending",
+            level=0, repeat=0, failures=0, data={},
+        )
+        schedule(app, row, policy, history)
+        session.add(row)
+        opened.append(row)
+    session.flush()
+    return opened
