@@ -1,24 +1,141 @@
-"""``[channels]``: the inboxes kefu reads (Maildir, IMAP, Twilio SMS, hotline)."""
+"""``[channels]``: the inboxes kefu reads (Maildir, IMAP, Twilio SMS, hotline).
+
+Each mail inbox has a name (``[channels.imap.repairs]``), its own default case
+kind for items nobody claims, and a silence limit: an inbox that has not been
+read successfully for longer than ``silence_alarm`` fails ``/healthz`` and
+``kefu status`` so staff notice a dead mailbox before the customers do.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from kefu.durations import Duration
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class MaildirChannel(BaseModel):
-    """A local Maildir folder read like a mailbox (the embedded default)."""
-
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MaildirChannel(_Strict):
+    """A local Maildir folder read like a mailbox (the embedded default).
+
+    New mail is read from ``new/`` (and unflagged mail from ``cur/``); once stored
+    it is moved to ``cur/`` with the Seen flag.
+    """
 
     path: Path
     default_kind: str | None = None
+    poll_interval: Duration = timedelta(seconds=30)
+    silence_alarm: Duration = timedelta(hours=2)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
 
 
-class ChannelsSection(BaseModel):
+class ImapChannel(_Strict):
+    """One IMAP mailbox (a folder of an account on a server).
+
+    ``security``: ``tls`` (port 993), ``starttls`` (port 143, upgraded) or ``plain``
+    (loopback test servers only). ``mark``: ``seen_keyword`` sets ``\\Seen`` plus
+    ``keyword`` on each stored message; ``move`` moves it to ``processed_folder``.
+    """
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["tls", "starttls", "plain"] = "tls"
+    user: str
+    password_secret: str
+    mailbox: str = "INBOX"
+    default_kind: str | None = None
+    mark: Literal["seen_keyword", "move"] = "seen_keyword"
+    keyword: str = Field(default="KefuStored", pattern=r"^[A-Za-z0-9_$.-]+$")
+    processed_folder: str | None = None
+    idle: bool = True
+    poll_interval: Duration = timedelta(seconds=60)
+    timeout: Duration = timedelta(seconds=30)
+    idle_renew: Duration = timedelta(minutes=10)
+    reconnect_max: Duration = timedelta(minutes=5)
+    silence_alarm: Duration = timedelta(hours=2)
+    batch_size: int = Field(default=200, ge=1, le=5_000)
+    verify_certificate: bool = True
+
+    @model_validator(mode="after")
+    def _folder_for_move(self) -> ImapChannel:
+        if self.mark == "move" and not self.processed_folder:
+            raise ValueError("mark = 'move' needs processed_folder (e.g. 'Processed')")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+DEFAULT_OPT_OUT = ["退订", "TD", "T", "N", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+DEFAULT_OPT_IN = ["START", "UNSTOP", "YES"]
+
+
+class SmsChannel(_Strict):
+    """``[channels.sms]``: Twilio's incoming-message webhook, or polling the Twilio API.
+
+    ``mode = "webhook"`` serves ``path`` (validate with the ``[twilio]`` auth token);
+    ``mode = "poll"`` lists recent inbound messages through the API (sites
+    without a public URL).
+    """
+
+    enabled: bool = False
+    mode: Literal["webhook", "poll"] = "webhook"
+    path: str = Field(default="/channels/sms/twilio", pattern=r"^/")
+    default_kind: str | None = None
+    numbers: list[str] = Field(default_factory=list, description="our numbers polled in poll mode")
+    poll_interval: Duration = timedelta(seconds=60)
+    silence_alarm: Duration | None = None
+    thread_open_case: bool = True
+    opt_out_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_OUT))
+    opt_in_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_IN))
+
+
+class HotlineColumns(_Strict):
+    """Which column of the city hotline's CSV export holds each field (header names)."""
+
+    call_id: str | None = "工单号"
+    caller: str = "来电号码"
+    at: str = "来电时间"
+    category: str = "类别"
+    address: str | None = "地址"
+    account: str | None = "户号"
+    text: str = "内容"
+    operator: str | None = "话务员"
+
+
+class HotlineChannel(_Strict):
+    """``[channels.hotline]``: calls logged by operators, call-centre software or CSV export."""
+
+    enabled: bool = False
+    path: str = Field(default="/channels/hotline/calls", pattern=r"^/")
+    token_secret: str | None = None
+    default_kind: str | None = None
+    columns: HotlineColumns = Field(default_factory=HotlineColumns)
+    time_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
+    )
+
+
+class ChannelsSection(_Strict):
     """Every configured channel, by name."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     maildir: dict[str, MaildirChannel] = Field(default_factory=dict)
+    imap: dict[str, ImapChannel] = Field(default_factory=dict)
+    sms: SmsChannel = Field(default_factory=SmsChannel)
+    hotline: HotlineChannel = Field(default_factory=HotlineChannel)
+    process_batch: int = Field(default=500, ge=1, le=10_000)
+    max_message_size: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ChannelsSection:
+        both = set(self.maildir) & set(self.imap)
+        if both:
+            raise ValueError(f"channel names must be unique across maildir and imap: {sorted(both)}")
+        return self

@@ -1,17 +1,78 @@
-"""Health of the inbound channels (issue 4: silence beyond each channel's limit alerts)."""
+"""Health of the inbound channels: a channel silent beyond its ``silence_alarm`` fails the check."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from kefu.db.models import ChannelState, InboundItem
 
 if TYPE_CHECKING:
     from kefu.app import App
     from kefu.health import Check
 
+log = logging.getLogger("kefu.channels")
+
+
+def silence_limits(app: App) -> dict[str, timedelta]:
+    """Every channel with a silence limit: full name → limit."""
+    cfg = app.settings.channels
+    limits: dict[str, timedelta] = {}
+    for name, mcfg in cfg.maildir.items():
+        limits[f"maildir:{name}"] = mcfg.silence_alarm
+    for name, icfg in cfg.imap.items():
+        limits[f"imap:{name}"] = icfg.silence_alarm
+    if cfg.sms.enabled and cfg.sms.mode == "poll" and cfg.sms.silence_alarm is not None:
+        limits["sms"] = cfg.sms.silence_alarm
+    return limits
+
 
 def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
-    """One check per configured channel: its last successful poll is within its limit."""
-    return []
+    """One check per channel (last successful read within its limit), and one for quarantine."""
+    from kefu.health import Check
+
+    states = {s.name: s for s in session.scalars(select(ChannelState))}
+    checks = []
+    for name, limit in silence_limits(app).items():
+        state = states.get(name)
+        last = state.last_success_at if state else None
+        error = f"; last error: {state.last_error}" if state and state.last_error and (
+            last is None or (state.last_error_at and state.last_error_at > last)) else ""
+        if last is None:
+            checks.append(Check(f"channel:{name}", False, f"never read successfully{error}"))
+            continue
+        age = now - last
+        ok = age <= limit
+        detail = f"last read {int(age.total_seconds())}s ago (limit {int(limit.total_seconds())}s){error}"
+        checks.append(Check(f"channel:{name}", ok, detail if ok else f"SILENT: {detail}", last))
+    quarantined = session.scalar(
+        select(func.count()).select_from(InboundItem).where(InboundItem.status == "quarantined"))
+    unclaimed = session.scalar(
+        select(func.count()).select_from(InboundItem).where(InboundItem.status == "unclaimed"))
+    # Quarantined and unclaimed items need a person, but they do not make the daemon unhealthy.
+    checks.append(Check("inbound:attention", True,
+                        f"{quarantined or 0} quarantined, {unclaimed or 0} unclaimed "
+                        "(kefu inbound list --quarantined)"))
+    return checks
+
+
+def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str]:
+    """Log once per silence episode each channel silent beyond its limit; return their names."""
+    from kefu.channels.state import channel_state
+
+    silent = []
+    for name, limit in silence_limits(app).items():
+        state = channel_state(session, name)
+        since = state.last_success_at
+        if since is None or now - since <= limit or state.cursor.get("silence_alerted"):
+            continue
+        log.error("channel %s has not been read for %s (limit %s): check the mailbox, its password "
+                  "and the server; `kefu status` shows the last error (%s)",
+                  name, now - since, limit, state.last_error or "none")
+        state.cursor = {**state.cursor, "silence_alerted": now.isoformat()}
+        silent.append(name)
+    return silent

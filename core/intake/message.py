@@ -8,7 +8,14 @@ from datetime import datetime
 
 @dataclass
 class InboundMessage:
-    """An inbound item parsed once: who sent it, what it says, where it came from."""
+    """An inbound item parsed once: who sent it, what it says, where it came from.
+
+    ``channel`` is the channel's full name (``imap:repairs``, ``maildir:demo``,
+    ``sms``, ``hotline``); ``kind`` is email, sms or hotline. ``in_reply_to`` holds
+    every Message-ID the item refers to (In-Reply-To first, then References).
+    ``noise`` is ``auto_reply``, ``list`` or ``bounce`` for mail that must never be
+    acknowledged, with ``noise_reason`` saying which header showed it.
+    """
 
     item_id: int
     channel: str
@@ -21,6 +28,21 @@ class InboundMessage:
     message_id: str | None = None
     in_reply_to: list[str] = field(default_factory=list)
     auto_reply: bool = False
+    sender_name: str = ""
+    phone: str | None = None
+    to: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    noise: str | None = None
+    noise_reason: str | None = None
+    category: str | None = None
+    address: str | None = None
+    account: str | None = None
+    inbox: str | None = None
+
+    @property
+    def body(self) -> str:
+        """Subject and text together, the haystack keyword rules search."""
+        return f"{self.subject}\n{self.text}" if self.subject else self.text
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,21 @@
-"""Intake: read every channel once and process the stored items (issue 4 fills this in)."""
+"""Intake: read the channels that are due, then process every stored item that is pending."""
 
 from __future__ import annotations
 
 from kefu.app import App
+from kefu.channels.health import alert_silent_channels
+from kefu.channels.polling import poll_channels
+from kefu.db.engine import transaction
+from kefu.intake.process import process_pending
 
 
 def run_intake(app: App) -> int:
-    """Poll the channels that are not push-driven and process pending inbound items."""
-    return 0
+    """Poll the channels that are due (IDLE-woken ones at once) and process pending items.
+
+    Returns how many items were processed. A failing channel is recorded and
+    retried with backoff; a failing item is quarantined; neither stops the pass.
+    """
+    poll_channels(app)
+    with transaction(app.sessions) as session:
+        alert_silent_channels(app, session, app.clock.now())
+    return process_pending(app)

@@ -1,0 +1,153 @@
+"""IMAP mailboxes: store first, then mark; UIDVALIDITY and the last UID kept in the database.
+
+Every message the mailbox still shows as unprocessed (without our keyword, or
+still in the folder when processed mail is moved away) is a candidate; those
+whose (mailbox, UIDVALIDITY, UID) are already stored — a daemon killed between
+store and mark — are only marked. A UIDVALIDITY change makes every message new
+again, and the Message-ID check in the store turns them into duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.imapclient import SocketTimeout
+from kefu import __version__
+from kefu.app import App
+from kefu.channels.config import ImapChannel
+from kefu.channels.state import channel_state, record_success, update_cursor
+from kefu.db.engine import transaction
+from kefu.db.models import InboundItem
+from kefu.intake.store import NewItem, mail_message_id, store_items
+from kefu.secrets import get_secret
+from sqlalchemy import select
+
+log = logging.getLogger("kefu.channels.imap")
+
+
+def connect(cfg: ImapChannel) -> IMAPClient:
+    """Connect and log in with every call under the channel's timeout; send ID where offered."""
+    seconds = cfg.timeout.total_seconds()
+    context = ssl.create_default_context()
+    if not cfg.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    client = IMAPClient(cfg.host, cfg.effective_port, ssl=cfg.security == "tls", ssl_context=context,
+                        timeout=SocketTimeout(connect=seconds, read=seconds))
+    try:
+        if cfg.security == "starttls":
+            client.starttls(context)
+        client.login(cfg.user, get_secret(cfg.password_secret))
+        # NetEase (163/126) refuses SELECT from clients that have not identified themselves.
+        if client.has_capability("ID"):
+            client.id_({"name": "kefu", "version": __version__, "vendor": "kefu"})
+    except Exception:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            log.debug("closing the IMAP connection failed", exc_info=True)
+
+
+def poll_imap(app: App, name: str, cfg: ImapChannel) -> int:
+    """Store every unprocessed message of the mailbox, then mark it; return how many were stored."""
+    client = connect(cfg)
+    try:
+        return _poll(app, client, f"imap:{name}", cfg)
+    finally:
+        _close(client)
+
+
+def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel) -> int:
+    info = client.select_folder(cfg.mailbox)
+    uidvalidity = int(info[b"UIDVALIDITY"])
+    with transaction(app.sessions) as session:
+        cursor = dict(channel_state(session, channel).cursor or {})
+    mailbox = cursor.get("mailbox", {})
+    if mailbox.get("uidvalidity") not in (None, uidvalidity):
+        log.warning("%s: UIDVALIDITY of %s changed from %s to %s; re-reading the mailbox "
+                    "(messages already stored are recognised by Message-ID)",
+                    channel, cfg.mailbox, mailbox.get("uidvalidity"), uidvalidity)
+    if cfg.mark == "seen_keyword":
+        uids = sorted(client.search(["UNKEYWORD", cfg.keyword]))
+    else:
+        uids = sorted(client.search("ALL"))
+    if cfg.mark == "move" and uids:
+        _ensure_folder(client, cfg)
+    prefix = f"{cfg.mailbox}:{uidvalidity}:"
+    stored = 0
+    last_uid = int(mailbox.get("last_uid", 0)) if mailbox.get("uidvalidity") == uidvalidity else 0
+    for start in range(0, len(uids), cfg.batch_size):
+        batch = uids[start:start + cfg.batch_size]
+        with transaction(app.sessions) as session:
+            known = set(session.scalars(
+                select(InboundItem.source_key).where(
+                    InboundItem.channel == channel,
+                    InboundItem.source_key.in_([f"{prefix}{u}" for u in batch]))
+            ))
+        missing = [u for u in batch if f"{prefix}{u}" not in known]
+        items = _fetch(app, client, channel, prefix, missing) if missing else []
+        last_uid = max(last_uid, *batch)
+        with transaction(app.sessions) as session:
+            stored += store_items(session, items)
+            update_cursor(session, channel, mailbox={"name": cfg.mailbox, "uidvalidity": uidvalidity,
+                                                     "last_uid": last_uid})
+        # Only after the commit: a crash before this line leaves the messages unmarked,
+        # and the next poll finds them stored and only marks them.
+        _mark(client, cfg, batch)
+    with transaction(app.sessions) as session:
+        if not uids:
+            update_cursor(session, channel, mailbox={"name": cfg.mailbox, "uidvalidity": uidvalidity,
+                                                     "last_uid": last_uid})
+        record_success(session, channel, app.clock.now())
+    return stored
+
+
+def _fetch(app: App, client: IMAPClient, channel: str, prefix: str, uids: list[int]) -> list[NewItem]:
+    now = app.clock.now()
+    # BODY.PEEK[] leaves \Seen alone: marking is a separate, later step.
+    fetched: dict[int, dict[bytes, Any]] = client.fetch(uids, ["BODY.PEEK[]"])
+    items = []
+    for uid in uids:
+        data = fetched.get(uid)
+        if data is None:
+            continue  # expunged by someone else meanwhile
+        raw = data.get(b"BODY[]") or b""
+        items.append(NewItem(channel=channel, source_key=f"{prefix}{uid}", kind="email", raw=raw,
+                             received_at=now, message_id=mail_message_id(raw)))
+    return items
+
+
+def _ensure_folder(client: IMAPClient, cfg: ImapChannel) -> None:
+    assert cfg.processed_folder is not None
+    if not client.folder_exists(cfg.processed_folder):
+        client.create_folder(cfg.processed_folder)
+
+
+def _mark(client: IMAPClient, cfg: ImapChannel, uids: list[int]) -> None:
+    if not uids:
+        return
+    if cfg.mark == "seen_keyword":
+        client.add_flags(uids, [b"\\Seen", cfg.keyword.encode()], silent=True)
+        return
+    assert cfg.processed_folder is not None
+    if client.has_capability("MOVE"):
+        client.move(uids, cfg.processed_folder)
+        return
+    client.copy(uids, cfg.processed_folder)
+    client.add_flags(uids, [b"\\Deleted"], silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()

@@ -1,0 +1,81 @@
+"""A local Maildir read like a mailbox: the embedded default, no mail server needed.
+
+New mail is read from ``new/`` (and from ``cur/`` when a mail program moved it
+there without the Seen flag), stored, and only after the commit moved to
+``cur/`` with the Seen flag. A process killed in between leaves the file where it
+was; the next poll finds it already stored and only moves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from kefu.app import App
+from kefu.channels.config import MaildirChannel
+from kefu.channels.state import record_success
+from kefu.db.engine import transaction
+from kefu.intake.store import NewItem, mail_message_id, store_items
+
+log = logging.getLogger("kefu.channels.maildir")
+
+
+def split_name(filename: str) -> tuple[str, str]:
+    """A Maildir file name's unique part and its flags (``1.2.host:2,S`` → ``1.2.host``, ``S``)."""
+    base, sep, info = filename.partition(":2,")
+    return base, info if sep else ""
+
+
+def unread_files(root: Path) -> list[Path]:
+    """Files waiting in ``new/``, and files in ``cur/`` not yet flagged Seen, oldest name first."""
+    found: list[Path] = []
+    for sub in ("new", "cur"):
+        folder = root / sub
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            if not entry.is_file() or entry.name.startswith("."):
+                continue
+            if sub == "cur" and "S" in split_name(entry.name)[1]:
+                continue
+            found.append(Path(entry.path))
+    return sorted(found, key=lambda p: p.name)
+
+
+def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
+    """Store every unread message of the Maildir, then flag it; return how many were stored."""
+    root = Path(cfg.path)
+    if not (root / "new").is_dir():
+        raise FileNotFoundError(f"[channels.maildir.{name}] path {root} is not a Maildir (no new/ folder)")
+    channel = f"maildir:{name}"
+    files = unread_files(root)
+    stored = 0
+    for start in range(0, len(files), cfg.batch_size):
+        batch = files[start:start + cfg.batch_size]
+        items, readable = [], []
+        now = app.clock.now()
+        for path in batch:
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                continue  # moved by a mail program meanwhile; found again in cur/
+            readable.append(path)
+            items.append(NewItem(channel=channel, source_key=split_name(path.name)[0], kind="email",
+                                 raw=raw, received_at=now, message_id=mail_message_id(raw)))
+        with transaction(app.sessions) as session:
+            stored += store_items(session, items)
+        for path in readable:
+            _mark_seen(root, path)
+    with transaction(app.sessions) as session:
+        record_success(session, channel, app.clock.now())
+    return stored
+
+
+def _mark_seen(root: Path, path: Path) -> None:
+    base, flags = split_name(path.name)
+    target = root / "cur" / f"{base}:2,{''.join(sorted(set(flags + 'S')))}"
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        log.debug("maildir file %s vanished before it could be flagged", path.name)

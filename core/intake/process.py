@@ -1,0 +1,239 @@
+"""Processing stored items: understand, thread or classify, then open or update the case.
+
+Items are taken in batches, one transaction per batch, each item in its own
+savepoint: an item that cannot be parsed, or whose processing fails, is
+quarantined with the reason and the batch goes on. On PostgreSQL the batch is
+claimed with ``FOR UPDATE SKIP LOCKED`` so several daemons share the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from kefu.app import App
+from kefu.channels.threading_ids import site_secret
+from kefu.db.engine import is_postgres, transaction
+from kefu.db.models import Attachment, Case, Customer, InboundItem
+from kefu.intake.customers import customers_by_email, customers_by_phone, find_or_create_customer
+from kefu.intake.mailparse import ParseError
+from kefu.intake.message import Classification, InboundMessage
+from kefu.intake.threader import FINISHED_STATES, find_thread
+from kefu.intake.understand import Understood, understand
+from kefu.plugin_host import PluginError
+from kefu.secrets import mask
+from kefu.sla.cases import open_case, record_event
+
+log = logging.getLogger("kefu.intake")
+
+
+def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None = None) -> int:
+    """Process pending items batch by batch until none are left (or ``limit``); return the count.
+
+    With ``ids`` only those items are processed (a webhook answering with the case
+    it just opened).
+    """
+    secret = site_secret(app.settings)
+    batch = app.settings.channels.process_batch
+    done = 0
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        with transaction(app.sessions) as session:
+            query = (select(InboundItem).where(InboundItem.status == "pending")
+                     .order_by(InboundItem.id).limit(size))
+            if ids is not None:
+                query = query.where(InboundItem.id.in_(ids))
+            if is_postgres(session):
+                query = query.with_for_update(skip_locked=True)
+            items = list(session.scalars(query))
+            for item in items:
+                process_item(app, session, item, secret)
+        done += len(items)
+        if len(items) < size:
+            break
+    return done
+
+
+def process_item(app: App, session: Any, item: InboundItem, secret: str | None) -> None:
+    """Process one item in a savepoint; any failure quarantines it with the reason."""
+    try:
+        with session.begin_nested():
+            _process(app, session, item, secret)
+    except ParseError as exc:
+        _quarantine(app, item, f"cannot parse: {exc}")
+    except Exception as exc:
+        log.exception("inbound item %s (%s) failed; quarantined", item.id, item.channel)
+        _quarantine(app, item, f"processing failed: {type(exc).__name__}: {exc}")
+
+
+def _quarantine(app: App, item: InboundItem, reason: str) -> None:
+    item.status, item.reason, item.processed_at = "quarantined", reason[:2000], app.clock.now()
+    log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
+
+
+def _process(app: App, session: Any, item: InboundItem, secret: str | None) -> None:
+    understood = understand(item, app.settings.channels)
+    msg = understood.message
+    item.sender = (msg.sender or "")[:320] or None
+    item.subject = msg.subject[:1000]
+    item.text = msg.text
+    item.processed_at = app.clock.now()
+    if msg.noise:
+        item.data = {**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason}
+    if msg.kind == "sms" and _consent_word(app, session, msg, item):
+        return
+    if understood.bounce is not None:
+        _bounce(app, session, item, understood)
+        return
+    thread = find_thread(session, msg, secret)
+    if thread is not None:
+        case = thread.case
+        record_event(
+            app.context(case.plugin, session), case,
+            "auto_reply" if msg.noise else "customer_reply",
+            actor="customer", reason=f"{msg.kind} threaded by {thread.how}",
+            data={"item_id": item.id, "channel": item.channel, **_no_ack(msg)},
+        )
+        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}")
+        return
+    claim = classify(app, msg)
+    if claim is None:
+        kind = msg.default_kind
+        if not kind:
+            _finish(session, item, understood, None, "unclaimed",
+                    "no plugin claimed it and the inbox has no default_kind")
+            return
+        if kind not in app.kinds:
+            _finish(session, item, understood, None, "unclaimed",
+                    f"default_kind {kind!r} of {item.channel} is not a registered case kind")
+            return
+        claim = Classification(kind=kind)
+    case = _open(app, session, item, msg, claim)
+    _finish(session, item, understood, case, "processed", f"opened {case.number}")
+
+
+def classify(app: App, msg: InboundMessage) -> Classification | None:
+    """Ask the enabled plugins in order; the first valid answer wins, a raising plugin is skipped."""
+    for name, _func in app.host.implementations("kefu_classify"):
+        try:
+            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name))
+        except PluginError:
+            log.exception("plugin %r failed to classify inbound item %s; asking the next", name, msg.item_id)
+            continue
+        if answer is None:
+            continue
+        if not isinstance(answer, Classification) or answer.kind not in app.kinds \
+                or not answer.kind.startswith(f"{name}."):
+            log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "
+                      "ignored", name, answer)
+            continue
+        return answer
+    return None
+
+
+def _no_ack(msg: InboundMessage) -> dict[str, Any]:
+    if not msg.noise:
+        return {}
+    return {"no_ack": True, "no_ack_reason": f"{msg.noise}: {msg.noise_reason}"}
+
+
+def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification) -> Case:
+    plugin = claim.kind.split(".", 1)[0]
+    now = app.clock.now()
+    customer = find_or_create_customer(
+        session, plugin=plugin, now=now, ref=claim.customer_ref or msg.account,
+        email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
+        name=msg.sender_name, address=msg.address,
+    )
+    # reply_to: where the owner plugin sends its acknowledgement (unless no_ack says not to).
+    data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind,
+                            "reply_to": msg.sender, **_no_ack(msg)}
+    for key in ("category", "address", "account"):
+        if getattr(msg, key):
+            data[key] = getattr(msg, key)
+    title = claim.title or msg.subject or msg.text[:60] or ""
+    return open_case(
+        app.context(plugin, session), kind=claim.kind, title=title[:500], customer=customer,
+        unit=claim.unit, urgent=claim.urgent or None, data=data, actor="customer",
+        reason=f"{msg.kind} via {item.channel}",
+    )
+
+
+def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
+            status: str, reason: str) -> None:
+    item.status, item.reason = status, reason
+    item.case_id = case.id if case is not None else None
+    for att in understood.attachments:
+        session.add(Attachment(
+            item_id=item.id, case_id=item.case_id, filename=att.filename, content_type=att.content_type,
+            size=len(att.content), sha256=hashlib.sha256(att.content).hexdigest(), content=att.content,
+        ))
+
+
+def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem) -> bool:
+    cfg = app.settings.channels.sms
+    word = msg.text.strip().strip("。.!！").upper()
+    opt_out = word in {w.upper() for w in cfg.opt_out_words}
+    opt_in = word in {w.upper() for w in cfg.opt_in_words}
+    if not (opt_out or opt_in) or not msg.phone:
+        return False
+    now = app.clock.now()
+    customers = customers_by_phone(session, msg.phone)
+    if not customers:
+        # Remember the refusal even for a number we do not know yet: the outbox checks it.
+        customers = [find_or_create_customer(session, plugin="", now=now, phone=msg.phone)]
+    for customer in customers:
+        customer.sms_opt_out = opt_out
+        customer.sms_opt_out_at = now if opt_out else None
+    item.status = "processed"
+    item.reason = f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)"
+    log.info("SMS %s from %s", "opt-out" if opt_out else "opt-in", mask(msg.phone))
+    return True
+
+
+def _bounce(app: App, session: Any, item: InboundItem, understood: Understood) -> None:
+    bounce = understood.bounce
+    assert bounce is not None
+    customers: list[Customer] = []
+    for address in bounce.recipients:
+        for customer in customers_by_email(session, address):
+            customer.email_undeliverable = True
+            customer.data = {**customer.data, "email_bounced": address,
+                             "email_bounce_diagnostic": bounce.diagnostic}
+            customers.append(customer)
+    cases: list[Case] = []
+    msg = understood.message
+    secret = site_secret(app.settings)
+    for mid in bounce.original_ids:
+        thread = find_thread(session, _refs_only(msg, mid), secret)
+        if thread is not None and thread.case not in cases:
+            cases.append(thread.case)
+    if not cases:
+        # No reference to the bounced message: tell the owners of the customers' live cases.
+        for customer in customers:
+            case = session.scalars(
+                select(Case).where(Case.customer_id == customer.id, Case.state.not_in(FINISHED_STATES))
+                .order_by(Case.updated_at.desc()).limit(1)
+            ).first()
+            if case is not None and case not in cases:
+                cases.append(case)
+    masked = ", ".join(mask(a) for a in bounce.recipients) or "unknown recipient"
+    for case in cases:
+        record_event(
+            app.context(case.plugin, session), case, "email_bounced", actor="system",
+            reason=f"mail to {masked} bounced: {bounce.diagnostic or msg.subject}"[:1000],
+            data={"item_id": item.id, "recipients": bounce.recipients, "no_ack": True,
+                  "no_ack_reason": f"bounce: {msg.noise_reason}"},
+        )
+    _finish(session, item, understood, cases[0] if cases else None, "processed",
+            f"bounce for {masked}: {len(customers)} customer(s) marked undeliverable, "
+            f"{len(cases)} case owner(s) told")
+
+
+def _refs_only(msg: InboundMessage, mid: str) -> InboundMessage:
+    return InboundMessage(item_id=msg.item_id, channel=msg.channel, kind="bounce",
+                          received_at=msg.received_at, sender=None, subject="", text="",
+                          in_reply_to=[mid])

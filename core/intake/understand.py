@@ -1,0 +1,90 @@
+"""Turning a stored item (mail, SMS, hotline call) into the one plain object intake works on."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from kefu.channels.config import ChannelsSection
+from kefu.db.models import InboundItem
+from kefu.intake.mailparse import ParsedAttachment, ParseError, parse_mail
+from kefu.intake.message import InboundMessage
+from kefu.intake.noise import Bounce, detect_noise, read_bounce
+
+
+@dataclass
+class Understood:
+    """An item understood: the message, its attachments, and a bounce report if it is one."""
+
+    message: InboundMessage
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    bounce: Bounce | None = None
+
+
+def inbox_settings(channels: ChannelsSection, channel: str) -> Any:
+    """The config of the channel an item came from (None if it was removed from the config)."""
+    family, _, name = channel.partition(":")
+    if family == "imap":
+        return channels.imap.get(name)
+    if family == "maildir":
+        return channels.maildir.get(name)
+    if family == "sms":
+        return channels.sms
+    if family == "hotline":
+        return channels.hotline
+    return None
+
+
+def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
+    """Parse ``item`` once. Raises :class:`ParseError` with the reason when it cannot be."""
+    cfg = inbox_settings(channels, item.channel)
+    default_kind = getattr(cfg, "default_kind", None)
+    base: dict[str, Any] = {
+        "item_id": item.id, "channel": item.channel, "kind": item.kind,
+        "received_at": item.received_at, "default_kind": default_kind,
+        "inbox": item.channel.partition(":")[2] or item.channel,
+    }
+    if item.kind == "email":
+        return _mail(item, base)
+    try:
+        payload = json.loads(item.raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ParseError(f"stored {item.kind} item is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise ParseError(f"stored {item.kind} item is not a JSON object")
+    if item.kind == "sms":
+        phone = str(payload.get("From") or "").strip()
+        if not phone:
+            raise ParseError("SMS without a From number")
+        return Understood(InboundMessage(
+            **base, sender=phone, phone=phone, subject="", text=str(payload.get("Body") or "").strip(),
+            message_id=None, to=[str(payload.get("To") or "")],
+        ))
+    if item.kind == "hotline":
+        caller = str(payload.get("caller") or "").strip()
+        text = str(payload.get("text") or "").strip()
+        if not caller and not text:
+            raise ParseError("hotline call with neither caller nor text")
+        category = str(payload.get("category") or "").strip() or None
+        return Understood(InboundMessage(
+            **base, sender=caller or None, phone=caller or None, subject=category or "",
+            text=text, category=category, address=payload.get("address") or None,
+            account=payload.get("account") or None,
+        ))
+    raise ParseError(f"unknown item kind {item.kind!r}")
+
+
+def _mail(item: InboundItem, base: dict[str, Any]) -> Understood:
+    parsed = parse_mail(item.raw)
+    assert parsed.message is not None
+    noise = detect_noise(parsed.message, parsed.sender)
+    msg = InboundMessage(
+        **base, sender=parsed.sender, sender_name=parsed.sender_name, subject=parsed.subject,
+        text=parsed.text, message_id=parsed.message_id, in_reply_to=parsed.references,
+        to=parsed.to, attachments=[a.filename for a in parsed.attachments],
+        noise=noise.kind if noise else None, noise_reason=noise.reason if noise else None,
+        auto_reply=noise is not None,
+    )
+    bounce = read_bounce(parsed.message) if noise is not None and noise.kind == "bounce" else None
+    return Understood(msg, parsed.attachments, bounce)
