@@ -2,8 +2,11 @@
 
 A config field whose name ends in ``_secret`` holds the *name* of a secret, e.g.
 ``password_secret = "imap_password"``. The value is read from
-``$CREDENTIALS_DIRECTORY/imap_password`` (systemd ``LoadCredential=``) or, failing
-that, from the environment variable ``KEFU_IMAP_PASSWORD``.
+``$CREDENTIALS_DIRECTORY/imap_password`` (systemd ``LoadCredential=imap_password:…``),
+or ``$CREDENTIALS_DIRECTORY/kefu_imap_password`` (what the shipped unit's
+``LoadCredential=kefu:/etc/kefu/credentials`` makes of the file
+``/etc/kefu/credentials/imap_password``), or, failing both, from the environment
+variable ``KEFU_IMAP_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 from pathlib import Path
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# systemd names each file of a credential directory "<ID>_<file name>"; our unit's ID is "kefu".
+CREDENTIAL_DIR_PREFIX = "kefu_"
 
 
 class MissingSecret(LookupError):
@@ -30,9 +35,10 @@ def find_secret(name: str) -> str | None:
         raise ValueError(f"secret name {name!r} may only hold letters, digits, '_', '.', '-'")
     cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
     if cred_dir:
-        path = Path(cred_dir) / name
-        if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
+        for candidate in (name, CREDENTIAL_DIR_PREFIX + name):
+            path = Path(cred_dir) / candidate
+            if path.is_file():
+                return path.read_text(encoding="utf-8").strip()
     return os.environ.get(env_name(name))
 
 
@@ -42,7 +48,8 @@ def get_secret(name: str) -> str:
     if value is None:
         raise MissingSecret(
             f"secret {name!r} is missing: set the environment variable {env_name(name)} "
-            f"or provide the systemd credential {name!r} (LoadCredential={name}:/path)"
+            f"or provide the systemd credential {name!r} (a file /etc/kefu/credentials/{name} "
+            f"with the shipped unit, or LoadCredential={name}:/path)"
         )
     return value
 
