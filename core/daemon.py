@@ -26,12 +26,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from kefu.app import App, build_app
 from kefu.channels.runner import ChannelWorker, start_channels
 from kefu.clock import Clock
+from kefu.config import ConfigError
 from kefu.cron import CronRunner
 from kefu.db.schema import check_schema
 from kefu.http.server import HttpServer
 from kefu.jobs import make_trigger
 from kefu.passes import STEPS, record_heartbeat, run_pass, run_step
-from kefu.plugin_host import PluginInfo
+from kefu.plugin_host import PluginError, PluginInfo
 from kefu.sdnotify import Notifier
 from kefu.staff import sync_staff
 
@@ -102,9 +103,11 @@ class Daemon:
         app = self._build()
         try:
             self._start_parts(app)
-        except Exception:
+        except Exception as exc:
             self._stop_parts()
             app.dispose()
+            if isinstance(exc, PluginError):  # kefu_http raised: the plugin is named, nothing runs
+                raise ConfigError(app.config_path, [str(exc)]) from exc
             raise
         self.notifier.ready(f"running {len(app.host.enabled)} plugins")
         log.info("kefu ready: plugins %s", ", ".join(app.host.enabled) or "none")

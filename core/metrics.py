@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from kefu.db.models import Case, Deadline, InboundItem, JobRun, OutboxMessage
+from kefu.clock import as_utc
+from kefu.db.models import Case, Deadline, Heartbeat, InboundItem, JobRun, OutboxMessage
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -51,6 +52,11 @@ def render_metrics(app: App) -> str:
         gauge("kefu_job_runs", "Cron job firings by job and state.", [
             ({"job": j, "state": st}, n)
             for j, st, n in s.execute(select(JobRun.job_id, JobRun.state, func.count()).group_by(JobRun.job_id, JobRun.state))
+        ])
+        gauge("kefu_loop_last_progress_timestamp_seconds",
+              "When each loop (intake, sweep, cron, dispatch) last made progress, Unix time.", [
+            ({"loop": b.name}, as_utc(b.at).timestamp())
+            for b in s.scalars(select(Heartbeat).where(Heartbeat.name.in_(["intake", "sweep", "cron", "dispatch"])))
         ])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     gauge("kefu_process_cpu_seconds", "CPU time used by the daemon.", [({}, usage.ru_utime + usage.ru_stime)])

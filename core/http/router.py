@@ -78,3 +78,20 @@ class Router:
         if any(path == request.path for _m, path in self.routes):
             return Response.text("method not allowed\n", 405)
         return Response.text("not found\n", 404)
+
+
+class PluginRouter(Router):
+    """The router as one plugin's ``kefu_http`` sees it: only paths under ``/<plugin>/``."""
+
+    def __init__(self, router: Router, plugin: str) -> None:
+        super().__init__()
+        self.routes = router.routes  # shared: what the plugin adds is served
+        self.plugin = plugin
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        """Register a route of this plugin; a path outside ``/<plugin>/`` is an error."""
+        if not path.startswith(f"/{self.plugin}/"):
+            raise ValueError(
+                f"plugin {self.plugin!r}: route {path!r} must start with '/{self.plugin}/'"
+            )
+        super().add(method, path, handler)

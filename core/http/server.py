@@ -11,7 +11,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from kefu.http.router import Request, Response, Router
+from kefu.config import ConfigError
+from kefu.http.router import PluginRouter, Request, Response, Router
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -30,8 +31,12 @@ def build_router(app: App) -> Router:
     add_core_routes(router, app)
     add_channel_routes(router, app)
     add_outbound_routes(router, app)
+    # A registration hook: a plugin that raises (or adds a path outside /<plugin>/) refuses the
+    # start, named in the error, rather than running without its routes.
     app.host.call_each(
-        "kefu_http", lambda name: {"router": router, "ctx": app.context(name)}, isolate=False
+        "kefu_http",
+        lambda name: {"router": PluginRouter(router, name), "ctx": app.context(name)},
+        isolate=False,
     )
     return router
 
@@ -44,7 +49,13 @@ class HttpServer:
         self.router = router or build_router(app)
         handler = _handler_class(self.router)
         cfg = app.settings.http
-        self.server = ThreadingHTTPServer((cfg.host, cfg.port), handler)
+        try:
+            self.server = ThreadingHTTPServer((cfg.host, cfg.port), handler)
+        except OSError as exc:
+            raise ConfigError(app.config_path, [
+                f"http: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc} "
+                "(set [http] port to a free port, or enabled = false)"
+            ]) from exc
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="kefu-http", daemon=True)
 
@@ -102,7 +113,7 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.debug("%s " + format, self.client_address[0], *args)
 
     return Handler
