@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 from sqlalchemy import func, select
@@ -80,13 +81,15 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @db.command("current")
+@json_option
 @click.pass_context
-def db_current(ctx: click.Context) -> None:
+def db_current(ctx: click.Context, as_json: bool) -> None:
     """Print the schema revision of the database and of the code."""
     from kefu.db.schema import current_revision, head_revision
 
     app = obtain_app(ctx, check=False)
-    click.echo(f"database: {current_revision(app.engine) or 'empty'}  code: {head_revision(app.engine)}")
+    database, code = current_revision(app.engine), head_revision(app.engine)
+    emit([{"database": database or "empty", "code": code, "current": database == code}], as_json)
 
 
 @click.command()
@@ -116,27 +119,45 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """What to check first: each loop's and channel's last success, outbox age, open work."""
-    from kefu.db.models import Case, Deadline, OutboxMessage
+    from kefu.clock import as_utc
+    from kefu.db.models import Case, Deadline, Heartbeat, JobRun, OutboxMessage
     from kefu.health import health_report
 
     app = obtain_app(ctx)
     report = health_report(app)
     with app.sessions() as s:
+        beats = {b.name: b for b in s.scalars(select(Heartbeat))}
+        report["loops"] = [
+            {"loop": name, "last_success": as_utc(beats[name].at) if name in beats else None,
+             "detail": beats[name].detail if name in beats else "has never run"}
+            for name in ("intake", "sweep", "cron", "dispatch")
+        ]
+        report["failed_job_runs"] = s.scalar(
+            select(func.count()).select_from(JobRun).where(JobRun.state == "failed"))
         report["open_cases"] = s.scalar(select(func.count()).select_from(Case).where(Case.state != "closed"))
         report["open_deadlines"] = s.scalar(select(func.count()).select_from(Deadline).where(Deadline.state == "open"))
         report["outbox_waiting"] = s.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state.in_(["queued", "sending"]))
         )
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=str))
-        return
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=_iso))
+        raise SystemExit(0 if report["ok"] else 1)
     click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {report['now']})")
     for check in report["checks"]:
         click.echo(f"  [{'ok' if check['ok'] else '!!'}] {check['name']}: {check['detail']}")
+    tz = app.settings.tz
+    for loop in report["loops"]:
+        when = loop["last_success"].astimezone(tz).isoformat(timespec="seconds") if loop["last_success"] else "never"
+        click.echo(f"  loop {loop['loop']}: last success {when} ({loop['detail']})")
     click.echo(f"  open cases: {report['open_cases']}  open deadlines: {report['open_deadlines']}  "
-               f"outbox waiting: {report['outbox_waiting']}")
+               f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}")
     if not report["ok"]:
         raise SystemExit(1)
+
+
+def _iso(value: object) -> str:
+    # JSON readers want ISO 8601 times ("2026-11-02T01:00:00+00:00"), not str()'s space.
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 COMMANDS: list[click.Command] = [run, check_config, db, plugins, status]

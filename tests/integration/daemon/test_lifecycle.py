@@ -113,3 +113,10 @@ def test_watchdog_is_fed_only_while_the_loops_progress(start_daemon, sqlite_url,
     assert max(gaps) > 3, gaps
     code, _took = d.stop()
     assert code == 0, d.log()
+
+
+def test_kefu_run_refuses_an_old_schema_naming_the_command(start_daemon, sqlite_url, tmp_path):
+    d = start_daemon(daemon_config(tmp_path, sqlite_url))  # never migrated
+    assert d.proc.wait(timeout=20) == 1
+    assert "run `kefu db upgrade`" in d.log()
+    assert d.notify.received("READY") == []
