@@ -1,0 +1,165 @@
+"""Staff actions on complaints cases, as the CLI (and tests) call them inside a transaction.
+
+Each action checks the rule first and raises :class:`RuleRefused` with what to
+do instead; then it records one event, and the plugin's ``kefu_case_changed``
+does the rest in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kefu.db.models import Attachment, Case
+from kefu.kinds import OPEN_STATES
+from kefu.plugins.complaints import kinds, repair, tasks
+from kefu.plugins.complaints.repair import RuleRefused
+from kefu.sla import cases as sla
+from kefu.sla.cases import find_case, open_case, record_event
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+    from kefu.plugins.complaints.config import ComplaintsConfig
+
+__all__ = ["RuleRefused"]
+
+
+def get_case(ctx: PluginContext, number: str, *allowed: str) -> Case:
+    """The case ``number`` of one of the ``allowed`` kinds (any complaints kind if none)."""
+    case = find_case(ctx.db(), number)
+    if case is None or case.plugin != ctx.name:
+        raise RuleRefused(f"no complaints case {number!r} (see `kefu cases list`)")
+    if allowed and case.kind not in allowed:
+        raise RuleRefused(f"{number} is a {case.kind} case; this action needs {' or '.join(allowed)}")
+    return case
+
+
+def advance_step(ctx: PluginContext, number: str, *, visit_at: datetime | None = None,
+                 step: str | None = None, actor: str = "staff") -> str:
+    """Move a repair (or task) to its next step (or ``step``); a visit time is told to the customer."""
+    case = get_case(ctx, number)
+    if case.state not in OPEN_STATES:
+        raise RuleRefused(f"{number} is {case.state}; it has no step to move")
+    if kinds.is_repair(case.kind):
+        target = step or repair.next_step(case)
+    else:
+        steps = tasks.case_steps(case)
+        if not steps:
+            raise RuleRefused(f"{number} has no steps; resolve it with `kefu complaints resolve`")
+        index = steps.index(case.step) if case.step in steps else -1
+        if step is None and index + 1 >= len(steps):
+            raise RuleRefused(f"{number} is at its last step {case.step}: resolve it with `kefu complaints resolve`")
+        target = step or steps[index + 1]
+    previous, case.step = case.step, target
+    record_event(ctx, case, "step", actor=actor, reason=target,
+                 to_state="in_progress" if case.state != "in_progress" else None,
+                 data={"step": target, "previous": previous, **repair.step_event_data(target, visit_at)})
+    return target
+
+
+def assign_contractor(ctx: PluginContext, number: str, contractor: str, *, due: timedelta | None = None,
+                      instructions: str = "", actor: str = "staff") -> Case:
+    """Give a repair to a third-party contractor: opens its job with the 工程维修通知单."""
+    cfg: ComplaintsConfig = ctx.config
+    case = get_case(ctx, number)
+    if not kinds.is_repair(case.kind):
+        raise RuleRefused(f"{number} is a {case.kind} case; only repairs go to contractors")
+    if contractor not in cfg.contractors:
+        raise RuleRefused(f"unknown contractor {contractor!r}; configured in [complaints.contractors]: "
+                          f"{', '.join(cfg.contractors) or 'none'}")
+    data: dict[str, Any] = {"contractor": contractor, "instructions": instructions}
+    if due is not None:
+        data["due"] = due.total_seconds()
+    before = set(case.data.get("acceptance_pending", []))
+    record_event(ctx, case, "contractor_assigned", actor=actor, reason=cfg.contractors[contractor].name, data=data)
+    new = [n for n in case.data.get("acceptance_pending", []) if n not in before]
+    job = find_case(ctx.db(), new[-1]) if new else None
+    if job is None:
+        raise RuleRefused(f"{number}: the contractor job could not be opened; see the case's history")
+    return job
+
+
+def contractor_done(ctx: PluginContext, job_number: str, *, actor: str = "staff") -> None:
+    """The contractor reports the work done: the acceptance (收方/验收) is now due."""
+    job = get_case(ctx, job_number, kinds.THIRD_PARTY)
+    job.step = "收方验收"
+    record_event(ctx, job, "step", actor=actor, reason="维修完工，待收方验收",
+                 to_state="in_progress" if job.state != "in_progress" else None,
+                 data={"step": "收方验收", "previous": "维修施工"})
+
+
+def accept(ctx: PluginContext, job_number: str, *, result: str = "合格", note: str = "",
+           actor: str = "staff") -> None:
+    """Record the engineer's 收方/验收 of a contractor's job; its repair may then close."""
+    job = get_case(ctx, job_number, kinds.THIRD_PARTY)
+    if job.data.get("accepted"):
+        raise RuleRefused(f"{job_number} was already accepted")
+    record_event(ctx, job, "accepted", actor=actor, reason=note or result, data={"result": result, "note": note})
+    sla.close(ctx, job, actor=actor, reason=f"收方验收{result}")
+
+
+def resolve(ctx: PluginContext, number: str, *, defect: bool = False, trade: str | None = None,
+            cause: str | None = None, note: str = "", actor: str = "staff") -> None:
+    """Resolve a case (维修关闭 for a repair): closure told, callback asked; defects flagged."""
+    cfg: ComplaintsConfig = ctx.config
+    case = get_case(ctx, number)
+    if kinds.is_repair(case.kind):
+        repair.check_can_resolve(case)
+    if case.state not in OPEN_STATES:
+        raise RuleRefused(f"{number} is already {case.state}")
+    if defect:
+        from kefu.plugins.complaints.rules import trade_for
+
+        case.data = {**case.data, "defect": {
+            "trade": trade or trade_for(f"{case.title}\n{case.data.get('text', '')}", cfg.reports.trades),
+            "cause": cause or "未填写"}}
+    if "first_resolved_at" not in case.data:
+        case.data = {**case.data, "first_resolved_at": ctx.now().isoformat()}
+    sla.resolve(ctx, case, actor=actor, reason=note or None)
+
+
+def reply(ctx: PluginContext, number: str, text: str, *, actor: str = "staff") -> None:
+    """Answer a complaint, inquiry or suggestion: the reply goes to the customer, the reply deadline is met."""
+    case = get_case(ctx, number, *kinds.FEEDBACK.values())
+    # Answering ends the first-response deadline (it runs while the case is new).
+    record_event(ctx, case, "staff_reply", actor=actor, reason=text,
+                 to_state="in_progress" if case.state in ("new", "acknowledged", "assigned") else None)
+
+
+def callback_score(ctx: PluginContext, number: str, score: int, *, actor: str = "staff") -> None:
+    """Record a callback answered on the phone (1–5)."""
+    if not 1 <= score <= 5:
+        raise RuleRefused(f"score {score} is not between 1 and 5")
+    case = get_case(ctx, number)
+    if case.state not in ("resolved", "callback"):
+        raise RuleRefused(f"{number} is {case.state}, not waiting for its callback")
+    sla.record_callback(ctx, case, score, actor=actor, reason="电话回访")
+
+
+def open_compensation(ctx: PluginContext, number: str, *, party: str, amount: float | None = None,
+                      note: str = "", actor: str = "staff") -> Case:
+    """Open a 客户赔付 case from a case; the parent's attachments become its evidence."""
+    parent = get_case(ctx, number)
+    evidence = [
+        {"attachment_id": att_id, "filename": name}
+        for att_id, name in ctx.db().execute(
+            select(Attachment.id, Attachment.filename).where(Attachment.case_id == parent.id)
+        )
+    ]
+    comp = open_case(ctx, kind=kinds.COMPENSATION, title=f"赔付：{parent.title}", unit=parent.unit,
+                     actor=actor, reason=note or None,
+                     data={"parent": parent.number, "party": party, "amount": amount,
+                                          "evidence": evidence})
+    comp.customer_id = parent.customer_id
+    record_event(ctx, parent, "compensation_opened", actor=actor, reason=comp.number, data={"case": comp.number})
+    return comp
+
+
+def add_evidence(ctx: PluginContext, number: str, description: str, *, path: str | None = None,
+                 actor: str = "staff") -> None:
+    """Keep one more piece of evidence on a compensation case (listed, never deleted)."""
+    case = get_case(ctx, number, kinds.COMPENSATION)
+    record_event(ctx, case, "evidence", actor=actor, reason=description,
+                 data={"description": description, "path": path})

@@ -1,0 +1,107 @@
+"""The complaints plugin's hooks: thin glue around its config, rules, kinds and jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+from kefu.context import PluginContext
+from kefu.db.models import Case, CaseEvent, Deadline
+from kefu.hookspecs import hookimpl
+from kefu.intake.message import Classification, InboundMessage
+from kefu.jobs import CronJob
+from kefu.kinds import CaseKind
+from kefu.plugins.complaints import escalation, feedback, jobs, kinds, repair, rules, tasks
+from kefu.plugins.complaints.config import ComplaintsConfig
+
+TASK_KINDS = {kinds.COMPENSATION, kinds.ASSESSMENT, kinds.MILESTONE, kinds.DEFECT_REPORT}
+FEEDBACK_KINDS = set(kinds.FEEDBACK.values())
+
+
+@hookimpl
+def kefu_config_section() -> type[BaseModel]:
+    """The ``[complaints]`` section."""
+    return ComplaintsConfig
+
+
+@hookimpl
+def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+    """Repairs, complaints, inquiries, suggestions, contractor jobs and the staff tasks."""
+    return kinds.case_kinds(ctx.config)
+
+
+@hookimpl
+def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
+    """Warranty notices daily, risk-control tasks daily, reports monthly."""
+    return jobs.schedule(ctx.config)
+
+
+@hookimpl
+def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
+    """Claim repair reports, complaints, inquiries and suggestions by their keywords."""
+    cfg: ComplaintsConfig = ctx.config
+    if cfg.inboxes and item.channel not in cfg.inboxes:
+        return None
+    text = f"{item.subject}\n{item.text}"
+    kind = rules.classify_text(text, cfg)
+    if kind is None:
+        return None
+    if kind == "repair":
+        cls_name = rules.repair_class(text, cfg.repair)
+        return Classification(kind=kinds.repair_kind(cls_name, cfg), urgent=cfg.repair.classes[cls_name].urgent,
+                              title=item.subject or None)
+    return Classification(kind=kinds.FEEDBACK[kind], title=item.subject or None)
+
+
+@hookimpl
+def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
+    """Ack the customer with the case number, assign, and open the kind's deadlines."""
+    if kinds.is_repair(case.kind):
+        repair.on_opened(ctx, case)
+    elif case.kind in FEEDBACK_KINDS:
+        feedback.on_opened(ctx, case)
+    elif case.kind == kinds.THIRD_PARTY:
+        repair.on_third_party_opened(ctx, case)
+    elif case.kind in TASK_KINDS:
+        tasks.on_opened(ctx, case)
+
+
+@hookimpl
+def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
+    """Steps, contractor work, closure, callback answers and reopening."""
+    if event.type == "customer_reply" and feedback.on_customer_text(ctx, case, event):
+        return
+    if event.type == "callback_answered":
+        feedback.on_callback_answered(ctx, case, event)
+    elif kinds.is_repair(case.kind):
+        repair.on_event(ctx, case, event)
+    elif case.kind in FEEDBACK_KINDS:
+        feedback.on_event(ctx, case, event)
+    elif case.kind == kinds.THIRD_PARTY:
+        repair.on_third_party_event(ctx, case, event)
+    elif case.kind in TASK_KINDS:
+        tasks.on_event(ctx, case, event)
+
+
+@hookimpl
+def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> bool | None:
+    """Warn the role in charge, remind contractors, and escalate up the project's chain."""
+    return escalation.handle_due(ctx, deadline, case)
+
+
+@hookimpl
+def kefu_cli(group: click.Group) -> None:
+    """``kefu complaints …``: imports, contractor, acceptance, compensation, KPIs."""
+    from kefu.plugins.complaints.cli import complaints
+
+    group.add_command(complaints)
+
+
+@hookimpl
+def kefu_template_samples(ctx: PluginContext) -> dict[str, dict[str, Any]]:
+    """Sample contexts for every template, so ``check-config`` renders each one."""
+    from kefu.plugins.complaints.samples import template_samples
+
+    return template_samples()

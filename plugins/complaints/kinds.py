@@ -1,0 +1,122 @@
+"""The complaints plugin's case kinds, and its deadlines on the SLA engine's calendar.
+
+Each kind's steps and deadline policies come from ``[complaints]``; the SLA engine
+opens, meets and times the deadlines. The plugin handles them when due
+(``kefu_deadline_due``) because its escalation goes up each project's own roles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from kefu.db.models import Case, Deadline
+from kefu.kinds import CaseKind, DeadlinePolicy
+from kefu.plugins.complaints.config import REPAIR_STEPS, ComplaintsConfig
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+
+REPAIR = "complaints.repair"
+COMPLAINT = "complaints.complaint"
+INQUIRY = "complaints.inquiry"
+SUGGESTION = "complaints.suggestion"
+THIRD_PARTY = "complaints.third_party"
+COMPENSATION = "complaints.compensation"
+ASSESSMENT = "complaints.assessment"
+MILESTONE = "complaints.milestone"
+DEFECT_REPORT = "complaints.defect_report"
+
+FEEDBACK = {"complaint": COMPLAINT, "inquiry": INQUIRY, "suggestion": SUGGESTION}
+COMPENSATION_STEPS: tuple[str, ...] = ("协商谈判", "责任方函件", "付款申请", "资料存档")
+THIRD_PARTY_STEPS: tuple[str, ...] = ("维修通知", "维修施工", "收方验收")
+ASSESSMENT_STEPS: tuple[str, ...] = ("组织评估", "整改方案")
+
+
+def repair_kind(cls_name: str, cfg: ComplaintsConfig) -> str:
+    """The kind of a repair of class ``cls_name``: the default class is ``complaints.repair``."""
+    return REPAIR if cls_name == cfg.repair.default_class else f"{REPAIR}.{cls_name}"
+
+
+def is_repair(kind: str) -> bool:
+    """True for a repair of any class."""
+    return kind == REPAIR or kind.startswith(REPAIR + ".")
+
+
+def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
+    """Every kind of case the plugin owns, with its deadline policies from ``[complaints]``.
+
+    One repair kind per repair class, so each has its own closure time (plumbing
+    leak 48 h, general 7 d). Chains are left empty: breaches go up the project's
+    own roles in ``kefu_deadline_due`` (engineer → repair manager → head).
+    """
+    satisfied = cfg.callback.reopen_below
+    callback = DeadlinePolicy.callback(cfg.callback.within)
+    repair_steps = tuple(
+        DeadlinePolicy.for_step(step, rule.within, clock=rule.clock) for step, rule in cfg.repair.steps.items()
+    )
+    out = [
+        CaseKind(repair_kind(name, cfg), f"报修/报事（{cls.title}）", "BX", urgent=cls.urgent, steps=REPAIR_STEPS,
+                 policies=(*repair_steps, DeadlinePolicy.resolution(cls.closure, clock=cls.closure_clock), callback),
+                 satisfied_from=satisfied)
+        for name, cls in cfg.repair.classes.items()
+    ]
+    fb = cfg.feedback
+    for kind, title, prefix in ((COMPLAINT, "投诉", "TS"), (INQUIRY, "咨询", "ZX"), (SUGGESTION, "建议", "JY")):
+        out.append(CaseKind(kind, title, prefix, satisfied_from=satisfied, policies=(
+            DeadlinePolicy.first_response(fb.reply_within, clock=fb.clock),
+            DeadlinePolicy.resolution(fb.resolve_within, clock=fb.clock), callback)))
+    tp = cfg.third_party
+    out.append(CaseKind(THIRD_PARTY, "第三方维修", "WX", steps=THIRD_PARTY_STEPS, policies=(
+        DeadlinePolicy.for_step("维修施工", tp.default_due), DeadlinePolicy.for_step("收方验收", tp.acceptance_within))))
+    comp = cfg.compensation
+    out.append(CaseKind(COMPENSATION, "客户赔付", "PF", steps=COMPENSATION_STEPS, policies=tuple(
+        DeadlinePolicy.for_step(step, within) for step, within in zip(
+            COMPENSATION_STEPS, (comp.negotiation_within, comp.letter_within, comp.payment_within,
+                                 comp.archive_within), strict=True))))
+    lead = timedelta(days=max(cfg.assessment.milestone_lead_days, 1))
+    out.append(CaseKind(ASSESSMENT, "交付后客户体验评估", "PG", steps=ASSESSMENT_STEPS, policies=(
+        DeadlinePolicy.for_step(ASSESSMENT_STEPS[0], lead),
+        DeadlinePolicy.for_step(ASSESSMENT_STEPS[1], cfg.assessment.rectification_within))))
+    out.append(CaseKind(MILESTONE, "风控节点评估", "FK", policies=(DeadlinePolicy.resolution(lead),)))
+    return out
+
+
+def retime(ctx: PluginContext, case: Case, name: str, due: datetime,
+           remind_before: timedelta | None = None) -> Deadline | None:
+    """Move the open deadline ``name`` of ``case`` to ``due`` (a job's own due date: a milestone's
+    day, a contractor's agreed date); the warning comes ``remind_before`` it, else at the share."""
+    cfg: ComplaintsConfig = ctx.config
+    row = ctx.db().scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.name == name, Deadline.state == "open")
+    ).first()
+    if row is None:
+        return None
+    begun = row.started_at
+    warn = due - remind_before if remind_before is not None else begun + (due - begun) * cfg.warn_share
+    row.due_at = due
+    row.next_at = warn if begun < warn < due and row.stage == "pending" else due
+    row.data = {**(row.data or {}), "warn_at": warn.isoformat(), "retimed": True}
+    ctx.db().flush()
+    return row
+
+
+def current_round(case: Case) -> int:
+    """The case's round: 1, then +1 each time it was reopened (counted by the plugin)."""
+    return int(case.data.get("round", 1))
+
+
+def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
+    """The roles a breach of ``case``'s deadlines goes up, first the one warned before breach."""
+    if is_repair(case.kind) or case.kind == THIRD_PARTY:
+        return list(cfg.repair.escalation)
+    if case.kind in (COMPLAINT, INQUIRY, SUGGESTION, COMPENSATION):
+        return list(cfg.feedback.escalation)
+    return ["risk_control", "head"]
+
+
+def open_deadline_rows(ctx: PluginContext, case: Case) -> list[Deadline]:
+    """The case's open deadlines (as the SLA engine keeps them)."""
+    return list(ctx.db().scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")))

@@ -1,0 +1,330 @@
+"""Pure rules of the property developer's customer service: no database, no clock.
+
+Text → kind and repair class; delivery date + warranty table → expiry dates and
+notice dates; project dates → milestone and assessment tasks; case figures →
+KPIs. The hooks and jobs are thin glue around these, and each DOMAIN.md row has a
+test here under its own name.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from kefu.plugins.complaints.config import (
+    REPAIR_STEPS,
+    ComplaintsConfig,
+    Project,
+    RepairSection,
+    WarrantyItem,
+    WarrantySection,
+)
+
+FEEDBACK_KINDS = ("complaint", "inquiry", "suggestion")
+
+
+def normalise(text: str) -> str:
+    """Fold full-width forms (１２３, ＡＢＣ) to ASCII so keywords and scores match either."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _hits(text: str, words: Iterable[str]) -> bool:
+    return any(normalise(w) in text for w in words if w)
+
+
+def classify_text(text: str, cfg: ComplaintsConfig) -> str | None:
+    """Which kind a customer's message is: repair, complaint, inquiry or suggestion (None: none).
+
+    Keywords come from config; when several kinds match, ``feedback.order`` decides
+    (default: a complaint about a slow repair is a complaint).
+    """
+    folded = normalise(text)
+    matched = {
+        "complaint": _hits(folded, cfg.feedback.complaint_keywords),
+        "repair": _hits(folded, cfg.repair.keywords) or any(
+            _hits(folded, c.keywords) for c in cfg.repair.classes.values()
+        ),
+        "suggestion": _hits(folded, cfg.feedback.suggestion_keywords),
+        "inquiry": _hits(folded, cfg.feedback.inquiry_keywords),
+    }
+    for kind in cfg.feedback.order:
+        if matched[kind]:
+            return kind
+    return None
+
+
+def repair_class(text: str, repair: RepairSection) -> str:
+    """The repair class a report belongs to (plumbing leak, …), else the default class."""
+    folded = normalise(text)
+    for name, cls in repair.classes.items():
+        if name != repair.default_class and _hits(folded, cls.keywords):
+            return name
+    return repair.default_class
+
+
+def warranty_item_for(text: str, table: dict[str, WarrantyItem]) -> str | None:
+    """The warranty item a repair concerns (by its keywords), or None if none matches."""
+    folded = normalise(text)
+    for name, item in table.items():
+        if _hits(folded, item.keywords):
+            return name
+    return None
+
+
+def trade_for(text: str, trades: dict[str, list[str]]) -> str:
+    """The trade (专业) a defect belongs to for the monthly report; 其他 when none matches."""
+    folded = normalise(text)
+    for trade, words in trades.items():
+        if _hits(folded, words):
+            return trade
+    return "其他"
+
+
+_SCORE = re.compile(r"(?<!\d)([1-5])(?!\d)")
+_SCORE_WORDS = (("非常满意", 5), ("很满意", 5), ("不满意", 1), ("很差", 1), ("满意", 4), ("一般", 3))
+
+
+def parse_score(text: str) -> int | None:
+    """The 1–5 satisfaction score in a callback reply ("5", "５分", "非常满意"), or None."""
+    folded = normalise(text).strip()
+    found = _SCORE.findall(folded)
+    if len(set(found)) == 1:
+        return int(found[0])
+    if found:
+        return None  # "1到5分我给3" names several digits: ambiguous, staff read it
+    for word, score in _SCORE_WORDS:
+        if word in folded:
+            return score
+    return None
+
+
+def is_low_score(score: int, reopen_below: int) -> bool:
+    """A callback score that reopens the case and alerts the project CS."""
+    return score < reopen_below
+
+
+def next_repair_step(step: str | None) -> str | None:
+    """The step after ``step`` in 沟通联系 → … → 维修关闭 (the first when None; None after the last)."""
+    if step is None:
+        return REPAIR_STEPS[0]
+    index = REPAIR_STEPS.index(step)
+    return REPAIR_STEPS[index + 1] if index + 1 < len(REPAIR_STEPS) else None
+
+
+def escalation_target(chain: Sequence[str], level: int) -> str | None:
+    """The role told at breach number ``level`` (1 = first breach); None past the chain's end."""
+    return chain[level] if 0 <= level < len(chain) else None
+
+
+# --- dates ----------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole months, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` plus whole years (Feb 29 → Feb 28)."""
+    return add_months(day, 12 * years)
+
+
+def _month_day(year: int, text: str) -> date:
+    month, day = (int(p) for p in text.split("-"))
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def heating_seasons_end(delivered: date, seasons: int, wcfg: WarrantySection) -> date:
+    """The last day of the ``seasons``-th heating season after delivery.
+
+    A season runs from ``heating_season_start`` to ``heating_season_end`` of the
+    next year. The first season counted is the first that starts on or after the
+    delivery date, unless ``count_partial_season`` counts one already running.
+    """
+    start = _month_day(delivered.year, wcfg.heating_season_start)
+    end_this = _month_day(delivered.year, wcfg.heating_season_end)
+    # A season that began last year and has not ended yet is running at delivery.
+    running_since_last_year = delivered <= end_this
+    if wcfg.count_partial_season and running_since_last_year:
+        first_start = _month_day(delivered.year - 1, wcfg.heating_season_start)
+    elif delivered <= start:
+        first_start = start
+    elif wcfg.count_partial_season:
+        first_start = start  # delivered during this year's season: it counts
+    else:
+        first_start = _month_day(delivered.year + 1, wcfg.heating_season_start)
+    last_start_year = first_start.year + seasons - 1
+    return _month_day(last_start_year + 1, wcfg.heating_season_end)
+
+
+def warranty_expiry(delivered: date, item: WarrantyItem, wcfg: WarrantySection) -> date:
+    """The last day of warranty for ``item`` on a home delivered on ``delivered``.
+
+    A period of N years runs from the delivery day to the day before its N-th
+    anniversary (2 years from 2024-06-01 → 2026-05-31).
+    """
+    if item.heating_seasons is not None:
+        return heating_seasons_end(delivered, item.heating_seasons, wcfg)
+    assert item.years is not None  # the model requires exactly one period
+    return add_years(delivered, item.years) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NoticeDue:
+    """One warranty notice for one home and item: which lead, sent on which day."""
+
+    item: str
+    lead_days: int
+    expires_on: date
+    notice_on: date
+
+
+def notice_dates(expires_on: date, leads: Sequence[int]) -> list[tuple[int, date]]:
+    """(lead, day) of each notice before ``expires_on``: 60 and 30 days before by default."""
+    return [(lead, expires_on - timedelta(days=lead)) for lead in sorted(leads, reverse=True)]
+
+
+def due_notice(expires_on: date, leads: Sequence[int], today: date) -> tuple[int, date] | None:
+    """The notice that is due on ``today`` for an expiry, or None.
+
+    The due one is the latest whose day has come, as long as the warranty has not
+    expired: a daemon that was down on the 60-day mark still sends that notice
+    late, but one down past the 30-day mark sends only the 30-day notice (the
+    older would say the wrong thing).
+    """
+    if today > expires_on:
+        return None
+    due = [(lead, day) for lead, day in notice_dates(expires_on, leads) if day <= today]
+    return due[-1] if due else None
+
+
+def home_notices(
+    delivered: date, table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date
+) -> list[NoticeDue]:
+    """Every warranty notice due on ``today`` for one home (one per item at most)."""
+    out = []
+    for name, item in table.items():
+        if not item.notify:
+            continue
+        expires = warranty_expiry(delivered, item, wcfg)
+        due = due_notice(expires, wcfg.notice_days_before, today)
+        if due is not None:
+            out.append(NoticeDue(item=name, lead_days=due[0], expires_on=expires, notice_on=due[1]))
+    return out
+
+
+def delivery_window(table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date) -> tuple[date, date]:
+    """The range of delivery dates that can have any notice due on ``today`` (to query by index).
+
+    Computed per item from the longest lead; heating seasons are bounded loosely
+    (a season is at most a year apart), so the window is a superset and the
+    exact test is :func:`home_notices`.
+    """
+    lead = max(wcfg.notice_days_before)
+    lows, highs = [], []
+    for item in table.values():
+        if not item.notify:
+            continue
+        if item.years is not None:
+            # expiry = delivered + years - 1 day, due when expiry - lead <= today <= expiry
+            lows.append(add_years(today + timedelta(days=1), -item.years))
+            highs.append(add_years(today + timedelta(days=lead + 1), -item.years))
+        else:
+            seasons = item.heating_seasons or 1
+            lows.append(date(today.year - seasons - 2, 1, 1))
+            highs.append(date(today.year - seasons + 2 + lead // 365, 12, 31))
+    if not lows:
+        return today, today - timedelta(days=1)  # empty
+    return min(lows) - timedelta(days=1), max(highs) + timedelta(days=1)
+
+
+# --- milestones and assessment ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneTask:
+    """A risk-control task for one project milestone, due on ``task_on``."""
+
+    project: str
+    milestone: str
+    title: str
+    milestone_on: date
+    task_on: date
+
+
+def milestone_tasks(code: str, project: Project, names: dict[str, str], lead_days: int) -> list[MilestoneTask]:
+    """The risk-assessment task of each milestone, ``lead_days`` before it (14 by default)."""
+    return [
+        MilestoneTask(code, key, names.get(key, key), on, on - timedelta(days=lead_days))
+        for key, on in sorted(project.milestones.items(), key=lambda kv: kv[1])
+    ]
+
+
+def assessment_date(delivered: date, months: int) -> date:
+    """The post-delivery experience assessment: one month after delivery (seed)."""
+    return add_months(delivered, months)
+
+
+# --- KPIs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """The three KPIs of 维修管理岗 a for one project or engineer and one month."""
+
+    opened: int
+    closed: int
+    closed_in_time: int
+    scores: tuple[int, ...]
+
+    @property
+    def closure_rate(self) -> float | None:
+        """报事关闭率: closed / opened."""
+        return self.closed / self.opened if self.opened else None
+
+    @property
+    def timeliness(self) -> float | None:
+        """维修及时率: closed within the deadline / closed."""
+        return self.closed_in_time / self.closed if self.closed else None
+
+    @property
+    def satisfaction(self) -> float | None:
+        """维修满意度: the mean callback score (1–5)."""
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+
+def kpi(rows: Iterable[tuple[bool, bool, int | None]]) -> Kpi:
+    """KPIs from (closed, closed in time, score) of each case opened in the period."""
+    opened = closed = in_time = 0
+    scores: list[int] = []
+    for is_closed, is_in_time, score in rows:
+        opened += 1
+        if is_closed:
+            closed += 1
+            if is_in_time:
+                in_time += 1
+        if score is not None:
+            scores.append(score)
+    return Kpi(opened, closed, in_time, tuple(scores))
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """The first day of month ``period`` ('2026-11') and the first day of the next."""
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        first = date(year, month, 1)
+    except ValueError as exc:
+        raise ValueError(f"period {period!r}: write a month as YYYY-MM, e.g. 2026-11") from exc
+    return first, add_months(first, 1)
+
+
+def previous_month(today: date) -> str:
+    """The month before ``today`` as 'YYYY-MM' (what a job on the 1st reports on)."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
