@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,10 +203,17 @@ def start_dovecot(root: Path) -> Dovecot:
 
 
 @pytest.fixture
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    """A fresh private Dovecot (user ``kefu``), stopped after the test."""
-    server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh private Dovecot (user ``kefu``), stopped and removed after the test."""
+    # Not under pytest's tmp_path: its folders are private to us, and Dovecot's own
+    # users (dovecot, nobody) must reach the passwd file and the mail.
+    root = Path(tempfile.mkdtemp(prefix="kefu-dovecot-"))
+    os.chmod(root, 0o755)
     try:
-        yield server
+        server = start_dovecot(root)
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
