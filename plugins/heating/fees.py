@@ -1,0 +1,141 @@
+"""采暖费: reminder campaigns before and during the season, the non-payer list, 关栓 spot checks.
+
+A campaign queues one SMS per household that owes for the season, keyed on
+(season, campaign day, account): a re-run the same day queues nothing. Before the
+season starts each station gets a 关栓抽查 task listing its non-payers; a finding
+"unpaid but not shut off" escalates to the branch (seed).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from kefu.db.models import Case, Customer, OutboxMessage
+from kefu.kinds import OPEN_STATES
+from kefu.plugins.heating import kinds, rules
+from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.models import FeeEntry, Household, ShutoffCheck
+from kefu.plugins.heating.notify import case_context, people_for, sms_customer, tell_staff
+from kefu.sla.cases import open_case, record_event
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+
+
+def debtors(ctx: PluginContext, season_year: int) -> list[tuple[Household, Customer, FeeEntry]]:
+    """Households owing for ``season_year``: the non-payer list, by station then account."""
+    rows = ctx.db().execute(
+        select(Household, Customer, FeeEntry)
+        .join(Customer, Customer.id == Household.customer_id)
+        .join(FeeEntry, FeeEntry.account == Household.account)
+        .where(FeeEntry.season_year == season_year, FeeEntry.amount_paid < FeeEntry.amount_due - 0.005)
+        .order_by(Household.station, Household.account)
+    ).all()
+    return [(h, c, f) for h, c, f in rows]
+
+
+def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple[str | None, int]:
+    """Queue the fee reminders due on ``day`` (or, with ``force``, a reminder anyway); (campaign, queued)."""
+    cfg: HeatingConfig = ctx.config
+    campaign = rules.fee_campaign_on(day, cfg.season)
+    if campaign is None and not force:
+        return None, 0
+    campaign = campaign or ("during" if rules.in_season(day, cfg.season) else "before")
+    season_year = rules.season_year_of(day, cfg.season)
+    start, end = rules.season_bounds(season_year, cfg.season)
+    prefix = rules.fee_campaign_prefix(season_year, day)
+    # One query for the keys already queued, so a re-run over 10,000 households stays cheap.
+    done = set(ctx.db().scalars(select(OutboxMessage.idem_key).where(OutboxMessage.idem_key.startswith(prefix))))
+    rows = debtors(ctx, season_year)
+    owed = {h.account: (h, c, f) for h, c, f in rows}
+    picked = rules.fee_reminder_recipients(
+        rules.FeeDebtor(h.account, c.phone, f.amount_due - f.amount_paid, c.sms_opt_out) for h, c, f in rows
+    )
+    queued = 0
+    for d in picked:
+        key = rules.fee_reminder_key(d.account, season_year, day)
+        if key in done:
+            continue
+        hh, cust, _fee = owed[d.account]
+        context = {
+            "account": hh.account, "owed": f"{d.owed:.2f}", "season": f"{season_year}-{season_year + 1}",
+            "season_start": start.strftime("%m月%d日"), "season_end": end.strftime("%m月%d日"),
+            "campaign": campaign, "site_name": ctx.settings.kefu.site_name,
+        }
+        queued += sms_customer(ctx, None, cust, "fee", f"heating/fee_{campaign}.txt", context, key=key)
+    ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(picked))
+    return campaign, queued
+
+
+def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = None) -> list[Case]:
+    """Before the season: one 关栓抽查 task per station listing (a sample of) its non-payers."""
+    cfg: HeatingConfig = ctx.config
+    season_year = rules.season_year_of(day, cfg.season)
+    session = ctx.db()
+    existing = set(session.scalars(select(ShutoffCheck.account).where(ShutoffCheck.season_year == season_year)))
+    by_station: dict[str, list[Household]] = {}
+    for hh, _c, _f in debtors(ctx, season_year):
+        if hh.account not in existing:
+            by_station.setdefault(hh.station, []).append(hh)
+    rng = random.Random(seed if seed is not None else season_year)
+    cases = []
+    for station, hhs in sorted(by_station.items()):
+        take = max(1, round(len(hhs) * cfg.season.shutoff_sample_share))
+        sample = sorted(rng.sample(hhs, take), key=lambda h: h.account)
+        duty = people_for(ctx, cfg.duty_of(station), station)
+        case = open_case(
+            ctx, kind=kinds.SHUTOFF_CHECK, title=f"关栓抽查 {season_year}-{season_year + 1}：{station} {len(sample)} 户",
+            unit=station, owner=duty[0] if duty else None,
+            data={"station": station, "season_year": season_year, "accounts": [h.account for h in sample]},
+        )
+        for hh in sample:
+            session.add(ShutoffCheck(season_year=season_year, station=station, account=hh.account, case_id=case.id))
+        for person in duty:
+            tell_staff(ctx, person, "shutoff_task", "shutoff_task",
+                       case_context(ctx, case, households=len(sample)), case=case, channels=("email", "sms"))
+        cases.append(case)
+    session.flush()
+    return cases
+
+
+def record_shutoff_finding(ctx: PluginContext, account: str, finding: str, *, season_year: int,
+                           actor: str = "staff") -> Case | None:
+    """Record what the station found; unpaid but not shut off escalates to the branch head (a case)."""
+    if finding not in ("shut", "not_shut", "paid"):
+        raise ValueError(f"finding {finding!r}: write shut, not_shut or paid")
+    cfg: HeatingConfig = ctx.config
+    session = ctx.db()
+    check = session.scalars(select(ShutoffCheck).where(
+        ShutoffCheck.account == account, ShutoffCheck.season_year == season_year)).one_or_none()
+    if check is None:
+        raise ValueError(f"account {account!r} has no 关栓 spot check for season {season_year}")
+    check.finding, check.recorded_at = finding, ctx.now()
+    escalated = None
+    fee = session.scalars(select(FeeEntry).where(FeeEntry.account == account, FeeEntry.season_year == season_year)).first()
+    unpaid = fee is not None and fee.amount_paid < fee.amount_due - 0.005
+    if finding == "not_shut" and unpaid and check.escalated_case_id is None:
+        station = cfg.stations.get(check.station)
+        branch = cfg.branches.get(station.branch) if station else None
+        escalated = open_case(
+            ctx, kind=kinds.SHUTOFF_ESCALATION, title=f"欠费未关栓：{check.station} {account}",
+            unit=check.station, owner=branch.head if branch else cfg.cs_centre_head,
+            data={"station": check.station, "account": account, "season_year": season_year},
+            actor=actor, reason="关栓抽查发现欠费户未关栓",
+        )
+        check.escalated_case_id = escalated.id
+        if escalated.owner:
+            tell_staff(ctx, escalated.owner, "shutoff_escalation", "shutoff_escalation",
+                       case_context(ctx, escalated, account=account), case=escalated, channels=("email", "sms"))
+    if check.case_id is not None:
+        task = session.get(Case, check.case_id)
+        if task is not None:
+            pending = session.scalar(select(ShutoffCheck.id).where(
+                ShutoffCheck.case_id == task.id, ShutoffCheck.finding.is_(None)))
+            if pending is None and task.state in OPEN_STATES:
+                record_event(ctx, task, "checks_done", actor=actor, to_state="resolved", reason="抽查结果已全部录入")
+    session.flush()
+    return escalated

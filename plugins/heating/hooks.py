@@ -1,0 +1,121 @@
+"""The heating plugin's hooks: thin glue around its config, rules and case flows."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from kefu.context import PluginContext
+from kefu.hookspecs import hookimpl
+from kefu.intake.message import Classification, InboundMessage
+from kefu.jobs import CronJob
+from kefu.kinds import CaseKind
+from kefu.plugins.heating import customer_cases, kinds, rules
+from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.jobs import cron_jobs
+from kefu.plugins.heating.samples import template_samples
+from kefu.sla.recipients import check_target
+
+if TYPE_CHECKING:
+    import click
+
+    from kefu.db.models import Case, CaseEvent, Deadline
+
+_ACCOUNT = re.compile(r"(?:户号|用户编号|账号)\s*[:：]?\s*([A-Za-z0-9\-]{4,})")
+
+
+@hookimpl
+def kefu_config_section() -> type[BaseModel]:
+    """The ``[heating]`` section."""
+    return HeatingConfig
+
+
+@hookimpl
+def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+    """Leak, general complaint, low temperature, outage, shut-off, visits, audit, coal retest.
+
+    Also checks that every station's duty target and every head named in
+    ``[heating]`` exists in ``[staff]``, so a typo refuses the start.
+    """
+    cfg: HeatingConfig = ctx.config
+    staff = ctx.settings.staff
+    problems = []
+    for key in cfg.stations:
+        problem = check_target(staff, cfg.duty_of(key))
+        if problem:
+            problems.append(f"heating.stations.{key}.duty: {problem}")
+    for key, branch in cfg.branches.items():
+        if branch.head not in staff.people:
+            problems.append(f"heating.branches.{key}.head: {branch.head!r} is not in [staff.people]")
+    for field in ("cs_centre_head", "fuel_department"):
+        value = getattr(cfg, field)
+        if value and check_target(staff, value):
+            problems.append(f"heating.{field}: {check_target(staff, value)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return kinds.case_kinds(cfg)
+
+
+@hookimpl
+def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
+    """Fee reminders, 关栓 spot checks and the 包保走访 checks."""
+    return cron_jobs(ctx.config)
+
+
+@hookimpl
+def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
+    """Claim hotline records, SMS and mail about leaks (urgent) or heating complaints."""
+    cfg: HeatingConfig = ctx.config
+    text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
+    category = rules.classify_text(text, cfg.keywords)
+    if category is None:
+        fallback = cfg.inbox_kinds.get(item.channel)
+        if fallback not in ("leak", "general"):
+            return None
+        category = fallback  # type: ignore[assignment]
+    match = _ACCOUNT.search(text)
+    ref = match.group(1) if match else getattr(item, "account", None)
+    kind = kinds.LEAK if category == "leak" else kinds.GENERAL
+    return Classification(kind=kind, urgent=category == "leak", customer_ref=ref)
+
+
+@hookimpl
+def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
+    """Customer cases: station, person on duty, SMS acknowledgement with the case number."""
+    if case.kind in kinds.CUSTOMER_KINDS:
+        customer_cases.on_opened(ctx, case)
+
+
+@hookimpl
+def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
+    """Customer cases: resolution → callback SMS; the answer closes or reopens."""
+    if case.kind in kinds.CUSTOMER_KINDS:
+        customer_cases.on_changed(ctx, case, event)
+
+
+@hookimpl
+def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> bool | None:
+    """Resolution: escalate along the case's station chain; callback: onto the phone list."""
+    if deadline.name == "callback" and case.kind in kinds.CUSTOMER_KINDS:
+        if ctx.now() < deadline.due_at:
+            return None  # the core's warning to the owner that a callback is pending
+        return customer_cases.callback_overdue(ctx, case)
+    if deadline.name == "resolution" and (case.data or {}).get("chain"):
+        return customer_cases.escalate_due(ctx, deadline, case) or None
+    return None
+
+
+@hookimpl
+def kefu_cli(group: click.Group) -> None:
+    """``kefu heating …``: imports, outages, callbacks, fees, visits, reports."""
+    from kefu.plugins.heating.cli import heating
+
+    group.add_command(heating)
+
+
+@hookimpl
+def kefu_template_samples(ctx: PluginContext) -> dict[str, dict[str, Any]]:
+    """A sample context for every heating template."""
+    return template_samples()

@@ -1,0 +1,136 @@
+"""Queueing the heating plugin's messages: to households by SMS, to staff by SMS and mail.
+
+Every message has an idempotency key naming case (or campaign), rule, recipient and
+channel, so a rerun of the same step queues nothing new.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from kefu.db.models import Case, Customer
+from kefu.outbound.outbox import queue_message
+from kefu.plugins.heating.models import Household
+from kefu.sla.recipients import UnknownRecipient, resolve
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+
+
+def household_of(ctx: PluginContext, case: Case) -> Household | None:
+    """The household a case concerns (through its customer), or None."""
+    if case.customer_id is None:
+        return None
+    return ctx.db().scalars(select(Household).where(Household.customer_id == case.customer_id)).one_or_none()
+
+
+def case_context(ctx: PluginContext, case: Case, **extra: Any) -> dict[str, Any]:
+    """What every heating template may use about a case (no phone numbers: texts are logged)."""
+    local = case.opened_at.astimezone(ctx.tz)
+    data = case.data or {}
+    return {
+        "case_number": case.number,
+        "title": case.title,
+        "kind": case.kind,
+        "opened_at": local.strftime("%Y-%m-%d %H:%M"),
+        "station": data.get("station_name") or data.get("station") or "",
+        "address": data.get("address", ""),
+        "site_name": ctx.settings.kefu.site_name,
+        **extra,
+    }
+
+
+def sms_customer(
+    ctx: PluginContext,
+    case: Case | None,
+    customer: Customer,
+    rule: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    urgent: bool = False,
+    marketing: bool = False,
+    key: str | None = None,
+) -> bool:
+    """Queue one SMS to a household unless it has no number or opted out; True if queued."""
+    if not customer.phone or customer.sms_opt_out or customer.phone_invalid:
+        return False
+    scope = case.number if case is not None else "heating"
+    row = queue_message(
+        ctx,
+        key=key or f"{scope}/{rule}/{customer.ref or customer.id}/sms",
+        channel="sms",
+        recipient=customer.phone,
+        recipient_name=customer.name or None,
+        template=template,
+        context=context,
+        case=case,
+        customer=customer,
+        urgent=urgent,
+        marketing=marketing,
+    )
+    return row is not None
+
+
+def tell_staff(
+    ctx: PluginContext,
+    staff_key: str,
+    rule: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    case: Case | None = None,
+    scope: str | None = None,
+    urgent: bool = False,
+    channels: tuple[str, ...] = ("sms", "email"),
+) -> int:
+    """Queue a message to a member of staff on each channel they have; how many were queued.
+
+    A staff key missing from ``[staff.people]`` is logged, not raised: the case
+    goes on and the log names the key to add.
+    """
+    person = ctx.settings.staff.people.get(staff_key)
+    if person is None:
+        ctx.log.warning("heating: staff %r is not in [staff.people]; %s not sent", staff_key, rule)
+        return 0
+    where = scope or (case.number if case is not None else "heating")
+    queued = 0
+    for channel in channels:
+        address = person.phone if channel == "sms" else person.email
+        if not address:
+            continue
+        row = queue_message(
+            ctx,
+            key=f"{where}/{rule}/{staff_key}/{channel}",
+            channel=channel,
+            recipient=address,
+            recipient_name=person.name,
+            template=f"heating/{template}.txt",
+            context={**context, "staff_name": person.name},
+            case=case,
+            audience="staff",
+            urgent=urgent,
+        )
+        queued += row is not None
+    return queued
+
+
+def people_for(ctx: PluginContext, target: str, unit: str | None = None) -> list[str]:
+    """The staff keys a [staff] target (rota, role, person) means now; [] (logged) if unknown."""
+    try:
+        return resolve(ctx.settings.staff, target, ctx.now(), ctx.tz, unit=unit, session=ctx.session)
+    except UnknownRecipient as exc:
+        ctx.log.error("heating: %s; nobody reached", exc)
+        return []
+
+
+def tell_target(
+    ctx: PluginContext, target: str, rule: str, template: str, context: dict[str, Any], **options: Any
+) -> list[str]:
+    """Tell everyone a [staff] target means now (the station's person on duty …); who was told."""
+    people = people_for(ctx, target)
+    for key in people:
+        tell_staff(ctx, key, rule, template, context, **options)
+    return people

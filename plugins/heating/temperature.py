@@ -1,0 +1,88 @@
+"""测温: station measurement sheets; below the threshold opens a low-temperature case, a good re-measurement resolves it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from kefu.db.models import Case, Customer
+from kefu.kinds import OPEN_STATES
+from kefu.plugins.heating import csvfiles as cf
+from kefu.plugins.heating import kinds, rules
+from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.imports import HOUSEHOLD_COLUMNS
+from kefu.plugins.heating.models import Household, Measurement
+from kefu.sla.cases import open_case, record_event
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+
+MEASUREMENT_COLUMNS = {
+    "account": HOUSEHOLD_COLUMNS["account"],
+    "measured_at": ("测温时间", "时间", "日期"),
+    "temp_c": ("室温", "温度", "temperature", "temp"),
+    "station": HOUSEHOLD_COLUMNS["station"],
+}
+
+
+def open_low_temp_case(ctx: PluginContext, account: str) -> Case | None:
+    """The account's low-temperature case that is still being worked on, if any."""
+    return ctx.db().scalars(
+        select(Case).join(Household, Household.customer_id == Case.customer_id)
+        .where(Household.account == account, Case.kind == kinds.LOW_TEMP,
+               Case.state.in_(OPEN_STATES))
+        .order_by(Case.id.desc())
+    ).first()
+
+
+def record_measurement(ctx: PluginContext, hh: Household, measured_at_utc: datetime, temp_c: float,
+                       source: str = "sheet") -> str:
+    """Store one reading and apply the threshold rule; 'created' or 'unchanged' (already imported)."""
+    cfg: HeatingConfig = ctx.config
+    session = ctx.db()
+    exists = session.scalar(select(Measurement.id).where(
+        Measurement.account == hh.account, Measurement.measured_at == measured_at_utc))
+    if exists is not None:
+        return "unchanged"
+    m = Measurement(account=hh.account, station=hh.station, measured_at=measured_at_utc, temp_c=temp_c, source=source)
+    session.add(m)
+    session.flush()
+    current = open_low_temp_case(ctx, hh.account)
+    if rules.is_low_temperature(temp_c, cfg.temperature.threshold_c):
+        if current is None:
+            customer = session.get(Customer, hh.customer_id)
+            current = open_case(
+                ctx, kind=kinds.LOW_TEMP, title=f"室温 {temp_c:g}°C 低于 {cfg.temperature.threshold_c:g}°C",
+                customer=customer, unit=hh.station, data={"measured_c": temp_c}, actor="import",
+                reason=f"测温 {temp_c:g}°C",
+            )
+        m.case_id = current.id
+    elif current is not None and m.measured_at >= current.opened_at:
+        # The re-measurement after the fix (调网、冲洗): the case is resolved and the callback follows.
+        m.case_id = current.id
+        record_event(ctx, current, "remeasured", actor="import", to_state="resolved",
+                     reason=f"复测 {temp_c:g}°C，已达标", data={"temp_c": temp_c})
+    return "created"
+
+
+def import_measurements(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+    """A station's 测温回馈单 (CSV): account, time, indoor temperature."""
+    session = ctx.db()
+    report = cf.ImportReport("measurements")
+    households = {h.account: h for h in session.scalars(select(Household))}
+
+    def handle(_line: int, row: dict[str, str]) -> str:
+        account = cf.need(row, "account")
+        hh = households.get(account)
+        if hh is None:
+            raise ValueError(f"account {account!r} is not a known household; import households first")
+        temp = cf.number(row, "temp_c")
+        if not -30 <= temp <= 40:
+            raise ValueError(f"column 'temp_c': {temp:g} °C is not an indoor temperature")
+        return record_measurement(ctx, hh, cf.moment(row, "measured_at", ctx.tz), temp)
+
+    cf.each_row(report, cf.read_rows(path, MEASUREMENT_COLUMNS, ("account", "measured_at", "temp_c")), handle)
+    return report
