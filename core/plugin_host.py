@@ -40,6 +40,10 @@ class PluginError(Exception):
         super().__init__(f"plugin {plugin!r} failed in {hook}: {type(exc).__name__}: {exc}")
 
 
+class UnknownHook(LookupError):
+    """A plugin implements a function named like a hook that no hookspec declares."""
+
+
 class UnknownPlugin(LookupError):
     """``[plugins] enabled`` names a plugin that is not installed."""
 
@@ -91,7 +95,16 @@ class PluginHost:
         for name in self.enabled:
             self.pm.register(_load(available[name]), name=name)
         # A misspelt hook name (kefu_clasify) is an error at start, not a silent no-op.
-        self.pm.check_pending()
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or "?"
+            known = sorted(n for n in dir(hookspecs) if n.startswith("kefu_"))
+            wrong = sorted(n for n in dir(self.pm.hook) if n.startswith("kefu_") and n not in known)
+            raise UnknownHook(
+                f"plugin {name!r} implements {', '.join(wrong) or exc}, which is not a kefu hook "
+                f"(check the spelling; the hooks are {', '.join(known)})"
+            ) from exc
 
     def implementations(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
         """(plugin name, function) of every enabled plugin implementing ``hook``, in enabled order."""
