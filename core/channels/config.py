@@ -12,8 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from kefu.durations import Duration
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kefu.durations import Duration
 
 
 class _Strict(BaseModel):

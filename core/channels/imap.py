@@ -15,6 +15,8 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
+from sqlalchemy import select
+
 from kefu import __version__
 from kefu.app import App
 from kefu.channels.config import ImapChannel
@@ -23,7 +25,6 @@ from kefu.db.engine import transaction
 from kefu.db.models import InboundItem
 from kefu.intake.store import NewItem, mail_message_id, store_items
 from kefu.secrets import get_secret
-from sqlalchemy import select
 
 log = logging.getLogger("kefu.channels.imap")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kefu.db.models import ChannelState
 from sqlalchemy.orm import Session
+
+from kefu.db.models import ChannelState
 
 
 def channel_state(session: Session, name: str) -> ChannelState:

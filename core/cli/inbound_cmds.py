@@ -1,7 +1,132 @@
-"""Commands of this area (filled in by its issue)."""
+"""Staff commands for what came in: ``kefu inbound list``, ``kefu hotline log``, ``kefu import hotline``."""
 
 from __future__ import annotations
 
-import click
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from sqlalchemy import select
+
+from kefu.channels.hotline import BadCall, call_item, read_csv
+from kefu.cli.appctx import emit, fail, json_option, obtain_app
+from kefu.db.engine import transaction
+from kefu.db.models import Case, InboundItem
+from kefu.intake.process import process_pending
+from kefu.intake.store import store_items
+from kefu.secrets import mask
+
+
+@click.group("inbound")
+def inbound() -> None:
+    """Inbound items: mail, SMS and hotline calls as they were received."""
+
+
+@inbound.command("list")
+@click.option("--quarantined", is_flag=True, help="only items that could not be processed, with why")
+@click.option("--unclaimed", is_flag=True, help="only items no plugin claimed (staff triage)")
+@click.option("--channel", help="only this channel (imap:NAME, maildir:NAME, sms, hotline)")
+@click.option("--limit", default=50, show_default=True, help="newest N items")
+@json_option
+def inbound_list(quarantined: bool, unclaimed: bool, channel: str | None, limit: int,
+                 as_json: bool) -> None:
+    """List the newest inbound items, their status and the case they went to."""
+    app = obtain_app()
+    with transaction(app.sessions) as session:
+        query = select(InboundItem, Case.number).outerjoin(Case, Case.id == InboundItem.case_id)
+        if quarantined:
+            query = query.where(InboundItem.status == "quarantined")
+        if unclaimed:
+            query = query.where(InboundItem.status == "unclaimed")
+        if channel:
+            query = query.where(InboundItem.channel == channel)
+        rows = session.execute(query.order_by(InboundItem.id.desc()).limit(limit)).all()
+        out: list[dict[str, Any]] = [{
+            "id": item.id, "received": item.received_at.astimezone(app.settings.tz),
+            "channel": item.channel, "kind": item.kind, "status": item.status,
+            "sender": item.sender if as_json else mask(item.sender),
+            "subject": (item.subject or "")[:40], "case": number, "reason": item.reason,
+        } for item, number in rows]
+    emit(out, as_json, ["id", "received", "channel", "status", "sender", "subject", "case", "reason"])
+
+
+@click.group("hotline")
+def hotline() -> None:
+    """Hotline calls (热线) taken by operators."""
+
+
+@hotline.command("log")
+@click.option("--caller", required=True, help="the caller's number")
+@click.option("--category", default="", help="category as the hotline names it (跑冒滴漏, 不热 …)")
+@click.option("--text", "text", required=True, help="what the caller said")
+@click.option("--address", default="", help="address of the problem")
+@click.option("--account", default="", help="account / household number")
+@click.option("--at", "at", default="", help="time of the call (default now), e.g. '2026-11-02 08:55'")
+@click.option("--call-id", default="", help="the hotline's ticket number, if any (makes re-logging safe)")
+@click.option("--operator", default="", help="who took the call")
+@json_option
+def hotline_log(caller: str, category: str, text: str, address: str, account: str, at: str,
+                call_id: str, operator: str, as_json: bool) -> None:
+    """Log one call; it is classified and opens (or adds to) a case at once."""
+    app = obtain_app()
+    call = {"caller": caller, "category": category, "text": text, "address": address,
+            "account": account, "at": at, "call_id": call_id, "operator": operator}
+    try:
+        item = call_item({k: v for k, v in call.items() if v}, app.settings.channels.hotline,
+                         app.settings.tz, app.clock.now(), source="cli")
+    except BadCall as exc:
+        fail(f"the call was not logged: {exc}")
+        return
+    with transaction(app.sessions) as session:
+        store_items(session, [item])
+        stored = session.scalars(select(InboundItem).where(
+            InboundItem.channel == item.channel, InboundItem.source_key == item.source_key)).one()
+        item_id = stored.id
+    process_pending(app, ids=[item_id])
+    with transaction(app.sessions) as session:
+        row = session.get(InboundItem, item_id)
+        assert row is not None
+        case = session.get(Case, row.case_id) if row.case_id else None
+        result = {"item": row.id, "status": row.status, "case": case.number if case else None,
+                  "kind": case.kind if case else None, "reason": row.reason}
+    emit([result], as_json)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import records exported by other systems."""
+
+
+@import_group.command("hotline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def import_hotline(file: Path, as_json: bool) -> None:
+    """Import the city hotline's daily CSV export (UTF-8 or GB18030; columns per config).
+
+    Bad rows are reported with their line numbers and skipped; good rows are
+    imported. Importing the same file again adds nothing.
+    """
+    app = obtain_app()
+    try:
+        report = read_csv(file, app.settings.channels.hotline, app.settings.tz, app.clock.now())
+    except BadCall as exc:
+        fail(str(exc))
+        return
+    with transaction(app.sessions) as session:
+        added = store_items(session, report.items)
+    processed = process_pending(app)
+    summary = {"file": str(file), "encoding": report.encoding, "rows": len(report.items) + len(report.errors),
+               "new": added, "already_imported": len(report.items) - added, "bad": len(report.errors),
+               "processed": processed, "errors": [{"line": n, "error": e} for n, e in report.errors]}
+    if as_json:
+        emit([summary], True)
+    else:
+        click.echo(f"{file}: {summary['rows']} rows ({report.encoding}); {added} new, "
+                   f"{summary['already_imported']} already imported, {len(report.errors)} bad")
+        for line, error in report.errors:
+            click.echo(f"  line {line}: {error}", err=True)
+    if report.errors:
+        raise SystemExit(2)
+
+
+COMMANDS: list[click.Command] = [inbound, hotline, import_group]

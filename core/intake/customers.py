@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from kefu.db.models import Contact, Customer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+
+from kefu.db.models import Contact, Customer
 
 
 def phone_variants(phone: str) -> list[str]:

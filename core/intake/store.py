@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kefu.db.models import InboundItem
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from kefu.db.models import InboundItem
 
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists

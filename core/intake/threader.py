@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from kefu.channels.threading_ids import parse_message_id
 from kefu.db.models import Case, InboundItem, OutboxMessage
 from kefu.intake.customers import customers_by_phone, is_customer_or_contact
 from kefu.intake.message import InboundMessage
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 CASE_NUMBER = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{0,9}-(?:19|20)\d{2}-\d{4,9})(?![0-9])")
 FINISHED_STATES = ("closed", "cancelled")

@@ -169,7 +169,7 @@ def test_silent_channel_fails_healthz(imap_app: Callable[..., App], dovecot: Dov
     app = imap_app(silence_alarm="10m")
     run_intake(app)
     report = health_report(app)
-    assert [c for c in report["checks"] if c["name"] == "channel:imap:service"][0]["ok"]
+    assert next(c for c in report["checks"] if c["name"] == "channel:imap:service")["ok"]
     dovecot.stop()
     app.clock.advance(minutes=11)  # type: ignore[attr-defined]
     run_intake(app)
