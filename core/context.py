@@ -64,3 +64,23 @@ class PluginContext:
         if self.session is None:
             raise RuntimeError(f"plugin {self.name!r}: this hook runs outside a transaction")
         return self.session
+
+    # -- cases (the SLA engine's API, in this context's transaction) ----------
+
+    def open_case(self, **kwargs: Any) -> Any:
+        """Open a case: :func:`kefu.sla.cases.open_case` with this context."""
+        from kefu.sla.cases import open_case
+
+        return open_case(self, **kwargs)
+
+    def record_event(self, case: Any, type: str, **kwargs: Any) -> Any:
+        """Record an event on ``case``: :func:`kefu.sla.cases.record_event` with this context."""
+        from kefu.sla.cases import record_event
+
+        return record_event(self, case, type, **kwargs)
+
+    def transition(self, case: Any, to_state: str, **kwargs: Any) -> Any:
+        """Move ``case`` to ``to_state``: :func:`kefu.sla.cases.transition` with this context."""
+        from kefu.sla.cases import transition
+
+        return transition(self, case, to_state, **kwargs)

@@ -102,9 +102,9 @@ class StaffSection(BaseModel):
         for role, members in self.roles.items():
             for member in members:
                 if member.startswith("rota:"):
-                    rota = member[5:]
-                    if "{" not in rota and rota not in self.rotas:
-                        found.append(f"staff.roles.{role}: unknown rota {rota!r}")
+                    rota_name = member[5:]
+                    if "{" not in rota_name and rota_name not in self.rotas:
+                        found.append(f"staff.roles.{role}: unknown rota {rota_name!r}")
                 elif member not in self.people:
                     found.append(f"staff.roles.{role}: unknown person {member!r}")
         for name, rota in self.rotas.items():

@@ -39,7 +39,7 @@ def marks(session: Session) -> Marks:
 
 def timeline_since(session: Session, since: Marks, tz: Any) -> list[dict[str, Any]]:
     """Every deadline step, notification and cron firing recorded after ``since``, in time order."""
-    numbers = dict(session.execute(select(Case.id, Case.number)).all())
+    numbers: dict[int, str] = {i: n for i, n in session.execute(select(Case.id, Case.number))}
     out: list[dict[str, Any]] = []
     for ev in session.scalars(select(CaseEvent).where(CaseEvent.id > since["event"],
                                                       CaseEvent.type.in_(_EVENT_TYPES))):

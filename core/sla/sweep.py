@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
 from kefu.db.engine import is_postgres, transaction
@@ -70,23 +71,35 @@ def sweep_batch(app: App) -> int:
             return 0
         ids = [row.id for row in rows]
         cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows})))}
+        finished: list[int] = []
         try:
             with session.begin_nested():
                 for row in rows:
-                    _handle(app, session, row, cases[row.case_id])
+                    _handle(app, session, row, cases[row.case_id], finished)
+                _mark_finished(session, finished)
         except _DeadlineFailed:
+            finished.clear()
             for deadline_id in ids:
                 row = session.get_one(Deadline, deadline_id)
                 case = session.get_one(Case, row.case_id)
                 try:
                     with session.begin_nested():
-                        _handle(app, session, row, case)
+                        _handle(app, session, row, case, finished)
+                        _mark_finished(session, finished)
                 except _DeadlineFailed as failed:
                     _record_failure(app, session, row, case, failed.original)
+                finished.clear()
         return len(rows)
 
 
-def _handle(app: App, session: Session, row: Deadline, case: Case) -> None:
+def _mark_finished(session: Session, ids: list[int]) -> None:
+    # Deadlines their plugin handled completely are cleared in one statement, not one UPDATE each.
+    if ids:
+        session.execute(update(Deadline).where(Deadline.id.in_(ids)).values(next_at=None, failures=0),
+                        execution_options={"synchronize_session": False})
+
+
+def _handle(app: App, session: Session, row: Deadline, case: Case, finished: list[int]) -> None:
     kind = app.kinds.get(case.kind)
     policy = kind.policy(row.name) if kind else None
     ctx = app.context(row.plugin, session)
@@ -96,8 +109,13 @@ def _handle(app: App, session: Session, row: Deadline, case: Case) -> None:
             handled = app.host.call_one("kefu_deadline_due", row.plugin, deadline=row, case=case, ctx=ctx)
             if handled is True:
                 if row.next_at == scheduled:
-                    row.next_at = None  # the plugin handled it and asked for nothing more
-                row.failures = 0
+                    # The plugin handled it and asked for nothing more: cleared in bulk below,
+                    # and the loaded row is told so without making it dirty.
+                    set_committed_value(row, "next_at", None)
+                    set_committed_value(row, "failures", 0)
+                    finished.append(row.id)
+                elif row.failures:
+                    row.failures = 0
                 return
         if kind is None or policy is None:
             log.warning("case %s: deadline %s has no policy in the current config; left alone",

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from test_sla_lifecycle import _deadlines, _open, local
 
 from kefu.clock import FakeClock
 from kefu.sla.sweep import run_sweep
-from test_sla_lifecycle import _deadlines, _open, local
 
 
 @pytest.fixture
