@@ -233,13 +233,12 @@ def render(app: App, name: str, channel: str, context: dict[str, Any], *, market
         raise RenderError(f"template {actual!r}: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:  # a filter given a bad value (money('abc')) fails only this row
         raise RenderError(f"template {actual!r}: {type(exc).__name__}: {exc}") from exc
+    subject = None
+    found = _SUBJECT.match(text) if channel != "letter" else None
+    if found:  # a shared email/SMS template: the SMS leaves the subject out
+        subject, text = found.group(1), text[found.end():]
     if channel == "sms":
         return _finish_sms(app, actual, text, marks)
-    subject = None
-    if channel == "email":
-        found = _SUBJECT.match(text)
-        if found:
-            subject, text = found.group(1), text[found.end():]
     return Rendered(name=actual, subject=subject, body=text.strip() + ("\n" if channel == "email" else ""),
                     marks=marks)
 

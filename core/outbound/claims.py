@@ -161,4 +161,4 @@ def _case_numbers(session: Session, rows: list[OutboxMessage]) -> dict[int, str]
     ids = {r.case_id for r in rows if r.case_id}
     if not ids:
         return {}
-    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).tuples().all())
+    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))).all())

@@ -146,13 +146,15 @@ class Dispatcher:
         if pacer is None:
             return True
         now = self.app.clock.now()
-        slot = pacer.reserve(now)
-        wait = (slot - now).total_seconds()
-        if wait <= 0:
+        wait = pacer.wait(now)
+        if not wait:
+            pacer.take(now)
             return True
-        if self.real_time and wait <= MAX_PACING_WAIT:
-            time.sleep(wait)  # a rate slot, not a deadline: the wall clock is the rate's clock
+        if self.real_time and wait.total_seconds() <= MAX_PACING_WAIT:
+            time.sleep(wait.total_seconds())  # a rate slot, not a deadline: the wall clock is the rate's clock
+            pacer.take(now + wait)
             return True
+        slot = now + wait
         with transaction(self.app.sessions) as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 state="queued", not_before=slot, claimed_by=None, claimed_at=None,

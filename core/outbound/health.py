@@ -28,7 +28,7 @@ def outbox_checks(app: App, session: Session, now: datetime) -> list[Check]:
     count, oldest = oldest_due(session, now)
     problems = dict(session.execute(
         select(OutboxMessage.state, func.count()).where(OutboxMessage.state.in_(["dead", "failed"]))
-        .group_by(OutboxMessage.state)).tuples().all())
+        .group_by(OutboxMessage.state)).all())
     tail = ""
     if problems:
         tail = "; " + ", ".join(f"{n} {state}" for state, n in sorted(problems.items())) + \

@@ -47,18 +47,25 @@ def retry_delay(
 
 @dataclass
 class Pacer:
-    """Spaces sends on one channel ``1/rate`` seconds apart by reserving slots.
+    """Paces sends on one channel at ``per_second``, allowing one second's burst (a GCRA).
 
-    ``reserve(now)`` returns the instant the next message may go: ``now`` when the
-    channel is free, else a later slot that is then taken, so a held row keeps its
-    place in the queue (rate limits are honoured by queueing, never by dropping).
+    A row that may not go yet is held in the queue until ``wait`` has passed (rate
+    limits are honoured by queueing, never by dropping).
     """
 
     per_second: float
     next_free: datetime | None = field(default=None)
 
-    def reserve(self, now: datetime) -> datetime:
-        """Take the next free slot at or after ``now`` and return it."""
-        slot = now if self.next_free is None or self.next_free <= now else self.next_free
-        self.next_free = slot + timedelta(seconds=1 / self.per_second)
-        return slot
+    def wait(self, now: datetime) -> timedelta:
+        """How long until a message may go (zero while the channel is within its rate)."""
+        interval = timedelta(seconds=1 / self.per_second)
+        tolerance = interval * (max(self.per_second, 1) - 1)  # a burst of one second's worth
+        if self.next_free is None or self.next_free - now <= tolerance:
+            return timedelta(0)
+        return self.next_free - now - tolerance
+
+    def take(self, at: datetime) -> None:
+        """Record a message sent at ``at``."""
+        interval = timedelta(seconds=1 / self.per_second)
+        start = at if self.next_free is None or self.next_free <= at else self.next_free
+        self.next_free = start + interval
