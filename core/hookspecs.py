@@ -139,7 +139,8 @@ def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> boo
     reopened, escalated its own way); return None to let the core apply the
     policy's default warning/escalation chain. An exception rolls back this
     deadline's savepoint; the sweep retries it with backoff and, after repeated
-    failures, flags it to staff.
+    failures, flags it to staff. Declared ``firstresult``: only the owner is asked,
+    so its (first and only) answer is the result.
     """
 
 
@@ -176,5 +177,6 @@ def kefu_template_samples(ctx: PluginContext) -> dict[str, dict[str, Any]]:
     Every template of the plugin is compiled, and each one named here is rendered
     against its sample with undefined variables as errors, so a broken template
     is found before the daemon starts rather than when a customer is due a letter.
-    Results of all plugins are merged.
+    Called by ``kefu check-config`` once per enabled plugin, outside any
+    transaction. Results of all plugins are merged.
     """
