@@ -77,6 +77,8 @@ def import_households(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
     customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == "heating"))}
     households = {h.account: h for h in session.scalars(select(Household))}
     seen: dict[str, int] = {}
+    # New households wait for their customer's id: one flush for the whole file, not one per row.
+    waiting: list[tuple[Customer, dict[str, object]]] = []
 
     def handle(line: int, row: dict[str, str]) -> str:
         account = cf.need(row, "account")
@@ -94,31 +96,31 @@ def import_households(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
         area = cf.number(row, "heated_area", 0.0)
         branch = row.get("branch") or (cfg.stations[station].branch if station in cfg.stations else "")
         seen[account] = line
-        outcome = "unchanged"
+        values: dict[str, object] = {"address": row.get("address", ""), "building": row.get("building", ""),
+                                     "station": station, "branch": branch, "heated_area": area,
+                                     "payment_status": status}
+        contact = {"name": row.get("name", ""), "phone": phone, "address": row.get("address", ""), "unit": station}
         cust = customers.get(account)
+        hh = households.get(account)
         if cust is None:
-            cust = Customer(plugin="heating", ref=account, created_at=now)
+            cust = Customer(plugin="heating", ref=account, created_at=now, **contact)
             session.add(cust)
             customers[account] = cust
-            outcome = "created"
-        if cf.changed(cust, {"name": row.get("name", ""), "phone": phone, "address": row.get("address", ""),
-                              "unit": station}) and outcome != "created":
-            outcome = "updated"
-        session.flush()
-        hh = households.get(account)
-        values = {"customer_id": cust.id, "address": row.get("address", ""), "building": row.get("building", ""),
-                  "station": station, "branch": branch, "heated_area": area, "payment_status": status}
+            waiting.append((cust, {"account": account, **values}))
+            return "created"
+        outcome = "updated" if cf.changed(cust, contact) else "unchanged"
         if hh is None:
-            hh = Household(account=account, updated_at=now, **values)
-            session.add(hh)
-            households[account] = hh
-            outcome = "created"
-        elif cf.changed(hh, values):
+            waiting.append((cust, {"account": account, **values}))
+            return "created"
+        if cf.changed(hh, values):
             hh.updated_at = now
-            outcome = "updated" if outcome == "unchanged" else outcome
+            outcome = "updated"
         return outcome
 
     cf.each_row(report, cf.read_rows(path, HOUSEHOLD_COLUMNS, ("account", "station")), handle)
+    session.flush()
+    for cust, values in waiting:
+        session.add(Household(customer_id=cust.id, updated_at=now, **values))
     session.flush()
     return report
 
