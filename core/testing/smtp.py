@@ -128,11 +128,14 @@ class SmtpServer:
     def start(self) -> SmtpServer:
         """Start serving in the controller's thread."""
         self.controller.start()
+        self.running = True
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
-        self.controller.stop()
+        """Stop serving (again is harmless: a test may stop it to simulate an outage)."""
+        if getattr(self, "running", False):
+            self.controller.stop()
+            self.running = False
 
 
 @pytest.fixture
