@@ -38,6 +38,7 @@ from jinja2 import (
     TemplateNotFound,
 )
 from jinja2.sandbox import SandboxedEnvironment
+
 from kefu.secrets import mask
 
 if TYPE_CHECKING:
