@@ -11,7 +11,12 @@ def summarize(app: App) -> dict[str, Any]:
     """A summary of the validated config: plugins, kinds, jobs, channels, senders, warnings."""
     s = app.settings
     problems: list[str] = []
+    from kefu.templating import outbound_summary
+
+    outbound_lines, template_problems = outbound_summary(app)
+    problems.extend(template_problems)
     return {
+        **outbound_lines,
         "database": s.database_url().split("@")[-1] if s.database.url else s.database_url(),
         "plugins": ", ".join(app.host.enabled) or "none",
         "case kinds": ", ".join(sorted(app.kinds)) or "none",

@@ -284,7 +284,8 @@ def check_templates(app: App, samples: dict[str, dict[str, Any]]) -> list[str]:
         try:
             env.get_template(name)
         except TemplateError as exc:
-            where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+            lineno = getattr(exc, "lineno", None)
+            where = f" line {lineno}" if lineno else ""
             problems.append(f"template {name}{where}: {exc}")
     for name, sample in samples.items():
         channels = [channel_of(name)] if channel_of(name) else ["email", "sms"]
@@ -296,3 +297,30 @@ def check_templates(app: App, samples: dict[str, dict[str, Any]]) -> list[str]:
             except RenderError as exc:
                 problems.append(f"{exc} (with the sample from kefu_template_samples)")
     return problems
+
+
+def template_samples(app: App) -> dict[str, dict[str, Any]]:
+    """Sample contexts from every plugin's ``kefu_template_samples``, merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for _name, result in app.host.call_each("kefu_template_samples", lambda name: {"ctx": app.context(name)}):
+        merged.update(result or {})
+    return merged
+
+
+def outbound_summary(app: App) -> tuple[dict[str, str], list[str]]:
+    """``kefu check-config`` lines for senders and templates, and the template problems found."""
+    out = app.settings.outbound
+    email = "spool" if out.email_sender == "spool" else f"smtp {out.smtp.host}:{out.smtp.port} ({out.smtp.security})"
+    sms = "spool" if out.sms_sender == "spool" else "twilio " + (
+        app.settings.twilio.messaging_service_sid or app.settings.twilio.from_number or "(no sender!)")
+    try:
+        names = template_env(app).list_templates()
+        problems = check_templates(app, template_samples(app))
+    except Exception as exc:  # an unreadable site folder is a problem to report, not a crash
+        names, problems = [], [f"templates: {type(exc).__name__}: {exc}"]
+    lines = {
+        "senders": f"email: {email}; sms: {sms}; letters: PDF ({', '.join(out.letters.fonts)})",
+        "templates": f"{len(names)} compiled" + (f", site folder {out.templates}" if out.templates else ""),
+        "quiet hours": f"{out.sms.quiet_start:%H:%M}–{out.sms.quiet_end:%H:%M} (customer SMS, not urgent)",
+    }
+    return lines, problems

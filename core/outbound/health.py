@@ -26,7 +26,7 @@ def outbox_checks(app: App, session: Session, now: datetime) -> list[Check]:
 
     limit = app.settings.outbound.alarm_age
     count, oldest = oldest_due(session, now)
-    problems = dict(session.execute(
+    problems: dict[str, int] = dict(session.execute(
         select(OutboxMessage.state, func.count()).where(OutboxMessage.state.in_(["dead", "failed"]))
         .group_by(OutboxMessage.state)).all())
     tail = ""

@@ -77,12 +77,12 @@ class SmtpEmailSender:
             code, reply = conn.data(mail.as_bytes())
             self._expect((code, reply), "DATA")
         except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPDataError, OSError) as exc:
-            code = getattr(exc, "smtp_code", None)
+            failed: int | None = getattr(exc, "smtp_code", None)
             self._drop()
-            if isinstance(code, int) and 500 <= code < 600:
-                raise PermanentFailure(f"SMTP DATA refused: {code} {_text(exc.smtp_error)}",  # type: ignore[attr-defined]
-                                       code) from exc
-            raise TransientFailure(f"SMTP connection failed: {type(exc).__name__}: {exc}", code) from exc
+            if isinstance(failed, int) and 500 <= failed < 600:
+                raise PermanentFailure(f"SMTP DATA refused: {failed} {_text(getattr(exc, 'smtp_error', b''))}",
+                                       failed) from exc
+            raise TransientFailure(f"SMTP connection failed: {type(exc).__name__}: {exc}", failed) from exc
         self.sent_on_conn += 1
         if not self.cfg.reuse_connection:
             self.close()

@@ -89,7 +89,7 @@ class TwilioApi:
             sid = "SM" + secrets.token_hex(16)
             now = format_datetime(datetime.now(UTC), usegmt=True)
             body = form["Body"]
-            message = {
+            message: dict[str, Any] = {
                 "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
                 "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
                 "error_code": None, "error_message": None, "from": form.get("From"),
