@@ -23,6 +23,7 @@ from kefu.plugins.heating.models import Callback
 from kefu.plugins.heating.notify import (
     case_context,
     household_of,
+    mail_customer,
     people_for,
     sms_customer,
     tell_staff,
@@ -67,6 +68,7 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
     if customer is not None and not data.get("no_ack"):
         # Leaks are emergencies: the ack ignores quiet hours (DOMAIN.md cross-cutting rules).
         sms_customer(ctx, case, customer, "ack", "heating/ack.txt", context, urgent=spec.urgent)
+        mail_customer(ctx, case, customer, "ack", "heating/ack.txt", context)
     for person in on_duty:
         tell_staff(ctx, person, "dispatch", "dispatch", context, case=case, urgent=spec.urgent)
     if on_duty and case.owner is None and on_duty[0] in ctx.settings.staff.people:
@@ -119,6 +121,7 @@ def start_callback(ctx: PluginContext, case: Case) -> Callback | None:
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None:
         sms_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
+        mail_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
     if case.state == "resolved":
         transition(ctx, case, "callback", reason="已发回访短信")
     return cb

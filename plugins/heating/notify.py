@@ -74,6 +74,20 @@ def sms_customer(
     return row is not None
 
 
+def mail_customer(
+    ctx: PluginContext, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any]
+) -> bool:
+    """Answer a case that came in by mail by mail too (the reply threads onto the case); True if queued."""
+    if (case.data or {}).get("source") != "email" or not customer.email or customer.email_undeliverable:
+        return False
+    row = queue_message(
+        ctx, key=f"{case.number}/{rule}/{customer.ref or customer.id}/email", channel="email",
+        recipient=customer.email, recipient_name=customer.name or None, template=template,
+        context=context, case=case, customer=customer,
+    )
+    return row is not None
+
+
 def tell_staff(
     ctx: PluginContext,
     staff_key: str,

@@ -45,12 +45,28 @@ def classify_text(text: str, keywords: KeywordsConfig) -> Category | None:
     return None
 
 
+_QUOTE_START = re.compile(
+    r"^\s*(>|-{2,}\s*(原始邮件|Original Message)|在.{0,80}写道[:：]|On .{0,120}wrote:|发件人[:：]|From:)",
+    re.IGNORECASE,
+)
+
+
+def reply_head(text: str) -> str:
+    """The part of a reply above the quoted original (mail clients quote our question back)."""
+    lines = []
+    for line in text.splitlines():
+        if _QUOTE_START.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def parse_callback_answer(text: str, keywords: KeywordsConfig) -> bool | None:
     """True for 满意/1, False for 不满意/2, None when the reply says neither.
 
     不满意 contains 满意, so the unsatisfied words are looked for first.
     """
-    clean = _normalise(text)
+    clean = _normalise(reply_head(text))
     if not clean:
         return None
     for words, answer in ((keywords.unsatisfied, False), (keywords.satisfied, True)):

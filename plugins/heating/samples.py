@@ -21,6 +21,8 @@ def template_samples() -> dict[str, dict[str, Any]]:
     return {
         "heating/ack.sms.txt": {**_CASE, "due": "11-02 13:00", "hours": 4},
         "heating/callback.sms.txt": _CASE,
+        "heating/ack.email.txt": {**_CASE, "due": "11-02 13:00", "hours": 4, "recipient_name": "张先生"},
+        "heating/callback.email.txt": {**_CASE, "recipient_name": "张先生"},
         "heating/outage_start.sms.txt": outage,
         "heating/outage_end.sms.txt": outage,
         "heating/fee_before.sms.txt": fee,

@@ -140,3 +140,9 @@ def test_config_rejects_a_station_of_an_unknown_branch() -> None:
     with pytest.raises(ValueError, match="not one of"):
         HeatingConfig.model_validate({"branches": {"B1": {"name": "x", "head": "h"}},
                                       "stations": {"S9": {"name": "y", "branch": "B7"}}})
+
+
+def test_callback_answer_ignores_the_quoted_question_in_a_mail_reply() -> None:
+    reply = "不满意，还在滴水\n\n在 2026年11月2日 写道：\n> 请回复：满意 或 1；不满意 或 2"
+    assert rules.parse_callback_answer(reply, KW) is False
+    assert rules.parse_callback_answer("满意\n-----原始邮件-----\n不满意 或 2", KW) is True
