@@ -70,3 +70,17 @@ def test_plugins_lists_versions_and_what_is_enabled(config, clock):
     assert all(r["enabled"] is False for name, r in rows.items() if name != "example")
     code, out = kefu(clock, "--config", str(config), "plugins")
     assert out.splitlines()[0].split() == ["name", "version", "distribution", "enabled"]
+
+
+def test_run_refuses_a_database_at_an_older_revision(config, clock, sqlite_url):
+    from sqlalchemy import text
+
+    from kefu.db.engine import make_engine
+
+    kefu(clock, "--config", str(config), "db", "upgrade")
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    engine.dispose()
+    code, out = kefu(clock, "--config", str(config), "run", "--once")
+    assert code == 1 and "at revision 0000" in out and "kefu db upgrade" in out
