@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import func, select
 
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.config import ConfigError
-
-if TYPE_CHECKING:
-    from kefu.app import App
 
 
 @click.command()
@@ -49,7 +45,6 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
         return
     try:
         summary = summarize(app)
-        summary["problems"] = [*summary["problems"], *_template_problems(app)]
     finally:
         app.dispose()
     if as_json:
@@ -158,22 +153,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
                f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}")
     if not report["ok"]:
         raise SystemExit(1)
-
-
-def _template_problems(app: App) -> list[str]:
-    """Compile every template; render each against its plugin's ``kefu_template_samples``."""
-    from kefu.plugin_host import PluginError
-    from kefu.templating import check_templates
-
-    samples: dict[str, dict[str, Any]] = {}
-    try:
-        for _name, found in app.host.call_each(
-            "kefu_template_samples", lambda name: {"ctx": app.context(name)}, isolate=False
-        ):
-            samples.update(found or {})
-    except PluginError as exc:
-        return [str(exc)]
-    return check_templates(app, samples)
 
 
 def _iso(value: object) -> str:
