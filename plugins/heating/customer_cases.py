@@ -177,10 +177,12 @@ def reply_to_hotline(ctx: PluginContext, case: Case) -> None:
     if not office:
         return
     data = case.data or {}
+    item = ctx.db().get(InboundItem, data["item_id"]) if data.get("item_id") else None
+    hotline_ref = item.source_key if item is not None and not item.source_key.startswith("sha256:") else ""
     queue_message(
         ctx, key=f"{case.number}/hotline_reply/office/email", channel="email", recipient=office,
         recipient_name="热线办", audience="staff", template="heating/hotline_reply.txt",
-        context=case_context(ctx, case, hotline_ref=data.get("hotline_ref", ""),
+        context=case_context(ctx, case, hotline_ref=hotline_ref,
                              resolved_at=(case.resolved_at or ctx.now()).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
                              result=data.get("resolution", "已处理")),
         case=case,

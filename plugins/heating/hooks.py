@@ -74,7 +74,7 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
         fallback = cfg.inbox_kinds.get(item.channel)
         if fallback not in ("leak", "general"):
             return None
-        category = fallback  # type: ignore[assignment]
+        category = fallback
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
     kind = kinds.LEAK if category == "leak" else kinds.GENERAL

@@ -24,6 +24,14 @@ def _answered_at(case: Case) -> datetime | None:
     return min(times) if times else None
 
 
+def _first_owner(case: Case) -> str | None:
+    """The person the case was dispatched to (the one answerable for its timeliness)."""
+    for e in case.events:
+        if e.type == "assigned" and (e.data or {}).get("owner"):
+            return str(e.data["owner"])
+    return case.owner
+
+
 def timeliness(ctx: PluginContext, since: datetime, until: datetime, by: str) -> dict[str, tuple[int, int, float]]:
     """回复及时率 of customer cases opened in [since, until), grouped by station or person."""
     specs = kinds.kind_specs(ctx.config)
@@ -33,8 +41,7 @@ def timeliness(ctx: PluginContext, since: datetime, until: datetime, by: str) ->
         period = specs[case.kind].resolve_within
         if period is None:
             continue
-        first_owner = (case.data or {}).get("chain", [case.owner])[0] if (case.data or {}).get("chain") else case.owner
-        rows.append(rules.TimelinessRow(case.unit, first_owner, case.opened_at + period, _answered_at(case)))
+        rows.append(rules.TimelinessRow(case.unit, _first_owner(case), case.opened_at + period, _answered_at(case)))
     return rules.reply_timeliness(rows, "station" if by == "station" else "person")
 
 
