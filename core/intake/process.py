@@ -41,20 +41,43 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     done = 0
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
-        with transaction(app.sessions) as session:
-            query = (select(InboundItem).where(InboundItem.status == "pending")
-                     .order_by(InboundItem.id).limit(size))
-            if ids is not None:
-                query = query.where(InboundItem.id.in_(ids))
-            if is_postgres(session):
-                query = query.with_for_update(skip_locked=True)
-            items = list(session.scalars(query))
-            for item in items:
-                process_item(app, session, item, secret)
-        done += len(items)
-        if len(items) < size:
+        count = _process_batch(app, size, ids, secret)
+        done += count
+        if count < size:
             break
     return done
+
+
+def _claim(app: App, session: Any, size: int, ids: list[int] | None) -> list[InboundItem]:
+    query = select(InboundItem).where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size)
+    if ids is not None:
+        query = query.where(InboundItem.id.in_(ids))
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | None) -> int:
+    """One batch in one transaction. The fast way first (no savepoint per item); if any
+    item fails, the batch is rolled back and redone with each item in its own savepoint,
+    so the failing one is quarantined and the others go through."""
+    try:
+        with transaction(app.sessions) as session:
+            items = _claim(app, session, size, ids)
+            for item in items:
+                try:
+                    _process(app, session, item, secret)
+                except ParseError as exc:  # raised before anything of the item was written
+                    _quarantine(app, item, f"cannot parse: {exc}")
+            return len(items)
+    except Exception:
+        log.warning("an inbound batch failed; redoing it item by item to isolate the failure",
+                    exc_info=True)
+    with transaction(app.sessions) as session:
+        items = _claim(app, session, size, ids)
+        for item in items:
+            process_item(app, session, item, secret)
+        return len(items)
 
 
 def process_item(app: App, session: Any, item: InboundItem, secret: str | None) -> None:

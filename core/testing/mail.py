@@ -151,7 +151,7 @@ _delivered = [0]
 def deliver_to_maildir(root: Path, raw: bytes) -> Path:
     """Deliver one message into ``root/new`` the way an MDA does (write in tmp/, then rename)."""
     _delivered[0] += 1
-    name = f"1700000000.M{_delivered[0]}P{os.getpid()}.kefu-test"
+    name = f"1700000000.M{_delivered[0]:08d}P{os.getpid()}.kefu-test"  # sorts in delivery order
     tmp = root / "tmp" / name
     tmp.write_bytes(raw)
     target = root / "new" / name

@@ -197,3 +197,26 @@ def test_five_megabyte_attachment_is_kept_as_evidence(heat_app: Callable[..., Ap
     [att] = _all(app, Attachment)
     assert (att.filename, att.size, att.case_id) == ("漏水.jpg", len(photo), case.id)
     assert att.content == photo
+
+
+def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
+        heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kefu.intake.process as process
+
+    real_open = process._open
+
+    def flaky_open(app, session, item, msg, claim):  # type: ignore[no-untyped-def]
+        if "boom" in msg.text:
+            raise RuntimeError("database said no")
+        return real_open(app, session, item, msg, claim)
+
+    monkeypatch.setattr(process, "_open", flaky_open)
+    app = heat_app()
+    deliver(maildir, build_mail(text="暖气漏水 1"))
+    deliver(maildir, build_mail(text="暖气漏水 boom"))
+    deliver(maildir, build_mail(text="暖气漏水 3"))
+    assert run_intake(app) == 3
+    items = _all(app, InboundItem)
+    assert [i.status for i in items] == ["processed", "quarantined", "processed"]
+    assert "RuntimeError: database said no" in (items[1].reason or "")
+    assert len(_all(app, Case)) == 2
