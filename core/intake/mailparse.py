@@ -133,8 +133,8 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise ParseError("no mail headers found (not an RFC 5322 message)")
     msg = email.message_from_bytes(raw)
     from_value = decode_header_value(msg.get("From") or msg.get("Sender") or msg.get("Return-Path"))
-    name, address = email.utils.parseaddr(from_value)
-    address = address.strip().lower() or None
+    name, parsed_address = email.utils.parseaddr(from_value)
+    address: str | None = parsed_address.strip().lower() or None
     if address is not None and "@" not in address:
         address = None
     if address is None and not from_value:
@@ -173,7 +173,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         sender_name=name.strip(),
         subject=decode_header_value(msg.get("Subject")),
         text=text.replace("\r\n", "\n").strip(),
-        message_id=(message_ids(str(msg.get("Message-ID") or "")) or [None])[0],
+        message_id=next(iter(message_ids(str(msg.get("Message-ID") or ""))), None),
         references=_references(msg),
         to=[a.lower() for _n, a in email.utils.getaddresses(
             [decode_header_value(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])]) if a],
@@ -193,7 +193,7 @@ def _references(msg: email.message.Message) -> list[str]:
 
 
 def _filename(part: email.message.Message) -> str:
-    raw = part.get_filename()  # handles RFC 2231 (filename*=UTF-8''...)
+    raw: object = part.get_filename()  # handles RFC 2231 (filename*=UTF-8''...)
     if raw is None:
         raw = part.get_param("name")
         if isinstance(raw, tuple):

@@ -38,7 +38,8 @@ class Bounce:
 def detect_noise(msg: email.message.Message, sender: str | None) -> Noise | None:
     """Classify ``msg`` as a bounce, an auto-reply or list mail; None for a person's mail."""
     ctype = msg.get_content_type()
-    if ctype == "multipart/report" and (msg.get_param("report-type") or "").lower() == "delivery-status":
+    report_type = str(msg.get_param("report-type") or "")
+    if ctype == "multipart/report" and report_type.lower() == "delivery-status":
         return Noise("bounce", "multipart/report; report-type=delivery-status")
     if sender and _BOUNCER.match(sender):
         return Noise("bounce", f"sent by {sender.split('@', 1)[0]}")
@@ -66,8 +67,10 @@ def read_bounce(msg: email.message.Message) -> Bounce:
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype == "message/delivery-status":
-            for block in part.get_payload() if isinstance(part.get_payload(), list) else []:
-                _read_status_block(block, bounce)
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else []:
+                if isinstance(block, email.message.Message):
+                    _read_status_block(block, bounce)
         elif ctype in ("message/rfc822", "text/rfc822-headers"):
             original = _embedded(part)
             if original is not None:
