@@ -171,6 +171,7 @@ def template_env(app: App) -> SandboxedEnvironment:
         undefined=StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith((".html", ".htm"))),
         keep_trailing_newline=False,
+        auto_reload=False,  # templates change with a reload, which builds a new App
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -182,12 +183,31 @@ def template_env(app: App) -> SandboxedEnvironment:
     )
     env.globals["site_name"] = app.settings.kefu.site_name
     _ENVS[id(app)] = env
-    weakref.finalize(app, _ENVS.pop, id(app), None)
+    weakref.finalize(app, _forget, id(app), id(env))
     return env
+
+
+_RESOLVED: dict[tuple[int, str, str | None], str] = {}
+_MARKED: dict[tuple[int, str], TemplateMarks] = {}
+
+
+def _forget(app_id: int, env_id: int) -> None:
+    _ENVS.pop(app_id, None)
+    for cache in (_RESOLVED, _MARKED):
+        for key in [k for k in cache if k[0] == env_id]:
+            cache.pop(key, None)  # type: ignore[arg-type]
 
 
 def resolve(app: App, name: str, channel: str | None = None) -> str:
     """The template that renders ``name`` on ``channel`` (the channel variant if it exists)."""
+    cache_key = (id(template_env(app)), name, channel)
+    found = _RESOLVED.get(cache_key)
+    if found is None:
+        found = _RESOLVED[cache_key] = _resolve(app, name, channel)
+    return found
+
+
+def _resolve(app: App, name: str, channel: str | None) -> str:
     env = template_env(app)
     candidates = [name]
     if channel:
@@ -210,12 +230,16 @@ def resolve(app: App, name: str, channel: str | None = None) -> str:
 def template_marks(app: App, name: str) -> TemplateMarks:
     """The ``{# kefu: marketing ack #}`` marks of template ``name``."""
     env = template_env(app)
+    cached = _MARKED.get((id(env), name))
+    if cached is not None:
+        return cached
     assert env.loader is not None
     source, _file, _up = env.loader.get_source(env, name)
     words: set[str] = set()
     for found in _MARKS.finditer(source):
         words.update(found.group(1).replace(",", " ").split())
-    return TemplateMarks(marketing="marketing" in words, ack="ack" in words)
+    marks = _MARKED[(id(env), name)] = TemplateMarks(marketing="marketing" in words, ack="ack" in words)
+    return marks
 
 
 def render(app: App, name: str, channel: str, context: dict[str, Any], *, marketing: bool = False) -> Rendered:

@@ -146,6 +146,7 @@ def _error(code: int, message: str, status: int) -> dict[str, Any]:
 def _handler(api: TwilioApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one small response must not wait for a delayed ACK
 
         def _authorised(self) -> bool:
             expected = base64.b64encode(f"{api.account_sid}:{api.auth_token}".encode()).decode()
