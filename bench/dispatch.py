@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import smtplib
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +38,7 @@ from kefu.senders.mime import build_email
 from kefu.senders.twilio_client import make_client
 from kefu.testing.outbox import SAMPLE_TEMPLATES, write_templates
 from kefu.testing.smtp import SmtpServer
-from kefu.testing.twilio_api import TOKEN_SECRET, TwilioApi
+from kefu.testing.twilio_api import ACCOUNT_SID, TOKEN_SECRET, TwilioApi
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: outside quiet hours
 FAST = {"sms_per_second": 1_000_000, "email_per_minute": 60_000_000}
@@ -78,8 +79,46 @@ def bench_queue(tmp: Path, n: int) -> dict[str, Any]:
     return {"rows": n, "seconds": round(seconds, 2), "rows_per_s": round(n / seconds)}
 
 
+class Peer:
+    """A test peer (aiosmtpd or the Twilio-compatible API) in its own process.
+
+    In this process the peer's thread would compete with the dispatcher for the GIL
+    and add up to a switch interval (5 ms) to every round trip, which measures
+    Python's scheduler rather than kefu; real peers are other processes.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.info = json.loads(self.proc.stdout.readline())
+
+    def stop(self) -> int:
+        """Stop the peer; how many messages it received."""
+        out, _ = self.proc.communicate(timeout=60)
+        return int(json.loads(out.strip().splitlines()[-1])["received"])
+
+
+def serve(kind: str) -> None:
+    """Run a peer until stdin closes, then print how many messages it received."""
+    if kind == "smtp":
+        server = SmtpServer().start()
+        print(json.dumps({"port": server.port}), flush=True)
+        sys.stdin.read()
+        count = len(server.messages)
+        server.stop()
+    else:
+        api = TwilioApi().start()
+        print(json.dumps({"base": api.base, "token": api.auth_token}), flush=True)
+        sys.stdin.read()
+        count = len(api.messages)
+        api.stop()
+    print(json.dumps({"received": count}), flush=True)
+
+
 def bench_email(tmp: Path, m: int) -> dict[str, Any]:
-    server = SmtpServer().start()
+    peer = Peer("smtp")
+    server = SmtpServer(peer.info["port"])  # for its host, port and config(); not started here
     try:
         messages = [build_email(Outgoing(id=i, key=str(i), channel="email", audience="customer",
                                          recipient=f"h{i}@example.com", recipient_name=f"住户{i}",
@@ -100,17 +139,18 @@ def bench_email(tmp: Path, m: int) -> dict[str, Any]:
         run_dispatch(app)
         ours = m / (time.perf_counter() - start)
         app.dispose()
-        assert len(server.messages) == 2 * m, f"expected {2 * m} messages, got {len(server.messages)}"
     finally:
-        server.stop()
+        received = peer.stop()
+    assert received == 2 * m, f"expected {2 * m} messages, got {received}"
     return {"messages": m, "raw_per_s": round(raw, 1), "kefu_per_s": round(ours, 1), "ratio": round(ours / raw, 3)}
 
 
 def bench_sms(tmp: Path, m: int) -> dict[str, Any]:
-    api = TwilioApi().start()
-    os.environ[f"KEFU_{TOKEN_SECRET.upper()}"] = api.auth_token
+    peer = Peer("twilio")
+    os.environ[f"KEFU_{TOKEN_SECRET.upper()}"] = peer.info["token"]
     try:
-        twilio = api.config()
+        twilio = {"enabled": True, "account_sid": ACCOUNT_SID, "auth_token_secret": TOKEN_SECRET,
+                  "api_base": peer.info["base"], "from_number": "+8610690000"}
         app = make(tmp / "sms", {"sms_sender": "twilio"}, twilio)
         client = make_client(app.settings)
         start = time.perf_counter()
@@ -122,9 +162,9 @@ def bench_sms(tmp: Path, m: int) -> dict[str, Any]:
         run_dispatch(app)
         ours = m / (time.perf_counter() - start)
         app.dispose()
-        assert len(api.messages) == 2 * m
     finally:
-        api.stop()
+        received = peer.stop()
+    assert received == 2 * m, f"expected {2 * m} messages, got {received}"
     return {"messages": m, "raw_per_s": round(raw, 1), "kefu_per_s": round(ours, 1), "ratio": round(ours / raw, 3)}
 
 
@@ -133,7 +173,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 rows queued, 500 messages each (< 1 min)")
     parser.add_argument("--queue", type=int, help="rows to queue (default 100,000; 20,000 with --quick)")
     parser.add_argument("--messages", type=int, help="messages per channel (default 2,000; 500 with --quick)")
+    parser.add_argument("--serve", choices=["smtp", "twilio"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
     n = args.queue or (20_000 if args.quick else 100_000)
     m = args.messages or (500 if args.quick else 2_000)
     with tempfile.TemporaryDirectory() as tmp:
