@@ -137,5 +137,6 @@ def run_pass() -> Callable[[App], PassResult]:
     return do
 
 
+from kefu.testing.dovecot import dovecot  # noqa: E402,F401  (the private Dovecot fixture)
 from kefu.testing.smtp import smtp_server  # noqa: E402,F401  (aiosmtpd on a free port)
 from kefu.testing.twilio_api import twilio_api  # noqa: E402,F401  (a local Twilio Messages API)
