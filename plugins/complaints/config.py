@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from kefu.durations import Duration
 
 Clock = Literal["24x7", "workday"]
+FeedbackKind = Literal["complaint", "repair", "suggestion", "inquiry"]
+NoticeChannel = Literal["sms", "email"]
+_ORDER: tuple[FeedbackKind, ...] = ("complaint", "repair", "suggestion", "inquiry")
+_NOTICE_CHANNELS: tuple[NoticeChannel, ...] = ("sms", "email")
 
 # The five roles of 客服管理部 (seed), as the keys the config uses for them.
 ROLE_NAMES: dict[str, str] = {
@@ -179,9 +183,7 @@ class FeedbackSection(_Strict):
     suggestion_keywords: list[str] = Field(default_factory=lambda: ["建议", "意见", "希望能", "最好能"])
     # When a text matches several kinds the first in this order wins: a complaint
     # about a slow repair is a complaint, a question about a leak is a repair.
-    order: list[Literal["complaint", "repair", "suggestion", "inquiry"]] = Field(
-        default_factory=lambda: ["complaint", "repair", "suggestion", "inquiry"]
-    )
+    order: list[FeedbackKind] = Field(default_factory=lambda: list(_ORDER))
 
 
 class CallbackSection(_Strict):
@@ -217,7 +219,7 @@ class WarrantySection(_Strict):
 
     items: dict[str, WarrantyItem] = Field(default_factory=_default_warranty)
     notice_days_before: list[int] = Field(default_factory=lambda: [60, 30])
-    channels: list[Literal["sms", "email"]] = Field(default_factory=lambda: ["sms", "email"])
+    channels: list[NoticeChannel] = Field(default_factory=lambda: list(_NOTICE_CHANNELS))
     defect_list_days_before: int = Field(default=60, ge=1, description="到期前集中接报 window")
     heating_season_start: str = Field(default="11-01", description="MM-DD")
     heating_season_end: str = Field(default="03-31", description="MM-DD")
@@ -297,6 +299,7 @@ class ComplaintsConfig(_Strict):
     inboxes: list[str] = Field(default_factory=list, description="channels to classify; empty = all")
     warn_share: float = Field(default=0.75, gt=0, lt=1, description="owner warned at this share of a deadline")
     escalation_repeat: Duration = Field(default=timedelta(hours=24), description="next level after a breach")
+    escalation_max_repeats: int = Field(default=3, ge=0, description="reminders to the top level, then stop")
     repair: RepairSection = Field(default_factory=RepairSection)
     feedback: FeedbackSection = Field(default_factory=FeedbackSection)
     callback: CallbackSection = Field(default_factory=CallbackSection)

@@ -62,7 +62,8 @@ def handle_due(ctx: PluginContext, deadline: Deadline, case: Case) -> bool:
         deadline.breached_at = now
     deadline.stage = "breached"
     deadline.level, deadline.repeat = level, repeat
-    deadline.next_at = now + cfg.escalation_repeat
+    # The top of the chain is reminded a bounded number of times, then the case waits for staff.
+    deadline.next_at = None if repeat >= cfg.escalation_max_repeats else now + cfg.escalation_repeat
     record_event(ctx, case, "escalated", reason=f"{context['deadline']} 超时，升级至 {ROLE_NAMES[role]}",
                  data={"deadline": deadline.name, "level": level, "role": role, "repeat": repeat})
     return True

@@ -117,7 +117,7 @@ def parse_rows(text: str) -> tuple[list[HomeRow], list[tuple[int, str]]]:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
-        rec = {columns[i]: v.strip() for i, v in enumerate(values) if columns.get(i)}
+        rec = {name: values[i].strip() for i, name in columns.items() if name is not None and i < len(values)}
         try:
             row = _row(line, rec)
         except ValueError as exc:
@@ -192,11 +192,12 @@ def import_homes(session: Session, data: bytes, now: datetime) -> ImportReport:
             pending.append((row, cust))
             report.created += 1
             continue
-        for attr, value in (("project_code", row.project_code), ("building", row.building),
-                            ("room", row.room), ("delivered_on", row.delivered_on)):
-            if getattr(home, attr) != value:
-                setattr(home, attr, value)
+        for attr, text in (("project_code", row.project_code), ("building", row.building), ("room", row.room)):
+            if getattr(home, attr) != text:
+                setattr(home, attr, text)
                 changed = True
+        if home.delivered_on != row.delivered_on:
+            home.delivered_on, changed = row.delivered_on, True
         if changed:
             home.updated_at = now
             report.updated += 1

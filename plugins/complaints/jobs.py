@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kefu.db.models import Case, Customer
 from kefu.jobs import CronJob
@@ -50,10 +50,11 @@ def warranty_notices(ctx: PluginContext, fired_at: datetime) -> int:
     today = fired_at.astimezone(ctx.tz).date()
     tables = {code: cfg.warranty_for(code) for code in cfg.projects}
     default_table = cfg.warranty_for(None)
-    lows, highs = zip(*(rules.delivery_window(t, cfg.warranty, today)
-                        for t in [default_table, *tables.values()]), strict=True)
+    windows = {w for t in [default_table, *tables.values()] for w in rules.delivery_windows(t, cfg.warranty, today)}
+    if not windows:
+        return 0
     homes = list(session.scalars(select(Home).where(
-        Home.delivered_on.is_not(None), Home.delivered_on >= min(lows), Home.delivered_on <= max(highs)
+        or_(*(Home.delivered_on.between(low, high) for low, high in sorted(windows)))
     )))
     if not homes:
         return 0
@@ -146,10 +147,10 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
             key = f"milestone/{code}/{task.milestone}/{task.milestone_on.isoformat()}"
             if not (task.task_on <= today <= task.milestone_on) or _mark(ctx, key):
                 continue
-            due = datetime.combine(task.milestone_on, time(0), ctx.tz) - ctx.now()
+            due = datetime.combine(task.milestone_on, time(0), ctx.tz)
             case = open_case(ctx, kind=kinds.MILESTONE, title=f"{project.name}：{task.title}客户端风险评估",
                              unit=code, data={"milestone": task.milestone, "milestone_on": task.milestone_on.isoformat(),
-                                              "due_seconds": max(due, timedelta(hours=1)).total_seconds()})
+                                              "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat()})
             _done(ctx, key, case)
             opened += 1
     for proj in ctx.db().scalars(select(Project).where(Project.delivered_on.is_not(None))):
@@ -159,10 +160,10 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
         key = f"assessment/{proj.code}/{assess_on.isoformat()}"
         if not (start_on <= today <= assess_on) or _mark(ctx, key):
             continue
-        due = datetime.combine(assess_on + timedelta(days=1), time(0), ctx.tz) - ctx.now()
+        due = datetime.combine(assess_on + timedelta(days=1), time(0), ctx.tz)
         case = open_case(ctx, kind=kinds.ASSESSMENT, title=f"{proj.name}：交付后客户体验评估（交付 {proj.delivered_on}）",
                          unit=proj.code, data={"delivered_on": proj.delivered_on.isoformat(),
-                                               "due_seconds": max(due, timedelta(hours=1)).total_seconds()})
+                                               "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat()})
         _done(ctx, key, case)
         opened += 1
     return opened

@@ -219,29 +219,33 @@ def home_notices(
     return out
 
 
-def delivery_window(table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date) -> tuple[date, date]:
-    """The range of delivery dates that can have any notice due on ``today`` (to query by index).
+def delivery_windows(
+    table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date
+) -> list[tuple[date, date]]:
+    """Ranges of delivery dates that can have a notice due on ``today`` (to query homes by index).
 
-    Computed per item from the longest lead; heating seasons are bounded loosely
-    (a season is at most a year apart), so the window is a superset and the
-    exact test is :func:`home_notices`.
+    One range per item with years (a day's padding each side covers Feb 29); a
+    heating item has a range only when a season ends within the longest lead of
+    ``today``. The ranges are a superset; :func:`home_notices` is the exact test.
     """
     lead = max(wcfg.notice_days_before)
-    lows, highs = [], []
+    out: list[tuple[date, date]] = []
     for item in table.values():
         if not item.notify:
             continue
         if item.years is not None:
-            # expiry = delivered + years - 1 day, due when expiry - lead <= today <= expiry
-            lows.append(add_years(today + timedelta(days=1), -item.years))
-            highs.append(add_years(today + timedelta(days=lead + 1), -item.years))
-        else:
-            seasons = item.heating_seasons or 1
-            lows.append(date(today.year - seasons - 2, 1, 1))
-            highs.append(date(today.year - seasons + 2 + lead // 365, 12, 31))
-    if not lows:
-        return today, today - timedelta(days=1)  # empty
-    return min(lows) - timedelta(days=1), max(highs) + timedelta(days=1)
+            # expiry = delivered + years - 1 day, due while expiry - lead <= today <= expiry
+            low = add_years(today + timedelta(days=1), -item.years) - timedelta(days=1)
+            high = add_years(today + timedelta(days=lead + 1), -item.years) + timedelta(days=1)
+            out.append((low, high))
+            continue
+        seasons = item.heating_seasons or 1
+        for year in range(today.year, today.year + 2 + lead // 365):
+            ends = _month_day(year, wcfg.heating_season_end)
+            if today <= ends <= today + timedelta(days=lead):
+                first_start_year = year - seasons
+                out.append((date(first_start_year - 1, 1, 1), date(first_start_year + 1, 12, 31)))
+    return out
 
 
 # --- milestones and assessment ------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,10 @@ _SPECIFIC: dict[str, dict[str, Any]] = {
 _LETTER = {"case_number": "WX-2026-000001", "parent_number": "BX-2026-000001", "contractor_name": "恒安防水工程有限公司",
            "contractor_contact": "王经理", "contractor_address": "北京市朝阳区某路1号", "project": "锦园",
            "home": "3栋1201", "fault": "卫生间地面渗水至楼下", "instructions": "", "due": "2026年11月09日 09:00",
-           "issued": "2026年11月02日", "site_name": "锦园客服中心"}
+           "site_name": "锦园客服中心", "recipient_name": "恒安防水工程有限公司", "address": "北京市朝阳区某路1号",
+           "today": date(2026, 11, 2),
+           "letter": {"sender_name": "锦园客服中心", "return_address": "", "phone": "", "fonts": ["Noto Serif CJK SC"],
+                      "page_size": "A4"}}
 
 
 def template_samples() -> dict[str, dict[str, Any]]:
