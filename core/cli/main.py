@@ -78,3 +78,7 @@ def main() -> None:
         elif arg.startswith("--config="):
             os.environ.setdefault("KEFU_CONFIG", arg.split("=", 1)[1])
     cli(prog_name="kefu")
+
+
+if __name__ == "__main__":
+    main()
