@@ -8,10 +8,10 @@ forbids unknown keys, so a typo is an error that names the file and the key.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 import socket
 import tomllib
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,7 +165,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise ConfigError(path, [f"file not found (set --config or KEFU_CONFIG)"]) from exc
+        raise ConfigError(path, ["file not found (set --config or KEFU_CONFIG)"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"TOML syntax error: {exc}"]) from exc
     except OSError as exc:

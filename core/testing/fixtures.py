@@ -20,7 +20,8 @@ from kefu.app import App, build_app
 from kefu.clock import FakeClock
 from kefu.cron import CronRunner
 from kefu.db.schema import upgrade
-from kefu.passes import PassResult, run_pass as _run_pass
+from kefu.passes import PassResult
+from kefu.passes import run_pass as _run_pass
 from kefu.plugin_host import PluginInfo, discover
 from kefu.staff import sync_staff
 from kefu.testing.databases import postgres_available, postgres_schema
