@@ -221,6 +221,10 @@ def close(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str 
 
 def reopen(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str | None = None) -> CaseEvent:
     """Reopen a resolved, callback or closed case: back to its owner (or triage), deadlines anew."""
+    if case.state not in DONE_STATES:
+        # Without this a reopen of an open case would be a silent no-op event (same state).
+        raise CaseError(f"case {case.number} is {case.state}, still open; only a resolved, callback "
+                        "or closed case can be reopened")
     return record_event(ctx, case, "reopened", actor=actor, reason=reason,
                         to_state=reopen_state(case.owner), reopen=True)
 

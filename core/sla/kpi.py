@@ -1,7 +1,7 @@
 """KPIs from case history, per plugin, unit and person, for a period; and the monthly mail.
 
 For the cases opened in the period: 报事关闭率 (share resolved or closed by the
-period's end), 维修及时率 (share of resolution deadlines met in time), 回复及时率
+period's end, read from the history), 维修及时率 (share of resolution deadlines met in time), 回复及时率
 (first-response deadlines met in time), the median hours to first response and to
 resolution (read from the events), and the breach count; plus 维修满意度, the mean
 score of the callback answers recorded in the period.
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Case, CaseEvent, Deadline
+from kefu.kinds import DONE_STATES
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
@@ -94,11 +95,16 @@ def compute_kpis(session: Session, start: datetime, end: datetime, now: datetime
         history = events[case.id]
         first_reply = next((e.at for e in history if e.from_state == "new" and e.to_state), None)
         resolved = next((e.at for e in history if e.to_state in ("resolved", "closed")), None)
-        done = (case.closed_at or case.resolved_at)
+        # Closed by the period's end: the state the history shows at that instant (a case
+        # resolved in the period and reopened after it still counts for the period).
+        state_at_end = None
+        for e in history:
+            if e.to_state and e.at < end:
+                state_at_end = e.to_state
         for key in groups(case):
             t = tallies[key]
             t.opened += 1
-            t.closed += bool(done and done < end)
+            t.closed += state_at_end in DONE_STATES
             if first_reply:
                 t.to_first_response.append((first_reply - case.opened_at) / timedelta(hours=1))
             if resolved:

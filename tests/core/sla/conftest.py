@@ -90,6 +90,12 @@ STAFF: dict[str, Any] = {
 
 
 @pytest.fixture
+def sla_staff() -> dict[str, Any]:
+    """The test staff (people, roles, rotas), a copy a test may extend."""
+    return {key: dict(value) for key, value in STAFF.items()}
+
+
+@pytest.fixture
 def plugin() -> SlaTestPlugin:
     """A fresh test plugin."""
     return SlaTestPlugin()
