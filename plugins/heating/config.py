@@ -84,6 +84,9 @@ class SeasonConfig(_Strict):
         default="10-25", description="the day 关栓 spot-check tasks go to the stations (before start)"
     )
     shutoff_sample_share: float = Field(default=1.0, gt=0, le=1, description="share of non-payers checked")
+    letter_without_phone: bool = Field(
+        default=True, description="households owing with no (valid) phone get a 催缴通知书 letter"
+    )
     reminder_hour: int = Field(default=10, ge=8, le=20, description="local hour the fee reminders are queued")
 
     @field_validator("start", "end", "shutoff_checks_on")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.kinds import OPEN_STATES
+from kefu.outbound.outbox import queue_message
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.models import FeeEntry, Household, ShutoffCheck
@@ -67,8 +68,29 @@ def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple
             "campaign": campaign, "site_name": ctx.settings.kefu.site_name,
         }
         queued += sms_customer(ctx, None, cust, "fee", f"heating/fee_{campaign}.txt", context, key=key)
-    ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(picked))
+    if cfg.season.letter_without_phone:
+        queued += _letters(ctx, rows, prefix, done, season_year, campaign, start)
+    ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(rows))
     return campaign, queued
+
+
+def _letters(ctx: PluginContext, rows: list[tuple[Household, Customer, FeeEntry]], prefix: str,
+             done: set[str], season_year: int, campaign: str, start: date) -> int:
+    """催缴通知书 letters to owing households that cannot be texted (no or invalid number)."""
+    queued = 0
+    for hh, cust, fee in rows:
+        key = f"{prefix}{hh.account}/letter"
+        if (cust.phone and not cust.phone_invalid) or key in done:
+            continue
+        row = queue_message(
+            ctx, key=key, channel="letter", recipient=cust.name or hh.account, recipient_name=cust.name or None,
+            address=hh.address, template="heating/fee_letter.html", customer=cust,
+            context={"account": hh.account, "owed": f"{fee.amount_due - fee.amount_paid:.2f}",
+                     "season": f"{season_year}-{season_year + 1}", "campaign": campaign,
+                     "season_start": start.strftime("%m月%d日"), "heated_area": hh.heated_area},
+        )
+        queued += row is not None
+    return queued
 
 
 def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = None) -> list[Case]:

@@ -70,15 +70,19 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
     cfg: HeatingConfig = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
     category = rules.classify_text(text, cfg.keywords)
-    if category is None:
+    reported = rules.reported_temperature(text)
+    low = reported is not None and rules.is_low_temperature(reported, cfg.temperature.threshold_c)
+    if category is None and not low:
         fallback = cfg.inbox_kinds.get(item.channel)
         if fallback not in ("leak", "general"):
             return None
         category = fallback
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
-    kind = kinds.LEAK if category == "leak" else kinds.GENERAL
-    return Classification(kind=kind, urgent=category == "leak", customer_ref=ref)
+    if category == "leak":
+        return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref)
+    # A household stating a room temperature under the threshold is a 测温 case (24 h).
+    return Classification(kind=kinds.LOW_TEMP if low else kinds.GENERAL, customer_ref=ref)
 
 
 @hookimpl

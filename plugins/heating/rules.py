@@ -61,6 +61,15 @@ def reply_head(text: str) -> str:
     return "\n".join(lines)
 
 
+_REPORTED_TEMP = re.compile(r"(?:室温|屋里|家里|室内|温度)[^\d。，,]{0,6}?(\d{1,2}(?:\.\d)?)\s*(?:度|℃|°C|°)")
+
+
+def reported_temperature(text: str) -> float | None:
+    """An indoor temperature a household states ("室温只有15度", "家里16℃"), or None."""
+    found = _REPORTED_TEMP.search(unicodedata.normalize("NFKC", text))
+    return float(found.group(1)) if found else None
+
+
 def parse_callback_answer(text: str, keywords: KeywordsConfig) -> bool | None:
     """True for 满意/1, False for 不满意/2, None when the reply says neither.
 

@@ -54,6 +54,12 @@ def template_samples() -> dict[str, dict[str, Any]]:
                                     "second": 21.9, "difference": 0.6, "tolerance": 0.2},
         "heating/hotline_reply.txt": {**_CASE, "hotline_ref": "96123-20261102-0042",
                                       "resolved_at": "2026-11-02 11:30", "result": "已更换阀门"},
+        "heating/fee_letter.html": {
+            **fee, "heated_area": 85.5, "recipient_name": "王某", "address": "长白新城1号楼1单元101",
+            "case_number": "", "today": "2026-10-08",
+            "letter": {"sender_name": "供热公司", "return_address": "长白路1号", "phone": "96123",
+                       "fonts": ["Noto Serif CJK SC"], "page_size": "A4"},
+        },
         "heating/rectification_notice.html": {
             "case_number": "HTA-2026-000007", "recipient_name": "王某", "address": "格林小区5号楼地下室",
             "account": "CB-000456", "finding": "地下室下挖、外扩", "area_m2": 13.0, "height_m": 2.4,

@@ -46,6 +46,15 @@ def test_classify_leak_is_urgent_and_general_is_not(heating_app) -> None:  # typ
     assert app.host.call_one("kefu_classify", "heating", item=_msg("你好"), ctx=ctx) is None
 
 
+def test_a_household_stating_a_room_temperature_below_18_gets_a_low_temperature_case(heating_app) -> None:  # type: ignore[no-untyped-def]
+    app = heating_app()
+    ctx = app.context("heating")
+    low = app.host.call_one("kefu_classify", "heating", item=_msg("家里室温只有15度"), ctx=ctx)
+    assert low.kind == "heating.low_temp" and not low.urgent
+    warm = app.host.call_one("kefu_classify", "heating", item=_msg("暖气不热，室温19度"), ctx=ctx)
+    assert warm.kind == "heating.general"
+
+
 def test_leak_is_acknowledged_by_urgent_sms_with_case_number_and_dispatched_on_duty(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")

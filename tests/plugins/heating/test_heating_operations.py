@@ -136,6 +136,18 @@ def test_fee_reminder_campaign_queues_one_per_owing_household_and_a_rerun_none(a
     assert templates == ["heating/fee_before.txt", "heating/fee_during.txt"]
 
 
+def test_owing_households_without_a_phone_get_a_fee_letter_instead(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ledger(app, tmp_path)
+
+    def no_phone(ctx):  # type: ignore[no-untyped-def]
+        ctx.db().scalars(select(Customer).where(Customer.ref == "CB-0002")).one().phone = None
+    in_tx(app, no_phone)
+    assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 5)
+    (letter,) = outbox(app, channel="letter")
+    assert letter.template == "heating/fee_letter.html" and letter.idem_key.endswith("CB-0002/letter")
+    assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 0)
+
+
 def test_fee_reminder_job_fires_on_the_configured_day(app, tmp_path: Path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
     _ledger(app, tmp_path)
     run_pass(app)

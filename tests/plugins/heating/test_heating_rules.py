@@ -146,3 +146,9 @@ def test_callback_answer_ignores_the_quoted_question_in_a_mail_reply() -> None:
     reply = "不满意，还在滴水\n\n在 2026年11月2日 写道：\n> 请回复：满意 或 1；不满意 或 2"
     assert rules.parse_callback_answer(reply, KW) is False
     assert rules.parse_callback_answer("满意\n-----原始邮件-----\n不满意 或 2", KW) is True
+
+
+@pytest.mark.parametrize(("text", "temp"), [("室温只有15度", 15.0), ("家里16.5℃，太冷", 16.5),
+                                            ("屋里才１４度", 14.0), ("暖气不热", None), ("3号楼2单元", None)])
+def test_a_stated_room_temperature_is_read(text: str, temp: float | None) -> None:
+    assert rules.reported_temperature(text) == temp
