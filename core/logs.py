@@ -54,5 +54,5 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic.runtime.migration"):
+    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -17,6 +17,8 @@ from kefu.config import ConfigError
 @click.pass_context
 def run(ctx: click.Context, once: bool) -> None:
     """Run the daemon in the foreground (what systemd starts)."""
+    from sqlalchemy.exc import OperationalError
+
     from kefu.daemon import run_once, serve
     from kefu.db.schema import SchemaOutdated
 
@@ -28,6 +30,11 @@ def run(ctx: click.Context, once: bool) -> None:
         raise SystemExit(serve(config))
     except (ConfigError, SchemaOutdated) as exc:
         fail(str(exc))
+    except OperationalError as exc:
+        # Nothing ran yet: say which database and what it answered, not a traceback.
+        url = _safe_url(exc)
+        fail(f"cannot use the database {url}: {exc.orig}; check [database] url in the config "
+             "and that the server runs")
 
 
 @click.command("check-config")
@@ -153,6 +160,20 @@ def status(ctx: click.Context, as_json: bool) -> None:
                f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}")
     if not report["ok"]:
         raise SystemExit(1)
+
+
+def _safe_url(exc: Exception) -> str:
+    """The URL of the engine that failed, password hidden (best effort)."""
+    from kefu.app import build_app
+
+    try:
+        app = build_app(click.get_current_context().obj.get("config"))
+    except Exception:
+        return "(from the config)"
+    try:
+        return app.engine.url.render_as_string(hide_password=True)
+    finally:
+        app.dispose()
 
 
 def _iso(value: object) -> str:

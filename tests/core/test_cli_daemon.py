@@ -84,3 +84,12 @@ def test_run_refuses_a_database_at_an_older_revision(config, clock, sqlite_url):
     engine.dispose()
     code, out = kefu(clock, "--config", str(config), "run", "--once")
     assert code == 1 and "at revision 0000" in out and "kefu db upgrade" in out
+
+
+def test_run_names_an_unreachable_database_without_a_traceback(tmp_path, clock):
+    raw = base_config(tmp_path, "postgresql://nobody@127.0.0.1:1/none", ["example"])
+    config = write_config(tmp_path / "pg.toml", raw)
+    code, out = kefu(clock, "--config", str(config), "run", "--once")
+    assert code == 1
+    assert "cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none" in out
+    assert "Traceback" not in out
