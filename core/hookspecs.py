@@ -1,3 +1,5 @@
+# mypy: disable-error-code="empty-body"
+# Hook specifications have no bodies: their docstrings are the contract.
 """The contract between the kefu core and its plugins.
 
 Every hook a plugin may implement is declared here, in the order the daemon calls
