@@ -121,17 +121,20 @@ def history_of(session: Session, case: Case) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
-def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None) -> list[Deadline]:
+def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None,
+                   *, fresh: bool = False) -> list[Deadline]:
     """Bring the case's deadlines in line with its state: meet, pause, resume, open new rounds.
 
-    Returns the deadlines opened now.
+    ``fresh=True`` says the case was opened just now and has no deadline rows yet, so
+    none are read back and the new ones are left for the next flush (opening many cases
+    in one transaction then costs no query per case). Returns the deadlines opened now.
     """
     app = ctx.app
     kind = app.kinds.get(case.kind)
     session = ctx.db()
     now = ctx.now()
     history = events if events is not None else history_of(session, case)
-    open_rows = list(session.scalars(
+    open_rows: list[Deadline] = [] if fresh else list(session.scalars(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")
     ))
     running = set()
@@ -148,7 +151,7 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
     for policy in kind.policies if kind else ():
         if policy.name in running or not is_active(policy, case):
             continue
-        last_round = session.scalar(
+        last_round = None if fresh else session.scalar(
             select(func.max(Deadline.round)).where(Deadline.case_id == case.id, Deadline.name == policy.name)
         )
         row = Deadline(
@@ -159,5 +162,6 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
         schedule(app, row, policy, history)
         session.add(row)
         opened.append(row)
-    session.flush()
+    if not fresh:
+        session.flush()
     return opened
