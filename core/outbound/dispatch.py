@@ -4,6 +4,12 @@ One run (a step of every daemon pass) repeats: release rows a dead dispatcher
 left behind, claim a batch (consent and quiet hours decided there), then for
 each row wait for its channel's rate slot, send, and record the outcome in its
 own transaction. One bad row never stops the run; a stalled queue alarms staff.
+
+Crash safety: outcomes are deliberately NOT recorded in groups. A claimed row
+stays ``sending`` until the one UPDATE that follows its own send commits, so
+after a kill -9 the only ``sending`` row that already went out is the one that
+was on the wire; the rest of the batch was never sent. Recording "sent" is made
+cheap instead (a precompiled Core UPDATE on a connection the run keeps open).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
@@ -22,7 +28,7 @@ from kefu.clock import SystemClock
 from kefu.db.engine import transaction
 from kefu.db.models import OutboxMessage, StaffMember
 from kefu.outbound.claims import Claimed, claim_due, release_orphans
-from kefu.outbound.outcomes import mark_failed, mark_retry, mark_sent
+from kefu.outbound.outcomes import mark_failed, mark_retry, mark_sent, record_sent
 from kefu.outbound.policy import Pacer
 from kefu.secrets import mask
 from kefu.senders.base import (
@@ -88,6 +94,7 @@ class Dispatcher:
         self.senders: dict[str, Sender] = {}
         self.pacers = pacers(app)
         self.real_time = isinstance(app.clock, SystemClock)
+        self.conn: Connection | None = None  # where sent rows are recorded, one transaction each
 
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
@@ -126,7 +133,10 @@ class Dispatcher:
                 title = _title(letter_html) or "letter"
                 attachments = (Attachment(letter_filename(title, item.case_number, row.id), letter_pdf),)
             result = self.sender(row.channel).send(_outgoing(row, item.case_number, attachments))
-            mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
+            if letter_pdf is None:
+                self._record_sent(row, result)
+            else:
+                mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
         except PermanentFailure as exc:
             mark_failed(app, row, exc, app.clock.now())
         except (TransientFailure, LetterError) as exc:
@@ -139,6 +149,23 @@ class Dispatcher:
             except Exception:
                 log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
         return 1
+
+    def _record_sent(self, row: OutboxMessage, result: SendResult) -> None:
+        if self.conn is None:
+            self.conn = self.app.engine.connect()
+        try:
+            record_sent(self.conn, row.id, result, self.app.clock.now())
+        except Exception:
+            self._drop_connection()  # a broken connection is not reused for the next row
+            raise
+
+    def _drop_connection(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                log.exception("closing the dispatcher's database connection failed")
 
     def _paced(self, row: OutboxMessage) -> bool:
         """Wait for the channel's slot, or hold the row until it; False when held."""
@@ -181,7 +208,8 @@ class Dispatcher:
         return SendResult(provider_id=f"letter:{row.id}")
 
     def close(self) -> None:
-        """Close every sender (SMTP QUIT)."""
+        """Close every sender (SMTP QUIT) and the dispatcher's database connection."""
+        self._drop_connection()
         for sender in self.senders.values():
             try:
                 sender.close()

@@ -74,39 +74,82 @@ def queue_message(
     session = ctx.db()
     if _already_queued(session, key):
         return None
+    values = row_values(
+        ctx, ctx.now(), key=key, channel=channel, recipient=recipient, template=template, context=context,
+        case=case, customer=customer, audience=audience, recipient_name=recipient_name, urgent=urgent,
+        marketing=marketing, not_before=not_before, letter=letter, address=address, auto=auto,
+    )
+    if values is None:
+        return None
+    row = OutboxMessage(**values)
+    session.add(row)
+    session.info.setdefault(_KEYS, set()).add(key)
+    return row
+
+
+def row_values(
+    ctx: PluginContext,
+    now: datetime,
+    *,
+    key: str,
+    channel: str,
+    recipient: str,
+    template: str,
+    context: dict[str, Any] | None,
+    case: Case | None,
+    customer: Customer | None,
+    audience: str,
+    recipient_name: str | None,
+    urgent: bool,
+    marketing: bool,
+    not_before: datetime | None,
+    letter: str | None,
+    address: str | None,
+    auto: bool,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The column values of one new outbox row, rendered; None when the case refuses an ack.
+
+    Shared by :func:`queue_message` and :func:`kefu.outbound.bulk.queue_many` so both
+    queue exactly the same row. ``base`` is :func:`standard_context` without case,
+    customer, recipient and address (computed once for many rows).
+    """
     app = ctx.app
     if case is not None and (case.data or {}).get("no_ack") and _is_ack(app, template, channel):
         log.info("not acknowledging case %s: intake marked it no_ack (%s); template %s",
                  case.number, case.data.get("no_ack_reason", "auto-reply/bounce/list"), template)
         return None
-    now = ctx.now()
     customer_id = customer.id if customer is not None else (case.customer_id if case is not None else None)
-    full = standard_context(app, now, case=case, customer=customer, recipient_name=recipient_name,
-                            address=address)
+    if base is None:
+        full = standard_context(app, now, case=case, customer=customer, recipient_name=recipient_name,
+                                address=address)
+    else:
+        full = {**base, **_row_context(case=case, customer=customer, recipient_name=recipient_name,
+                                       address=address)}
     full.update(context or {})
-    row = OutboxMessage(
-        idem_key=key, plugin=ctx.name, case_id=case.id if case is not None else None,
-        customer_id=customer_id, channel=channel, audience=audience, recipient=recipient,
-        recipient_name=recipient_name, template=template, urgent=urgent, marketing=marketing,
-        created_at=now, not_before=not_before or now, state="queued", attempts=0,
-        data={"context": _json_safe(context or {}), "address": address, "letter": letter, "auto": auto},
-    )
+    data: dict[str, Any] = {"context": _json_safe(context or {}), "address": address, "letter": letter,
+                            "auto": auto}
+    values: dict[str, Any] = {
+        "idem_key": key, "plugin": ctx.name, "case_id": case.id if case is not None else None,
+        "customer_id": customer_id, "channel": channel, "audience": audience, "recipient": recipient,
+        "recipient_name": recipient_name, "template": template, "subject": None, "body": "",
+        "urgent": urgent, "marketing": marketing, "created_at": now, "not_before": not_before or now,
+        "state": "queued", "attempts": 0, "last_error": None, "message_id": None, "data": data,
+    }
     try:
-        fill_rendered(app, row, full, case)
+        values.update(rendered_fields(app, template, channel, full, case, marketing=marketing, data=data))
     except RenderError as exc:
-        row.state, row.last_error = "failed", f"template error: {exc}"
+        values["state"], values["last_error"] = "failed", f"template error: {exc}"
         log.error("outbox row %s not rendered (it will not be sent): %s", key, exc)
     if channel == "sms" and audience == "customer" and not urgent:
         cfg = app.settings.outbound.sms
-        held = quiet_until(row.not_before, cfg.quiet_start, cfg.quiet_end, app.settings.tz)
+        held = quiet_until(values["not_before"], cfg.quiet_start, cfg.quiet_end, app.settings.tz)
         if held is not None:
-            row.not_before = held
-            row.data = {**row.data, "held": "quiet hours"}
+            values["not_before"] = held
+            values["data"] = {**values["data"], "held": "quiet hours"}
     if channel == "email":
-        row.message_id = new_message_id(app, case)
-    session.add(row)
-    session.info.setdefault(_KEYS, set()).add(key)
-    return row
+        values["message_id"] = new_message_id(app, case)
+    return values
 
 
 def _already_queued(session: Session, key: str) -> bool:
@@ -135,15 +178,20 @@ def standard_context(
     address: str | None = None,
 ) -> dict[str, Any]:
     """What every template may use besides the caller's context."""
+    out = base_context(app, now)
+    out.update(_row_context(case=case, customer=customer, recipient_name=recipient_name, address=address))
+    return out
+
+
+def base_context(app: App, now: datetime) -> dict[str, Any]:
+    """The part of :func:`standard_context` that is the same for every row queued at ``now``."""
     settings = app.settings
     letters = settings.outbound.letters
     local = now.astimezone(settings.tz)
-    out: dict[str, Any] = {
+    return {
         "site_name": settings.kefu.site_name,
         "now": local,
         "today": local.date(),
-        "recipient_name": recipient_name or (customer.name if customer is not None else "") or "",
-        "case_number": case.number if case is not None else "",
         "letter": {
             "sender_name": letters.sender_name or settings.kefu.site_name,
             "return_address": letters.return_address,
@@ -151,6 +199,14 @@ def standard_context(
             "fonts": list(letters.fonts),
             "page_size": letters.page_size,
         },
+    }
+
+
+def _row_context(*, case: Case | None, customer: Customer | None, recipient_name: str | None,
+                 address: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "recipient_name": recipient_name or (customer.name if customer is not None else "") or "",
+        "case_number": case.number if case is not None else "",
     }
     if address is not None:
         out["address"] = address
@@ -165,22 +221,35 @@ def standard_context(
 
 def fill_rendered(app: App, row: OutboxMessage, context: dict[str, Any], case: Case | None) -> None:
     """Render ``row``'s template (and attached letter) into its subject and body."""
-    rendered = render(app, row.template, row.channel, context, marketing=row.marketing)
-    row.marketing = row.marketing or rendered.marks.marketing
-    row.body = rendered.body
-    if row.channel == "email":
+    fields = rendered_fields(app, row.template, row.channel, context, case, marketing=row.marketing,
+                             data=row.data or {})
+    for name, value in fields.items():
+        setattr(row, name, value)
+
+
+def rendered_fields(app: App, template: str, channel: str, context: dict[str, Any], case: Case | None,
+                    *, marketing: bool, data: dict[str, Any]) -> dict[str, Any]:
+    """The columns rendering gives a row: marketing, body, subject and the new ``data``.
+
+    Raises RenderError when the template (or the letter attached to an email) fails.
+    """
+    rendered = render(app, template, channel, context, marketing=marketing)
+    out: dict[str, Any] = {"marketing": marketing or rendered.marks.marketing, "body": rendered.body}
+    if channel == "email":
         subject = rendered.subject or (case.title if case is not None else "") or app.settings.kefu.site_name
         if case is not None and f"[{case.number}]" not in subject:
             subject = f"[{case.number}] {subject}"
-        row.subject = subject
-        letter = (row.data or {}).get("letter")
+        out["subject"] = subject
+        letter = data.get("letter")
         if letter:
             html = render(app, letter, "letter", context).body
-            row.data = {**row.data, "letter_html": html}
-    elif row.channel == "letter":
-        row.subject = _html_title(rendered.body) or row.template
+            data = {**data, "letter_html": html}
+    elif channel == "letter":
+        out["subject"] = _html_title(rendered.body) or template
     if rendered.segments is not None:
-        row.data = {**row.data, "segments": rendered.segments}
+        data = {**data, "segments": rendered.segments}
+    out["data"] = data
+    return out
 
 
 def _html_title(html: str) -> str | None:
@@ -202,7 +271,12 @@ def new_message_id(app: App, case: Case | None) -> str:
     return make_msgid(domain=domain)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _json_safe(value: dict[str, Any]) -> dict[str, Any]:
     # The context is kept so a failed row can be re-rendered; dates and amounts become text.
+    if all(type(v) in _PLAIN for v in value.values()) and all(type(k) is str for k in value):
+        return dict(value)  # already what JSON gives back (a campaign's usual context): skip the round trip
     result: dict[str, Any] = json.loads(json.dumps(value, ensure_ascii=False, default=str))
     return result

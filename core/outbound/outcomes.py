@@ -1,7 +1,10 @@
 """Recording what happened to a claimed row: sent, retried later, dead, or failed for good.
 
 Each outcome is its own short transaction, written right after the send, so a
-crash loses at most the knowledge that the one in-flight row went out.
+crash loses at most the knowledge that the one in-flight row went out. The
+common outcome, sent without a letter, is one precompiled Core UPDATE on the
+dispatcher's own connection (:func:`record_sent`): the ORM session around it
+cost more than the SMTP round trips.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from kefu.app import App
 from kefu.db.engine import transaction
@@ -20,6 +23,20 @@ from kefu.secrets import mask
 from kefu.senders.base import PermanentFailure, SendFailure, SendResult
 
 log = logging.getLogger("kefu.outbox")
+_TABLE = OutboxMessage.__table__
+_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(state="sent", provider_id=bindparam("provider_id"), sent_at=bindparam("sent_at"),
+            claimed_by=None, claimed_at=None, last_error=None)
+)
+
+
+def record_sent(conn: Connection, row_id: int, result: SendResult, now: datetime) -> None:
+    """Mark row ``row_id`` sent with the provider's id, in one transaction of its own on ``conn``."""
+    with conn.begin():
+        conn.execute(_SENT, {"row_id": row_id, "provider_id": result.provider_id,
+                             "sent_at": result.sent_at or now})
 
 
 def mark_sent(app: App, row: OutboxMessage, result: SendResult, now: datetime,

@@ -16,7 +16,7 @@ from kefu.clock import Clock
 from kefu.secrets import get_secret
 from kefu.senders.base import Outgoing, PermanentFailure, SendResult, TransientFailure
 from kefu.senders.config import SmtpSender as SmtpConfig
-from kefu.senders.mime import build_email
+from kefu.senders.mime import email_bytes
 
 _QUEUE_ID = re.compile(r"(?:queued as|id=|queue id:?)\s*<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
 
@@ -62,8 +62,8 @@ class SmtpEmailSender:
     def send(self, message: Outgoing) -> SendResult:
         """Send one message; the provider id is the server's queue id when it names one."""
         try:
-            mail = build_email(message, from_address=self.cfg.from_address, from_name=self.from_name,
-                               now=self.clock.now())
+            payload = email_bytes(message, from_address=self.cfg.from_address, from_name=self.from_name,
+                                  now=self.clock.now())
         except ValueError as exc:
             raise PermanentFailure(str(exc), flag="email_undeliverable") from exc
         if self.conn is None or not self.cfg.reuse_connection or \
@@ -74,7 +74,7 @@ class SmtpEmailSender:
         try:
             self._expect(conn.mail(self.cfg.from_address), "MAIL FROM", rset=conn)
             self._expect(conn.rcpt(message.recipient), "RCPT TO", rset=conn, recipient=True)
-            code, reply = conn.data(mail.as_bytes())
+            code, reply = conn.data(payload)
             self._expect((code, reply), "DATA")
         except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPDataError, OSError) as exc:
             failed: int | None = getattr(exc, "smtp_code", None)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kefu.clock import Clock
 from kefu.senders.base import Outgoing, PermanentFailure, SendResult
-from kefu.senders.mime import build_email
+from kefu.senders.mime import email_bytes
 from kefu.templating import sms_segments
 
 
@@ -36,12 +36,12 @@ class SpoolEmailSender:
     def send(self, message: Outgoing) -> SendResult:
         """Write the message; an impossible address is a permanent failure."""
         try:
-            mail = build_email(message, from_address=self.from_address, from_name=self.from_name,
-                               now=self.clock.now(), transfer_encoding="8bit")
+            payload = email_bytes(message, from_address=self.from_address, from_name=self.from_name,
+                                  now=self.clock.now(), transfer_encoding="8bit")
         except ValueError as exc:
             raise PermanentFailure(str(exc), flag="email_undeliverable") from exc
         name = f"{message.id:08d}.eml"
-        write_atomically(self.folder / name, mail.as_bytes())
+        write_atomically(self.folder / name, payload)
         return SendResult(provider_id=f"spool:mail/{name}")
 
     def close(self) -> None:
