@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kefu.db.models import Contact, Customer
+
+if TYPE_CHECKING:
+    from kefu.intake.lookup import BatchLookup
 
 
 def phone_variants(phone: str) -> list[str]:
@@ -47,13 +51,13 @@ def customers_by_phone(session: Session, phone: str) -> list[Customer]:
 
 
 def is_customer_or_contact(session: Session, customer_id: int, *, email: str | None,
-                           phone: str | None) -> bool:
+                           phone: str | None, lookup: BatchLookup | None = None) -> bool:
     """True when ``email`` or ``phone`` belongs to customer ``customer_id`` or a contact of it."""
-    found = []
+    found: list[Customer] = []
     if email:
-        found += customers_by_email(session, email)
+        found += lookup.customers_by_email(email) if lookup else customers_by_email(session, email)
     if phone:
-        found += customers_by_phone(session, phone)
+        found += lookup.customers_by_phone(phone) if lookup else customers_by_phone(session, phone)
     return any(c.id == customer_id for c in found)
 
 
@@ -67,11 +71,13 @@ def find_or_create_customer(
     phone: str | None = None,
     name: str = "",
     address: str | None = None,
+    lookup: BatchLookup | None = None,
 ) -> Customer:
     """The plugin's customer with ``ref``, else the one writing from this address or number.
 
     A customer nobody knows yet is created, so that replies by case number can be
     checked against them and consent and deliverability have a place to live.
+    ``lookup`` answers the address and number questions from the batch's reading.
     """
     if ref:
         found = session.scalars(
@@ -81,8 +87,9 @@ def find_or_create_customer(
             _fill(found, email=email, phone=phone, name=name, address=address)
             return found
     else:
-        candidates = (customers_by_email(session, email) if email else []) + (
-            customers_by_phone(session, phone) if phone else [])
+        by_email = lookup.customers_by_email if lookup else (lambda a: customers_by_email(session, a))
+        by_phone = lookup.customers_by_phone if lookup else (lambda p: customers_by_phone(session, p))
+        candidates = (by_email(email) if email else []) + (by_phone(phone) if phone else [])
         if candidates:
             same_plugin = [c for c in candidates if c.plugin == plugin]
             return (same_plugin or candidates)[0]
@@ -90,6 +97,8 @@ def find_or_create_customer(
                         phone=phone, address=address, created_at=now, data={})
     session.add(customer)
     session.flush()
+    if lookup is not None:
+        lookup.added_customer(customer)
     return customer
 
 

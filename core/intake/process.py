@@ -1,8 +1,11 @@
 """Processing stored items: understand, thread or classify, then open or update the case.
 
-Items are taken in batches, one transaction per batch, each item in its own
-savepoint: an item that cannot be parsed, or whose processing fails, is
-quarantined with the reason and the batch goes on. On PostgreSQL the batch is
+Items are taken in batches, one transaction per batch: every item of the batch is
+parsed first, then the customers and threads it refers to are read in a few
+queries (:class:`~kefu.intake.lookup.BatchLookup`), then each item is threaded or
+classified and its case opened. An item that cannot be parsed is quarantined with
+the reason; if processing any item fails, the batch is redone with each item in
+its own savepoint, so the failing one is quarantined and the others go through. On PostgreSQL the batch is
 claimed with ``FOR UPDATE SKIP LOCKED`` so several daemons share the work.
 """
 
@@ -19,6 +22,7 @@ from kefu.channels.threading_ids import site_secret
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Attachment, Case, Customer, InboundItem
 from kefu.intake.customers import customers_by_email, customers_by_phone, find_or_create_customer
+from kefu.intake.lookup import BatchLookup
 from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import FINISHED_STATES, find_thread
@@ -64,11 +68,17 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
     try:
         with transaction(app.sessions) as session:
             items = _claim(app, session, size, ids)
+            parsed: dict[int, Understood] = {}
             for item in items:
                 try:
-                    _process(app, session, item, secret)
-                except ParseError as exc:  # raised before anything of the item was written
+                    parsed[item.id] = understand(item, app.settings.channels)
+                except ParseError as exc:  # nothing of the item was written yet
                     _quarantine(app, item, f"cannot parse: {exc}")
+            lookup = BatchLookup(session)
+            lookup.prefetch(u.message for u in parsed.values())
+            for item in items:
+                if item.id in parsed:
+                    _process(app, session, item, secret, parsed[item.id], lookup)
             return len(items)
     except Exception:
         log.warning("an inbound batch failed; redoing it item by item to isolate the failure",
@@ -97,8 +107,10 @@ def _quarantine(app: App, item: InboundItem, reason: str) -> None:
     log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
 
 
-def _process(app: App, session: Any, item: InboundItem, secret: str | None) -> None:
-    understood = understand(item, app.settings.channels)
+def _process(app: App, session: Any, item: InboundItem, secret: str | None,
+             understood: Understood | None = None, lookup: BatchLookup | None = None) -> None:
+    if understood is None:
+        understood = understand(item, app.settings.channels)
     msg = understood.message
     item.sender = (msg.sender or "")[:320] or None
     item.subject = msg.subject[:1000]
@@ -106,12 +118,12 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None) -> N
     item.processed_at = app.clock.now()
     if msg.noise:
         item.data = {**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason}
-    if msg.kind == "sms" and _consent_word(app, session, msg, item):
+    if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup):
         return
     if understood.bounce is not None:
-        _bounce(app, session, item, understood)
+        _bounce(app, session, item, understood, lookup)
         return
-    thread = find_thread(session, msg, secret)
+    thread = find_thread(session, msg, secret, lookup)
     if thread is not None:
         case = thread.case
         record_event(
@@ -120,7 +132,8 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None) -> N
             actor="customer", reason=f"{msg.kind} threaded by {thread.how}",
             data={"item_id": item.id, "channel": item.channel, **_no_ack(msg)},
         )
-        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}")
+        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}",
+                lookup)
         return
     claim = classify(app, msg)
     if claim is None:
@@ -134,8 +147,8 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None) -> N
                     f"default_kind {kind!r} of {item.channel} is not a registered case kind")
             return
         claim = Classification(kind=kind)
-    case = _open(app, session, item, msg, claim)
-    _finish(session, item, understood, case, "processed", f"opened {case.number}")
+    case = _open(app, session, item, msg, claim, lookup)
+    _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup)
 
 
 def classify(app: App, msg: InboundMessage) -> Classification | None:
@@ -163,13 +176,14 @@ def _no_ack(msg: InboundMessage) -> dict[str, Any]:
     return {"no_ack": True, "no_ack_reason": f"{msg.noise}: {msg.noise_reason}"}
 
 
-def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification) -> Case:
+def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification,
+          lookup: BatchLookup | None) -> Case:
     plugin = claim.kind.split(".", 1)[0]
     now = app.clock.now()
     customer = find_or_create_customer(
         session, plugin=plugin, now=now, ref=claim.customer_ref or msg.account,
         email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
-        name=msg.sender_name, address=msg.address,
+        name=msg.sender_name, address=msg.address, lookup=lookup,
     )
     # reply_to: where the owner plugin sends its acknowledgement (unless no_ack says not to).
     data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind,
@@ -186,9 +200,11 @@ def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim:
 
 
 def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
-            status: str, reason: str) -> None:
+            status: str, reason: str, lookup: BatchLookup | None = None) -> None:
     item.status, item.reason = status, reason
     item.case_id = case.id if case is not None else None
+    if lookup is not None:  # a later item of the batch may refer to this one
+        lookup.added_message(item.message_id, item.case_id)
     for att in understood.attachments:
         session.add(Attachment(
             item_id=item.id, case_id=item.case_id, filename=att.filename, content_type=att.content_type,
@@ -196,7 +212,8 @@ def _finish(session: Any, item: InboundItem, understood: Understood, case: Case 
         ))
 
 
-def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem) -> bool:
+def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,
+                  lookup: BatchLookup | None) -> bool:
     cfg = app.settings.channels.sms
     word = msg.text.strip().strip("。.!！").upper()
     opt_out = word in {w.upper() for w in cfg.opt_out_words}
@@ -204,10 +221,10 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
     if not (opt_out or opt_in) or not msg.phone:
         return False
     now = app.clock.now()
-    customers = customers_by_phone(session, msg.phone)
+    customers = lookup.customers_by_phone(msg.phone) if lookup else customers_by_phone(session, msg.phone)
     if not customers:
         # Remember the refusal even for a number we do not know yet: the outbox checks it.
-        customers = [find_or_create_customer(session, plugin="", now=now, phone=msg.phone)]
+        customers = [find_or_create_customer(session, plugin="", now=now, phone=msg.phone, lookup=lookup)]
     for customer in customers:
         customer.sms_opt_out = opt_out
         customer.sms_opt_out_at = now if opt_out else None
@@ -217,12 +234,13 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
     return True
 
 
-def _bounce(app: App, session: Any, item: InboundItem, understood: Understood) -> None:
+def _bounce(app: App, session: Any, item: InboundItem, understood: Understood,
+            lookup: BatchLookup | None) -> None:
     bounce = understood.bounce
     assert bounce is not None
     customers: list[Customer] = []
     for address in bounce.recipients:
-        for customer in customers_by_email(session, address):
+        for customer in lookup.customers_by_email(address) if lookup else customers_by_email(session, address):
             customer.email_undeliverable = True
             customer.data = {**customer.data, "email_bounced": address,
                              "email_bounce_diagnostic": bounce.diagnostic}
@@ -231,7 +249,7 @@ def _bounce(app: App, session: Any, item: InboundItem, understood: Understood) -
     msg = understood.message
     secret = site_secret(app.settings)
     for mid in bounce.original_ids:
-        thread = find_thread(session, _refs_only(msg, mid), secret)
+        thread = find_thread(session, _refs_only(msg, mid), secret, lookup)
         if thread is not None and thread.case not in cases:
             cases.append(thread.case)
     if not cases:
@@ -253,7 +271,7 @@ def _bounce(app: App, session: Any, item: InboundItem, understood: Understood) -
         )
     _finish(session, item, understood, cases[0] if cases else None, "processed",
             f"bounce for {masked}: {len(customers)} customer(s) marked undeliverable, "
-            f"{len(cases)} case owner(s) told")
+            f"{len(cases)} case owner(s) told", lookup)
 
 
 def _refs_only(msg: InboundMessage, mid: str) -> InboundMessage:

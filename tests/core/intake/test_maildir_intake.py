@@ -205,10 +205,10 @@ def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
 
     real_open = process._open
 
-    def flaky_open(app, session, item, msg, claim):  # type: ignore[no-untyped-def]
+    def flaky_open(app, session, item, msg, claim, *rest):  # type: ignore[no-untyped-def]
         if "boom" in msg.text:
             raise RuntimeError("database said no")
-        return real_open(app, session, item, msg, claim)
+        return real_open(app, session, item, msg, claim, *rest)
 
     monkeypatch.setattr(process, "_open", flaky_open)
     app = heat_app()
