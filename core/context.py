@@ -84,3 +84,9 @@ class PluginContext:
         from kefu.sla.cases import transition
 
         return transition(self, case, to_state, **kwargs)
+
+    def set_due(self, case: Any, name: str, due_at: datetime, **kwargs: Any) -> Any:
+        """Give a running deadline an explicit due time: :func:`kefu.sla.cases.set_due` with this context."""
+        from kefu.sla.cases import set_due
+
+        return set_due(self, case, name, due_at, **kwargs)

@@ -33,11 +33,16 @@ replaced by the case's unit (one duty rota per station).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kefu.durations import parse_duration
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+    from kefu.db.models import Case
 
 Clock = Literal["24x7", "workday"]
 Channel = Literal["email", "sms"]
@@ -173,6 +178,23 @@ class CaseKind:
     resolved or closed case reopens it. ``satisfied_from``: the lowest callback
     score (1–5) that counts as satisfied; a lower one reopens the case
     ("每件必回访，直至用户满意为止").
+
+    ``guard(case, to_state)`` (optional, pure, fast) returns the reason to refuse a
+    state change, or None to allow it; it is asked for every change, whoever makes
+    it (``kefu cases close``, a plugin, intake), and a refusal raises
+    :class:`kefu.sla.cases.TransitionRefused` with that reason, writing nothing::
+
+        guard=lambda case, to: ("收方验收 outstanding: " + ", ".join(case.data["acceptance_pending"])
+                                if to in ("resolved", "closed") and case.data.get("acceptance_pending")
+                                else None)
+
+    ``resolve_role(target, case, ctx)`` (optional) says who a chain target means for
+    this case: a list of targets (staff keys, ``[staff.roles]`` roles, ``rota:NAME``),
+    or None to resolve it the usual way. Chain targets of a kind with ``resolve_role``
+    are not checked against ``[staff]`` at start (the plugin answers for them). A
+    plugin keeps per-project roles in its own config this way; roles named per unit
+    (``repair_manager@{unit}``, with ``repair_manager@P01`` in ``[staff.roles]``) need
+    no function.
     """
 
     name: str
@@ -183,6 +205,8 @@ class CaseKind:
     policies: tuple[DeadlinePolicy, ...] = field(default_factory=tuple)
     reopen_on_reply: bool = False
     satisfied_from: int = 4
+    guard: Callable[[Case, str], str | None] | None = None
+    resolve_role: Callable[[str, Case, PluginContext], list[str] | None] | None = None
 
     def policy(self, name: str) -> DeadlinePolicy | None:
         """The policy called ``name`` (``resolution``, ``step:现场查看``), or None."""

@@ -9,13 +9,15 @@ resolve, record the callback answer, close, reopen, acknowledge an escalation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
 from kefu.kinds import DONE_STATES, OPEN_STATES
-from kefu.sla.deadlines import history_of, sync_deadlines
+from kefu.sla.deadlines import fix_due, history_of, schedule, sync_deadlines
 from kefu.sla.lifecycle import check_transition, reopen_state
 
 if TYPE_CHECKING:
@@ -30,16 +32,24 @@ class CaseError(ValueError):
     """A move on a case that cannot be made (unknown step, bad score); the message says why."""
 
 
+class TransitionRefused(CaseError):
+    """The case kind's ``guard`` refused a state change; the message carries its reason."""
+
+
+# Built once: building the statement cost six times what running it does.
+_BUMP = (
+    update(CaseSequence)
+    .where(CaseSequence.prefix == bindparam("prefix"), CaseSequence.year == bindparam("year"))
+    .values(last=CaseSequence.last + 1)
+    .returning(CaseSequence.last)
+)
+
+
 def next_case_number(session: Session, prefix: str, year: int) -> str:
     """Issue the next number for ``prefix`` and ``year`` (``HT-2026-000123``), unique across daemons."""
     # A Core UPDATE on the session's connection: the ORM form would autoflush and scan the
     # whole identity map to synchronise it, which made opening N cases in one transaction O(N²).
-    bumped = session.connection().execute(
-        update(CaseSequence)
-        .where(CaseSequence.prefix == prefix, CaseSequence.year == year)
-        .values(last=CaseSequence.last + 1)
-        .returning(CaseSequence.last)
-    ).scalar_one_or_none()
+    bumped = session.connection().execute(_BUMP, {"prefix": prefix, "year": year}).scalar_one_or_none()
     if bumped is None:
         with session.begin_nested():
             session.add(CaseSequence(prefix=prefix, year=year, last=1))
@@ -60,10 +70,13 @@ def open_case(
     actor: str = "system",
     reason: str | None = None,
     step: str | None = None,
+    due: Mapping[str, datetime] | None = None,
 ) -> Case:
     """Open a case of ``kind``, set its declared deadlines, and tell its plugin (``kefu_case_opened``).
 
-    ``step`` starts the case at one of the kind's process steps.
+    ``step`` starts the case at one of the kind's process steps. ``due`` gives deadlines
+    opened now an explicit due time by policy name (``{"resolution": milestone_day}``),
+    which the engine keeps (a pause of the policy moves it on by the time paused).
     """
     session = ctx.db()
     case_kind = ctx.app.kinds.get(kind)
@@ -97,7 +110,7 @@ def open_case(
     session.add(opened)
     # A new case has no history but this event and no deadline rows yet: nothing to read back.
     # The event and deadlines are written by the next flush (the hook's savepoint, a query, commit).
-    sync_deadlines(ctx, case, [opened], fresh=True)
+    sync_deadlines(ctx, case, [opened], fresh=True, due=due)
     owner_ctx = ctx.app.context(case.plugin, session)
     _call_isolated(owner_ctx, "kefu_case_opened", case)
     return case
@@ -113,6 +126,7 @@ def record_event(
     to_state: str | None = None,
     data: dict[str, Any] | None = None,
     reopen: bool = False,
+    due: Mapping[str, datetime] | None = None,
 ) -> CaseEvent:
     """Record an event on ``case`` (changing its state if ``to_state``) and tell its plugin.
 
@@ -120,12 +134,15 @@ def record_event(
     of resolved/callback/closed) and raises :class:`~kefu.sla.lifecycle.IllegalTransition`
     when not allowed. Some events act by themselves: a ``customer_reply`` ends a wait
     on the customer, and reopens a done case when its kind says ``reopen_on_reply``;
-    ``escalation_acknowledged`` stops the repeats of breached deadlines.
+    ``escalation_acknowledged`` stops the repeats of breached deadlines. The kind's
+    ``guard`` may refuse a state change (:class:`TransitionRefused`, nothing written).
+    ``due`` gives deadlines this event opens an explicit due time (see :func:`open_case`).
     """
     session = ctx.db()
     now = ctx.now()
     if to_state is not None and to_state != case.state:
         check_transition(case.number, case.state, to_state, reopen=reopen)
+        check_guard(ctx, case, to_state)
     elif to_state == case.state:
         to_state = None
     event = CaseEvent(
@@ -143,8 +160,8 @@ def record_event(
     case.updated_at = now
     session.add(event)
     session.flush()
-    if to_state is not None or type == "step":
-        sync_deadlines(ctx, case)
+    if to_state is not None or type == "step" or due:
+        sync_deadlines(ctx, case, due=due)
     if type == "escalation_acknowledged":
         _stop_repeats(session, case)
     owner_ctx = ctx.app.context(case.plugin, session)
@@ -155,13 +172,35 @@ def record_event(
 
 
 def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:
-    if case.state == "waiting_customer":
-        back = _state_before_wait(history_of(ctx.db(), case))
-        record_event(ctx, case, "resumed", actor="system", to_state=back, reason="客户已回复")
-        return
+    # A kind's guard may refuse these automatic moves: the reply stays recorded, the case stays put.
+    try:
+        if case.state == "waiting_customer":
+            back = _state_before_wait(history_of(ctx.db(), case))
+            record_event(ctx, case, "resumed", actor="system", to_state=back, reason="客户已回复")
+            return
+        kind = ctx.app.kinds.get(case.kind)
+        if case.state in DONE_STATES and kind is not None and kind.reopen_on_reply:
+            reopen(ctx, case, actor="system", reason="客户回复，重新打开")
+    except TransitionRefused as exc:
+        log.info("%s", exc)
+
+
+def check_guard(ctx: PluginContext, case: Case, to_state: str) -> None:
+    """Raise :class:`TransitionRefused` when the kind's ``guard`` gives a reason against ``to_state``.
+
+    A guard that fails refuses the move too (naming the failure): a rule the plugin
+    could not check is not taken as satisfied.
+    """
     kind = ctx.app.kinds.get(case.kind)
-    if case.state in DONE_STATES and kind is not None and kind.reopen_on_reply:
-        reopen(ctx, case, actor="system", reason="客户回复，重新打开")
+    if kind is None or kind.guard is None:
+        return
+    try:
+        reason = kind.guard(case, to_state)
+    except Exception as exc:
+        log.exception("guard of case kind %s failed for case %s", case.kind, case.number)
+        reason = f"the {case.plugin} plugin's check failed ({type(exc).__name__}: {exc}); see the log"
+    if reason:
+        raise TransitionRefused(f"case {case.number}: cannot go from {case.state!r} to {to_state!r}: {reason}")
 
 
 def _state_before_wait(history: list[CaseEvent]) -> str:
@@ -180,9 +219,11 @@ def _stop_repeats(session: Session, case: Case) -> None:
 
 
 def transition(ctx: PluginContext, case: Case, to_state: str, *, actor: str = "system",
-               reason: str | None = None, data: dict[str, Any] | None = None) -> CaseEvent:
-    """Move ``case`` to ``to_state`` (an IllegalTransition error if the lifecycle forbids it)."""
-    return record_event(ctx, case, "state", actor=actor, reason=reason, to_state=to_state, data=data)
+               reason: str | None = None, data: dict[str, Any] | None = None,
+               due: Mapping[str, datetime] | None = None) -> CaseEvent:
+    """Move ``case`` to ``to_state`` (an IllegalTransition error if the lifecycle forbids it,
+    TransitionRefused if the kind's guard does); ``due``: explicit due times of deadlines it opens."""
+    return record_event(ctx, case, "state", actor=actor, reason=reason, to_state=to_state, data=data, due=due)
 
 
 def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
@@ -199,8 +240,12 @@ def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
 
 
 def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system",
-             reason: str | None = None) -> CaseEvent:
-    """Move ``case`` to process step ``step`` of its kind (the case is then in progress)."""
+             reason: str | None = None, due_at: datetime | None = None) -> CaseEvent:
+    """Move ``case`` to process step ``step`` of its kind (the case is then in progress).
+
+    ``due_at`` is an explicit due time for the step's deadline (``step:<step>``), e.g.
+    the date agreed with a contractor.
+    """
     kind = ctx.app.kinds.get(case.kind)
     steps = kind.steps if kind else ()
     if step not in steps:
@@ -210,7 +255,39 @@ def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system"
     previous, case.step = case.step, step
     to_state = "in_progress" if case.state != "in_progress" else None
     return record_event(ctx, case, "step", actor=actor, reason=reason, to_state=to_state,
-                        data={"step": step, "previous": previous})
+                        data={"step": step, "previous": previous},
+                        due={f"step:{step}": due_at} if due_at is not None else None)
+
+
+def set_due(ctx: PluginContext, case: Case, name: str, due_at: datetime, *,
+            remind_before: timedelta | None = None, actor: str = "system", reason: str | None = None) -> Deadline:
+    """Give the running deadline ``name`` of ``case`` an explicit due time that the engine keeps.
+
+    For a date known after the deadline opened (a contractor's ``--due 5d``, a milestone's
+    day). The warning comes ``remind_before`` the due time, else at the policy's share; a
+    pause of the policy moves both on by the time paused. A warned deadline is warned again
+    before the new time; a breached one stays breached. Recorded as a ``deadline_due_set`` event.
+    """
+    kind = ctx.app.kinds.get(case.kind)
+    policy = kind.policy(name) if kind else None
+    session = ctx.db()
+    row = session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.name == name, Deadline.state == "open")
+    ).first()
+    if policy is None or row is None:
+        running = session.scalars(
+            select(Deadline.name).where(Deadline.case_id == case.id, Deadline.state == "open")
+        ).all()
+        raise CaseError(f"case {case.number}: no running deadline {name!r} (running: {', '.join(running) or 'none'})")
+    previous = row.due_at
+    fix_due(row, due_at, remind_before)
+    if row.stage == "warned":
+        row.stage = "pending"
+    schedule(ctx.app, row, policy, history_of(session, case))
+    record_event(ctx, case, "deadline_due_set", actor=actor, reason=reason, data={
+        "deadline": name, "round": row.round, "due": row.due_at.isoformat(), "previous": previous.isoformat(),
+    })
+    return row
 
 
 def resolve(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str | None = None) -> CaseEvent:

@@ -2,15 +2,18 @@
 
 A deadline's due time is always recomputed from its start, its policy, the
 calendar and the pauses found in the case's history (time spent in the policy's
-pause states), never counted up, so it stays auditable.
+pause states), never counted up, so it stays auditable. A plugin may give a
+deadline an explicit due time instead (a contractor's agreed date, a milestone's
+day): it is kept in ``data["fixed_due"]`` and only shifted by the time the case
+spent in the policy's pause states.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -90,13 +93,49 @@ def warn_share(app: App, policy: DeadlinePolicy) -> float:
     return policy.warn_at if policy.warn_at is not None else app.settings.sla.warn_at
 
 
+def _fixed(data: dict[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def fix_due(deadline: Deadline, due_at: datetime, remind_before: timedelta | None = None) -> None:
+    """Give ``deadline`` an explicit due time that :func:`schedule` keeps (call :func:`schedule` after).
+
+    The warning comes ``remind_before`` the due time, else at the policy's share of the time.
+    """
+    if due_at.tzinfo is None:
+        raise ValueError(f"deadline {deadline.name}: explicit due time {due_at} has no time zone")
+    data = dict(deadline.data or {})
+    data["fixed_due"] = due_at.astimezone(UTC).isoformat()
+    if remind_before is not None:
+        data["fixed_warn"] = (due_at - remind_before).astimezone(UTC).isoformat()
+    else:
+        data.pop("fixed_warn", None)
+    deadline.data = data
+
+
 def schedule(app: App, deadline: Deadline, policy: DeadlinePolicy, events: Sequence[CaseEvent]) -> None:
-    """(Re)compute ``due_at``, the warning time and ``next_at`` of an open deadline from history."""
+    """(Re)compute ``due_at``, the warning time and ``next_at`` of an open deadline from history.
+
+    An explicit due time (``data["fixed_due"]``, see :func:`fix_due`) is kept, moved on
+    only by the closed pauses (none unless the policy has pause states).
+    """
     cal = calendar_of(app)
     holes = pauses(events, deadline.started_at, policy.pause_states)
-    deadline.due_at = compute_due(cal, policy, deadline.started_at, holes)
-    warn = compute_due(cal, policy, deadline.started_at, holes, warn_share(app, policy))
     data = dict(deadline.data or {})
+    fixed = _fixed(data, "fixed_due")
+    if fixed is not None:
+        paused_for = sum((b - a for a, b in holes if b != FOREVER), timedelta(0))
+        deadline.due_at = fixed + paused_for
+        fixed_warn = _fixed(data, "fixed_warn")
+        if fixed_warn is not None:
+            warn = fixed_warn + paused_for
+        else:
+            begun = deadline.started_at
+            warn = begun + (deadline.due_at - begun) * warn_share(app, policy)
+    else:
+        deadline.due_at = compute_due(cal, policy, deadline.started_at, holes)
+        warn = compute_due(cal, policy, deadline.started_at, holes, warn_share(app, policy))
     data["warn_at"] = warn.isoformat()
     paused = bool(holes) and holes[-1][1] == FOREVER
     if paused:
@@ -122,10 +161,11 @@ def history_of(session: Session, case: Case) -> list[CaseEvent]:
 
 
 def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None,
-                   *, fresh: bool = False) -> list[Deadline]:
+                   *, fresh: bool = False, due: Mapping[str, datetime] | None = None) -> list[Deadline]:
     """Bring the case's deadlines in line with its state: meet, pause, resume, open new rounds.
 
-    ``fresh=True`` says the case was opened just now and has no deadline rows yet, so
+    ``due`` gives explicit due times (by policy name) to the deadlines opened now;
+    a name that opens no deadline now raises ValueError. ``fresh=True`` says the case was opened just now and has no deadline rows yet, so
     none are read back and the new ones are left for the next flush (opening many cases
     in one transaction then costs no query per case). Returns the deadlines opened now.
     """
@@ -159,9 +199,17 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
             state="open", started_at=now, due_at=now, next_at=None, stage="pending",
             level=0, repeat=0, failures=0, data={},
         )
+        if due and policy.name in due:
+            fix_due(row, due[policy.name])
         schedule(app, row, policy, history)
         session.add(row)
         opened.append(row)
+    unused = set(due or ()) - {row.name for row in opened}
+    if unused:
+        raise ValueError(
+            f"case {case.number}: no deadline {', '.join(sorted(unused))} opens now (state {case.state}, "
+            f"step {case.step or '-'}); use set_due for a running deadline"
+        )
     if not fresh:
         session.flush()
     return opened

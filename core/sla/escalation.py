@@ -30,6 +30,30 @@ def holds_for_working_time(case: Case, policy: DeadlinePolicy) -> bool:
     return policy.working_hours_only if policy.working_hours_only is not None else not case.urgent
 
 
+def resolve_level(ctx: PluginContext, kind: CaseKind | None, case: Case, who: str, at: datetime) -> list[str]:
+    """The staff keys chain target ``who`` means for ``case`` at ``at``.
+
+    The kind's ``resolve_role`` answers first (a plugin's per-project roles); None from
+    it, or no such function, resolves ``who`` through ``[staff]`` with ``{unit}`` filled.
+    """
+    app = ctx.app
+    staff, tz, session = app.settings.staff, app.settings.tz, ctx.db()
+    targets: list[str] | None = None
+    if kind is not None and kind.resolve_role is not None:
+        try:
+            targets = kind.resolve_role(who, case, ctx)
+        except Exception as exc:
+            raise UnknownRecipient(f"the {case.plugin} plugin could not resolve {who!r}: {exc}") from exc
+    if targets is None:
+        return resolve(staff, who, at, tz, unit=case.unit, session=session)
+    keys: list[str] = []
+    for target in targets:
+        for key in resolve(staff, target, at, tz, unit=case.unit, session=session):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
 def notify_level(
     ctx: PluginContext, case: Case, deadline: Deadline, policy: DeadlinePolicy, level: Level,
     *, level_no: int, template: str, at: datetime, purpose: str, key_part: str | None = None,
@@ -37,16 +61,15 @@ def notify_level(
     """Queue the staff notifications of one chain level; returns who was reached how."""
     app = ctx.app
     staff = app.settings.staff
-    session = ctx.db()
+    kind = app.kinds.get(case.kind)
     try:
-        keys = resolve(staff, level.who, at, app.settings.tz, unit=case.unit, session=session)
+        keys = resolve_level(ctx, kind, case, level.who, at)
     except UnknownRecipient as exc:
         log.error("case %s deadline %s: %s; nobody notified at level %d", case.number, deadline.name, exc, level_no)
         return [{"who": level.who, "error": str(exc)}]
     now = ctx.now()
     not_before = calendar_of(app).next_working_time(now) if holds_for_working_time(case, policy) else now
     local_due = deadline.due_at.astimezone(app.settings.tz)
-    kind = app.kinds.get(case.kind)
     reached: list[dict[str, str]] = []
     step = key_part or f"L{level_no}/R{deadline.repeat}"
     for key in keys:

@@ -49,6 +49,8 @@ def check_kind(app: App, kind: CaseKind) -> tuple[list[str], list[str]]:
             for channel in level.channels or policy.channels:
                 if channel not in ("email", "sms"):
                     problems.append(f"{where}: channel {channel!r} must be 'email' or 'sms'")
+            if kind.resolve_role is not None:
+                continue  # the plugin's resolve_role answers for its targets
             problem = check_target(staff, level.who)
             if problem and level.who.startswith("rota:"):
                 notes.append(f"{where}: {problem}; only imported shifts can fill it")
