@@ -39,7 +39,7 @@ class TransitionRefused(CaseError):
 # Built once: building the statement cost six times what running it does.
 _BUMP = (
     update(CaseSequence)
-    .where(CaseSequence.prefix == bindparam("prefix"), CaseSequence.year == bindparam("year"))
+    .where(CaseSequence.prefix == bindparam("seq_prefix"), CaseSequence.year == bindparam("seq_year"))
     .values(last=CaseSequence.last + 1)
     .returning(CaseSequence.last)
 )
@@ -49,7 +49,7 @@ def next_case_number(session: Session, prefix: str, year: int) -> str:
     """Issue the next number for ``prefix`` and ``year`` (``HT-2026-000123``), unique across daemons."""
     # A Core UPDATE on the session's connection: the ORM form would autoflush and scan the
     # whole identity map to synchronise it, which made opening N cases in one transaction O(N²).
-    bumped = session.connection().execute(_BUMP, {"prefix": prefix, "year": year}).scalar_one_or_none()
+    bumped = session.connection().execute(_BUMP, {"seq_prefix": prefix, "seq_year": year}).scalar_one_or_none()
     if bumped is None:
         with session.begin_nested():
             session.add(CaseSequence(prefix=prefix, year=year, last=1))
