@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from kefu.db.models import Attachment, Case
+from kefu.db.models import Case
 from kefu.kinds import OPEN_STATES
-from kefu.plugins.complaints import kinds, repair, tasks
+from kefu.plugins.complaints import compensation, kinds, repair, tasks
 from kefu.plugins.complaints.repair import RuleRefused
 from kefu.sla import cases as sla
-from kefu.sla.cases import find_case, open_case, record_event
+from kefu.sla.cases import find_case, record_event
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
@@ -44,6 +42,9 @@ def advance_step(ctx: PluginContext, number: str, *, visit_at: datetime | None =
         raise RuleRefused(f"{number} is {case.state}; it has no step to move")
     if kinds.is_repair(case.kind):
         target = step or repair.next_step(case)
+    elif case.kind == kinds.COMPENSATION:
+        raise RuleRefused(f"{number}: a compensation moves with `kefu complaints compensation agree`, "
+                          f"`pay` and `archive` (each step has its letter or record)")
     else:
         steps = tasks.case_steps(case)
         if not steps:
@@ -139,27 +140,30 @@ def callback_score(ctx: PluginContext, number: str, score: int, *, actor: str = 
 
 
 def open_compensation(ctx: PluginContext, number: str, *, party: str, amount: float | None = None,
-                      note: str = "", actor: str = "staff") -> Case:
+                      address: str | None = None, email: str | None = None, note: str = "",
+                      actor: str = "staff") -> Case:
     """Open a 客户赔付 case from a case; the parent's attachments become its evidence."""
-    parent = get_case(ctx, number)
-    evidence = [
-        {"attachment_id": att_id, "filename": name}
-        for att_id, name in ctx.db().execute(
-            select(Attachment.id, Attachment.filename).where(Attachment.case_id == parent.id)
-        )
-    ]
-    comp = open_case(ctx, kind=kinds.COMPENSATION, title=f"赔付：{parent.title}", unit=parent.unit,
-                     actor=actor, reason=note or None,
-                     data={"parent": parent.number, "party": party, "amount": amount,
-                                          "evidence": evidence})
-    comp.customer_id = parent.customer_id
-    record_event(ctx, parent, "compensation_opened", actor=actor, reason=comp.number, data={"case": comp.number})
-    return comp
+    return compensation.open_compensation(ctx, get_case(ctx, number), party=party, amount=amount, address=address,
+                                          email=email, note=note, actor=actor)
 
 
 def add_evidence(ctx: PluginContext, number: str, description: str, *, path: str | None = None,
-                 actor: str = "staff") -> None:
+                 actor: str = "staff") -> dict[str, Any]:
     """Keep one more piece of evidence on a compensation case (listed, never deleted)."""
-    case = get_case(ctx, number, kinds.COMPENSATION)
-    record_event(ctx, case, "evidence", actor=actor, reason=description,
-                 data={"description": description, "path": path})
+    return compensation.add_evidence(ctx, compensation.get(ctx, number), description, path=path, actor=actor)
+
+
+def agree_compensation(ctx: PluginContext, number: str, amount: float, *, terms: str = "",
+                       actor: str = "staff") -> None:
+    """End the negotiation with the agreed amount; the 责任方函件 is queued."""
+    compensation.agree(ctx, compensation.get(ctx, number), amount=amount, terms=terms, actor=actor)
+
+
+def request_payment(ctx: PluginContext, number: str, payee: str, *, note: str = "", actor: str = "staff") -> None:
+    """File the compensation's payment request (after its letter went out)."""
+    compensation.request_payment(ctx, compensation.get(ctx, number), payee=payee, note=note, actor=actor)
+
+
+def archive_compensation(ctx: PluginContext, number: str, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
+    """Archive a paid compensation's dossier and close it."""
+    return compensation.archive(ctx, compensation.get(ctx, number), note=note, actor=actor)

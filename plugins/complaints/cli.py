@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -137,29 +138,64 @@ def compensation() -> None:
 
 @compensation.command(name="open")
 @click.argument("case")
-@click.option("--party", required=True, help="the responsible party (责任方)")
-@click.option("--amount", type=float)
+@click.option("--party", required=True, help="the responsible party (责任方): a contractor key or a name")
+@click.option("--address", help="the party's postal address (default: the contractor's)")
+@click.option("--email", help="the party's email (default: the contractor's)")
+@click.option("--amount", type=float, help="the amount claimed (元), if known")
 @click.option("--note", default="")
-def comp_open_cmd(case: str, party: str, amount: float | None, note: str) -> None:
-    """Open a compensation case from CASE (its attachments are kept as evidence)."""
-    comp = _run(actions.open_compensation, case, party=party, amount=amount, note=note)
-    click.echo(f"{case}: compensation {comp.number}")
+@click.option("--actor", default="staff", show_default=True)
+def comp_open_cmd(case: str, party: str, address: str | None, email: str | None, amount: float | None,
+                  note: str, actor: str) -> None:
+    """Open a compensation case from CASE (its attachments are kept as evidence); 15 d to negotiate."""
+    comp = _run(actions.open_compensation, case, party=party, amount=amount, address=address, email=email,
+                note=note, actor=actor)
+    click.echo(f"{case}: compensation {comp.number} (协商谈判)")
 
 
-@compensation.command(name="step")
+@compensation.command(name="agree")
 @click.argument("case")
-def comp_step_cmd(case: str) -> None:
-    """Move a compensation to its next step (责任方函件, 付款申请, 资料存档)."""
-    click.echo(f"{case}: {_run(actions.advance_step, case)}")
+@click.argument("amount", type=float)
+@click.option("--terms", default="", help="what was agreed besides the amount")
+@click.option("--actor", default="staff", show_default=True)
+def comp_agree_cmd(case: str, amount: float, terms: str, actor: str) -> None:
+    """Negotiation done at AMOUNT 元: the 责任方函件 is queued (PDF, archived with the case)."""
+    _run(actions.agree_compensation, case, amount, terms=terms, actor=actor)
+    click.echo(f"{case}: 责任方函件 queued (record its EMS number with `kefu letters posted`)")
+
+
+@compensation.command(name="pay")
+@click.argument("case")
+@click.option("--payee", required=True, help="who is paid (the owner)")
+@click.option("--note", default="")
+@click.option("--actor", default="staff", show_default=True)
+def comp_pay_cmd(case: str, payee: str, note: str, actor: str) -> None:
+    """File the payment request (付款申请) once the letter went out; the head is told."""
+    _run(actions.request_payment, case, payee, note=note, actor=actor)
+    click.echo(f"{case}: 付款申请 filed")
+
+
+@compensation.command(name="archive")
+@click.argument("case")
+@click.option("--note", default="")
+@click.option("--actor", default="staff", show_default=True)
+@json_option
+def comp_archive_cmd(case: str, note: str, actor: str, as_json: bool) -> None:
+    """资料存档: record the dossier (evidence, letters, payment) and close the case."""
+    dossier = _run(actions.archive_compensation, case, note=note, actor=actor)
+    if as_json:
+        click.echo(json.dumps(dossier, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"{case}: archived with {len(dossier['evidence'])} evidence and {len(dossier['letters'])} letter(s)")
 
 
 @compensation.command(name="evidence")
 @click.argument("case")
 @click.argument("description")
-@click.option("--path", help="where the file is archived")
-def comp_evidence_cmd(case: str, description: str, path: str | None) -> None:
-    """Add a piece of evidence (证据留存) to a compensation case."""
-    _run(actions.add_evidence, case, description, path=path)
+@click.option("--path", help="where the file is archived (its size and SHA-256 are recorded)")
+@click.option("--actor", default="staff", show_default=True)
+def comp_evidence_cmd(case: str, description: str, path: str | None, actor: str) -> None:
+    """Add a piece of evidence (证据留存) to a compensation case; evidence is never removed."""
+    _run(actions.add_evidence, case, description, path=path, actor=actor)
     click.echo(f"{case}: evidence recorded")
 
 

@@ -252,6 +252,9 @@ class CompensationSection(_Strict):
     letter_within: Duration = timedelta(days=3)
     payment_within: Duration = timedelta(days=15)
     archive_within: Duration = timedelta(days=7)
+    letter_template: str = Field(default="compensation_letter.html",
+                                 description="the 责任方函件, HTML under the plugin's templates, rendered to PDF")
+    pay_within_days: int = Field(default=15, ge=1, description="the time the letter gives the party to pay")
 
 
 class AssessmentSection(_Strict):

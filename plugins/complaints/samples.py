@@ -26,6 +26,9 @@ _SPECIFIC: dict[str, dict[str, Any]] = {
     "defect_list": {"expires": "2027年05月31日",
                     "rows": [{"home": "JY-3-1201", "owner": "张三", "case_number": "BX-2026-000001", "title": "漏水"}]},
     "task": {"due": "2026年11月16日"},
+    "compensation_letter": {"recipient_name": "恒安防水工程有限公司", "parent_number": "BX-2026-000001",
+                            "amount": "3,000.00", "pay_within_days": 15},
+    "compensation_payment": {"payee": "张三", "amount": "3,000.00", "party": "恒安防水工程有限公司", "note": ""},
     "defect_report": {"period": "2026-10", "total": 1, "rows": [
         {"project": "JY", "trade": "防水", "cause": "施工", "count": 1, "cases": "BX-2026-000001"}]},
     "kpi_report": {"period": "2026-10", "rows": [
@@ -45,8 +48,11 @@ _LETTER = {"case_number": "WX-2026-000001", "parent_number": "BX-2026-000001", "
 def template_samples() -> dict[str, dict[str, Any]]:
     """``complaints/<file>`` → a context that renders it with every variable defined."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted(TEMPLATES.glob("*.j2")):
+    for path in sorted(TEMPLATES.glob("*.txt")):
         rule = path.name.split(".", 1)[0]
         out[f"complaints/{path.name}"] = {**_CASE, **_CUSTOMER, **_STAFF, **_SPECIFIC.get(rule, {})}
     out["complaints/repair_notice_letter.html"] = dict(_LETTER)
+    out["complaints/compensation_letter.html"] = {
+        **_LETTER, "case_number": "PF-2026-000001", "amount": "3,000.00", "terms": "含楼下邻居吊顶修复",
+        "party_contact": "王经理", "evidence": ["现场照片.jpg", "维修报价单"], "pay_within_days": 15}
     return out
