@@ -1,5 +1,9 @@
 """A local HTTP endpoint that answers like Twilio's REST API for Messages (create, list).
 
+``receive(...)`` holds an inbound message (a customer texting one of our numbers)
+for the list, which filters by ``To``, ``From`` and ``DateSent>``/``DateSent<`` as
+Twilio does, so the SMS polling mode can be tested against it.
+
 Point the official client at it with ``[twilio] api_base`` (see
 :mod:`kefu.senders.twilio_client`). It checks HTTP Basic auth like Twilio, answers
 ``400`` with code 21211 for numbers in ``invalid`` and 21610 for numbers in
@@ -102,10 +106,28 @@ class TwilioApi:
             self.messages.append(message)
         return 201, message
 
-    def list_page(self) -> dict[str, Any]:
-        """The Messages list (one page, newest first, as Twilio orders it)."""
+    def receive(self, from_: str, body: str, to: str = "+8610690000",
+                date_sent: datetime | None = None) -> str:
+        """Hold an inbound SMS from ``from_`` to our number ``to`` (sent now unless ``date_sent``); its sid."""
+        sent = date_sent or datetime.now(UTC)
+        stamp = format_datetime(sent.astimezone(UTC), usegmt=True)
+        sid = "SM" + secrets.token_hex(16)
         with self.lock:
-            items = list(reversed(self.messages))
+            self.messages.append({
+                "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
+                "date_created": stamp, "date_sent": stamp, "date_updated": stamp, "direction": "inbound",
+                "error_code": None, "error_message": None, "from": from_, "messaging_service_sid": None,
+                "num_media": "0", "num_segments": str(_segments(body)), "price": None, "price_unit": "USD",
+                "sid": sid, "status": "received", "subresource_uris": {}, "to": to,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+                "status_callback": None, "_sent": sent.astimezone(UTC),
+            })
+        return sid
+
+    def list_page(self, query: dict[str, str] | None = None) -> dict[str, Any]:
+        """The Messages list (one page, newest first, as Twilio orders it), filtered like Twilio's."""
+        with self.lock:
+            items = [_public(m) for m in reversed(self.messages) if _matches(m, query or {})]
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         return {"messages": items, "end": max(len(items) - 1, 0), "first_page_uri": uri,
                 "next_page_uri": None, "page": 0, "page_size": 1000, "previous_page_uri": None,
@@ -130,6 +152,29 @@ class TwilioApi:
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if not k.startswith("_")}
+
+
+def _matches(message: dict[str, Any], query: dict[str, str]) -> bool:
+    """Twilio's list filters: To, From, and DateSent>/DateSent< (a date, or a UTC time; by day)."""
+    if query.get("To") and message["to"] != query["To"]:
+        return False
+    if query.get("From") and message["from"] != query["From"]:
+        return False
+    sent = message.get("_sent")
+    if sent is None:
+        return not (query.get("DateSent>") or query.get("DateSent<"))
+    # Twilio compares dates, not times: "after" a moment includes that whole day.
+    if query.get("DateSent>") and sent.date() < _day(query["DateSent>"]):
+        return False
+    return not (query.get("DateSent<") and sent.date() > _day(query["DateSent<"]))
+
+
+def _day(value: str) -> Any:
+    return datetime.strptime(value[:10], "%Y-%m-%d").date()
 
 
 def _segments(body: str) -> int:
@@ -183,7 +228,8 @@ def _handler(api: TwilioApi) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self._route():
-                self._reply(200, api.list_page())
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                self._reply(200, api.list_page(query))
 
         def log_message(self, format: str, *args: object) -> None:
             return
