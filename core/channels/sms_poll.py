@@ -8,7 +8,7 @@ MessageSids it already has, so the overlap costs nothing and loses nothing.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kefu.app import App
@@ -40,8 +40,9 @@ def poll_twilio(app: App, _name: str, cfg: SmsChannel) -> int:
     with transaction(app.sessions) as session:
         cursor = dict(channel_state(session, CHANNEL).cursor or {})
     since_text = cursor.get("last_date_sent")
-    since = datetime.fromisoformat(since_text) - OVERLAP if since_text else None
-    items: list[NewItem] = []
+    # UTC: the client writes the time with a "Z" whatever its zone.
+    since = (datetime.fromisoformat(since_text) - OVERLAP).astimezone(UTC) if since_text else None
+    listed: list[tuple[str, NewItem]] = []
     newest = since_text
     for number in cfg.numbers:
         kwargs: dict[str, Any] = {"to": number, "page_size": 200}
@@ -51,13 +52,16 @@ def poll_twilio(app: App, _name: str, cfg: SmsChannel) -> int:
             if not str(getattr(record, "direction", "inbound")).startswith("inbound"):
                 continue
             sent = getattr(record, "date_sent", None)
-            items.append(sms_item({
+            stamp = sent.isoformat() if isinstance(sent, datetime) else ""
+            listed.append((stamp, sms_item({
                 "MessageSid": record.sid, "From": record.from_, "To": record.to, "Body": record.body,
                 "AccountSid": getattr(record, "account_sid", None),
                 "NumMedia": str(getattr(record, "num_media", "0")),
-            }, app.clock.now()))
-            if isinstance(sent, datetime) and (newest is None or sent.isoformat() > newest):
-                newest = sent.isoformat()
+            }, app.clock.now())))
+            if stamp and (newest is None or stamp > newest):
+                newest = stamp
+    # Twilio lists newest first; stored oldest first, a reply is processed after what it answers.
+    items = [item for _stamp, item in sorted(listed, key=lambda pair: pair[0])]
     with transaction(app.sessions) as session:
         stored = store_items(session, items)
         if newest:
