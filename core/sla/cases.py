@@ -127,6 +127,7 @@ def record_event(
     data: dict[str, Any] | None = None,
     reopen: bool = False,
     due: Mapping[str, datetime] | None = None,
+    flush: bool = True,
 ) -> CaseEvent:
     """Record an event on ``case`` (changing its state if ``to_state``) and tell its plugin.
 
@@ -137,6 +138,9 @@ def record_event(
     ``escalation_acknowledged`` stops the repeats of breached deadlines. The kind's
     ``guard`` may refuse a state change (:class:`TransitionRefused`, nothing written).
     ``due`` gives deadlines this event opens an explicit due time (see :func:`open_case`).
+    ``flush=False`` leaves an event that changes no state pending until the next flush
+    (a query, a savepoint, the commit), so a batch writes its events together; the
+    returned event has no ``id`` until then.
     """
     session = ctx.db()
     now = ctx.now()
@@ -159,7 +163,8 @@ def record_event(
             case.resolved_at = case.closed_at = None
     case.updated_at = now
     session.add(event)
-    session.flush()
+    if flush or to_state is not None or type == "step" or due:
+        session.flush()
     if to_state is not None or type == "step" or due:
         sync_deadlines(ctx, case, due=due)
     if type == "escalation_acknowledged":

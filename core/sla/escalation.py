@@ -44,14 +44,17 @@ def resolve_level(ctx: PluginContext, kind: CaseKind | None, case: Case, who: st
             targets = kind.resolve_role(who, case, ctx)
         except Exception as exc:
             raise UnknownRecipient(f"the {case.plugin} plugin could not resolve {who!r}: {exc}") from exc
-    if targets is None:
-        return resolve(staff, who, at, tz, unit=case.unit, session=session)
-    keys: list[str] = []
-    for target in targets:
-        for key in resolve(staff, target, at, tz, unit=case.unit, session=session):
-            if key not in keys:
-                keys.append(key)
-    return keys
+    # Dated rota shifts are imported in their own transactions: reading them need not flush the
+    # sweep's pending events and outbox rows one deadline at a time.
+    with session.no_autoflush:
+        if targets is None:
+            return resolve(staff, who, at, tz, unit=case.unit, session=session)
+        keys: list[str] = []
+        for target in targets:
+            for key in resolve(staff, target, at, tz, unit=case.unit, session=session):
+                if key not in keys:
+                    keys.append(key)
+        return keys
 
 
 def notify_level(
@@ -114,7 +117,7 @@ def apply_default(ctx: PluginContext, deadline: Deadline, case: Case, kind: Case
         record_event(ctx, case, "deadline_warning", data={
             "deadline": deadline.name, "round": deadline.round, "due": deadline.due_at.isoformat(),
             "scheduled": at.isoformat(), "reached": reached,
-        })
+        }, flush=False)
         return "warning"
     if deadline.stage in ("pending", "warned"):
         deadline.stage, deadline.breached_at = "breached", deadline.due_at
@@ -133,7 +136,7 @@ def apply_default(ctx: PluginContext, deadline: Deadline, case: Case, kind: Case
     record_event(ctx, case, "deadline_breached" if action == "breach" else "escalated", data={
         "deadline": deadline.name, "round": deadline.round, "level": deadline.level, "repeat": deadline.repeat,
         "due": deadline.due_at.isoformat(), "scheduled": at.isoformat(), "reached": reached,
-    })
+    }, flush=False)
     repeat_every = policy.repeat_every or app.settings.sla.repeat_every
     max_repeats = policy.max_repeats if policy.max_repeats is not None else app.settings.sla.max_repeats
     more = bool(chain) and (deadline.level < len(chain) or deadline.repeat < max_repeats)
