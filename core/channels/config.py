@@ -3,7 +3,9 @@
 Each mail inbox has a name (``[channels.imap.repairs]``), its own default case
 kind for items nobody claims, and a silence limit: an inbox that has not been
 read successfully for longer than ``silence_alarm`` fails ``/healthz`` and
-``kefu status`` so staff notice a dead mailbox before the customers do.
+``kefu status``, and the staff in ``alarm_staff`` (the channel's, else
+``[channels] alarm_staff``) get a message, so a dead mailbox is noticed before
+the customers do.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class MaildirChannel(_Strict):
     default_kind: str | None = None
     poll_interval: Duration = timedelta(seconds=30)
     silence_alarm: Duration = timedelta(hours=2)
+    alarm_staff: list[str] | None = Field(
+        default=None, description="roles, people or rota:NAME told when this channel falls silent "
+                                  "(default: [channels] alarm_staff)")
     batch_size: int = Field(default=500, ge=1, le=10_000)
 
 
@@ -59,6 +64,9 @@ class ImapChannel(_Strict):
     idle_renew: Duration = timedelta(minutes=10)
     reconnect_max: Duration = timedelta(minutes=5)
     silence_alarm: Duration = timedelta(hours=2)
+    alarm_staff: list[str] | None = Field(
+        default=None, description="roles, people or rota:NAME told when this channel falls silent "
+                                  "(default: [channels] alarm_staff)")
     batch_size: int = Field(default=200, ge=1, le=5_000)
     verify_certificate: bool = True
 
@@ -93,6 +101,9 @@ class SmsChannel(_Strict):
     numbers: list[str] = Field(default_factory=list, description="our numbers polled in poll mode")
     poll_interval: Duration = timedelta(seconds=60)
     silence_alarm: Duration | None = None
+    alarm_staff: list[str] | None = Field(
+        default=None, description="roles, people or rota:NAME told when this channel falls silent "
+                                  "(default: [channels] alarm_staff)")
     thread_open_case: bool = True
     opt_out_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_OUT))
     opt_in_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_IN))
@@ -132,6 +143,9 @@ class ChannelsSection(_Strict):
     sms: SmsChannel = Field(default_factory=SmsChannel)
     hotline: HotlineChannel = Field(default_factory=HotlineChannel)
     process_batch: int = Field(default=500, ge=1, le=10_000)
+    alarm_staff: list[str] = Field(
+        default_factory=list, description="roles, people or rota:NAME told (once per silence) when a "
+                                          "channel is not read for longer than its silence_alarm")
     max_message_size: int = Field(default=50 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")

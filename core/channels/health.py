@@ -1,14 +1,18 @@
-"""Health of the inbound channels: a channel silent beyond its ``silence_alarm`` fails the check."""
+"""Health of the inbound channels: a channel silent beyond its ``silence_alarm`` fails the check.
+
+Staff are also told of the silence (:mod:`kefu.channels.silence`), once per episode.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kefu.channels.silence import alert_silent_channels, silence_limits
 from kefu.db.models import ChannelState, InboundItem
 
 if TYPE_CHECKING:
@@ -16,19 +20,7 @@ if TYPE_CHECKING:
     from kefu.health import Check
 
 log = logging.getLogger("kefu.channels")
-
-
-def silence_limits(app: App) -> dict[str, timedelta]:
-    """Every channel with a silence limit: full name → limit."""
-    cfg = app.settings.channels
-    limits: dict[str, timedelta] = {}
-    for name, mcfg in cfg.maildir.items():
-        limits[f"maildir:{name}"] = mcfg.silence_alarm
-    for name, icfg in cfg.imap.items():
-        limits[f"imap:{name}"] = icfg.silence_alarm
-    if cfg.sms.enabled and cfg.sms.mode == "poll" and cfg.sms.silence_alarm is not None:
-        limits["sms"] = cfg.sms.silence_alarm
-    return limits
+__all__ = ["alert_silent_channels", "channel_checks", "silence_limits"]
 
 
 def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
@@ -58,21 +50,3 @@ def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
                         f"{quarantined or 0} quarantined, {unclaimed or 0} unclaimed "
                         "(kefu inbound list --quarantined)"))
     return checks
-
-
-def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str]:
-    """Log once per silence episode each channel silent beyond its limit; return their names."""
-    from kefu.channels.state import channel_state
-
-    silent = []
-    for name, limit in silence_limits(app).items():
-        state = channel_state(session, name)
-        since = state.last_success_at
-        if since is None or now - since <= limit or state.cursor.get("silence_alerted"):
-            continue
-        log.error("channel %s has not been read for %s (limit %s): check the mailbox, its password "
-                  "and the server; `kefu status` shows the last error (%s)",
-                  name, now - since, limit, state.last_error or "none")
-        state.cursor = {**state.cursor, "silence_alerted": now.isoformat()}
-        silent.append(name)
-    return silent

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kefu.app import App
-from kefu.channels.health import alert_silent_channels
 from kefu.channels.polling import poll_channels
+from kefu.channels.silence import alert_silent_channels
 from kefu.db.engine import transaction
 from kefu.intake.process import process_pending
 

@@ -1,0 +1,117 @@
+"""Telling staff that a channel has fallen silent, once per silence, not only failing /healthz.
+
+A channel is silent when it has not been read successfully for longer than its
+``silence_alarm`` (a changed mailbox password, a full disk at the provider, a
+Twilio account suspended). Each silence episode starts at the channel's last
+successful read; the staff message's idempotency key names that moment, so a
+daemon restart, a second daemon, or every further pass of the same silence
+queue nothing more, and the next silence (after a successful read) alarms again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from kefu.channels.state import channel_state
+
+if TYPE_CHECKING:
+    from kefu.app import App
+
+log = logging.getLogger("kefu.channels")
+TEMPLATE = "core/channel_silent.txt"
+SMS_TEMPLATE = "core/channel_silent.sms.txt"
+
+
+def silence_limits(app: App) -> dict[str, timedelta]:
+    """Every channel with a silence limit: full name → limit."""
+    return {name: limit for name, (limit, _targets) in _silence_settings(app).items()}
+
+
+def alarm_targets(app: App) -> dict[str, list[str]]:
+    """Who each channel's silence is told to (roles, people, ``rota:NAME``): full name → targets."""
+    return {name: targets for name, (_limit, targets) in _silence_settings(app).items()}
+
+
+def _silence_settings(app: App) -> dict[str, tuple[timedelta, list[str]]]:
+    cfg = app.settings.channels
+    default = list(cfg.alarm_staff)
+    found: dict[str, tuple[timedelta, list[str]]] = {}
+    for name, mcfg in cfg.maildir.items():
+        found[f"maildir:{name}"] = (mcfg.silence_alarm, _or(mcfg.alarm_staff, default))
+    for name, icfg in cfg.imap.items():
+        found[f"imap:{name}"] = (icfg.silence_alarm, _or(icfg.alarm_staff, default))
+    if cfg.sms.enabled and cfg.sms.mode == "poll" and cfg.sms.silence_alarm is not None:
+        found["sms"] = (cfg.sms.silence_alarm, _or(cfg.sms.alarm_staff, default))
+    return found
+
+
+def _or(own: list[str] | None, default: list[str]) -> list[str]:
+    return list(own) if own is not None else default
+
+
+def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str]:
+    """Log and tell staff, once per silence episode, of each channel silent beyond its limit.
+
+    Returns the channels found newly silent. Staff are told through the outbox
+    (``audience="staff"``), by email when the person has an address, else by SMS.
+    """
+    silent = []
+    settings = _silence_settings(app)
+    for name, (limit, targets) in settings.items():
+        state = channel_state(session, name)
+        since = state.last_success_at
+        if since is None or now - since <= limit or state.cursor.get("silence_alerted"):
+            continue
+        log.error("channel %s has not been read for %s (limit %s): check the mailbox, its password "
+                  "and the server; `kefu status` shows the last error (%s)",
+                  name, now - since, limit, state.last_error or "none")
+        told = tell_staff(app, session, name, since=since, now=now, limit=limit,
+                          targets=targets, last_error=state.last_error)
+        state.cursor = {**state.cursor, "silence_alerted": now.isoformat(), "silence_told": told}
+        silent.append(name)
+    return silent
+
+
+def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: datetime,
+               limit: timedelta, targets: list[str], last_error: str | None) -> list[str]:
+    """Queue the staff message for one silence episode of channel ``name``; the staff keys told."""
+    from kefu.outbound.outbox import queue_message
+    from kefu.sla.recipients import UnknownRecipient, resolve
+
+    staff, tz = app.settings.staff, app.settings.tz
+    keys: list[str] = []
+    for target in targets:
+        try:
+            keys += [k for k in resolve(staff, target, now, tz, session=session) if k not in keys]
+        except UnknownRecipient as exc:
+            log.error("[channels] alarm_staff of %s: %s", name, exc)
+    if not keys:
+        log.error("nobody to tell that channel %s is silent: set [channels] alarm_staff = ['role'] "
+                  "(or alarm_staff on the channel)", name)
+        return []
+    ctx = app.context("core", session)
+    context = {
+        "channel": name, "site_name": app.settings.kefu.site_name,
+        "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "silent_minutes": (now - since) // timedelta(minutes=1),
+        "limit_minutes": limit // timedelta(minutes=1), "last_error": last_error or "",
+    }
+    told = []
+    for key in keys:
+        person = staff.people[key]
+        channel = "email" if person.email else "sms" if person.phone else None
+        if channel is None:
+            log.error("channel %s is silent but staff %r has no email or phone in [staff.people]", name, key)
+            continue
+        queue_message(
+            ctx, key=f"channel-silent/{name}/{since.isoformat()}/{key}/{channel}", channel=channel,
+            audience="staff", recipient=(person.email if channel == "email" else person.phone) or "",
+            recipient_name=person.name, template=TEMPLATE if channel == "email" else SMS_TEMPLATE,
+            context=context, urgent=True,
+        )
+        told.append(key)
+    return told
