@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Customer, OutboxMessage
+from kefu.db.models import Case, Customer
 from kefu.kinds import OPEN_STATES
-from kefu.outbound.outbox import queue_message
+from kefu.outbound.bulk import OutboxItem, queue_many
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.models import FeeEntry, Household, ShutoffCheck
-from kefu.plugins.heating.notify import case_context, people_for, sms_customer, tell_staff
+from kefu.plugins.heating.notify import case_context, customer_sms, people_for, tell_staff
 from kefu.sla.cases import open_case, record_event
 
 if TYPE_CHECKING:
@@ -48,49 +48,46 @@ def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple
     campaign = campaign or ("during" if rules.in_season(day, cfg.season) else "before")
     season_year = rules.season_year_of(day, cfg.season)
     start, end = rules.season_bounds(season_year, cfg.season)
-    prefix = rules.fee_campaign_prefix(season_year, day)
-    # One query for the keys already queued, so a re-run over 10,000 households stays cheap.
-    done = set(ctx.db().scalars(select(OutboxMessage.idem_key).where(OutboxMessage.idem_key.startswith(prefix))))
     rows = debtors(ctx, season_year)
     owed = {h.account: (h, c, f) for h, c, f in rows}
     picked = rules.fee_reminder_recipients(
         rules.FeeDebtor(h.account, c.phone, f.amount_due - f.amount_paid, c.sms_opt_out) for h, c, f in rows
     )
-    queued = 0
+    items: list[OutboxItem] = []
     for d in picked:
-        key = rules.fee_reminder_key(d.account, season_year, day)
-        if key in done:
-            continue
         hh, cust, _fee = owed[d.account]
         context = {
             "account": hh.account, "owed": f"{d.owed:.2f}", "season": f"{season_year}-{season_year + 1}",
             "season_start": start.strftime("%m月%d日"), "season_end": end.strftime("%m月%d日"),
             "campaign": campaign, "site_name": ctx.settings.kefu.site_name,
         }
-        queued += sms_customer(ctx, None, cust, "fee", f"heating/fee_{campaign}.txt", context, key=key)
+        item = customer_sms(None, cust, "fee", f"heating/fee_{campaign}.txt", context,
+                            key=rules.fee_reminder_key(d.account, season_year, day))
+        if item is not None:
+            items.append(item)
     if cfg.season.letter_without_phone:
-        queued += _letters(ctx, rows, prefix, done, season_year, campaign, start)
+        items.extend(_letters(rows, rules.fee_campaign_prefix(season_year, day), season_year, campaign, start))
+    # One INSERT … ON CONFLICT DO NOTHING per 500 rows; keys already queued (a re-run) are skipped unrendered.
+    queued = len(queue_many(ctx, items))
     ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(rows))
     return campaign, queued
 
 
-def _letters(ctx: PluginContext, rows: list[tuple[Household, Customer, FeeEntry]], prefix: str,
-             done: set[str], season_year: int, campaign: str, start: date) -> int:
+def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, season_year: int, campaign: str,
+             start: date) -> list[OutboxItem]:
     """催缴通知书 letters to owing households that cannot be texted (no or invalid number)."""
-    queued = 0
-    for hh, cust, fee in rows:
-        key = f"{prefix}{hh.account}/letter"
-        if (cust.phone and not cust.phone_invalid) or key in done:
-            continue
-        row = queue_message(
-            ctx, key=key, channel="letter", recipient=cust.name or hh.account, recipient_name=cust.name or None,
-            address=hh.address, template="heating/fee_letter.html", customer=cust,
+    return [
+        OutboxItem(
+            key=f"{prefix}{hh.account}/letter", channel="letter", recipient=cust.name or hh.account,
+            recipient_name=cust.name or None, address=hh.address, template="heating/fee_letter.html",
+            customer=cust,
             context={"account": hh.account, "owed": f"{fee.amount_due - fee.amount_paid:.2f}",
                      "season": f"{season_year}-{season_year + 1}", "campaign": campaign,
                      "season_start": start.strftime("%m月%d日"), "heated_area": hh.heated_area},
         )
-        queued += row is not None
-    return queued
+        for hh, cust, fee in rows
+        if not cust.phone or cust.phone_invalid
+    ]
 
 
 def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = None) -> list[Case]:

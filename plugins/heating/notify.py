@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from kefu.db.models import Case, Customer
+from kefu.outbound.bulk import OutboxItem
 from kefu.outbound.outbox import queue_message
 from kefu.plugins.heating.models import Household
 from kefu.sla.recipients import UnknownRecipient, resolve
@@ -42,6 +43,39 @@ def case_context(ctx: PluginContext, case: Case, **extra: Any) -> dict[str, Any]
     }
 
 
+def customer_sms(
+    case: Case | None,
+    customer: Customer,
+    rule: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    urgent: bool = False,
+    marketing: bool = False,
+    key: str | None = None,
+) -> OutboxItem | None:
+    """One SMS to a household as an outbox item, or None if it has no usable number or opted out.
+
+    Campaigns and outages collect these for one :func:`kefu.outbound.bulk.queue_many`
+    call; the dispatcher enforces consent again at send time.
+    """
+    if not customer.phone or customer.sms_opt_out or customer.phone_invalid:
+        return None
+    scope = case.number if case is not None else "heating"
+    return OutboxItem(
+        key=key or f"{scope}/{rule}/{customer.ref or customer.id}/sms",
+        channel="sms",
+        recipient=customer.phone,
+        recipient_name=customer.name or None,
+        template=template,
+        context=context,
+        case=case,
+        customer=customer,
+        urgent=urgent,
+        marketing=marketing,
+    )
+
+
 def sms_customer(
     ctx: PluginContext,
     case: Case | None,
@@ -55,21 +89,13 @@ def sms_customer(
     key: str | None = None,
 ) -> bool:
     """Queue one SMS to a household unless it has no number or opted out; True if queued."""
-    if not customer.phone or customer.sms_opt_out or customer.phone_invalid:
+    item = customer_sms(case, customer, rule, template, context, urgent=urgent, marketing=marketing, key=key)
+    if item is None:
         return False
-    scope = case.number if case is not None else "heating"
     row = queue_message(
-        ctx,
-        key=key or f"{scope}/{rule}/{customer.ref or customer.id}/sms",
-        channel="sms",
-        recipient=customer.phone,
-        recipient_name=customer.name or None,
-        template=template,
-        context=context,
-        case=case,
-        customer=customer,
-        urgent=urgent,
-        marketing=marketing,
+        ctx, key=item.key, channel=item.channel, recipient=item.recipient, recipient_name=item.recipient_name,
+        template=item.template, context=item.context, case=item.case, customer=item.customer,
+        urgent=item.urgent, marketing=item.marketing,
     )
     return row is not None
 

@@ -8,15 +8,16 @@ branch heads and the CS-centre head. The outage log counts events by cause group
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
 from kefu.db.models import Case, Customer
+from kefu.outbound.bulk import queue_many
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.models import Household, Outage
-from kefu.plugins.heating.notify import case_context, sms_customer, tell_staff, tell_target
+from kefu.plugins.heating.notify import case_context, customer_sms, tell_staff, tell_target
 from kefu.sla.cases import find_case, open_case, record_event
 
 if TYPE_CHECKING:
@@ -56,6 +57,15 @@ def _chain_for(cfg: HeatingConfig, stations: list[str], ctx: PluginContext) -> l
     return people
 
 
+def _sms_households(ctx: PluginContext, case: Case, hit: list[tuple[Household, Customer]], rule: str,
+                    context: dict[str, Any]) -> int:
+    """One urgent SMS per affected household that can be texted, queued in bulk; how many were queued."""
+    items = [item for hh, cust in hit
+             if (item := customer_sms(case, cust, rule, f"heating/{rule}.txt", {**context, "address": hh.address},
+                                      urgent=True)) is not None]
+    return len(queue_many(ctx, items))
+
+
 def start_outage(
     ctx: PluginContext, *, stations: list[str], buildings: list[str], cause: str, note: str | None = None,
     actor: str = "staff", expected_end: str | None = None,
@@ -84,10 +94,7 @@ def start_outage(
     ctx.db().add(outage)
     context = case_context(ctx, case, where=where, cause=cause, expected_end=expected_end or "",
                           households=len(hit), cause_group=rules.CAUSE_GROUP_TITLES[group])
-    sent = 0
-    for hh, cust in hit:
-        sent += sms_customer(ctx, case, cust, "outage_start", "heating/outage_start.txt",
-                             {**context, "address": hh.address}, urgent=True)
+    sent = _sms_households(ctx, case, hit, "outage_start", context)
     # 层层上报: everyone up the chain at once, not one level per breach.
     for target in _chain_for(cfg, touched_stations, ctx):
         tell_target(ctx, target, "outage_report", "outage_report", context, case=case, urgent=True)
@@ -110,10 +117,7 @@ def end_outage(ctx: PluginContext, number: str, *, actor: str = "staff", note: s
     context = case_context(ctx, case, where="、".join([*outage.stations, *outage.buildings]), cause=outage.cause,
                           households=outage.households, hours=hours,
                           cause_group=rules.CAUSE_GROUP_TITLES[outage.cause_group])
-    sent = 0
-    for hh, cust in hit:
-        sent += sms_customer(ctx, case, cust, "outage_end", "heating/outage_end.txt",
-                             {**context, "address": hh.address}, urgent=True)
+    sent = _sms_households(ctx, case, hit, "outage_end", context)
     if cfg.cs_centre_head:
         tell_staff(ctx, cfg.cs_centre_head, "outage_summary", "outage_summary", context, case=case,
                    channels=("email",))
