@@ -9,13 +9,11 @@ phone-callback list staff work through.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from kefu.db.models import Case, CaseEvent, Customer, Deadline, InboundItem
-from kefu.kinds import Level
+from kefu.db.models import Case, CaseEvent, Customer, InboundItem
 from kefu.outbound.outbox import queue_message
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
@@ -29,7 +27,6 @@ from kefu.plugins.heating.notify import (
     tell_staff,
 )
 from kefu.sla.cases import assign, record_callback, record_event, transition
-from kefu.sla.escalation import apply_default
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
@@ -57,7 +54,6 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
         )
         case.unit = hh.station
     chain = rules.escalation_chain(data.get("station"), cfg)
-    data["chain"] = chain
     case.data = data
     on_duty = people_for(ctx, chain[0], case.unit) if chain else []
     due = ""
@@ -95,17 +91,6 @@ def on_changed(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
         if case.owner:
             tell_staff(ctx, case.owner, f"reopen{rnd}", "reopened", case_context(ctx, case), case=case,
                        urgent=case.urgent)
-
-
-def escalate_due(ctx: PluginContext, deadline: Deadline, case: Case) -> bool:
-    """The resolution deadline of a case: the core's stages, along this case's station chain."""
-    kind = ctx.app.kinds.get(case.kind)
-    policy = kind.policy(deadline.name) if kind else None
-    if kind is None or policy is None:
-        return False
-    chain = (case.data or {}).get("chain") or rules.escalation_chain(case.unit, cfg_of(ctx))
-    apply_default(ctx, deadline, case, kind, replace(policy, chain=tuple(Level(t) for t in chain)))
-    return True
 
 
 def start_callback(ctx: PluginContext, case: Case) -> Callback | None:

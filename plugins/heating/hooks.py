@@ -101,14 +101,12 @@ def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
 
 @hookimpl
 def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> bool | None:
-    """Resolution: escalate along the case's station chain; callback: onto the phone list."""
+    """Callback unanswered after ``callback_wait``: onto the phone-callback list."""
     if deadline.name == "callback" and case.kind in kinds.CUSTOMER_KINDS:
         if ctx.now() < deadline.due_at:
             return None  # the core's warning to the owner that a callback is pending
         return customer_cases.callback_overdue(ctx, case)
-    if deadline.name == "resolution" and (case.data or {}).get("chain"):
-        return customer_cases.escalate_due(ctx, deadline, case) or None
-    return None
+    return None  # resolution: the core walks the chain kinds.chain_resolver fills per case
 
 
 @hookimpl

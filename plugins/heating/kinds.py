@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from kefu.kinds import CaseKind, DeadlinePolicy
+from kefu.plugins.heating import rules
 from kefu.plugins.heating.config import HeatingConfig
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+    from kefu.db.models import Case
 
 LEAK = "heating.leak"
 GENERAL = "heating.general"
@@ -49,26 +56,44 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
     }
 
 
+# The resolution chain of customer cases, as the core sees it: three placeholders the
+# kinds' resolve_role fills per case, when each notification goes out, from the case's
+# station: station on duty → branch head → CS-centre head (rules.escalation_level).
+CHAIN_LEVELS = ("heating:chain/1", "heating:chain/2", "heating:chain/3")
+
+
+def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, PluginContext], list[str] | None]:
+    """The kinds' ``resolve_role``: a chain placeholder → the [staff] target of this case's level."""
+
+    def resolve_role(role: str, case: Case, ctx: PluginContext) -> list[str] | None:
+        if role not in CHAIN_LEVELS:
+            return None  # the owner (warnings) and any other target: resolved through [staff]
+        station = (case.data or {}).get("station") or case.unit
+        return rules.escalation_level(station, CHAIN_LEVELS.index(role) + 1, cfg)
+
+    return resolve_role
+
+
 def case_kinds(cfg: HeatingConfig) -> list[CaseKind]:
     """The CaseKinds registered with the core, with their 24x7 deadlines.
 
-    The declared chain is only the fallback the core uses if the plugin's deadline
-    hook keeps failing (the CS-centre head); normally :func:`kefu_deadline_due`
-    walks the case's own chain: its station on duty → branch head → CS-centre head.
+    Customer kinds escalate along their station's chain (:data:`CHAIN_LEVELS`,
+    answered by :func:`chain_resolver`); the other kinds go to the CS-centre head.
     """
-    fallback = (cfg.cs_centre_head,) if cfg.cs_centre_head else ()
+    top = (cfg.cs_centre_head,) if cfg.cs_centre_head else ()
+    resolver = chain_resolver(cfg)
     out = []
     for name, spec in kind_specs(cfg).items():
         policies: list[DeadlinePolicy] = []
         if spec.resolve_within is not None:
             policies.append(DeadlinePolicy.resolution(
-                spec.resolve_within, clock="24x7", chain=fallback, channels=("sms", "email"),
-                repeat_every=cfg.deadlines.escalate_every,
+                spec.resolve_within, clock="24x7", chain=CHAIN_LEVELS if spec.chain else top,
+                channels=("sms", "email"), repeat_every=cfg.deadlines.escalate_every,
                 # 专人24小时值守 (seed): heating escalations go out day and night.
                 working_hours_only=False,
             ))
         if name in CUSTOMER_KINDS:
             policies.append(DeadlinePolicy.callback(cfg.deadlines.callback_wait, clock="24x7"))
         out.append(CaseKind(name=name, title=spec.title, prefix=spec.prefix, urgent=spec.urgent,
-                            policies=tuple(policies)))
+                            policies=tuple(policies), resolve_role=resolver if spec.chain else None))
     return out

@@ -190,6 +190,17 @@ def escalation_chain(station_key: str | None, cfg: HeatingConfig) -> list[str]:
     return out
 
 
+
+def escalation_level(station_key: str | None, level: int, cfg: HeatingConfig) -> list[str]:
+    """Who level ``level`` (1-based) of a case's chain means: that entry of :func:`escalation_chain`.
+
+    A chain shorter than the kind's levels (no station, a station whose duty is its
+    branch head …) repeats its top past its end, as the core repeats a chain's top
+    level; [] only when no head is configured at all.
+    """
+    chain = escalation_chain(station_key, cfg)
+    return [chain[min(level, len(chain)) - 1]] if chain and level >= 1 else []
+
 OUTAGE_CAUSES: dict[str, str] = {
     "停水": "water_power",
     "停电": "water_power",

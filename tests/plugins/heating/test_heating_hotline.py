@@ -108,6 +108,19 @@ def test_leak_escalates_at_4h_station_then_branch_then_cs_head(heating_app, tmp_
     assert "deadline_breached" in types and "escalated" in types
 
 
+def test_leak_of_an_unknown_household_escalates_straight_to_the_cs_centre_head(heating_app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+    app = heating_app()
+    number = in_tx(app, lambda ctx: open_case(ctx, kind="heating.leak", title="楼道暖气管漏水").number)
+    run_pass(app)
+    clock.advance(hours=4)  # breach: level 1 of a chain without a station is the CS-centre head
+    run_pass(app)
+    breach = [m for m in outbox(app, audience="staff") if f"{number}/resolution/1/L1/" in m.idem_key]
+    assert breach and {m.recipient for m in breach} == {"liu@heat.test", "+8613800000006"}
+    with app.sessions() as s:
+        events = [e for e in find_case(s, number).events if e.type == "deadline_breached"]
+    assert [r["who"] for r in events[0].data["reached"]] == ["liu", "liu"]
+
+
 def test_general_complaint_does_not_breach_before_24h(heating_app, tmp_path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.general", title="暖气不热")

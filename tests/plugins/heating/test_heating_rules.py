@@ -83,6 +83,12 @@ def test_escalation_chain_is_station_duty_then_branch_head_then_cs_head() -> Non
     assert rules.escalation_chain(None, CFG) == ["liu"]
 
 
+def test_escalation_level_is_that_entry_of_the_chain_and_its_top_past_the_end() -> None:
+    assert [rules.escalation_level("S01", n, CFG) for n in (1, 2, 3)] == [["rota:station-S01"], ["zhao"], ["liu"]]
+    # no known station: every level is the CS-centre head, as the core repeats a chain's top
+    assert [rules.escalation_level(None, n, CFG) for n in (1, 2, 3)] == [["liu"], ["liu"], ["liu"]]
+
+
 def test_outage_causes_fall_into_the_seeds_two_groups() -> None:
     assert rules.outage_cause_group("停水") == rules.outage_cause_group("停电") == "water_power"
     assert rules.outage_cause_group("设备故障") == rules.outage_cause_group("管网渗漏") == "equipment_pipe"
