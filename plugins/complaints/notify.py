@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from kefu.db.models import Case, Customer, OutboxMessage, RotaShift
+from kefu.outbound.bulk import OutboxItem
 from kefu.outbound.outbox import queue_message
 
 if TYPE_CHECKING:
@@ -103,6 +104,18 @@ def tell(
         if row is not None:
             queued.append(row)
     return queued
+
+
+def tell_items(customer: Customer, rule: str, context: dict[str, Any], *, key: str,
+               channels: tuple[str, ...] = ("sms", "email")) -> list[OutboxItem]:
+    """What :func:`tell` would queue, as items for the core's bulk ``queue_many`` (campaign jobs)."""
+    return [
+        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"complaints/{rule}.txt",
+                   context={"customer_name": customer.name, **context}, customer=customer,
+                   recipient_name=customer.name)
+        for channel in channels
+        if (address := customer.phone if channel == "sms" else customer.email)
+    ]
 
 
 def tell_role(
