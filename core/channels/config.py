@@ -31,6 +31,10 @@ class MaildirChannel(_Strict):
     """
 
     path: Path
+    create: bool = Field(
+        default=True,
+        description="create new/, cur/ and tmp/ when missing, so the embedded default needs no setup",
+    )
     default_kind: str | None = None
     poll_interval: Duration = timedelta(seconds=30)
     silence_alarm: Duration = timedelta(hours=2)

@@ -47,7 +47,13 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
     """Store every unread message of the Maildir, then flag it; return how many were stored."""
     root = Path(cfg.path)
     if not (root / "new").is_dir():
-        raise FileNotFoundError(f"[channels.maildir.{name}] path {root} is not a Maildir (no new/ folder)")
+        if not cfg.create:
+            raise FileNotFoundError(
+                f"[channels.maildir.{name}] path {root} is not a Maildir (no new/ folder); "
+                "create it or set create = true"
+            )
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
     channel = f"maildir:{name}"
     files = unread_files(root)
     stored = 0

@@ -220,3 +220,22 @@ def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
     assert [i.status for i in items] == ["processed", "quarantined", "processed"]
     assert "RuntimeError: database said no" in (items[1].reason or "")
     assert len(_all(app, Case)) == 2
+
+
+def test_a_missing_maildir_is_created_so_the_embedded_default_needs_no_setup(
+        heat_app: Callable[..., App], tmp_path: Path) -> None:
+    fresh = tmp_path / "state" / "Maildir"
+    app = heat_app(path=str(fresh))
+    assert run_intake(app) == 0
+    assert sorted(p.name for p in fresh.iterdir()) == ["cur", "new", "tmp"]
+    deliver(fresh, build_mail(subject="暖气不热", text="温度低"))
+    assert run_intake(app) == 1
+
+
+def test_a_missing_maildir_is_an_error_when_creation_is_off(
+        heat_app: Callable[..., App], tmp_path: Path) -> None:
+    app = heat_app(path=str(tmp_path / "nowhere"), create=False)
+    with pytest.raises(FileNotFoundError, match=r"channels\.maildir\.service.*not a Maildir"):
+        from kefu.channels.maildir import poll_maildir
+
+        poll_maildir(app, "service", app.settings.channels.maildir["service"])
