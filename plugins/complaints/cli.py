@@ -16,6 +16,7 @@ from kefu.durations import parse_duration
 from kefu.plugins.complaints import actions, reports
 from kefu.plugins.complaints.imports import import_homes_file
 from kefu.plugins.complaints.repair import RuleRefused
+from kefu.sla.cases import CaseError
 
 T = TypeVar("T")
 PLUGIN = "complaints"
@@ -27,7 +28,7 @@ def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         with transaction(app.sessions) as session:
             return fn(app.context(PLUGIN, session), *args, **kwargs)
-    except RuleRefused as exc:
+    except (RuleRefused, CaseError) as exc:  # CaseError: a step or guard the engine refused
         raise click.ClickException(str(exc)) from exc
 
 

@@ -152,9 +152,11 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
             if not (task.task_on <= today <= task.milestone_on) or _mark(ctx, key):
                 continue
             due = datetime.combine(task.milestone_on, time(0), ctx.tz)
+            due = max(due, ctx.now() + timedelta(hours=1))
             case = open_case(ctx, kind=kinds.MILESTONE, title=f"{project.name}：{task.title}客户端风险评估",
-                             unit=code, data={"milestone": task.milestone, "milestone_on": task.milestone_on.isoformat(),
-                                              "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat()})
+                             unit=code, due={"resolution": due},
+                             data={"milestone": task.milestone, "milestone_on": task.milestone_on.isoformat(),
+                                   "due_at": due.isoformat()})
             _done(ctx, key, case)
             opened += 1
     for proj in ctx.db().scalars(select(Project).where(Project.delivered_on.is_not(None))):

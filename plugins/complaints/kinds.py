@@ -7,7 +7,8 @@ opens, meets and times the deadlines. The plugin handles them when due
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -45,6 +46,20 @@ def is_repair(kind: str) -> bool:
     return kind == REPAIR or kind.startswith(REPAIR + ".")
 
 
+def acceptance_refusal(case: Case, to_state: str) -> str | None:
+    """The repair kinds' guard: no resolve or close while a contractor's 收方验收 is outstanding.
+
+    The seed requires 收方、验收 before a contractor's repair closes; as the kind's
+    ``guard`` this holds for every path (``kefu cases resolve``, ``kefu complaints
+    resolve``, a plugin), and the acceptance clears ``acceptance_pending``.
+    """
+    pending = (case.data or {}).get("acceptance_pending") or []
+    if to_state in ("resolved", "closed") and pending:
+        return (f"收方验收 outstanding for contractor job(s) {', '.join(pending)}; "
+                f"run `kefu complaints accept JOB` first")
+    return None
+
+
 def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
     """Every kind of case the plugin owns, with its deadline policies from ``[complaints]``.
 
@@ -60,7 +75,7 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
     out = [
         CaseKind(repair_kind(name, cfg), f"报修/报事（{cls.title}）", "BX", urgent=cls.urgent, steps=REPAIR_STEPS,
                  policies=(*repair_steps, DeadlinePolicy.resolution(cls.closure, clock=cls.closure_clock), callback),
-                 satisfied_from=satisfied)
+                 satisfied_from=satisfied, guard=acceptance_refusal)
         for name, cls in cfg.repair.classes.items()
     ]
     fb = cfg.feedback
@@ -81,26 +96,8 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
         DeadlinePolicy.for_step(ASSESSMENT_STEPS[0], lead),
         DeadlinePolicy.for_step(ASSESSMENT_STEPS[1], cfg.assessment.rectification_within))))
     out.append(CaseKind(MILESTONE, "风控节点评估", "FK", policies=(DeadlinePolicy.resolution(lead),)))
-    return out
-
-
-def retime(ctx: PluginContext, case: Case, name: str, due: datetime,
-           remind_before: timedelta | None = None) -> Deadline | None:
-    """Move the open deadline ``name`` of ``case`` to ``due`` (a job's own due date: a milestone's
-    day, a contractor's agreed date); the warning comes ``remind_before`` it, else at the share."""
-    cfg: ComplaintsConfig = ctx.config
-    row = ctx.db().scalars(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.name == name, Deadline.state == "open")
-    ).first()
-    if row is None:
-        return None
-    begun = row.started_at
-    warn = due - remind_before if remind_before is not None else begun + (due - begun) * cfg.warn_share
-    row.due_at = due
-    row.next_at = warn if begun < warn < due and row.stage == "pending" else due
-    row.data = {**(row.data or {}), "warn_at": warn.isoformat(), "retimed": True}
-    ctx.db().flush()
-    return row
+    # [complaints] warn_share times every warning, explicit due times included (the engine's share).
+    return [replace(k, policies=tuple(replace(p, warn_at=cfg.warn_share) for p in k.policies)) for k in out]
 
 
 def current_round(case: Case) -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kefu.db.models import Case, CaseEvent, Customer, InboundItem
 from kefu.plugins.complaints import kinds, notify, rules
 from kefu.plugins.complaints.config import REPAIR_STEPS
-from kefu.sla.cases import find_case, open_case, record_event, reopen, set_step
+from kefu.sla.cases import find_case, open_case, record_event, set_step
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
@@ -110,12 +110,17 @@ def on_third_party_opened(ctx: PluginContext, job: Case) -> None:
         due = ctx.now() + timedelta(seconds=float(job.data["due_seconds"]))
     else:
         due = ctx.now() + cfg.third_party.default_due
-    kinds.retime(ctx, job, "step:维修施工", due, remind_before=cfg.third_party.remind_before)
+    # The engine keeps this date through pauses and reschedules; the reminder comes remind_before it.
+    ctx.set_due(job, "step:维修施工", due, remind_before=cfg.third_party.remind_before, reason="约定完工时间")
     issue_repair_notice(ctx, job, due)
 
 
 def on_third_party_event(ctx: PluginContext, job: Case, event: CaseEvent) -> None:
-    """The acceptance (收方/验收) of a contractor's job frees its repair's closure."""
+    """The acceptance (收方/验收) of a contractor's job frees its repair's closure.
+
+    ``acceptance_pending`` is cleared here, before anyone resolves or closes the repair:
+    the repair kinds' guard refuses both while it lists a job.
+    """
     if event.type != "accepted":
         return
     job.data = {**job.data, "accepted": True, "acceptance": dict(event.data)}
@@ -129,11 +134,7 @@ def on_third_party_event(ctx: PluginContext, job: Case, event: CaseEvent) -> Non
 
 
 def _on_resolved(ctx: PluginContext, case: Case) -> None:
-    pending = list(case.data.get("acceptance_pending", []))
-    if pending:
-        # The seed requires 收方、验收 before a contractor's repair closes: undo the resolve.
-        reopen(ctx, case, reason=f"收方验收 outstanding for {', '.join(pending)}: record the acceptance first")
-        return
+    # The kind's guard (kinds.acceptance_refusal) refused this resolve while 收方验收 was outstanding.
     case.step = REPAIR_STEPS[-1]
     notify.tell_customer(ctx, case, "repair_closed", notify.case_context(case),
                          key_suffix=f"/r{kinds.current_round(case)}")
@@ -144,12 +145,9 @@ def _on_resolved(ctx: PluginContext, case: Case) -> None:
 
 def check_can_resolve(case: Case) -> None:
     """Raise :class:`RuleRefused` when the repair may not close yet (acceptance outstanding)."""
-    pending = case.data.get("acceptance_pending", [])
-    if pending:
-        raise RuleRefused(
-            f"{case.number}: 收方验收 outstanding for contractor job(s) {', '.join(pending)}; "
-            f"run `kefu complaints accept JOB` first"
-        )
+    refusal = kinds.acceptance_refusal(case, "resolved")
+    if refusal:
+        raise RuleRefused(f"{case.number}: {refusal}")
 
 
 def next_step(case: Case) -> str:

@@ -38,17 +38,24 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
         holders = notify.role_holders(ctx, case.unit, task_role(case.kind))
         case.owner = holders[0].key if holders else None
     steps = case_steps(case)
+    fixed = datetime.fromisoformat(str(case.data["due_at"])) if case.data.get("due_at") else None
     if steps:
-        set_step(ctx, case, steps[0], reason="任务开始")
+        # The first step's deadline gets the job's date through the engine, so pauses never undo it.
+        set_step(ctx, case, steps[0], reason="任务开始", due_at=fixed)
     name = f"step:{case.step}" if case.step else "resolution"
-    if case.data.get("due_at"):
-        kinds.retime(ctx, case, name, datetime.fromisoformat(str(case.data["due_at"])))
+    if fixed is not None and not steps and not _has_fixed_due(ctx, case, name):
+        ctx.set_due(case, name, fixed, reason="任务期限")
     due = next((d.due_at for d in kinds.open_deadline_rows(ctx, case) if d.name == name), None)
     notify.tell_role(
         ctx, case.unit, task_role(case.kind), "task",
         {**notify.case_context(case), "due": due.astimezone(ctx.tz).strftime("%Y年%m月%d日") if due else "-"},
         key=f"{case.number}/task", case=case,
     )
+
+
+def _has_fixed_due(ctx: PluginContext, case: Case, name: str) -> bool:
+    """True when the opener already gave deadline ``name`` its date (``open_case(due=...)``)."""
+    return any(d.name == name and "fixed_due" in (d.data or {}) for d in kinds.open_deadline_rows(ctx, case))
 
 
 def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:

@@ -9,8 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from kefu.app import App
+from kefu.cli.cases_cmds import cases
 from kefu.db.engine import transaction
-from kefu.db.models import Customer, OutboxMessage
+from kefu.db.models import CaseEvent, Customer, OutboxMessage
 from kefu.plugins.complaints.cli import complaints
 from kefu.sla.cases import find_case, open_case
 
@@ -102,3 +103,35 @@ def test_compensation_commands(complaints_app: App, tmp_path: Path) -> None:
         assert case is not None and case.step == "责任方函件" and case.data["evidence"][0]["description"] == "业主口述记录"
         keys = {r.idem_key for r in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))}
     assert f"{comp}/party_letter/letter" in keys and f"{comp}/party_letter/email" in keys
+
+
+def test_core_cases_resolve_and_close_refused_until_the_contractors_acceptance(
+        complaints_app: App, tmp_path: Path) -> None:
+    app = complaints_app
+    csv = tmp_path / "homes.csv"
+    csv.write_text(HOMES, encoding="utf-8")
+    _run(app, "import", "homes", str(csv))
+    number = _open_repair(app)
+    code, out = _run(app, "assign-contractor", number, "hengan", "--due", "5d")
+    job = out.split("contractor job ")[1].split(",")[0]
+
+    def core(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cases, list(args), obj={"app": app})
+        return result.exit_code, result.stdout + result.stderr
+
+    # The repair kinds' guard holds for the core's commands too, not only `kefu complaints resolve`.
+    for command in ("resolve", "close"):
+        code, out = core(command, number)
+        assert code == 1 and "收方验收 outstanding" in out and job in out, out
+    with app.sessions() as s:
+        case = find_case(s, number)
+        assert case is not None and case.state == "in_progress"
+        assert not s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                     CaseEvent.to_state.in_(("resolved", "closed")))).all()
+    assert _run(app, "accept", job)[0] == 0
+    code, out = core("resolve", number)
+    assert code == 0, out
+    with app.sessions() as s:
+        case = find_case(s, number)
+        assert case is not None and case.state in ("resolved", "callback") and case.step == "维修关闭"
+        assert case.data["acceptance_pending"] == []

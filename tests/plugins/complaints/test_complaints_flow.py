@@ -186,3 +186,31 @@ def test_complaint_reply_and_resolution_deadlines_and_reply_sent(complaints_app:
     assert any(r.template == "complaints/feedback_reply.txt" and "已核实并整改" in r.body for r in _outbox(app))
     _act(app, actions.resolve, number)
     assert _case(app, number).state == "callback"
+
+
+def test_contractor_due_date_survives_a_pause_and_moves_on_only_by_it(complaints_app: App) -> None:
+    app = complaints_app
+    _owner(app)
+    number = _open_repair(app, "卫生间漏水")
+    job = _act(app, actions.assign_contractor, number, "hengan", due=timedelta(days=5))
+    job_number = job.number  # type: ignore[attr-defined]
+    agreed = app.clock.now() + timedelta(days=5)
+
+    def running() -> Deadline:
+        with app.sessions() as s:
+            j = find_case(s, job_number)
+            return s.scalars(select(Deadline).where(Deadline.case_id == j.id, Deadline.state == "open")).one()
+
+    assert running().due_at == agreed
+    with transaction(app.sessions) as s:
+        j = find_case(s, job_number)
+        app.context("complaints", s).transition(j, "waiting_customer", reason="业主不在家")
+    assert isinstance(app.clock, FakeClock)
+    app.clock.advance(timedelta(days=1))
+    with transaction(app.sessions) as s:
+        j = find_case(s, job_number)
+        app.context("complaints", s).transition(j, "in_progress", reason="业主已回")
+    # Not the kind's default (third_party.default_due) again: the agreed date plus the day paused.
+    row = running()
+    assert row.due_at == agreed + timedelta(days=1)
+    assert row.next_at == row.due_at - timedelta(days=1)
