@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from kefu.db.models import Case, Deadline
-from kefu.kinds import CaseKind, DeadlinePolicy
-from kefu.plugins.complaints.config import REPAIR_STEPS, ComplaintsConfig
+from kefu.kinds import CaseKind, DeadlinePolicy, Level
+from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
@@ -64,8 +64,8 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
     """Every kind of case the plugin owns, with its deadline policies from ``[complaints]``.
 
     One repair kind per repair class, so each has its own closure time (plumbing
-    leak 48 h, general 7 d). Chains are left empty: breaches go up the project's
-    own roles in ``kefu_deadline_due`` (engineer → repair manager → head).
+    leak 48 h, general 7 d). Chains name the plugin's roles (engineer → repair
+    manager → head) and :func:`resolve_role` reads their holders per project.
     """
     satisfied = cfg.callback.reopen_below
     callback = DeadlinePolicy.callback(cfg.callback.within)
@@ -97,7 +97,30 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
         DeadlinePolicy.for_step(ASSESSMENT_STEPS[1], cfg.assessment.rectification_within))))
     out.append(CaseKind(MILESTONE, "风控节点评估", "FK", policies=(DeadlinePolicy.resolution(lead),)))
     # [complaints] warn_share times every warning, explicit due times included (the engine's share).
-    return [replace(k, policies=tuple(replace(p, warn_at=cfg.warn_share) for p in k.policies)) for k in out]
+    # The chains are plain role names that resolve_role reads per project: kefu_deadline_due
+    # walks them; the core's own chain uses them if the hook keeps failing (sweep fallback).
+    return [replace(k, resolve_role=resolve_role, policies=tuple(
+        replace(p, warn_at=cfg.warn_share, chain=tuple(Level(role) for role in chain_of(cfg, k.name)),
+                repeat_every=cfg.escalation_repeat, max_repeats=cfg.escalation_max_repeats)
+        for p in k.policies)) for k in out]
+
+
+def resolve_role(target: str, case: Case, ctx: PluginContext) -> list[str] | None:
+    """Who chain target ``target`` means for ``case``: the role's holders in the case's project.
+
+    A complaints role (``repair_manager``) is read from ``[complaints.projects.<code>.roles]``
+    (else ``[complaints.roles]``): staff keys as they are, rotas as ``rota:NAME``. Any other
+    target is None, resolved through ``[staff]`` as usual.
+    """
+    if target not in ROLE_NAMES:
+        return None
+    cfg: ComplaintsConfig = ctx.config
+    people = ctx.settings.staff.people
+    holders = [h if h in people else f"rota:{h}" for h in cfg.roles_for(case.unit).holders(target)]
+    if not holders:
+        raise ValueError(f"nobody holds role {target!r} for project {case.unit!r}: set "
+                         f"[complaints.projects.{case.unit}.roles] {target} or [complaints.roles] {target}")
+    return holders
 
 
 def current_round(case: Case) -> int:
@@ -105,13 +128,18 @@ def current_round(case: Case) -> int:
     return int(case.data.get("round", 1))
 
 
-def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
-    """The roles a breach of ``case``'s deadlines goes up, first the one warned before breach."""
-    if is_repair(case.kind) or case.kind == THIRD_PARTY:
+def chain_of(cfg: ComplaintsConfig, kind: str) -> list[str]:
+    """The roles a breach of a ``kind`` case's deadlines goes up, first the one warned before breach."""
+    if is_repair(kind) or kind == THIRD_PARTY:
         return list(cfg.repair.escalation)
-    if case.kind in (COMPLAINT, INQUIRY, SUGGESTION, COMPENSATION):
+    if kind in (COMPLAINT, INQUIRY, SUGGESTION, COMPENSATION):
         return list(cfg.feedback.escalation)
     return ["risk_control", "head"]
+
+
+def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
+    """The roles a breach of ``case``'s deadlines goes up (:func:`chain_of` its kind)."""
+    return chain_of(cfg, case.kind)
 
 
 def open_deadline_rows(ctx: PluginContext, case: Case) -> list[Deadline]:
