@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
@@ -55,11 +56,50 @@ def release_orphans(app: App, now: datetime) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+_TABLE = OutboxMessage.__table__
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    """A claimed outbox row as plain values: the dispatcher reads it, never the ORM.
+
+    Building ORM instances (identity map, instance state, change tracking) for a
+    batch cost more than the rest of the claim; the claim writes with Core UPDATEs.
+    """
+
+    id: int
+    idem_key: str
+    plugin: str
+    case_id: int | None
+    customer_id: int | None
+    channel: str
+    audience: str
+    recipient: str
+    recipient_name: str | None
+    template: str
+    subject: str | None
+    body: str
+    urgent: bool
+    marketing: bool
+    state: str
+    created_at: datetime
+    not_before: datetime
+    attempts: int
+    last_error: str | None
+    provider_id: str | None
+    message_id: str | None
+    sent_at: datetime | None
+    delivery_status: str | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A claimed row and what the sender needs besides the row itself."""
 
-    row: OutboxMessage
+    row: OutboxRow
     case_number: str | None
 
 
@@ -68,41 +108,58 @@ def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
     token = claim_token(app)
     with transaction(app.sessions) as session:
         query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.state == "queued", OutboxMessage.not_before <= now)
-            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            select(*_COLUMNS)
+            .where(_TABLE.c.state == "queued", _TABLE.c.not_before <= now)
+            .order_by(_TABLE.c.not_before, _TABLE.c.id)
             .limit(limit)
         )
         if is_postgres(session):
             query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
+        rows = [OutboxRow(*found) for found in session.execute(query)]
         if not rows:
             return [], 0
         customers = _customers(session, rows)
         numbers = _case_numbers(session, rows)
         claimed: list[Claimed] = []
-        other = 0
+        skipped: list[dict[str, Any]] = []
+        held: list[dict[str, Any]] = []
         for row in rows:
             reason = refusal(row, customers)
             if reason is not None:
                 row.state, row.last_error = "skipped", reason
-                other += 1
+                skipped.append({"row_id": row.id, "reason": reason})
                 continue
-            held = hold_until(app, row, now)
-            if held is not None:
-                row.not_before = held
+            until = hold_until(app, row, now)
+            if until is not None:
+                row.not_before = until
                 row.data = {**(row.data or {}), "held": "quiet hours"}
-                other += 1
+                held.append({"row_id": row.id, "until": until, "data": row.data})
                 continue
             row.state, row.claimed_by, row.claimed_at = "sending", token, now
             row.attempts = (row.attempts or 0) + 1
             claimed.append(Claimed(row=row, case_number=numbers.get(row.case_id or 0)))
-        session.flush()
-        session.expunge_all()
-        return claimed, other
+        if claimed:
+            session.execute(
+                update(_TABLE)
+                .where(_TABLE.c.id.in_([item.row.id for item in claimed]))
+                .values(state="sending", claimed_by=token, claimed_at=now,
+                        attempts=func.coalesce(_TABLE.c.attempts, 0) + 1))
+        if skipped:
+            session.execute(_SKIP, skipped)
+        if held:
+            session.execute(_HOLD, held)
+        return claimed, len(skipped) + len(held)
 
 
-def refusal(row: OutboxMessage, customers: _Customers) -> str | None:
+# In OutboxRow's field order, so a column added to the table later cannot shift the values.
+_COLUMNS = [_TABLE.c[field.name] for field in fields(OutboxRow)]
+_SKIP = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+         .values(state="skipped", last_error=bindparam("reason")))
+_HOLD = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+         .values(not_before=bindparam("until"), data=bindparam("data", type_=_TABLE.c.data.type)))
+
+
+def refusal(row: OutboxRow, customers: _Customers) -> str | None:
     """Why this customer row must not be sent (opt-out, known-bad address), or None."""
     if row.audience != "customer":
         return None
@@ -121,7 +178,7 @@ def refusal(row: OutboxMessage, customers: _Customers) -> str | None:
     return None
 
 
-def hold_until(app: App, row: OutboxMessage, now: datetime) -> datetime | None:
+def hold_until(app: App, row: OutboxRow, now: datetime) -> datetime | None:
     """End of the customers' quiet hours when ``row`` is a non-urgent customer SMS sent inside them."""
     if row.channel != "sms" or row.audience != "customer" or row.urgent:
         return None
@@ -134,7 +191,7 @@ class _Customers:
     by_id: dict[int, Customer]
     by_phone: dict[str, list[Customer]]
 
-    def for_sms(self, row: OutboxMessage) -> list[Customer]:
+    def for_sms(self, row: OutboxRow) -> list[Customer]:
         found = list(self.by_phone.get(row.recipient, []))
         own = self.by_id.get(row.customer_id or 0)
         if own is not None and own not in found and own.phone == row.recipient:
@@ -142,7 +199,7 @@ class _Customers:
         return found
 
 
-def _customers(session: Session, rows: list[OutboxMessage]) -> _Customers:
+def _customers(session: Session, rows: list[OutboxRow]) -> _Customers:
     ids = {r.customer_id for r in rows if r.customer_id}
     phones = {r.recipient for r in rows if r.channel == "sms" and r.audience == "customer"}
     by_id: dict[int, Customer] = {}
@@ -157,7 +214,7 @@ def _customers(session: Session, rows: list[OutboxMessage]) -> _Customers:
     return _Customers(by_id=by_id, by_phone=by_phone)
 
 
-def _case_numbers(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
+def _case_numbers(session: Session, rows: list[OutboxRow]) -> dict[int, str]:
     ids = {r.case_id for r in rows if r.case_id}
     if not ids:
         return {}

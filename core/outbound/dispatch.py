@@ -27,7 +27,7 @@ from kefu.app import App
 from kefu.clock import SystemClock
 from kefu.db.engine import transaction
 from kefu.db.models import OutboxMessage, StaffMember
-from kefu.outbound.claims import Claimed, claim_due, release_orphans
+from kefu.outbound.claims import Claimed, OutboxRow, claim_due, release_orphans
 from kefu.outbound.outcomes import mark_failed, mark_retry, mark_sent, record_sent
 from kefu.outbound.policy import Pacer
 from kefu.secrets import mask
@@ -150,7 +150,7 @@ class Dispatcher:
                 log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
         return 1
 
-    def _record_sent(self, row: OutboxMessage, result: SendResult) -> None:
+    def _record_sent(self, row: OutboxRow, result: SendResult) -> None:
         if self.conn is None:
             self.conn = self.app.engine.connect()
         try:
@@ -167,7 +167,7 @@ class Dispatcher:
             except Exception:
                 log.exception("closing the dispatcher's database connection failed")
 
-    def _paced(self, row: OutboxMessage) -> bool:
+    def _paced(self, row: OutboxRow) -> bool:
         """Wait for the channel's slot, or hold the row until it; False when held."""
         pacer = self.pacers.get(row.channel)
         if pacer is None:
@@ -199,7 +199,7 @@ class Dispatcher:
             self.senders[channel] = found
         return found
 
-    def _spool_letter(self, row: OutboxMessage, case_number: str | None, pdf: bytes) -> SendResult:
+    def _spool_letter(self, row: OutboxRow, case_number: str | None, pdf: bytes) -> SendResult:
         folder = spool_folder(self.app) / "letters"
         from kefu.senders.spool import write_atomically
 
@@ -223,7 +223,7 @@ def _title(html: str) -> str | None:
     return html[start + 7:end].strip() if 0 <= start < end else None
 
 
-def _outgoing(row: OutboxMessage, case_number: str | None, attachments: tuple[Attachment, ...]) -> Outgoing:
+def _outgoing(row: OutboxRow, case_number: str | None, attachments: tuple[Attachment, ...]) -> Outgoing:
     data = row.data or {}
     return Outgoing(
         id=row.id, key=row.idem_key, channel=row.channel, audience=row.audience, recipient=row.recipient,

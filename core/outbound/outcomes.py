@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from kefu.app import App
 from kefu.db.engine import transaction
 from kefu.db.models import Case, Customer, Letter, OutboxMessage
+from kefu.outbound.claims import OutboxRow
 from kefu.outbound.policy import retry_delay
 from kefu.secrets import mask
 from kefu.senders.base import PermanentFailure, SendFailure, SendResult
@@ -39,7 +40,7 @@ def record_sent(conn: Connection, row_id: int, result: SendResult, now: datetime
                              "sent_at": result.sent_at or now})
 
 
-def mark_sent(app: App, row: OutboxMessage, result: SendResult, now: datetime,
+def mark_sent(app: App, row: OutboxRow, result: SendResult, now: datetime,
               letter_pdf: bytes | None = None) -> None:
     """The row went out: record the provider's id and the time (and archive its letter)."""
     with transaction(app.sessions) as session:
@@ -53,7 +54,7 @@ def mark_sent(app: App, row: OutboxMessage, result: SendResult, now: datetime,
             archive_letter(app, session, row, letter_pdf, now, to_post=row.channel == "letter")
 
 
-def archive_letter(app: App, session: Any, row: OutboxMessage, pdf: bytes, now: datetime,
+def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: datetime,
                    *, to_post: bool) -> Letter:
     """Keep the letter's PDF with its case; letters to post wait in ``kefu letters pending``."""
     data = row.data or {}
@@ -77,7 +78,7 @@ def archive_letter(app: App, session: Any, row: OutboxMessage, pdf: bytes, now: 
     return letter
 
 
-def mark_retry(app: App, row: OutboxMessage, error: SendFailure | Exception, now: datetime) -> str:
+def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: datetime) -> str:
     """A transient failure: queue again after the backoff, or make the row dead; the new state."""
     retry = app.settings.outbound.retry
     text = f"{type(error).__name__}: {error}"
@@ -101,7 +102,7 @@ def mark_retry(app: App, row: OutboxMessage, error: SendFailure | Exception, now
     return "queued"
 
 
-def mark_failed(app: App, row: OutboxMessage, failure: PermanentFailure | Exception, now: datetime) -> None:
+def mark_failed(app: App, row: OutboxRow, failure: PermanentFailure | Exception, now: datetime) -> None:
     """A permanent failure: never retried; recorded on the customer and on the case."""
     text = f"{failure}"
     with transaction(app.sessions) as session:
@@ -116,7 +117,7 @@ def mark_failed(app: App, row: OutboxMessage, failure: PermanentFailure | Except
               mask(row.recipient), text)
 
 
-def flag_customers(session: Any, row: OutboxMessage, flag: str, now: datetime, text: str) -> None:
+def flag_customers(session: Any, row: OutboxRow, flag: str, now: datetime, text: str) -> None:
     """Set ``flag`` (phone_invalid, sms_opt_out, email_undeliverable) on the row's customers."""
     query = select(Customer)
     if row.channel == "sms":
@@ -130,7 +131,7 @@ def flag_customers(session: Any, row: OutboxMessage, flag: str, now: datetime, t
         customer.data = {**(customer.data or {}), f"{flag}_reason": f"outbox row {row.id}: {text}"}
 
 
-def tell_case(app: App, session: Any, row: OutboxMessage, type_: str, reason: str) -> None:
+def tell_case(app: App, session: Any, row: OutboxRow, type_: str, reason: str) -> None:
     """Record ``type_`` on the row's case (where its owner sees it), isolated in a savepoint."""
     if row.case_id is None:
         return
