@@ -9,7 +9,7 @@ Crash safety: outcomes are deliberately NOT recorded in groups. A claimed row
 stays ``sending`` until the one UPDATE that follows its own send commits, so
 after a kill -9 the only ``sending`` row that already went out is the one that
 was on the wire; the rest of the batch was never sent. Recording "sent" is made
-cheap instead (a precompiled Core UPDATE on a connection the run keeps open).
+cheap instead (a precompiled UPDATE on the DBAPI connection the run keeps open).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
@@ -28,7 +28,7 @@ from kefu.clock import SystemClock
 from kefu.db.engine import transaction
 from kefu.db.models import OutboxMessage, StaffMember
 from kefu.outbound.claims import Claimed, OutboxRow, claim_due, release_orphans
-from kefu.outbound.outcomes import mark_failed, mark_retry, mark_sent, record_sent
+from kefu.outbound.outcomes import SentRecorder, mark_failed, mark_retry, mark_sent
 from kefu.outbound.policy import Pacer
 from kefu.secrets import mask
 from kefu.senders.base import (
@@ -94,7 +94,7 @@ class Dispatcher:
         self.senders: dict[str, Sender] = {}
         self.pacers = pacers(app)
         self.real_time = isinstance(app.clock, SystemClock)
-        self.conn: Connection | None = None  # where sent rows are recorded, one transaction each
+        self.recorder: SentRecorder | None = None  # where sent rows are recorded, one transaction each
 
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
@@ -151,19 +151,19 @@ class Dispatcher:
         return 1
 
     def _record_sent(self, row: OutboxRow, result: SendResult) -> None:
-        if self.conn is None:
-            self.conn = self.app.engine.connect()
+        if self.recorder is None:
+            self.recorder = SentRecorder(self.app.engine)
         try:
-            record_sent(self.conn, row.id, result, self.app.clock.now())
+            self.recorder.record(row.id, result, self.app.clock.now())
         except Exception:
             self._drop_connection()  # a broken connection is not reused for the next row
             raise
 
     def _drop_connection(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
             try:
-                conn.close()
+                recorder.close()
             except Exception:
                 log.exception("closing the dispatcher's database connection failed")
 
