@@ -116,6 +116,8 @@ def encode_header(value: str, offset: int = 0) -> str:
     encoded: list[str] = []
     chunk: list[str] = []
     size = 0
+    if len(rest.encode("utf-8")) <= _WORD_BYTES:  # one word (most subjects and names): no split
+        rest, encoded = "", [_word(rest)]
     for char in rest:
         width = len(char.encode("utf-8"))
         if size + width > _WORD_BYTES:

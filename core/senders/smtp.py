@@ -28,6 +28,7 @@ class SmtpEmailSender:
         self.cfg, self.from_name, self.clock = cfg, from_name, clock
         self.conn: smtplib.SMTP | None = None
         self.sent_on_conn = 0
+        self.mail_from = "FROM:" + smtplib.quoteaddr(cfg.from_address)
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.cfg
@@ -76,8 +77,10 @@ class SmtpEmailSender:
             self.conn = self._connect()
         conn = self.conn
         try:
-            self._expect(conn.mail(self.cfg.from_address), "MAIL FROM", rset=conn)
-            self._expect(conn.rcpt(message.recipient), "RCPT TO", rset=conn, recipient=True)
+            # The commands smtplib's mail()/rcpt() send, without parsing the constant sender
+            # (and a plain address) with email.utils on every message.
+            self._expect(conn.docmd("mail", self.mail_from), "MAIL FROM", rset=conn)
+            self._expect(conn.docmd("rcpt", _rcpt_to(message.recipient)), "RCPT TO", rset=conn, recipient=True)
             code, reply = conn.data(payload)
             self._expect((code, reply), "DATA")
         except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPDataError, OSError) as exc:
@@ -122,6 +125,12 @@ class SmtpEmailSender:
                 conn.quit()
             except (smtplib.SMTPException, OSError):
                 conn.close()
+
+
+def _rcpt_to(recipient: str) -> str:
+    if recipient.isascii() and not any(c in recipient for c in ' \t\r\n<>()[]\\,;:"'):
+        return f"TO:<{recipient}>"  # what quoteaddr makes of a plain address
+    return "TO:" + smtplib.quoteaddr(recipient)
 
 
 def _text(reply: bytes | str) -> str:
