@@ -33,7 +33,7 @@ class MaildirChannel(_Strict):
     path: Path
     create: bool = Field(
         default=True,
-        description="create new/, cur/ and tmp/ when missing, so the embedded default needs no setup",
+        description="create new/, cur/ and tmp/ of a Maildir never read before (the embedded default)",
     )
     default_kind: str | None = None
     poll_interval: Duration = timedelta(seconds=30)

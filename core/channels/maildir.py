@@ -16,6 +16,7 @@ from kefu.app import App
 from kefu.channels.config import MaildirChannel
 from kefu.channels.state import record_success
 from kefu.db.engine import transaction
+from kefu.db.models import ChannelState
 from kefu.intake.store import NewItem, mail_message_id, store_items
 
 log = logging.getLogger("kefu.channels.maildir")
@@ -46,15 +47,9 @@ def unread_files(root: Path) -> list[Path]:
 def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
     """Store every unread message of the Maildir, then flag it; return how many were stored."""
     root = Path(cfg.path)
-    if not (root / "new").is_dir():
-        if not cfg.create:
-            raise FileNotFoundError(
-                f"[channels.maildir.{name}] path {root} is not a Maildir (no new/ folder); "
-                "create it or set create = true"
-            )
-        for sub in ("tmp", "new", "cur"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
     channel = f"maildir:{name}"
+    if not (root / "new").is_dir():
+        _create_or_refuse(app, name, channel, cfg, root)
     files = unread_files(root)
     stored = 0
     for start in range(0, len(files), cfg.batch_size):
@@ -76,6 +71,24 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
     with transaction(app.sessions) as session:
         record_success(session, channel, app.clock.now())
     return stored
+
+
+def _create_or_refuse(app: App, name: str, channel: str, cfg: MaildirChannel, root: Path) -> None:
+    """Create a Maildir that was never read; a Maildir that was read and is gone is an error.
+
+    Recreating a vanished folder (an unmounted disk, a renamed mailbox) would hide that
+    mail now lands elsewhere; only a channel that never had a successful read may set
+    up its own folder, which is what the embedded default needs on a fresh machine.
+    """
+    with app.sessions() as session:
+        state = session.get(ChannelState, channel)
+        ever_read = state is not None and state.last_success_at is not None
+    if cfg.create and not ever_read:
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        return
+    why = "it was read before and is gone now" if ever_read else "create it or set create = true"
+    raise FileNotFoundError(f"[channels.maildir.{name}] path {root} is not a Maildir (no new/ folder): {why}")
 
 
 def _mark_seen(root: Path, path: Path) -> None:
