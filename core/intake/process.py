@@ -15,7 +15,8 @@ import hashlib
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
@@ -25,7 +26,7 @@ from kefu.intake.customers import customers_by_email, customers_by_phone, find_o
 from kefu.intake.lookup import BatchLookup
 from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
-from kefu.intake.threader import FINISHED_STATES, find_thread
+from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
 from kefu.intake.understand import Understood, understand
 from kefu.plugin_host import PluginError
 from kefu.secrets import mask
@@ -76,9 +77,13 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
                     _quarantine(app, item, f"cannot parse: {exc}")
             lookup = BatchLookup(session)
             lookup.prefetch(u.message for u in parsed.values())
+            claims = _create_new_senders(app, session, items, parsed, lookup)
+            writes: dict[int, dict[str, Any]] = {}
             for item in items:
                 if item.id in parsed:
-                    _process(app, session, item, secret, parsed[item.id], lookup)
+                    _process(app, session, item, secret, parsed[item.id], lookup,
+                             claims.get(item.id, _UNASKED), writes)
+            _write_items(session, items, writes)
             return len(items)
     except Exception:
         log.warning("an inbound batch failed; redoing it item by item to isolate the failure",
@@ -107,21 +112,25 @@ def _quarantine(app: App, item: InboundItem, reason: str) -> None:
     log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
 
 
+_UNASKED: Any = object()  # the batch did not ask the plugins about this item beforehand
+
+
 def _process(app: App, session: Any, item: InboundItem, secret: str | None,
-             understood: Understood | None = None, lookup: BatchLookup | None = None) -> None:
+             understood: Understood | None = None, lookup: BatchLookup | None = None,
+             claimed: Classification | None = _UNASKED, writes: dict[int, dict[str, Any]] | None = None) -> None:
+    """Thread, classify and open; the item's own columns go to ``writes`` when given (written
+    by the batch in one statement), else onto the ORM object."""
     if understood is None:
         understood = understand(item, app.settings.channels)
     msg = understood.message
-    item.sender = (msg.sender or "")[:320] or None
-    item.subject = msg.subject[:1000]
-    item.text = msg.text
-    item.processed_at = app.clock.now()
+    _set(item, writes, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000],
+         text=msg.text, processed_at=app.clock.now())
     if msg.noise:
-        item.data = {**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason}
-    if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup):
+        _set(item, writes, data={**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason})
+    if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup, writes):
         return
     if understood.bounce is not None:
-        _bounce(app, session, item, understood, lookup)
+        _bounce(app, session, item, understood, lookup, writes)
         return
     thread = find_thread(session, msg, secret, lookup)
     if thread is not None:
@@ -133,22 +142,22 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
             data={"item_id": item.id, "channel": item.channel, **_no_ack(msg)},
         )
         _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}",
-                lookup)
+                lookup, writes)
         return
-    claim = classify(app, msg)
+    claim = classify(app, msg) if claimed is _UNASKED else claimed
     if claim is None:
         kind = msg.default_kind
         if not kind:
             _finish(session, item, understood, None, "unclaimed",
-                    "no plugin claimed it and the inbox has no default_kind")
+                    "no plugin claimed it and the inbox has no default_kind", writes=writes)
             return
         if kind not in app.kinds:
             _finish(session, item, understood, None, "unclaimed",
-                    f"default_kind {kind!r} of {item.channel} is not a registered case kind")
+                    f"default_kind {kind!r} of {item.channel} is not a registered case kind", writes=writes)
             return
         claim = Classification(kind=kind)
     case = _open(app, session, item, msg, claim, lookup)
-    _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup)
+    _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup, writes)
 
 
 def classify(app: App, msg: InboundMessage) -> Classification | None:
@@ -199,21 +208,95 @@ def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim:
     )
 
 
+def _set(item: InboundItem, writes: dict[int, dict[str, Any]] | None, **values: Any) -> None:
+    if writes is None:
+        for key, value in values.items():
+            setattr(item, key, value)
+    else:
+        # Not a dirty object, which every flush of the batch would write again: the row is
+        # written once at the end of the batch, and the loaded object shows the values at
+        # once to the owner's hooks, which read the item (a reply's text) through the session.
+        writes.setdefault(item.id, {}).update(values)
+        for key, value in values.items():
+            set_committed_value(item, key, value)
+
+
+_ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
+_WRITE_ITEM = (
+    update(InboundItem.__table__).where(InboundItem.__table__.c.id == bindparam("item_id"))
+    .values({name: bindparam(name) for name in _ITEM_COLUMNS})
+)
+
+
+def _write_items(session: Any, items: list[InboundItem], writes: dict[int, dict[str, Any]]) -> None:
+    """Write what the batch found out about its items in one executemany UPDATE."""
+    rows = [{"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}}
+            for item in items if item.id in writes]
+    if rows:
+        session.connection().execute(_WRITE_ITEM, rows)
+
+
+def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed: dict[int, Understood],
+                        lookup: BatchLookup) -> dict[int, Classification | None]:
+    """Ask the plugins about the batch's plain new mail at once and insert, in one statement,
+    the customers it would create one by one (each with a flush of its own).
+
+    Only mail that cannot thread (no references, no case number) and names no customer
+    reference is asked about; a sender who also appears in any other item of the batch (a
+    reply, a bounce, a referenced customer) is left to the ordinary path, so every customer
+    is created exactly as processing the items in order would. Returns the answers asked.
+    """
+    claims: dict[int, Classification | None] = {}
+    tainted: set[str] = set()
+    new: dict[str, dict[str, Any]] = {}
+    now = app.clock.now()
+    for item in items:
+        understood = parsed.get(item.id)
+        if understood is None:
+            continue
+        msg = understood.message
+        key = (msg.sender or "").strip().lower() if msg.kind == "email" else ""
+        if understood.bounce is not None:
+            tainted.update(a.strip().lower() for a in understood.bounce.recipients)
+        plain = (msg.kind == "email" and key and not msg.in_reply_to and understood.bounce is None
+                 and not msg.phone and not msg.account
+                 and not CASE_NUMBER.search(f"{msg.subject}\n{msg.text}"))
+        if not plain:
+            tainted.add(key)
+            continue
+        claim = claims[item.id] = classify(app, msg)
+        kind = claim.kind if claim is not None else msg.default_kind
+        if not kind or kind not in app.kinds:
+            continue  # unclaimed: no customer
+        if claim is not None and claim.customer_ref:
+            tainted.add(key)
+            continue
+        if key not in new and not lookup.customers_by_email(key):
+            new[key] = {"plugin": kind.split(".", 1)[0], "ref": None, "name": msg.sender_name,
+                        "email": key, "phone": None, "address": msg.address, "created_at": now, "data": {}}
+    rows = [row for key, row in new.items() if key not in tainted]
+    if rows:
+        for customer in session.scalars(insert(Customer).returning(Customer), rows):
+            lookup.added_customer(customer)
+    return claims
+
+
 def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
-            status: str, reason: str, lookup: BatchLookup | None = None) -> None:
-    item.status, item.reason = status, reason
-    item.case_id = case.id if case is not None else None
+            status: str, reason: str, lookup: BatchLookup | None = None,
+            writes: dict[int, dict[str, Any]] | None = None) -> None:
+    case_id = case.id if case is not None else None
+    _set(item, writes, status=status, reason=reason, case_id=case_id)
     if lookup is not None:  # a later item of the batch may refer to this one
-        lookup.added_message(item.message_id, item.case_id)
+        lookup.added_message(item.message_id, case_id)
     for att in understood.attachments:
         session.add(Attachment(
-            item_id=item.id, case_id=item.case_id, filename=att.filename, content_type=att.content_type,
+            item_id=item.id, case_id=case_id, filename=att.filename, content_type=att.content_type,
             size=len(att.content), sha256=hashlib.sha256(att.content).hexdigest(), content=att.content,
         ))
 
 
 def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,
-                  lookup: BatchLookup | None) -> bool:
+                  lookup: BatchLookup | None, writes: dict[int, dict[str, Any]] | None = None) -> bool:
     cfg = app.settings.channels.sms
     word = msg.text.strip().strip("。.!！").upper()
     opt_out = word in {w.upper() for w in cfg.opt_out_words}
@@ -228,14 +311,14 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
     for customer in customers:
         customer.sms_opt_out = opt_out
         customer.sms_opt_out_at = now if opt_out else None
-    item.status = "processed"
-    item.reason = f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)"
+    _set(item, writes, status="processed",
+         reason=f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)")
     log.info("SMS %s from %s", "opt-out" if opt_out else "opt-in", mask(msg.phone))
     return True
 
 
 def _bounce(app: App, session: Any, item: InboundItem, understood: Understood,
-            lookup: BatchLookup | None) -> None:
+            lookup: BatchLookup | None, writes: dict[int, dict[str, Any]] | None = None) -> None:
     bounce = understood.bounce
     assert bounce is not None
     customers: list[Customer] = []
@@ -271,7 +354,7 @@ def _bounce(app: App, session: Any, item: InboundItem, understood: Understood,
         )
     _finish(session, item, understood, cases[0] if cases else None, "processed",
             f"bounce for {masked}: {len(customers)} customer(s) marked undeliverable, "
-            f"{len(cases)} case owner(s) told", lookup)
+            f"{len(cases)} case owner(s) told", lookup, writes)
 
 
 def _refs_only(msg: InboundMessage, mid: str) -> InboundMessage:

@@ -97,3 +97,33 @@ def test_reads_per_batch_do_not_grow_with_the_batch(make_app: Callable[..., App]
     # Every item is new, from a new sender, and refers to an unknown message: none of that
     # may cost a query per item (it did, and the cost per item grew with the batch).
     assert counts[1] == counts[0], counts
+
+
+def test_new_senders_of_a_batch_are_inserted_together_once_each(
+        heat_app: Callable[..., App], maildir: Path) -> None:
+    app = heat_app(default_kind="heat.general")
+    deliver(maildir, build_mail(sender="a@example.com", sender_name="甲", text="暖气漏水"))
+    deliver(maildir, build_mail(sender="b@example.com", text="暖气不热"))
+    deliver(maildir, build_mail(sender="A@example.com", text="又漏水了"))  # the same new sender
+    deliver(maildir, build_mail(sender="c@example.com", text="你好"))  # the inbox's default_kind
+    inserts: list[int] = []
+
+    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO CUSTOMERS"):
+            inserts.append(1)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        assert run_intake(app) == 4
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    assert len(inserts) == 1  # one statement for the batch, not a flush per new customer
+    customers = {c.email: c for c in _all(app, Customer)}
+    assert sorted(customers) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert customers["a@example.com"].name == "甲" and customers["a@example.com"].plugin == "heat"
+    items = _all(app, InboundItem)
+    cases = {c.id: c for c in _all(app, Case)}
+    assert [i.status for i in items] == ["processed"] * 4
+    assert [cases[i.case_id].customer_id for i in items] == [
+        customers[e].id for e in ("a@example.com", "b@example.com", "a@example.com", "c@example.com")]
+    assert items[2].text == "又漏水了" and items[0].sender == "a@example.com"  # the rows were written
