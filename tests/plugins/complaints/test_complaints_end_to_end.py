@@ -6,9 +6,6 @@ score answered through the signed Twilio webhook (real HTTP) reopens it and aler
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from kefu.app import App
 from kefu.clock import FakeClock
@@ -28,6 +24,7 @@ from kefu.plugins.complaints import actions
 from kefu.plugins.complaints.imports import import_homes
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
+from kefu.testing.twilio_api import incoming_sms
 
 from .conftest import COMPLAINTS, STAFF
 
@@ -56,17 +53,7 @@ def served(make_app: Callable[..., App], dovecot: Dovecot,
 
 
 def _sms(base: str, sid: str, sender: str, body: str) -> int:
-    url = base + "/channels/sms/twilio"
-    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": "+8610000000",
-              "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(url, params)
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return incoming_sms(base, TOKEN, sid, sender, body)
 
 
 def _spooled_sms(tmp_path: Path) -> list[dict[str, Any]]:

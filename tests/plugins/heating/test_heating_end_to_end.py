@@ -5,16 +5,12 @@ answer and reopen — real Dovecot, real HTTP, the daemon's own passes."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from kefu.app import App
 from kefu.db.models import Case, OutboxMessage
@@ -23,6 +19,7 @@ from kefu.plugins.heating import imports
 from kefu.sla.cases import find_case, resolve
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
+from kefu.testing.twilio_api import incoming_sms
 
 from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
 
@@ -114,17 +111,7 @@ def served(heating_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[]
 
 
 def _sms(base: str, sid: str, sender: str, body: str) -> int:
-    url = base + "/channels/sms/twilio"
-    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": "+8610000000",
-              "Body": body, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(url, params)
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return incoming_sms(base, TOKEN, sid, sender, body)
 
 
 @pytest.mark.slow
