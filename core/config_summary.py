@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from kefu.app import App
+from kefu.channels.config import ChannelsSection
+
+
+def _channels(channels: ChannelsSection) -> list[str]:
+    """Every channel that would read something, as the daemon names it."""
+    names = [f"maildir:{name}" for name in channels.maildir]
+    names += [f"imap:{name} ({cfg.host})" for name, cfg in channels.imap.items()]
+    if channels.sms.enabled:
+        names.append(f"sms ({channels.sms.mode})")
+    if channels.hotline.enabled:
+        names.append("hotline")
+    return names
 
 
 def summarize(app: App) -> dict[str, Any]:
@@ -17,11 +31,11 @@ def summarize(app: App) -> dict[str, Any]:
     problems.extend(template_problems)
     return {
         **outbound_lines,
-        "database": s.database_url().split("@")[-1] if s.database.url else s.database_url(),
+        "database": make_url(s.database_url()).render_as_string(hide_password=True),
         "plugins": ", ".join(app.host.enabled) or "none",
         "case kinds": ", ".join(sorted(app.kinds)) or "none",
         "cron jobs": ", ".join(f"{jid} [{job.schedule}]" for jid, (_p, job) in sorted(app.jobs.items())) or "none",
-        "channels": ", ".join(f"maildir:{name}" for name in s.channels.maildir) or "none",
+        "channels": ", ".join(_channels(s.channels)) or "none",
         "http": f"{s.http.host}:{s.http.port}" if s.http.enabled else "off",
         "timezone": s.kefu.timezone,
         "warnings": list(app.warnings),

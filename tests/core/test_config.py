@@ -108,3 +108,25 @@ def test_env_variable_names_the_config(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("KEFU_CONFIG", str(path))
     with pytest.raises(ConfigError, match="state_dri"):
         build_app()
+
+
+def test_check_config_summary_names_every_channel_and_hides_passwords(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu.config_summary import summarize
+
+    monkeypatch.setenv("KEFU_IMAP_PW", "x")
+    monkeypatch.setenv("KEFU_DB_PW", "hunter2")
+    monkeypatch.setenv("KEFU_HOTLINE_TOKEN", "t")
+    path = write(tmp_path, f'[kefu]\nstate_dir = "{tmp_path}"\n'
+                 f'[database]\nurl = "sqlite:///{tmp_path}/k.db"\npassword_secret = "db_pw"\n'
+                 f'[channels.maildir.demo]\npath = "{tmp_path}/md"\n'
+                 '[channels.imap.repairs]\nhost = "imap.example.com"\nuser = "u"\npassword_secret = "imap_pw"\n'
+                 '[channels.sms]\nenabled = true\nmode = "poll"\nnumbers = ["+8610690000"]\n'
+                 '[channels.hotline]\nenabled = true\ntoken_secret = "hotline_token"\n')
+    app = build_app(path)
+    try:
+        summary = summarize(app)
+    finally:
+        app.dispose()
+    assert summary["channels"] == "maildir:demo, imap:repairs (imap.example.com), sms (poll), hotline"
+    assert "hunter2" not in summary["database"]
