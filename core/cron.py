@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +37,14 @@ class CronRunner:
     covered: dict[str, datetime] = field(default_factory=dict)
     interrupted: Callable[[], bool] = lambda: False
     max_pending: int = 60
+    triggers: dict[str, BaseTrigger] = field(default_factory=dict, repr=False)
+
+    def trigger(self, job_id: str, job: CronJob) -> BaseTrigger:
+        """The job's trigger, parsed once per runner (a reload builds a new runner)."""
+        found = self.triggers.get(job_id)
+        if found is None:
+            found = self.triggers[job_id] = make_trigger(job.schedule, self.app.settings.tz)
+        return found
 
     def catch_up(self) -> list[tuple[str, datetime]]:
         """Apply each job's missed-run policy for the time no daemon was running."""
@@ -48,7 +57,7 @@ class CronRunner:
                 last = session.scalar(select(func.max(JobRun.scheduled_at)).where(JobRun.job_id == job_id))
             if last is None:
                 continue
-            trigger = make_trigger(job.schedule, self.app.settings.tz)
+            trigger = self.trigger(job_id, job)
             missed = latest_firing(trigger, last, self.started_at)
             if missed is not None and self.run_firing(job_id, plugin, job, missed):
                 ran.append((job_id, missed))
@@ -60,7 +69,7 @@ class CronRunner:
         ran: list[tuple[str, datetime]] = []
         for job_id, (plugin, job) in self.app.jobs.items():
             after = self.covered.setdefault(job_id, self.started_at)
-            trigger = make_trigger(job.schedule, self.app.settings.tz)
+            trigger = self.trigger(job_id, job)
             pending = list(islice(firings(trigger, after, now), self.max_pending + 1))
             if len(pending) > self.max_pending:
                 latest = latest_firing(trigger, after, now)
@@ -79,8 +88,8 @@ class CronRunner:
     def next_firing(self, now: datetime) -> datetime | None:
         """The earliest future firing of any job (for the scheduler's wake-ups and simulate)."""
         times = []
-        for _job_id, (_plugin, job) in self.app.jobs.items():
-            trigger = make_trigger(job.schedule, self.app.settings.tz)
+        for job_id, (_plugin, job) in self.app.jobs.items():
+            trigger = self.trigger(job_id, job)
             nxt = next(firings(trigger, now, datetime.max.replace(tzinfo=now.tzinfo)), None)
             if nxt is not None:
                 times.append(nxt)
