@@ -30,7 +30,7 @@ from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
 from kefu.intake.understand import Understood, understand
 from kefu.plugin_host import PluginError
 from kefu.secrets import mask
-from kefu.sla.cases import open_case, record_event
+from kefu.sla.cases import NewCase, open_case, open_cases, record_event
 
 log = logging.getLogger("kefu.intake")
 
@@ -79,10 +79,20 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
             lookup.prefetch(u.message for u in parsed.values())
             claims = _create_new_senders(app, session, items, parsed, lookup)
             writes: dict[int, dict[str, Any]] = {}
+            # Plain new mail (asked about beforehand) threads onto nothing and only opens a
+            # case: such items are gathered and opened together, in order. Any other item
+            # may refer to them, so the gathered ones are opened before it is looked at.
+            gathered: list[tuple[InboundItem, Understood, Classification | None]] = []
             for item in items:
-                if item.id in parsed:
-                    _process(app, session, item, secret, parsed[item.id], lookup,
-                             claims.get(item.id, _UNASKED), writes)
+                if item.id not in parsed:
+                    continue
+                claim = claims.get(item.id, _UNASKED)
+                if claim is not _UNASKED:
+                    gathered.append((item, parsed[item.id], claim))
+                    continue
+                _open_gathered(app, session, gathered, lookup, writes)
+                _process(app, session, item, secret, parsed[item.id], lookup, _UNASKED, writes)
+            _open_gathered(app, session, gathered, lookup, writes)
             _write_items(session, items, writes)
             return len(items)
     except Exception:
@@ -123,10 +133,7 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
     if understood is None:
         understood = understand(item, app.settings.channels)
     msg = understood.message
-    _set(item, writes, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000],
-         text=msg.text, processed_at=app.clock.now())
-    if msg.noise:
-        _set(item, writes, data={**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason})
+    _record_parsed(app, item, msg, writes)
     if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup, writes):
         return
     if understood.bounce is not None:
@@ -144,20 +151,59 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
         _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}",
                 lookup, writes)
         return
-    claim = classify(app, msg) if claimed is _UNASKED else claimed
+    claim = _claim_or_default(app, session, item, understood,
+                              classify(app, msg) if claimed is _UNASKED else claimed, writes)
     if claim is None:
-        kind = msg.default_kind
-        if not kind:
-            _finish(session, item, understood, None, "unclaimed",
-                    "no plugin claimed it and the inbox has no default_kind", writes=writes)
-            return
-        if kind not in app.kinds:
-            _finish(session, item, understood, None, "unclaimed",
-                    f"default_kind {kind!r} of {item.channel} is not a registered case kind", writes=writes)
-            return
-        claim = Classification(kind=kind)
-    case = _open(app, session, item, msg, claim, lookup)
+        return
+    new = _new_case(app, session, item, msg, claim, lookup)
+    case = open_case(app.context(claim.kind.split(".", 1)[0], session), **vars(new))
     _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup, writes)
+
+
+def _record_parsed(app: App, item: InboundItem, msg: InboundMessage,
+                   writes: dict[int, dict[str, Any]] | None) -> None:
+    """Keep what parsing found on the item (sender, subject, text, noise)."""
+    _set(item, writes, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000],
+         text=msg.text, processed_at=app.clock.now())
+    if msg.noise:
+        _set(item, writes, data={**item.data, "noise": msg.noise, "noise_reason": msg.noise_reason})
+
+
+def _claim_or_default(app: App, session: Any, item: InboundItem, understood: Understood, claim: Classification | None,
+                      writes: dict[int, dict[str, Any]] | None) -> Classification | None:
+    """The plugin's claim, else the inbox's default kind; None (item finished as unclaimed) if neither."""
+    if claim is not None:
+        return claim
+    kind = understood.message.default_kind
+    if not kind:
+        _finish(session, item, understood, None, "unclaimed",
+                "no plugin claimed it and the inbox has no default_kind", writes=writes)
+        return None
+    if kind not in app.kinds:
+        _finish(session, item, understood, None, "unclaimed",
+                f"default_kind {kind!r} of {item.channel} is not a registered case kind", writes=writes)
+        return None
+    return Classification(kind=kind)
+
+
+def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Understood, Classification | None]],
+                   lookup: BatchLookup, writes: dict[int, dict[str, Any]]) -> None:
+    """Open the cases of the gathered plain new mail together (see :func:`open_cases`), then empty the list."""
+    opening: list[tuple[InboundItem, Understood]] = []
+    new: list[NewCase] = []
+    for item, understood, asked in gathered:
+        msg = understood.message
+        _record_parsed(app, item, msg, writes)
+        claim = _claim_or_default(app, session, item, understood, asked, writes)
+        if claim is not None:
+            new.append(_new_case(app, session, item, msg, claim, lookup))
+            opening.append((item, understood))
+    gathered.clear()
+    if not new:
+        return
+    cases = open_cases(app.context("kefu", session), new)
+    for (item, understood), case in zip(opening, cases, strict=True):
+        _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup, writes)
 
 
 def classify(app: App, msg: InboundMessage) -> Classification | None:
@@ -185,12 +231,12 @@ def _no_ack(msg: InboundMessage) -> dict[str, Any]:
     return {"no_ack": True, "no_ack_reason": f"{msg.noise}: {msg.noise_reason}"}
 
 
-def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification,
-          lookup: BatchLookup | None) -> Case:
+def _new_case(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification,
+              lookup: BatchLookup | None) -> NewCase:
+    """The case ``msg`` opens under ``claim``, its customer found or created."""
     plugin = claim.kind.split(".", 1)[0]
-    now = app.clock.now()
     customer = find_or_create_customer(
-        session, plugin=plugin, now=now, ref=claim.customer_ref or msg.account,
+        session, plugin=plugin, now=app.clock.now(), ref=claim.customer_ref or msg.account,
         email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
         name=msg.sender_name, address=msg.address, lookup=lookup,
     )
@@ -201,11 +247,8 @@ def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim:
         if getattr(msg, key):
             data[key] = getattr(msg, key)
     title = claim.title or msg.subject or msg.text[:60] or ""
-    return open_case(
-        app.context(plugin, session), kind=claim.kind, title=title[:500], customer=customer,
-        unit=claim.unit, urgent=claim.urgent or None, data=data, actor="customer",
-        reason=f"{msg.kind} via {item.channel}",
-    )
+    return NewCase(kind=claim.kind, title=title[:500], customer=customer, unit=claim.unit,
+                   urgent=claim.urgent or None, data=data, actor="customer", reason=f"{msg.kind} via {item.channel}")
 
 
 def _set(item: InboundItem, writes: dict[int, dict[str, Any]] | None, **values: Any) -> None:

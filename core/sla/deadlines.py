@@ -160,21 +160,61 @@ def history_of(session: Session, case: Case) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
+def first_deadlines(app: App, case: Case, opened: CaseEvent, now: datetime,
+                    due: Mapping[str, datetime] | None = None) -> list[Deadline]:
+    """The deadlines a case just opened starts with, scheduled but not added to any session.
+
+    ``opened`` is the case's ``opened`` event, its whole history so far; ``due`` gives
+    explicit due times by policy name (a name that opens no deadline raises ValueError).
+    Nothing is read from the database, so many cases can be opened with one write.
+    """
+    kind = app.kinds.get(case.kind)
+    rows = []
+    for policy in kind.policies if kind else ():
+        if not is_active(policy, case):
+            continue
+        row = _new_round(case, policy, 1, now, due)
+        schedule(app, row, policy, [opened])
+        rows.append(row)
+    _check_due_used(case, rows, due)
+    return rows
+
+
+def _new_round(case: Case, policy: DeadlinePolicy, round_: int, now: datetime,
+               due: Mapping[str, datetime] | None) -> Deadline:
+    row = Deadline(
+        case_id=case.id, plugin=case.plugin, name=policy.name, round=round_,
+        state="open", started_at=now, due_at=now, next_at=None, stage="pending",
+        level=0, repeat=0, failures=0, data={},
+    )
+    if due and policy.name in due:
+        fix_due(row, due[policy.name])
+    return row
+
+
+def _check_due_used(case: Case, opened: list[Deadline], due: Mapping[str, datetime] | None) -> None:
+    unused = set(due or ()) - {row.name for row in opened}
+    if unused:
+        raise ValueError(
+            f"case {case.number}: no deadline {', '.join(sorted(unused))} opens now (state {case.state}, "
+            f"step {case.step or '-'}); use set_due for a running deadline"
+        )
+
+
 def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None,
-                   *, fresh: bool = False, due: Mapping[str, datetime] | None = None) -> list[Deadline]:
+                   *, due: Mapping[str, datetime] | None = None) -> list[Deadline]:
     """Bring the case's deadlines in line with its state: meet, pause, resume, open new rounds.
 
     ``due`` gives explicit due times (by policy name) to the deadlines opened now;
-    a name that opens no deadline now raises ValueError. ``fresh=True`` says the case was opened just now and has no deadline rows yet, so
-    none are read back and the new ones are left for the next flush (opening many cases
-    in one transaction then costs no query per case). Returns the deadlines opened now.
+    a name that opens no deadline now raises ValueError. Returns the deadlines opened now.
+    (A case just opened gets its deadlines from :func:`first_deadlines` instead.)
     """
     app = ctx.app
     kind = app.kinds.get(case.kind)
     session = ctx.db()
     now = ctx.now()
     history = events if events is not None else history_of(session, case)
-    open_rows: list[Deadline] = [] if fresh else list(session.scalars(
+    open_rows: list[Deadline] = list(session.scalars(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")
     ))
     running = set()
@@ -191,25 +231,13 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
     for policy in kind.policies if kind else ():
         if policy.name in running or not is_active(policy, case):
             continue
-        last_round = None if fresh else session.scalar(
+        last_round = session.scalar(
             select(func.max(Deadline.round)).where(Deadline.case_id == case.id, Deadline.name == policy.name)
         )
-        row = Deadline(
-            case_id=case.id, plugin=case.plugin, name=policy.name, round=(last_round or 0) + 1,
-            state="open", started_at=now, due_at=now, next_at=None, stage="pending",
-            level=0, repeat=0, failures=0, data={},
-        )
-        if due and policy.name in due:
-            fix_due(row, due[policy.name])
+        row = _new_round(case, policy, (last_round or 0) + 1, now, due)
         schedule(app, row, policy, history)
         session.add(row)
         opened.append(row)
-    unused = set(due or ()) - {row.name for row in opened}
-    if unused:
-        raise ValueError(
-            f"case {case.number}: no deadline {', '.join(sorted(unused))} opens now (state {case.state}, "
-            f"step {case.step or '-'}); use set_due for a running deadline"
-        )
-    if not fresh:
-        session.flush()
+    _check_due_used(case, opened, due)
+    session.flush()
     return opened

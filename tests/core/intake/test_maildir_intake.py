@@ -203,14 +203,14 @@ def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
         heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kefu.intake.process as process
 
-    real_open = process._open
+    real_new_case = process._new_case
 
-    def flaky_open(app, session, item, msg, claim, *rest):  # type: ignore[no-untyped-def]
+    def flaky_new_case(app, session, item, msg, claim, *rest):  # type: ignore[no-untyped-def]
         if "boom" in msg.text:
             raise RuntimeError("database said no")
-        return real_open(app, session, item, msg, claim, *rest)
+        return real_new_case(app, session, item, msg, claim, *rest)
 
-    monkeypatch.setattr(process, "_open", flaky_open)
+    monkeypatch.setattr(process, "_new_case", flaky_new_case)
     app = heat_app()
     deliver(maildir, build_mail(text="暖气漏水 1"))
     deliver(maildir, build_mail(text="暖气漏水 boom"))
