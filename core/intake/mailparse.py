@@ -2,20 +2,34 @@
 
 The standard library's modern policy mis-decodes two things Chinese mail is full of
 (an RFC 2047 word split inside a multi-byte character, raw 8-bit GBK headers), so
-this uses the ``compat32`` parser with :func:`email.header.decode_header`, which
-joins adjacent encoded words before decoding, and reads GB2312/GBK as their
-superset GB18030 (mail labelled GB2312 routinely holds GBK-only characters).
+this reads mail as the ``compat32`` parser does and decodes headers with the semantics
+of :func:`email.header.decode_header`, which joins adjacent encoded words before
+decoding, and reads GB2312/GBK as their superset GB18030 (mail labelled GB2312
+routinely holds GBK-only characters).
+
+The stdlib parser costs more than the rest of intake per message, so the common
+shapes (uniform CRLF or LF line ends; a single part or nested multiparts of leaf parts
+in base64, quoted-printable, 7bit or 8bit; plain header syntax) are split here by
+hand into the very ``Message`` tree ``compat32`` builds. Anything else (message/* and
+delivery reports, uuencode, a missing or repeated boundary, a header line the stdlib
+would treat as body, 8-bit bytes in a Content-* header...) goes to the stdlib parser.
+tests/core/intake/test_fast_parse.py holds both paths to the same results.
 """
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.message
 import email.utils
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.header import decode_header
+from email.header import Header, decode_header
+from email.message import Message
+from email.policy import compat32
+from typing import Any
 
 from kefu.intake.htmltext import html_to_text
 
@@ -71,14 +85,17 @@ def codec_for(charset: str | None) -> str:
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode ``data`` labelled ``charset``; wrong or unknown labels fall back to UTF-8, GB18030, Big5."""
-    tried = []
-    for codec in (codec_for(charset), *FALLBACKS):
-        if codec in tried:
+    first = codec_for(charset)
+    try:
+        return data.decode(first)
+    except (LookupError, UnicodeDecodeError):
+        pass
+    for codec in FALLBACKS:
+        if codec == first:
             continue
-        tried.append(codec)
         try:
             return data.decode(codec)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             continue
     return data.decode("utf-8", errors="replace")
 
@@ -87,14 +104,19 @@ def decode_header_value(value: object) -> str:
     """Decode a header: RFC 2047 words (even split inside a character) and raw 8-bit bytes."""
     if value is None:
         return ""
-    if isinstance(value, email.header.Header):
+    if isinstance(value, Header):
         chunks = decode_header(value)
     else:
         text = str(value)
-        raw8 = text.encode("ascii", "surrogateescape") if _has_surrogates(text) else None
-        if raw8 is not None:
+        if text.isascii():
+            if "=?" not in text:
+                return _unfold(text)
+            words = _decode_words(text)
+            if words is not None:
+                return _unfold(words)
+        elif _has_surrogates(text):
             # Raw 8-bit header bytes (GBK straight from an old client): decode the bytes.
-            text = decode_bytes(raw8, None)
+            text = decode_bytes(text.encode("ascii", "surrogateescape"), None)
             if "=?" not in text:
                 return _unfold(text)
         chunks = decode_header(text)
@@ -107,12 +129,49 @@ def decode_header_value(value: object) -> str:
     return _unfold("".join(parts))
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_FOLD = re.compile(r"\r?\n[ \t]+")
+# Base64 encoded words separated by white space, then maybe plain text on the same line
+# ("=?utf-8?B?...?= <a@b>"): decode_header's result is then each run of words of one
+# charset decoded together, and the text as it is. Q words and the rest go to decode_header.
+_B_WORD = r"=\?[-\w.:+*]*\?[bB]\?[A-Za-z0-9+/=]*\?="
+_B_WORDS = re.compile(rf"[ \t\r\n]*((?:{_B_WORD}[ \t\r\n]*)*{_B_WORD})([ \t][^\r\n\x0b\x0c\x1c-\x1e]*)?",
+                      re.ASCII)
+_B_WORD_PARTS = re.compile(r"=\?([-\w.:+*]*)\?[bB]\?([A-Za-z0-9+/=]*)\?=", re.ASCII)
+
+
 def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _SURROGATE.search(text) is not None
 
 
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text).strip()
+    if "\n" not in text:
+        return text.strip()
+    return _FOLD.sub(" ", text).strip()
+
+
+def _decode_words(text: str) -> str | None:
+    """``text`` decoded as decode_header does, for the common shape; None for any other."""
+    match = _B_WORDS.fullmatch(text)
+    if match is None:
+        return None
+    tail = match.group(2) or ""
+    if "=?" in tail:
+        return None
+    runs: list[tuple[str, bytes]] = []
+    for charset, encoded in _B_WORD_PARTS.findall(match.group(1)):
+        charset = charset.lower()
+        if len(encoded) % 4:
+            encoded += "==="[:4 - len(encoded) % 4]
+        try:
+            data = binascii.a2b_base64(encoded)
+        except binascii.Error:
+            return None  # decode_header raises its own error for this
+        if runs and runs[-1][0] == charset:
+            runs[-1] = (charset, runs[-1][1] + data)
+        else:
+            runs.append((charset, data))
+    return "".join(decode_bytes(data, charset or "utf-8") for charset, data in runs) + tail
 
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -123,17 +182,34 @@ def message_ids(value: str) -> list[str]:
     return _MSGID.findall(value or "")
 
 
+_HEADERS_SEEN = re.compile(rb"^(from|sender|received|return-path|date|subject|message-id)\s*:",
+                           re.IGNORECASE | re.MULTILINE)
+
+
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse one mail. Raises :class:`ParseError` when it is not a mail at all."""
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():
         raise ParseError("empty message")
-    head = raw[:65536].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    if not re.search(rb"^(from|sender|received|return-path|date|subject|message-id)\s*:", head,
-                     re.IGNORECASE | re.MULTILINE):
+    head = raw[:65536]
+    end = head.find(b"\n\n")
+    if end >= 0:
+        head = head[:end]
+    end = head.find(b"\r\n\r\n")
+    if end >= 0:
+        head = head[:end]
+    if not _HEADERS_SEEN.search(head):
         raise ParseError("no mail headers found (not an RFC 5322 message)")
-    msg = email.message_from_bytes(raw)
-    from_value = decode_header_value(msg.get("From") or msg.get("Sender") or msg.get("Return-Path"))
-    name, parsed_address = email.utils.parseaddr(from_value)
+    fast = _split(raw)
+    if fast is not None:
+        msg, headers, leaves = fast
+        contents = _leaf_contents(leaves)
+    else:
+        msg = email.message_from_bytes(raw)
+        headers = _HeaderMap(msg.items())
+        contents = _stdlib_contents(msg)
+    from_value = decode_header_value(headers.get("from") or headers.get("sender")
+                                     or headers.get("return-path"))
+    name, parsed_address = _address(from_value) or email.utils.parseaddr(from_value)
     address: str | None = parsed_address.strip().lower() or None
     if address is not None and "@" not in address:
         address = None
@@ -142,15 +218,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     text_plain: list[str] = []
     text_html: list[str] = []
     attachments: list[ParsedAttachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-        filename = _filename(part)
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    for ctype, disposition, filename, payload, charset in contents:
         if disposition == "attachment" or filename or not ctype.startswith("text/"):
             if ctype in ("message/delivery-status", "text/rfc822-headers") and not filename:
                 continue
@@ -159,7 +227,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
                 content_type=ctype, content=payload,
             ))
             continue
-        body = decode_bytes(payload, part.get_content_charset())
+        body = decode_bytes(payload, charset())
         if ctype == "text/html":
             text_html.append(body)
         else:
@@ -171,33 +239,131 @@ def parse_mail(raw: bytes) -> ParsedMail:
     return ParsedMail(
         sender=address,
         sender_name=name.strip(),
-        subject=decode_header_value(msg.get("Subject")),
+        subject=decode_header_value(headers.get("subject")),
         text=text.replace("\r\n", "\n").strip(),
-        message_id=next(iter(message_ids(str(msg.get("Message-ID") or ""))), None),
-        references=_references(msg),
-        to=[a.lower() for _n, a in email.utils.getaddresses(
-            [decode_header_value(v) for v in msg.get_all("To", []) + msg.get_all("Cc", [])]) if a],
+        message_id=next(iter(message_ids(str(headers.get("message-id") or ""))), None),
+        references=_references(headers),
+        to=_recipients([decode_header_value(v)
+                        for v in headers.get_all("to", []) + headers.get_all("cc", [])]),
         attachments=attachments,
         message=msg,
     )
 
 
-def _references(msg: email.message.Message) -> list[str]:
+class _HeaderMap:
+    """A message's headers by lower-cased name, read as ``Message.get``/``get_all`` read them."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        values: dict[str, list[Any]] = {}
+        for name, value in pairs:
+            key = name.lower()
+            if key in values:
+                values[key].append(value)
+            else:
+                values[key] = [value]
+        self._values = values
+
+    def get(self, key: str, failobj: Any = None) -> Any:
+        """The first value of header ``key`` (lower case), 8-bit values as compat32's Header."""
+        found = self._values.get(key)
+        if found is None:
+            return failobj
+        value = found[0]
+        if isinstance(value, str) and not value.isascii():
+            return compat32.header_fetch_parse(key, value)
+        return value
+
+    def get_all(self, key: str, failobj: Any = None) -> Any:
+        """Every value of header ``key`` (lower case), in order."""
+        found = self._values.get(key)
+        if found is None:
+            return failobj
+        return [compat32.header_fetch_parse(key, v) if isinstance(v, str) and not v.isascii() else v
+                for v in found]
+
+    def plain(self, key: str) -> str | None:
+        """A Content-* header's first value; 8-bit bytes there are unusual (stdlib path)."""
+        found = self._values.get(key)
+        if found is None:
+            return None
+        value = found[0]
+        if not value.isascii():
+            raise _Unusual
+        return str(value)
+
+
+# --- Addresses: the usual "addr", "Name <addr>" forms without email.utils' full parser.
+
+# Unicode white space too: email.utils drops an atom of only that from a local part.
+_ATOM = r"[^()<>@,:;.\"\[\]\s]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
+# A phrase's atoms may hold dots; runs of folding white space between them become one space.
+_SIMPLE_ADDRESS = re.compile(
+    rf"[ \t\r\n]*(?:({_ADDR_SPEC})|([^()<>@,:;\"\[\]\r\n]*?)[ \t\r\n]*<({_ADDR_SPEC})>)[ \t\r\n]*")
+_FWS = re.compile(r"[ \t\r\n]+")
+
+
+def _address(value: str) -> tuple[str, str] | None:
+    """``email.utils.parseaddr(value)`` for a lone simple address; None for anything else."""
+    match = _SIMPLE_ADDRESS.fullmatch(value)
+    if match is None:
+        return None
+    bare, phrase, bracketed = match.groups()
+    if bare is not None:
+        return "", bare
+    return " ".join(w for w in _FWS.split(phrase) if w), bracketed
+
+
+def _recipients(values: list[str]) -> list[str]:
+    """The lower-cased addresses in decoded To/Cc values (``email.utils.getaddresses``)."""
+    found = []
+    for piece in ", ".join(values).split(","):
+        simple = _address(piece)
+        if simple is not None:
+            found.append(simple[1].lower())
+        elif _FWS.sub("", piece):
+            return [a.lower() for _n, a in email.utils.getaddresses(values) if a]
+    return found
+
+
+def _references(headers: _HeaderMap) -> list[str]:
     seen: list[str] = []
-    for header in ("In-Reply-To", "References"):
-        for value in msg.get_all(header, []):
+    for header in ("in-reply-to", "references"):
+        for value in headers.get_all(header, []):
             for mid in message_ids(str(value)):
                 if mid not in seen:
                     seen.append(mid)
     return seen
 
 
-def _filename(part: email.message.Message) -> str:
+# --- The stdlib path's parts.
+
+def _stdlib_contents(msg: Message) -> Iterator[tuple[str, str, str, bytes, Any]]:
+    """Each leaf part: content type, disposition, file name, decoded payload, charset getter."""
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+        filename = _filename(part)
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
+        yield ctype, disposition, filename, payload, part.get_content_charset
+
+
+def _filename(part: Message) -> str:
     raw: object = part.get_filename()  # handles RFC 2231 (filename*=UTF-8''...)
     if raw is None:
         raw = part.get_param("name")
         if isinstance(raw, tuple):
             raw = email.utils.collapse_rfc2231_value(raw)
+    return _clean_filename(raw)
+
+
+def _clean_filename(raw: object) -> str:
     if not raw:
         return ""
     # Many Chinese clients put RFC 2047 words in file names, against the RFC.
@@ -208,3 +374,254 @@ def _default_name(ctype: str, n: int) -> str:
     ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf",
            "message/rfc822": "eml"}.get(ctype, "bin")
     return f"attachment-{n}.{ext}"
+
+
+# --- The fast path: the compat32 tree of a common-shaped mail, split by hand.
+
+class _Unusual(Exception):
+    """The mail has a shape the fast path leaves to the stdlib parser."""
+
+
+@dataclass
+class _Leaf:
+    headers: _HeaderMap
+    message: Message
+    content_type: str
+    payload: str
+
+
+_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+:")  # the stdlib's header line, name not empty
+_UUENCODE = ("x-uuencode", "uuencode", "uue", "x-uue")
+_MAX_DEPTH = 4
+
+
+def _split(raw: bytes) -> tuple[Message, _HeaderMap, list[_Leaf]] | None:
+    """The compat32 tree of ``raw``, its headers and leaf parts; None for an unusual shape."""
+    crlf = raw.count(b"\r\n")
+    if crlf:
+        if raw.count(b"\n") != crlf or raw.count(b"\r") != crlf:
+            return None
+        nl = "\r\n"
+    elif b"\r" in raw:
+        return None
+    else:
+        nl = "\n"
+    leaves: list[_Leaf] = []
+    try:
+        msg, headers = _entity(raw.decode("ascii", "surrogateescape"), nl, leaves, 0)
+    except _Unusual:
+        return None
+    return msg, headers, leaves
+
+
+def _entity(text: str, nl: str, leaves: list[_Leaf], depth: int) -> tuple[Message, _HeaderMap]:
+    """Parse one message or body part (``depth`` > 0) the way compat32's feed parser does."""
+    if text.startswith(nl):
+        pairs: list[tuple[str, Any]] = []
+        body = text[len(nl):]
+    else:
+        end = text.find(nl + nl)
+        if end < 0:
+            raise _Unusual
+        pairs = _header_pairs(text[:end].split(nl), nl)
+        body = text[end + 2 * len(nl):]
+    msg = Message()
+    for name, value in pairs:
+        msg.set_raw(name, value)
+    headers = _HeaderMap(pairs)
+    ctype = _content_type(headers.plain("content-type"))
+    if ctype.startswith("multipart/"):
+        cte = headers.plain("content-transfer-encoding")
+        if depth >= _MAX_DEPTH or ctype == "multipart/digest" \
+                or (cte is not None and cte.lower() not in ("7bit", "8bit", "binary")):
+            raise _Unusual  # digests' parts default to message/rfc822; a bad CTE is a defect
+        _multipart(msg, headers, body, nl, leaves, depth)
+        if depth:  # the newline before the parent's boundary is not part of the epilogue
+            if msg.epilogue == "":
+                msg.epilogue = None
+            elif msg.epilogue is not None and msg.epilogue.endswith(nl):
+                msg.epilogue = msg.epilogue[:-len(nl)]
+    elif ctype.startswith("message/"):
+        raise _Unusual
+    else:
+        headers.plain("content-disposition")  # read later; 8-bit there is unusual now
+        if str(headers.plain("content-transfer-encoding") or "").lower() in _UUENCODE:
+            raise _Unusual
+        if depth and body.endswith(nl):  # the newline before the boundary belongs to it
+            body = body[:-len(nl)]
+        msg.set_payload(body)
+        leaves.append(_Leaf(headers, msg, ctype, body))
+    return msg, headers
+
+
+def _header_pairs(lines: list[str], nl: str) -> list[tuple[str, Any]]:
+    """(name, raw value) per header, as compat32 stores them (folds kept, line end dropped)."""
+    pairs: list[tuple[str, Any]] = []
+    name = ""
+    value: list[str] = []
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if not name:
+                raise _Unusual
+            value.append(line)
+            continue
+        if name:
+            pairs.append((name, nl.join(value)))
+        match = _HEADER_NAME.match(line)
+        if match is None:
+            raise _Unusual  # the stdlib would start the body here, without a blank line
+        colon = match.end() - 1
+        name = line[:colon]
+        value = [line[colon + 1:].lstrip(" \t")]
+    if name:
+        pairs.append((name, nl.join(value)))
+    return pairs
+
+
+def _content_type(value: str | None, default: str = "text/plain") -> str:
+    """``Message.get_content_type`` from the header's value."""
+    if value is None:
+        return default
+    ctype = value.partition(";")[0].strip().lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
+
+
+def _params(value: str) -> dict[str, str] | None:
+    """``Message.get_param``'s answers for plain syntax (no RFC 2231, no escapes); else None."""
+    if "\\" in value or "*" in value:
+        return None
+    pieces = value.split(";")
+    if "=" in pieces[0] or pieces[0].count('"') % 2:
+        return None
+    params = {pieces[0].strip().lower(): ""}
+    for piece in pieces[1:]:
+        if piece.count('"') % 2:
+            return None  # a quoted ";": the stdlib splits elsewhere
+        name, eq, val = piece.partition("=")
+        params.setdefault(name.strip().lower(), email.utils.unquote(val.strip()) if eq else "")
+    return params
+
+
+def _multipart(msg: Message, headers: _HeaderMap, body: str, nl: str, leaves: list[_Leaf],
+               depth: int) -> None:
+    value = headers.plain("content-type") or ""
+    params = _params(value)
+    if params is None:
+        boundary = msg.get_boundary()
+    else:
+        found = params.get("boundary")
+        boundary = None if found is None else email.utils.unquote(found).rstrip()
+    if not boundary:
+        raise _Unusual
+    separator = "--" + boundary
+
+    def next_boundary(pos: int) -> tuple[int, int, bool]:
+        """(line start, line end, closing?) of the next boundary line from ``pos``."""
+        while True:
+            start = body.find(separator, pos)
+            if start < 0:
+                raise _Unusual  # no closing boundary
+            if start == 0 or (start >= len(nl) and body[start - len(nl):start] == nl):
+                end = body.find(nl, start)
+                if end < 0:
+                    end = len(body)
+                rest = body[start + len(separator):end].rstrip(" \t")
+                if rest in ("", "--"):
+                    return start, end, rest == "--"
+            pos = start + 1
+
+    start, end, closing = next_boundary(0)
+    if closing:
+        raise _Unusual
+    if start:
+        msg.preamble = body[:start - len(nl)]
+    while not closing:
+        if end >= len(body):
+            raise _Unusual
+        part_start = end + len(nl)
+        start, end, closing = next_boundary(part_start)
+        if start == part_start:
+            raise _Unusual  # repeated boundary lines: the stdlib skips them
+        part, _ = _entity(body[part_start:start], nl, leaves, depth + 1)
+        msg.attach(part)
+    msg.epilogue = body[end + len(nl):] if end < len(body) else ""
+
+
+def _leaf_contents(leaves: list[_Leaf]) -> Iterator[tuple[str, str, str, bytes, Any]]:
+    """As :func:`_stdlib_contents`, from the fast path's leaves."""
+    for leaf in leaves:
+        headers = leaf.headers
+        disposition = (headers.plain("content-disposition") or "").split(";", 1)[0].strip().lower()
+        yield (leaf.content_type, disposition, _clean_filename(_leaf_filename(leaf)),
+               _leaf_payload(leaf), lambda leaf=leaf: _leaf_charset(leaf))
+
+
+def _leaf_filename(leaf: _Leaf) -> str | None:
+    """``Message.get_filename``."""
+    found = None
+    disposition = leaf.headers.plain("content-disposition")
+    if disposition is not None:
+        params = _params(disposition)
+        if params is None:
+            return _stdlib_filename(leaf.message)
+        found = params.get("filename")
+    if found is None:
+        ctype = leaf.headers.plain("content-type")
+        if ctype is None:
+            return None
+        params = _params(ctype)
+        if params is None:
+            return _stdlib_filename(leaf.message)
+        found = params.get("name")
+        if found is None:
+            return None
+    return email.utils.unquote(found).strip()
+
+
+def _stdlib_filename(part: Message) -> Any:
+    raw: object = part.get_filename()
+    if raw is None:
+        raw = part.get_param("name")
+        if isinstance(raw, tuple):
+            raw = email.utils.collapse_rfc2231_value(raw)
+    return raw
+
+
+def _leaf_charset(leaf: _Leaf) -> str | None:
+    """``Message.get_content_charset``."""
+    ctype = leaf.headers.plain("content-type")
+    if ctype is None:
+        return None
+    params = _params(ctype)
+    if params is None:
+        return leaf.message.get_content_charset()
+    charset = params.get("charset")
+    return None if charset is None else charset.lower()
+
+
+def _leaf_payload(leaf: _Leaf) -> bytes:
+    """``Message.get_payload(decode=True)`` for base64, quoted-printable and the rest."""
+    data = leaf.payload.encode("ascii", "surrogateescape")
+    cte = str(leaf.headers.plain("content-transfer-encoding") or "").lower()
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(data)
+    if cte == "base64":
+        return _decode_b(b"".join(data.splitlines()))
+    return data
+
+
+def _decode_b(encoded: bytes) -> bytes:
+    """``email._encoded_words.decode_b`` without the defects: strict, then ever more lenient."""
+    pad = len(encoded) % 4
+    try:
+        return binascii.a2b_base64(encoded + (b"==="[:4 - pad] if pad else b""), strict_mode=True)
+    except binascii.Error:
+        pass
+    try:
+        return binascii.a2b_base64(encoded)
+    except binascii.Error:
+        pass
+    try:
+        return binascii.a2b_base64(encoded + b"==")
+    except binascii.Error:
+        return encoded
