@@ -42,6 +42,7 @@ SUPERSETS = {
     "ks_c_5601-1987": "cp949",
 }
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+_CODECS: dict[str | None, str] = {}  # codec_for's answers
 
 
 class ParseError(ValueError):
@@ -85,7 +86,11 @@ def codec_for(charset: str | None) -> str:
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode ``data`` labelled ``charset``; wrong or unknown labels fall back to UTF-8, GB18030, Big5."""
-    first = codec_for(charset)
+    first = _CODECS.get(charset)
+    if first is None:
+        first = codec_for(charset)
+        if len(_CODECS) < 256:  # labels come from mail: keep the usual ones, not every one seen
+            _CODECS[charset] = first
     try:
         return data.decode(first)
     except (LookupError, UnicodeDecodeError):
@@ -384,13 +389,19 @@ class _Unusual(Exception):
 
 @dataclass
 class _Leaf:
-    headers: _HeaderMap
+    """A leaf part: its Message, and the Content-* values it is read by (None if absent)."""
+
     message: Message
     content_type: str
     payload: str
+    content_type_value: str | None
+    disposition_value: str | None
+    transfer_encoding: str  # lower-cased, "" if absent
 
 
-_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+:")  # the stdlib's header line, name not empty
+
+# The stdlib's header line: a name of printable ASCII but ":" (not empty here), a colon.
+_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*(.*)")
 _UUENCODE = ("x-uuencode", "uuencode", "uue", "x-uue")
 _MAX_DEPTH = 4
 
@@ -423,7 +434,7 @@ def _entity(text: str, nl: str, leaves: list[_Leaf], depth: int) -> tuple[Messag
         end = text.find(nl + nl)
         if end < 0:
             raise _Unusual
-        pairs = _header_pairs(text[:end].split(nl), nl)
+        pairs = _header_pairs(text[:end], nl)
         body = text[end + 2 * len(nl):]
     msg = Message()
     for name, value in pairs:
@@ -444,37 +455,30 @@ def _entity(text: str, nl: str, leaves: list[_Leaf], depth: int) -> tuple[Messag
     elif ctype.startswith("message/"):
         raise _Unusual
     else:
-        headers.plain("content-disposition")  # read later; 8-bit there is unusual now
-        if str(headers.plain("content-transfer-encoding") or "").lower() in _UUENCODE:
+        cte = str(headers.plain("content-transfer-encoding") or "").lower()
+        if cte in _UUENCODE:
             raise _Unusual
         if depth and body.endswith(nl):  # the newline before the boundary belongs to it
             body = body[:-len(nl)]
         msg.set_payload(body)
-        leaves.append(_Leaf(headers, msg, ctype, body))
+        leaves.append(_Leaf(msg, ctype, body, headers.plain("content-type"),
+                            headers.plain("content-disposition"), cte))
     return msg, headers
 
 
-def _header_pairs(lines: list[str], nl: str) -> list[tuple[str, Any]]:
+def _header_pairs(head: str, nl: str) -> list[tuple[str, Any]]:
     """(name, raw value) per header, as compat32 stores them (folds kept, line end dropped)."""
     pairs: list[tuple[str, Any]] = []
-    name = ""
-    value: list[str] = []
-    for line in lines:
-        if line[:1] in (" ", "\t"):
-            if not name:
-                raise _Unusual
-            value.append(line)
-            continue
-        if name:
-            pairs.append((name, nl.join(value)))
-        match = _HEADER_NAME.match(line)
-        if match is None:
-            raise _Unusual  # the stdlib would start the body here, without a blank line
-        colon = match.end() - 1
-        name = line[:colon]
-        value = [line[colon + 1:].lstrip(" \t")]
-    if name:
-        pairs.append((name, nl.join(value)))
+    for line in head.split(nl):
+        match = _FIELD.match(line)
+        if match is not None:
+            pairs.append((match[1], match[2]))
+        elif line[:1] in (" ", "\t") and pairs:
+            name, value = pairs[-1]
+            pairs[-1] = (name, value + nl + line)
+        else:
+            # A first line that is a continuation, or a line the stdlib would start the body with.
+            raise _Unusual
     return pairs
 
 
@@ -550,26 +554,22 @@ def _multipart(msg: Message, headers: _HeaderMap, body: str, nl: str, leaves: li
 def _leaf_contents(leaves: list[_Leaf]) -> Iterator[tuple[str, str, str, bytes, Any]]:
     """As :func:`_stdlib_contents`, from the fast path's leaves."""
     for leaf in leaves:
-        headers = leaf.headers
-        disposition = (headers.plain("content-disposition") or "").split(";", 1)[0].strip().lower()
-        yield (leaf.content_type, disposition, _clean_filename(_leaf_filename(leaf)),
-               _leaf_payload(leaf), lambda leaf=leaf: _leaf_charset(leaf))
+        # No Content-Type reads as no parameters; None means parameters only the stdlib reads.
+        params = {} if leaf.content_type_value is None else _params(leaf.content_type_value)
+        disposition = (leaf.disposition_value or "").split(";", 1)[0].strip().lower()
+        yield (leaf.content_type, disposition, _clean_filename(_leaf_filename(leaf, params)),
+               _leaf_payload(leaf), lambda leaf=leaf, params=params: _leaf_charset(leaf, params))
 
 
-def _leaf_filename(leaf: _Leaf) -> str | None:
-    """``Message.get_filename``."""
+def _leaf_filename(leaf: _Leaf, params: dict[str, str] | None) -> Any:
+    """``Message.get_filename``, given the part's Content-Type ``params``."""
     found = None
-    disposition = leaf.headers.plain("content-disposition")
-    if disposition is not None:
-        params = _params(disposition)
-        if params is None:
+    if leaf.disposition_value is not None:
+        disposition = _params(leaf.disposition_value)
+        if disposition is None:
             return _stdlib_filename(leaf.message)
-        found = params.get("filename")
+        found = disposition.get("filename")
     if found is None:
-        ctype = leaf.headers.plain("content-type")
-        if ctype is None:
-            return None
-        params = _params(ctype)
         if params is None:
             return _stdlib_filename(leaf.message)
         found = params.get("name")
@@ -587,12 +587,8 @@ def _stdlib_filename(part: Message) -> Any:
     return raw
 
 
-def _leaf_charset(leaf: _Leaf) -> str | None:
-    """``Message.get_content_charset``."""
-    ctype = leaf.headers.plain("content-type")
-    if ctype is None:
-        return None
-    params = _params(ctype)
+def _leaf_charset(leaf: _Leaf, params: dict[str, str] | None) -> str | None:
+    """``Message.get_content_charset``, given the part's Content-Type ``params``."""
     if params is None:
         return leaf.message.get_content_charset()
     charset = params.get("charset")
@@ -602,10 +598,9 @@ def _leaf_charset(leaf: _Leaf) -> str | None:
 def _leaf_payload(leaf: _Leaf) -> bytes:
     """``Message.get_payload(decode=True)`` for base64, quoted-printable and the rest."""
     data = leaf.payload.encode("ascii", "surrogateescape")
-    cte = str(leaf.headers.plain("content-transfer-encoding") or "").lower()
-    if cte == "quoted-printable":
+    if leaf.transfer_encoding == "quoted-printable":
         return binascii.a2b_qp(data)
-    if cte == "base64":
+    if leaf.transfer_encoding == "base64":
         return _decode_b(b"".join(data.splitlines()))
     return data
 
