@@ -146,18 +146,22 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
     events: list[dict[str, Any]] = []
     deadlines: list[dict[str, Any]] = []
     for spec, case in zip(new, cases, strict=True):
-        opened = CaseEvent(case_id=case.id, at=now, actor=spec.actor, type="opened", from_state=None,
-                           to_state="new", reason=spec.reason, data={"owner": spec.owner} if spec.owner else {})
-        events.append(_row_of(opened, _EVENT_COLUMNS))
-        deadlines.extend(_row_of(d, _DEADLINE_COLUMNS) for d in first_deadlines(app, case, opened, now, spec.due))
-    session.execute(insert(CaseEvent), events)
+        event = {"case_id": case.id, "at": now, "actor": spec.actor, "type": "opened", "from_state": None,
+                 "to_state": "new", "reason": spec.reason, "data": {"owner": spec.owner} if spec.owner else {}}
+        events.append(event)
+        if app.kinds[spec.kind].policies or spec.due:
+            opened = CaseEvent(**event)  # the whole history the first deadlines are scheduled from
+            deadlines.extend(_row_of(d, _DEADLINE_COLUMNS)
+                             for d in first_deadlines(app, case, opened, now, spec.due))
+    # Plain Core executemany: these rows need no ORM object, nor the ORM's bulk bookkeeping.
+    connection = session.connection()
+    connection.execute(insert(CaseEvent.__table__), events)
     if deadlines:
-        session.execute(insert(Deadline), deadlines)
+        connection.execute(insert(Deadline.__table__), deadlines)
     _tell_owners_opened(ctx, cases)
     return cases
 
 
-_EVENT_COLUMNS = ("case_id", "at", "actor", "type", "from_state", "to_state", "reason", "data")
 _DEADLINE_COLUMNS = ("case_id", "plugin", "name", "round", "state", "started_at", "due_at", "next_at",
                      "stage", "level", "repeat", "failures", "met_at", "breached_at", "data")
 
