@@ -1,8 +1,17 @@
-"""HTML-only mail turned into readable text (paragraphs and line breaks kept, markup dropped)."""
+"""HTML-only mail turned into readable text (paragraphs and line breaks kept, markup dropped).
+
+The standard :class:`~html.parser.HTMLParser` defines what the text is. It spends most of
+its time on each tag's attributes, which the text never needs, so the plain constructs mail
+is made of (text, tags with plain attributes, script and style bodies, comments, a doctype)
+are tokenised here and fed to the same collector; anything else (Office's ``<![if ...]>``,
+a stray ``<``, an unclosed tag or comment...) is read by HTMLParser from the start.
+tests/core/intake/test_html_text.py holds both ways to the same text.
+"""
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre"}
@@ -32,11 +41,79 @@ class _TextCollector(HTMLParser):
             self.parts.append(data)
 
 
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def html_to_text(html: str) -> str:
     """The visible text of ``html``: blocks become lines, whitespace runs collapse."""
     collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
+    if not _fast_feed(html, collector):
+        collector = _TextCollector()
+        collector.feed(html)
+        collector.close()
     text = "".join(collector.parts).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# HTMLParser's readings of the plain constructs. White space in tags is only the ASCII kind
+# (HTMLParser's tokens end at any Unicode space), names are ASCII, a quoted value holds no
+# "<" or ">", and an unquoted one no space, quote, "=", "<", ">" or "`". An unquoted value
+# takes a trailing "/" as HTMLParser does: <a href=x/> is a start tag, not an empty one.
+_WS = r"[ \t\n\r\f]"
+_START_TAG = re.compile(
+    rf"<([a-zA-Z][-.a-zA-Z0-9:_]*)"
+    rf"(?:{_WS}+[a-zA-Z_:][-.a-zA-Z0-9_:]*(?:{_WS}*={_WS}*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'=<>`]+))?)*"
+    rf"{_WS}*(/?)>")
+_END_TAG = re.compile(rf"</([a-zA-Z][-.a-zA-Z0-9:_]*){_WS}*>")
+_COMMENT_END = re.compile(r"--\s*>")  # as html.parser's
+_RAW_TEXT_END = {tag: re.compile(rf"</\s*{tag}\s*>", re.IGNORECASE)  # HTMLParser.set_cdata_mode's
+                 for tag in HTMLParser.CDATA_CONTENT_ELEMENTS}
+
+
+def _fast_feed(html: str, collector: _TextCollector) -> bool:
+    """Feed ``collector`` what HTMLParser would; False (part fed) at anything it reads otherwise."""
+    pos, end = 0, len(html)
+    while pos < end:
+        lt = html.find("<", pos)
+        if lt < 0:
+            lt = end
+        if pos < lt:
+            collector.handle_data(unescape(html[pos:lt]))
+            pos = lt
+            if pos == end:
+                break
+        tag = _START_TAG.match(html, pos)
+        if tag is not None:
+            name = tag[1].lower()
+            collector.handle_starttag(name, [])
+            pos = tag.end()
+            if tag[2]:
+                collector.handle_endtag(name)
+            elif name in _RAW_TEXT_END:  # its body is not markup; script and style are skipped
+                close = _RAW_TEXT_END[name].search(html, pos)
+                if close is None:
+                    return False
+                collector.handle_endtag(name)
+                pos = close.end()
+            continue
+        if html.startswith("</", pos):
+            tag = _END_TAG.match(html, pos)
+            if tag is None:
+                return False
+            collector.handle_endtag(tag[1].lower())
+            pos = tag.end()
+        elif html.startswith("<!--", pos):
+            close = _COMMENT_END.search(html, pos + 4)
+            if close is None:
+                return False
+            pos = close.end()
+        elif html[pos:pos + 9].lower() == "<!doctype":
+            gt = html.find(">", pos + 9)
+            if gt < 0:
+                return False
+            pos = gt + 1
+        else:
+            return False  # <?, <![, other <! and a lone < or <x the start-tag pattern refused
+    return True

@@ -1,0 +1,93 @@
+"""html_to_text's own tokeniser gives exactly the text HTMLParser gives.
+
+Each document is turned into text twice, once as usual and once by HTMLParser alone;
+the plain constructs mail is made of must take the fast way, so that the comparison
+is not HTMLParser against itself.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kefu.intake import htmltext
+from kefu.intake.htmltext import html_to_text
+
+OUTLOOK = (
+    '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>'
+    '<meta http-equiv=Content-Type content="text/html; charset=gb2312"><title>x</title>'
+    "<style><!-- p.MsoNormal {margin:0cm;} a:link {color:blue} --></style></head>"
+    "<body lang=ZH-CN style='text-justify-trim:punctuation'><div class=WordSection1>"
+    "<p class=MsoNormal><span style='font-family:宋体'>暖气不热&nbsp;&nbsp;请尽快处理。"
+    "<span lang=EN-US><o:p></o:p></span></span></p><p class=MsoNormal>地址：3号楼<br/>电话&#65306;123</p>"
+    "</div></body></html>"
+)
+
+# Documents the fast way must read itself.
+FAST = {
+    "paragraphs": "<p>楼道<b>跑水</b>了</p><p>谢谢</p>\r\n",
+    "style, script, head": "<html><head><style>p{}</style></head><body><p>暖气&nbsp;漏水</p>"
+                           "<div>地址：<b>3号楼</b></div><script>if (a<b) x()</script></body></html>",
+    "outlook-like": OUTLOOK,
+    "doctype and comments": "<!DOCTYPE html><!-- a -- b --  ><p>x</p><!---->y",
+    "self-closing and unquoted slash": "a<br/>b<br />c<a href=x/>d</a><script/>e<img src='p.png' alt=\"\"/>",
+    "upper case and odd spacing": "<P CLASS=MsoNormal\n  ALIGN = center >x</P ><BR>y</Style>z",
+    "raw text end in any case": "<STYLE type=text/css>a<b{}</style ><p>ok<SCRIPT>x</SCRIPT  >",
+    "entities at the very end": "x&amp;y&nbsp",
+    "text only": "just text &lt;3 &#x4f60;&#22909;",
+    "empty": "",
+    "lists and tables": "<table><tr><td>a</td><td>b</td></tr></table><ul><li>1<li>2</ul><pre>  x\n\n\n\ny</pre>",
+}
+
+# Documents HTMLParser must read (still compared).
+SLOW = {
+    "office conditional": "<p>a</p><![if !supportLists]>1.<![endif]><p>b</p>",
+    "processing instruction": "<?xml version='1.0'?><p>x</p>",
+    "stray less-than": "a < b and <3 <中",
+    "unclosed comment": "<p>x</p><!-- never closed <p>y</p>",
+    "unclosed style": "<style>p{} <p>y</p>",
+    "unclosed tag": "<p>x</p><div class='a",
+    "odd attributes": '<a b="c"d>x</a><a b==c>y</a><a/b>z',
+    "unicode space in a tag": "<p\u3000class=x>y</p>",
+    "bogus end tag": "</ p>x</>y",
+}
+
+PIECES = [*FAST.values(), "<p>", "</p>", "<br>", "<br/>", "<b>", "</b>", "<style>", "</style>", "<script>",
+          "</script>", "<head>", "</head>", "<!-- c -->", "&nbsp;", "&amp;", "&", "&#20320;", "<", ">", "'", '"',
+          "=", "/", " ", "\n", "\xa0", "暖气", "text", "<![endif]>", "<a href=x/>", "<td nowrap>", "<x y=z=w>"]
+
+
+def _html_parser_only(html: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as patch:
+        patch.setattr(htmltext, "_fast_feed", lambda html, collector: False)
+        return html_to_text(html)
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_plain_documents_take_the_fast_way(name: str) -> None:
+    assert htmltext._fast_feed(FAST[name], htmltext._TextCollector())
+
+
+@pytest.mark.parametrize("name", sorted(SLOW))
+def test_other_documents_go_to_html_parser(name: str) -> None:
+    assert not htmltext._fast_feed(SLOW[name], htmltext._TextCollector())
+
+
+@pytest.mark.parametrize("name", sorted(FAST) + sorted(SLOW))
+def test_same_text_both_ways(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    html = FAST.get(name, SLOW.get(name, ""))
+    assert html_to_text(html) == _html_parser_only(html, monkeypatch)
+
+
+def test_same_text_for_mixed_up_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    rnd = random.Random(4)
+    for _ in range(2000):
+        html = "".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, 12)))
+        html = html[:rnd.randint(0, len(html))] if rnd.random() < 0.2 else html
+        assert html_to_text(html) == _html_parser_only(html, monkeypatch), html
+
+
+def test_outlook_text() -> None:
+    # <br/> is a start and an end tag to HTMLParser: two line breaks, as </p><p> gives.
+    assert html_to_text(OUTLOOK) == "暖气不热 请尽快处理。\n\n地址：3号楼\n\n电话：123"
