@@ -402,21 +402,18 @@ class _Leaf:
 
 # The stdlib's header line: a name of printable ASCII but ":" (not empty here), a colon.
 _FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*(.*)")
+# What follows "--boundary" on a boundary line, up to the line end (feedparser's boundaryre).
+_BOUNDARY_TAIL = re.compile(r"(--)?[ \t]*(?=[\r\n]|\Z)")
 _UUENCODE = ("x-uuencode", "uuencode", "uue", "x-uue")
 _MAX_DEPTH = 4
 
 
 def _split(raw: bytes) -> tuple[Message, _HeaderMap, list[_Leaf]] | None:
     """The compat32 tree of ``raw``, its headers and leaf parts; None for an unusual shape."""
-    crlf = raw.count(b"\r\n")
-    if crlf:
-        if raw.count(b"\n") != crlf or raw.count(b"\r") != crlf:
-            return None
-        nl = "\r\n"
-    elif b"\r" in raw:
-        return None
-    else:
-        nl = "\n"
+    # The line end is the first line's. Another kind of line end matters only where the stdlib
+    # splits lines that matter: in a header block, and before or in a boundary line.
+    lf = raw.find(b"\n")
+    nl = "\r\n" if lf > 0 and raw[lf - 1] == 13 else "\n"
     leaves: list[_Leaf] = []
     try:
         msg, headers = _entity(raw.decode("ascii", "surrogateescape"), nl, leaves, 0)
@@ -434,7 +431,10 @@ def _entity(text: str, nl: str, leaves: list[_Leaf], depth: int) -> tuple[Messag
         end = text.find(nl + nl)
         if end < 0:
             raise _Unusual
-        pairs = _header_pairs(text[:end], nl)
+        head = text[:end]
+        if _other_line_ends(head, nl):
+            raise _Unusual
+        pairs = _header_pairs(head, nl)
         body = text[end + 2 * len(nl):]
     msg = Message()
     for name, value in pairs:
@@ -464,6 +464,14 @@ def _entity(text: str, nl: str, leaves: list[_Leaf], depth: int) -> tuple[Messag
         leaves.append(_Leaf(msg, ctype, body, headers.plain("content-type"),
                             headers.plain("content-disposition"), cte))
     return msg, headers
+
+
+def _other_line_ends(text: str, nl: str) -> bool:
+    """Whether ``text`` has a line end other than ``nl`` (the stdlib splits at \\r, \\n, \\r\\n)."""
+    if nl == "\n":
+        return "\r" in text
+    crlf = text.count("\r\n")
+    return text.count("\r") != crlf or text.count("\n") != crlf
 
 
 def _header_pairs(head: str, nl: str) -> list[tuple[str, Any]]:
@@ -525,14 +533,20 @@ def _multipart(msg: Message, headers: _HeaderMap, body: str, nl: str, leaves: li
             start = body.find(separator, pos)
             if start < 0:
                 raise _Unusual  # no closing boundary
-            if start == 0 or (start >= len(nl) and body[start - len(nl):start] == nl):
-                end = body.find(nl, start)
-                if end < 0:
-                    end = len(body)
-                rest = body[start + len(separator):end].rstrip(" \t")
-                if rest in ("", "--"):
-                    return start, end, rest == "--"
             pos = start + 1
+            if start and body[start - 1] not in "\r\n":
+                continue  # not at a line start
+            tail = _BOUNDARY_TAIL.match(body, start + len(separator))
+            if tail is None:
+                continue  # a line that only starts like a boundary
+            # A boundary line to the stdlib, whose lines end at \r, \n or \r\n: it must end, and
+            # the line before it end, with ``nl`` for the parts around it to read alike.
+            end = tail.end()
+            if (start and body[start - len(nl):start] != nl) \
+                    or (nl == "\n" and start >= 2 and body[start - 2] == "\r") \
+                    or (end < len(body) and not body.startswith(nl, end)):
+                raise _Unusual
+            return start, end, tail[1] is not None
 
     start, end, closing = next_boundary(0)
     if closing:
