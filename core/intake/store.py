@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,14 @@ from kefu.db.models import InboundItem
 
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
+# Built once; another daemon on the same PostgreSQL may store the same item at the same moment.
+# preserve_rowcount: without it SQLAlchemy drops PostgreSQL's count of an executemany insert.
+_INSERT_PG = (postgresql.insert(InboundItem.__table__)
+              .on_conflict_do_nothing(index_elements=["channel", "source_key"])
+              .execution_options(preserve_rowcount=True))
+_INSERT_SQLITE = (sqlite.insert(InboundItem.__table__)
+                  .on_conflict_do_nothing(index_elements=["channel", "source_key"])
+                  .execution_options(preserve_rowcount=True))
 
 
 @dataclass
@@ -41,25 +49,27 @@ class NewItem:
 
 def mail_message_id(raw: bytes) -> str | None:
     """The Message-ID of a raw mail, read from its header block without parsing the rest."""
-    end = raw.find(b"\n\n")
-    end2 = raw.find(b"\r\n\r\n")
-    cut = min(e for e in (end, end2, len(raw)) if e >= 0)
-    found = _MSGID_HEADER.search(raw[:cut])
+    # Mail from IMAP ends its header with CRLF CRLF; a bare LF LF can only end it earlier,
+    # so the second scan stops there instead of running through the whole body.
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = len(raw)
+    bare = raw.find(b"\n\n", 0, end)
+    found = _MSGID_HEADER.search(raw, 0, bare if bare >= 0 else end)
     return found.group(1).decode("ascii", "replace") if found else None
 
 
-def store_items(session: Session, items: list[NewItem]) -> int:
-    """Store the items not stored yet; return how many rows were inserted (duplicates included)."""
+def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = False) -> int:
+    """Store the items not stored yet; return how many rows were inserted (duplicates included).
+
+    ``keys_checked``: the caller has just made sure that none of the items'
+    (channel, source key) is stored — IMAP UIDs above the channel's cursor, or
+    looked up a moment ago — so the query for them is skipped. One stored since
+    by another daemon is still skipped by the insert's conflict guard.
+    """
     if not items:
         return 0
-    known_keys: set[tuple[str, str]] = set()
-    for chunk in _chunks([(i.channel, i.source_key) for i in items]):
-        known_keys.update(
-            (c, k) for c, k in session.execute(
-                select(InboundItem.channel, InboundItem.source_key)
-                .where(tuple_(InboundItem.channel, InboundItem.source_key).in_(chunk))
-            )
-        )
+    known_keys = set() if keys_checked else _stored_keys(session, items)
     ids = [i.message_id for i in items if i.message_id]
     known_ids: dict[str, int] = {}
     for chunk in _chunks(ids):
@@ -72,9 +82,10 @@ def store_items(session: Session, items: list[NewItem]) -> int:
     rows = []
     batch_ids: set[str] = set()
     for item in items:
-        if (item.channel, item.source_key) in known_keys:
+        key = (item.channel, item.source_key)
+        if key in known_keys:
             continue
-        known_keys.add((item.channel, item.source_key))
+        known_keys.add(key)
         status, reason = "pending", None
         if item.message_id and (item.message_id in known_ids or item.message_id in batch_ids):
             status = "duplicate"
@@ -89,12 +100,26 @@ def store_items(session: Session, items: list[NewItem]) -> int:
         })
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Another daemon on the same PostgreSQL may store the same item at the same moment.
-    stmt = insert(InboundItem).on_conflict_do_nothing(index_elements=["channel", "source_key"])
-    session.execute(stmt, rows)
-    return len(rows)
+    stmt = _INSERT_PG if session.get_bind().dialect.name == "postgresql" else _INSERT_SQLITE
+    # One Core executemany: the ORM's bulk path costs more per row. The row count leaves
+    # out the items the conflict guard skipped.
+    result = session.connection().execute(stmt, rows)
+    return result.rowcount if result.rowcount >= 0 else len(rows)
+
+
+def _stored_keys(session: Session, items: list[NewItem]) -> set[tuple[str, str]]:
+    by_channel: dict[str, list[str]] = {}
+    for item in items:
+        by_channel.setdefault(item.channel, []).append(item.source_key)
+    known: set[tuple[str, str]] = set()
+    for channel, keys in by_channel.items():
+        # One channel per query: SQLite scans the whole unique index for a (channel, key) IN list.
+        for chunk in _chunks(keys):
+            known.update((channel, key) for key in session.scalars(
+                select(InboundItem.source_key)
+                .where(InboundItem.channel == channel, InboundItem.source_key.in_(chunk))
+            ))
+    return known
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:
