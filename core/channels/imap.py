@@ -3,8 +3,11 @@
 Every message the mailbox still shows as unprocessed (without our keyword, or
 still in the folder when processed mail is moved away) is a candidate; those
 whose (mailbox, UIDVALIDITY, UID) are already stored — a daemon killed between
-store and mark — are only marked. A UIDVALIDITY change makes every message new
-again, and the Message-ID check in the store turns them into duplicates.
+store and mark — are only marked. The cursor (UIDVALIDITY, last UID) is written
+in the transaction that stores, so only UIDs it has passed are looked up; a
+message another daemon stored meanwhile is skipped by the insert's conflict
+guard. A UIDVALIDITY change makes every message new again, and the Message-ID
+check in the store turns them into duplicates.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kefu import __version__
 from kefu.app import App
@@ -32,10 +36,8 @@ log = logging.getLogger("kefu.channels.imap")
 def connect(cfg: ImapChannel) -> IMAPClient:
     """Connect and log in with every call under the channel's timeout; send ID where offered."""
     seconds = cfg.timeout.total_seconds()
-    context = ssl.create_default_context()
-    if not cfg.verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    # Loading the CA certificates takes tens of milliseconds: only where TLS is used.
+    context = _tls_context(cfg) if cfg.security != "plain" else None
     client = IMAPClient(cfg.host, cfg.effective_port, ssl=cfg.security == "tls", ssl_context=context,
                         timeout=SocketTimeout(connect=seconds, read=seconds))
     try:
@@ -49,6 +51,14 @@ def connect(cfg: ImapChannel) -> IMAPClient:
         _close(client)
         raise
     return client
+
+
+def _tls_context(cfg: ImapChannel) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not cfg.verify_certificate:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _close(client: IMAPClient) -> None:
@@ -88,31 +98,46 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel) -> int:
         _ensure_folder(client, cfg)
     prefix = f"{cfg.mailbox}:{uidvalidity}:"
     stored = 0
-    last_uid = int(mailbox.get("last_uid", 0)) if mailbox.get("uidvalidity") == uidvalidity else 0
+    same = mailbox.get("uidvalidity") == uidvalidity and mailbox.get("name", cfg.mailbox) == cfg.mailbox
+    last_uid = int(mailbox.get("last_uid", 0)) if same else 0
     for start in range(0, len(uids), cfg.batch_size):
         batch = uids[start:start + cfg.batch_size]
-        with transaction(app.sessions) as session:
-            known = set(session.scalars(
-                select(InboundItem.source_key).where(
-                    InboundItem.channel == channel,
-                    InboundItem.source_key.in_([f"{prefix}{u}" for u in batch]))
-            ))
-        missing = [u for u in batch if f"{prefix}{u}" not in known]
+        # The cursor moves in the transaction that stores, so only a UID it has passed can be
+        # stored already (a daemon killed between store and mark); the others need no query.
+        passed = [u for u in batch if u <= last_uid]
+        known = _stored_uids(app, channel, prefix, passed) if passed else set()
+        missing = [u for u in batch if u not in known]
         items = _fetch(app, client, channel, prefix, missing) if missing else []
-        last_uid = max(last_uid, *batch)
         with transaction(app.sessions) as session:
-            stored += store_items(session, items)
-            update_cursor(session, channel, mailbox={"name": cfg.mailbox, "uidvalidity": uidvalidity,
-                                                     "last_uid": last_uid})
+            stored += store_items(session, items, keys_checked=True)
+            last_uid = _save_position(session, channel, cfg.mailbox, uidvalidity, max(last_uid, batch[-1]))
         # Only after the commit: a crash before this line leaves the messages unmarked,
         # and the next poll finds them stored and only marks them.
         _mark(client, cfg, batch)
     with transaction(app.sessions) as session:
         if not uids:
-            update_cursor(session, channel, mailbox={"name": cfg.mailbox, "uidvalidity": uidvalidity,
-                                                     "last_uid": last_uid})
+            _save_position(session, channel, cfg.mailbox, uidvalidity, last_uid)
         record_success(session, channel, app.clock.now())
     return stored
+
+
+def _stored_uids(app: App, channel: str, prefix: str, uids: list[int]) -> set[int]:
+    with transaction(app.sessions) as session:
+        keys = set(session.scalars(
+            select(InboundItem.source_key).where(
+                InboundItem.channel == channel,
+                InboundItem.source_key.in_([f"{prefix}{u}" for u in uids]))
+        ))
+    return {u for u in uids if f"{prefix}{u}" in keys}
+
+
+def _save_position(session: Session, channel: str, name: str, uidvalidity: int, last_uid: int) -> int:
+    """Write the mailbox position; never behind one another daemon wrote meanwhile. Returns the last UID."""
+    saved = (channel_state(session, channel).cursor or {}).get("mailbox", {})
+    if saved.get("uidvalidity") == uidvalidity and saved.get("name", name) == name:
+        last_uid = max(last_uid, int(saved.get("last_uid", 0)))
+    update_cursor(session, channel, mailbox={"name": name, "uidvalidity": uidvalidity, "last_uid": last_uid})
+    return last_uid
 
 
 def _fetch(app: App, client: IMAPClient, channel: str, prefix: str, uids: list[int]) -> list[NewItem]:
