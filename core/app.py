@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from kefu.clock import Clock, SystemClock
 from kefu.config import ConfigError, CoreSettings, config_path, read_toml, validate_settings
@@ -110,4 +110,7 @@ def build_app(
         if engine is None:
             eng.dispose()
         raise ConfigError(cfg_path, [str(exc)]) from exc
+    # Set up the ORM's mappings of every model (the plugins' too, imported by now) at start,
+    # not inside whatever transaction first touches the database: the first mail of the day.
+    configure_mappers()
     return app
