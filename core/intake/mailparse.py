@@ -7,12 +7,15 @@ of :func:`email.header.decode_header`, which joins adjacent encoded words before
 decoding, and reads GB2312/GBK as their superset GB18030 (mail labelled GB2312
 routinely holds GBK-only characters).
 
-The stdlib parser costs more than the rest of intake per message, so the common
-shapes (uniform CRLF or LF line ends; a single part or nested multiparts of leaf parts
-in base64, quoted-printable, 7bit or 8bit; plain header syntax) are split here by
-hand into the very ``Message`` tree ``compat32`` builds. Anything else (message/* and
-delivery reports, uuencode, a missing or repeated boundary, a header line the stdlib
-would treat as body, 8-bit bytes in a Content-* header...) goes to the stdlib parser.
+The stdlib's feed parser alone costs more than all the rest of parsing, so the common shapes
+(CRLF or LF line ends; one part, or multiparts a few levels deep, of parts in base64,
+quoted-printable, 7bit or 8bit) are split here by hand into the very ``Message`` tree
+``compat32`` builds, and the headers intake reads are decoded with fast paths for their
+usual forms (plain text, base64 encoded words, "Name <addr>"). Anything else goes to the
+stdlib parser: message/* (so delivery reports), digests, uuencode, a missing or repeated
+boundary, another line end where it would change the tree, a header line the stdlib would
+take for body, 8-bit bytes in a Content-* header; RFC 2231 or escaped parameters are read
+through the ``Message``'s own methods.
 tests/core/intake/test_fast_parse.py holds both paths to the same results.
 """
 
