@@ -3,9 +3,11 @@
 A channel is silent when it has not been read successfully for longer than its
 ``silence_alarm`` (a changed mailbox password, a full disk at the provider, a
 Twilio account suspended). Each silence episode starts at the channel's last
-successful read; the staff message's idempotency key names that moment, so a
-daemon restart, a second daemon, or every further pass of the same silence
-queue nothing more, and the next silence (after a successful read) alarms again.
+successful read, or, for a channel never read (a wrong password or a mistyped
+host from the first start), at its first try; the staff message's idempotency
+key names that moment, so a daemon restart, a second daemon, or every further
+pass of the same silence queue nothing more, and the next silence (after a
+successful read) alarms again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from kefu.channels.state import channel_state
+from kefu.channels.state import ALERTED, channel_state, note_first_try, silent_since
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -56,29 +58,39 @@ def _or(own: list[str] | None, default: list[str]) -> list[str]:
 def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str]:
     """Log and tell staff, once per silence episode, of each channel silent beyond its limit.
 
-    Returns the channels found newly silent. Staff are told through the outbox
-    (``audience="staff"``), by email when the person has an address, else by SMS.
+    A channel never read successfully is silent since its first try (the first
+    failure recorded, else the first pass that watched it). Returns the channels
+    found newly silent. Staff are told through the outbox (``audience="staff"``),
+    by email when the person has an address, else by SMS.
     """
     silent = []
     settings = _silence_settings(app)
     for name, (limit, targets) in settings.items():
         state = channel_state(session, name)
-        since = state.last_success_at
-        if since is None or now - since <= limit or state.cursor.get("silence_alerted"):
+        note_first_try(state, now)
+        since = silent_since(state)
+        if since is None or now - since <= limit or state.cursor.get(ALERTED):
             continue
-        log.error("channel %s has not been read for %s (limit %s): check the mailbox, its password "
+        never_read = state.last_success_at is None
+        log.error("channel %s has %s for %s (limit %s): check the mailbox, its password "
                   "and the server; `kefu status` shows the last error (%s)",
-                  name, now - since, limit, state.last_error or "none")
+                  name, "never been read successfully" if never_read else "not been read",
+                  now - since, limit, state.last_error or "none")
         told = tell_staff(app, session, name, since=since, now=now, limit=limit,
-                          targets=targets, last_error=state.last_error)
-        state.cursor = {**state.cursor, "silence_alerted": now.isoformat(), "silence_told": told}
+                          targets=targets, last_error=state.last_error, never_read=never_read)
+        state.cursor = {**state.cursor, ALERTED: now.isoformat(), "silence_told": told}
         silent.append(name)
     return silent
 
 
 def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: datetime,
-               limit: timedelta, targets: list[str], last_error: str | None) -> list[str]:
-    """Queue the staff message for one silence episode of channel ``name``; the staff keys told."""
+               limit: timedelta, targets: list[str], last_error: str | None,
+               never_read: bool = False) -> list[str]:
+    """Queue the staff message for one silence episode of channel ``name``; the staff keys told.
+
+    ``since`` is the episode's start: the last successful read, or the first try
+    of a channel ``never_read``.
+    """
     from kefu.outbound.outbox import queue_message
     from kefu.sla.recipients import UnknownRecipient, resolve
 
@@ -99,6 +111,7 @@ def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: d
         "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "silent_minutes": (now - since) // timedelta(minutes=1),
         "limit_minutes": limit // timedelta(minutes=1), "last_error": last_error or "",
+        "never_read": never_read,
     }
     told = []
     for key in keys:
