@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kefu.channels.silence import alarm_staff_problems
 from kefu.jobs import CronJob, make_trigger
 from kefu.kinds import CaseKind
 from kefu.sla.registration import add_core_jobs, calendar_warnings, check_kind
@@ -60,9 +61,11 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
             except ValueError as exc:
                 raise ValueError(f"plugin {plugin!r}: cron job {job.id!r}: {exc}") from exc
             regs.jobs[full_id] = (plugin, job)
-    staff_problems = app.settings.staff.problems()
+    alarm_problems, alarm_warnings = alarm_staff_problems(app.settings)
+    staff_problems = app.settings.staff.problems() + alarm_problems
     if staff_problems:
         raise ValueError("; ".join(staff_problems))
+    warnings.extend(alarm_warnings)
     warnings.extend(calendar_warnings(app))
     add_core_jobs(app, regs)
     return regs, warnings

@@ -13,7 +13,9 @@ successful read) alarms again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -22,6 +24,8 @@ from kefu.channels.state import ALERTED, channel_state, note_first_try, silent_s
 
 if TYPE_CHECKING:
     from kefu.app import App
+    from kefu.config import CoreSettings
+    from kefu.staff_config import StaffSection
 
 log = logging.getLogger("kefu.channels")
 TEMPLATE = "core/channel_silent.txt"
@@ -53,6 +57,47 @@ def _silence_settings(app: App) -> dict[str, tuple[timedelta, list[str]]]:
 
 def _or(own: list[str] | None, default: list[str]) -> list[str]:
     return list(own) if own is not None else default
+
+
+def alarm_staff_problems(settings: CoreSettings) -> tuple[list[str], list[str]]:
+    """(problems that refuse the start, warnings) for the names in every ``alarm_staff``.
+
+    Checked at start and by ``kefu check-config``, not first when a channel falls
+    silent. As in escalation chains, a rota missing from ``[staff.rotas]`` is only
+    a warning: shifts imported into ``rota_shifts`` can fill it.
+    """
+    cfg, staff = settings.channels, settings.staff
+    lists: list[tuple[str, list[str] | None]] = [("channels.alarm_staff", cfg.alarm_staff)]
+    lists += [(f"channels.maildir.{n}.alarm_staff", c.alarm_staff) for n, c in cfg.maildir.items()]
+    lists += [(f"channels.imap.{n}.alarm_staff", c.alarm_staff) for n, c in cfg.imap.items()]
+    lists.append(("channels.sms.alarm_staff", cfg.sms.alarm_staff))
+    problems: list[str] = []
+    warnings: list[str] = []
+    for path, targets in lists:
+        for target in targets or []:
+            if target.startswith("rota:"):
+                if target[5:] not in staff.rotas:
+                    warnings.append(f"{path}: rota {target[5:]!r} is not in [staff.rotas] "
+                                    f"(rotas: {_names(staff.rotas)}); only imported shifts can fill it")
+            elif target not in staff.roles and target not in staff.people:
+                problems.append(f"{path}: unknown staff {target!r}{_did_you_mean(staff, target)} "
+                                f"(people: {_names(staff.people)} / roles: {_names(staff.roles)} / "
+                                f"rotas: {_names(staff.rotas)})")
+    return problems, warnings
+
+
+def _names(keys: Iterable[str]) -> str:
+    # A large staff list would bury the error; the first names show the spelling in use.
+    names = sorted(keys)
+    if not names:
+        return "none"
+    shown = ", ".join(names[:12])
+    return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+
+
+def _did_you_mean(staff: StaffSection, target: str) -> str:
+    close = get_close_matches(target, [*staff.people, *staff.roles], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str]:
