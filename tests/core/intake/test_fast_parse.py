@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kefu.intake import mailparse
+from kefu.intake import mailparse, mimesplit
 from kefu.intake.mailparse import ParsedMail, parse_mail
 from kefu.intake.noise import detect_noise, read_bounce
 from kefu.testing.mail import build_bounce, build_mail, encoded_word
@@ -199,7 +199,7 @@ ERRORS: dict[str, bytes] = {
 
 def _stdlib(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> ParsedMail:
     with monkeypatch.context() as patch:
-        patch.setattr(mailparse, "_split", lambda raw: None)
+        patch.setattr(mailparse, "split_mail", lambda raw: None)
         return parse_mail(raw)
 
 
@@ -227,12 +227,12 @@ def _tree(msg: Message) -> Any:
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_fast_path_takes_the_common_shapes(name: str) -> None:
-    assert mailparse._split(FAST[name]) is not None
+    assert mimesplit.split_mail(FAST[name]) is not None
 
 
 @pytest.mark.parametrize("name", sorted(SLOW))
 def test_unusual_shapes_go_to_the_stdlib_parser(name: str) -> None:
-    assert mailparse._split(SLOW[name]) is None
+    assert mimesplit.split_mail(SLOW[name]) is None
 
 
 def _outcome(parse: Any, raw: bytes) -> Any:
