@@ -6,6 +6,10 @@ is made of (text, tags with plain attributes, script and style bodies, comments,
 are tokenised here and fed to the same collector; anything else (Office's ``<![if ...]>``,
 a stray ``<``, an unclosed tag or comment...) is read by HTMLParser from the start.
 tests/core/intake/test_html_text.py holds both ways to the same text.
+
+HTMLParser can raise on input it does not know (a marked section such as ``<![foo]>`` is an
+AssertionError up to Python 3.13); the text of a mail must never fail to come out, so then
+the tags are simply stripped.
 """
 
 from __future__ import annotations
@@ -50,11 +54,32 @@ def html_to_text(html: str) -> str:
     collector = _TextCollector()
     if not _fast_feed(html, collector):
         collector = _TextCollector()
-        collector.feed(html)
-        collector.close()
-    text = "".join(collector.parts).replace("\xa0", " ")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+        try:
+            collector.feed(html)
+            collector.close()
+        except Exception:  # any: a mail whose HTML HTMLParser rejects must still be read
+            return _tidy(_strip_tags(html))
+    return _tidy("".join(collector.parts))
+
+
+def _tidy(text: str) -> str:
+    """Collapse white space runs in lines and runs of blank lines."""
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\xa0", " ").split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# The plain tag-strip: the collector's readings of blocks and skipped elements, by pattern.
+_STRIP_SKIPPED = re.compile(r"<!--.*?(?:--\s*>|\Z)|<(script|style|head|title)\b.*?</\1\s*>",
+                            re.IGNORECASE | re.DOTALL)
+_STRIP_BLOCK = re.compile(rf"</?(?:{'|'.join(sorted(_BLOCK))})(?=[\s/>])[^>]*>", re.IGNORECASE)
+_STRIP_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
+
+
+def _strip_tags(html: str) -> str:
+    """The text of ``html`` with the tags stripped: blocks become line breaks."""
+    text = _STRIP_SKIPPED.sub("", html)
+    text = _STRIP_TAG.sub("", _STRIP_BLOCK.sub("\n", text))
+    return unescape(text)
 
 
 # HTMLParser's readings of the plain constructs. White space in tags is only the ASCII kind

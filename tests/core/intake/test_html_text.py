@@ -91,3 +91,31 @@ def test_same_text_for_mixed_up_documents(monkeypatch: pytest.MonkeyPatch) -> No
 def test_outlook_text() -> None:
     # <br/> is a start and an end tag to HTMLParser: two line breaks, as </p><p> gives.
     assert html_to_text(OUTLOOK) == "暖气不热 请尽快处理。\n\n地址：3号楼\n\n电话：123"
+
+
+# HTMLParser raises on these (an AssertionError up to Python 3.13): the tags are stripped instead.
+REJECTED = {
+    "unknown marked section": "<p>暖气</p><![foo]><p>不热 &amp; 漏水</p>",
+    "marked section without a name": "<div>a<![ ]>b</div>",
+    "outlook conditional with a number": "<![9]><style>p{}</style><p>x<br>y</p><!-- c -->",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_html_parser_rejects_these(name: str) -> None:
+    with pytest.raises(AssertionError):
+        htmltext._TextCollector().feed(REJECTED[name])
+
+
+def test_html_the_parser_rejects_is_read_by_stripping_tags() -> None:
+    assert html_to_text(REJECTED["unknown marked section"]) == "暖气\n\n不热 & 漏水"
+    assert html_to_text(REJECTED["marked section without a name"]) == "ab"
+    assert html_to_text(REJECTED["outlook conditional with a number"]) == "x\ny"
+
+
+def test_html_to_text_never_fails() -> None:
+    rnd = random.Random(7)
+    pieces = [*PIECES, "<![foo]>", "<![ ]>", "<![if x]>", "<![", "<!", "<?", "<![CDATA[", "]]>", "<!doctype"]
+    for _ in range(1000):
+        html = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        assert isinstance(html_to_text(html), str), html
