@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kefu.channels.silence import alarm_staff_problems
 from kefu.jobs import CronJob, make_trigger
 from kefu.kinds import CaseKind
+from kefu.outbound.health import outbox_alarm_problems
 from kefu.sla.registration import add_core_jobs, calendar_warnings, check_kind
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
                 raise ValueError(f"plugin {plugin!r}: cron job {job.id!r}: {exc}") from exc
             regs.jobs[full_id] = (plugin, job)
     alarm_problems, alarm_warnings = alarm_staff_problems(app.settings)
-    staff_problems = app.settings.staff.problems() + alarm_problems
+    staff_problems = app.settings.staff.problems() + alarm_problems + outbox_alarm_problems(app.settings)
     if staff_problems:
         raise ValueError("; ".join(staff_problems))
     warnings.extend(alarm_warnings)

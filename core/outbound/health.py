@@ -12,7 +12,16 @@ from kefu.db.models import OutboxMessage
 
 if TYPE_CHECKING:
     from kefu.app import App
+    from kefu.config import CoreSettings
     from kefu.health import Check
+
+
+def outbox_alarm_problems(settings: CoreSettings) -> list[str]:
+    """An ``[outbound] alarm_staff`` name that is not in ``[staff.people]``, found at start and by
+    check-config rather than when the outbox stalls (the alarm goes to people by their address)."""
+    people = settings.staff.people
+    return [f"outbound.alarm_staff: unknown person {key!r} (people: {', '.join(sorted(people)) or 'none'})"
+            for key in settings.outbound.alarm_staff if key not in people]
 
 
 def outbox_checks(app: App, session: Session, now: datetime) -> list[Check]:

@@ -87,3 +87,9 @@ def test_the_daemon_refuses_to_start(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(path), "run", "--once"])
     assert result.exit_code == 1
     assert "unknown staff 'zhangsan'" in result.output
+
+
+def test_an_unknown_person_in_the_outbox_alarm_refuses_the_start(tmp_path: Path) -> None:
+    path = write(tmp_path, '[outbound]\nalarm_staff = ["wang", "zhou"]\n')
+    with pytest.raises(ConfigError, match=r"outbound\.alarm_staff: unknown person 'zhou' \(people: li, wang\)"):
+        build_app(path)
