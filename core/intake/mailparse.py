@@ -19,23 +19,27 @@ from __future__ import annotations
 
 import binascii
 import email
+import email.base64mime
 import email.message
 import email.utils
 import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
 from email.header import Header, decode_header
 from email.message import Message
 from typing import Any
 
 from kefu.intake.htmltext import html_to_text
 from kefu.intake.mimesplit import (
+    BAD_PARAMETER,
     HeaderMap,
     Leaf,
     leaf_charset,
     leaf_filename,
     leaf_payload,
+    message_charset,
     message_filename,
     plain_params,
     split_mail,
@@ -101,7 +105,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             _CODECS[charset] = first
     try:
         return data.decode(first)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # ValueError: a label no codec takes ("utf\0"), bad bytes
         pass
     for codec in FALLBACKS:
         if codec == first:
@@ -132,7 +136,12 @@ def decode_header_value(value: object) -> str:
             text = decode_bytes(text.encode("ascii", "surrogateescape"), None)
             if "=?" not in text:
                 return _unfold(text)
-        chunks = decode_header(text)
+        try:
+            chunks = decode_header(text)
+        except HeaderParseError:
+            # A base64 word that does not decode (a client cut it short) makes decode_header
+            # give up on the whole header: read what such words hold instead.
+            chunks = decode_header(_ENCODED_WORD.sub(_mend_b_word, text))
     parts = []
     for chunk, charset in chunks:
         if isinstance(chunk, bytes):
@@ -179,12 +188,39 @@ def _decode_words(text: str) -> str | None:
         try:
             data = binascii.a2b_base64(encoded)
         except binascii.Error:
-            return None  # decode_header raises its own error for this
+            return None  # decode_header_value mends such a word
         if runs and runs[-1][0] == charset:
             runs[-1] = (charset, runs[-1][1] + data)
         else:
             runs.append((charset, data))
     return "".join(decode_bytes(data, charset or "utf-8") for charset, data in runs) + tail
+
+
+# An encoded word as decode_header finds it (email.header.ecre, not in its public API).
+_ENCODED_WORD = re.compile(r"=\?(?P<charset>[^?]*?)\?(?P<encoding>[qQbB])\?(?P<encoded>.*?)\?=")
+_BASE64_CHARS = re.compile(r"[A-Za-z0-9+/]+")
+
+
+def _mend_b_word(word: re.Match[str]) -> str:
+    """An encoded word of ``decode_header``'s, as a base64 word that decodes to the bytes it holds."""
+    encoded = word["encoded"]
+    if word["encoding"] in "qQ" or _b_decodes(encoded):
+        return word[0]
+    # Non-strict base64 skips other characters; a lone last character holds no whole byte.
+    chars = "".join(_BASE64_CHARS.findall(encoded))
+    if len(chars) % 4 == 1:
+        chars = chars[:-1]
+    data = binascii.a2b_base64(chars + "==="[:-len(chars) % 4])
+    return f"=?{word['charset']}?B?{binascii.b2a_base64(data, newline=False).decode()}?="
+
+
+def _b_decodes(encoded: str) -> bool:
+    """Whether decode_header decodes this base64 word's text (it adds missing padding)."""
+    try:
+        email.base64mime.decode(encoded + "==="[:-len(encoded) % 4])
+    except binascii.Error:
+        return False
+    return True
 
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -217,7 +253,13 @@ def parse_mail(raw: bytes) -> ParsedMail:
         msg, headers, leaves = fast
         contents = _leaf_contents(leaves)
     else:
-        msg = email.message_from_bytes(raw)
+        try:
+            msg = email.message_from_bytes(raw)
+        except BAD_PARAMETER as exc:  # the parser reads each multipart's boundary parameter
+            raise ParseError("malformed RFC 2231 boundary parameter in a Content-Type "
+                             f"({type(exc).__name__}: {exc})") from exc
+        except RecursionError as exc:  # the parser recurses once per level of nesting
+            raise ParseError("MIME parts nested too deeply to read") from exc
         headers = HeaderMap(msg.items())
         contents = _stdlib_contents(msg)
     from_value = decode_header_value(headers.get("from") or headers.get("sender")
@@ -315,16 +357,29 @@ def _stdlib_contents(msg: Message) -> Iterator[tuple[str, str, str, bytes, Any]]
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-        filename = _filename(part)
+        params = _decoded_params(part)
+        disposition = (params.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+        filename = _clean_filename(message_filename(params))
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
-        yield ctype, disposition, filename, payload, part.get_content_charset
+        yield ctype, disposition, filename, payload, lambda params=params: message_charset(params)
 
 
-def _filename(part: Message) -> str:
-    return _clean_filename(message_filename(part))
+def _decoded_params(part: Message) -> Message:
+    """``part``, or its Content-Type and -Disposition decoded if they hold raw 8-bit bytes.
+
+    compat32 hands 8-bit values out as a :class:`Header`, whose parameters the ``Message``
+    reads with U+FFFD for every byte (an old client's GBK file name would be lost).
+    """
+    ctype, disposition = part.get("Content-Type"), part.get("Content-Disposition")
+    if not isinstance(ctype, Header) and not isinstance(disposition, Header):
+        return part
+    decoded = Message()
+    for name, value in (("Content-Type", ctype), ("Content-Disposition", disposition)):
+        if value is not None:
+            decoded[name] = decode_header_value(value) if isinstance(value, Header) else value
+    return decoded
 
 
 def _clean_filename(raw: object) -> str:

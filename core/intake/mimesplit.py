@@ -31,6 +31,11 @@ class _Unusual(Exception):
     """The mail has a shape the fast path leaves to the stdlib parser."""
 
 
+# What the ``Message``'s parameter readers raise for some malformed RFC 2231 parameters: a
+# charset label holding a NUL (ValueError), "name*0*" next to "name*" (TypeError).
+BAD_PARAMETER = (ValueError, TypeError)
+
+
 class HeaderMap:
     """A message's headers by lower-cased name, read as ``Message.get``/``get_all`` read them."""
 
@@ -206,7 +211,10 @@ def _multipart(msg: Message, headers: HeaderMap, body: str, nl: str, leaves: lis
     value = headers.plain("content-type") or ""
     params = plain_params(value)
     if params is None:
-        boundary = msg.get_boundary()
+        try:
+            boundary = msg.get_boundary()
+        except BAD_PARAMETER:
+            raise _Unusual from None  # the stdlib parser's own reading raises alike
     else:
         found = params.get("boundary")
         boundary = None if found is None else email.utils.unquote(found).rstrip()
@@ -271,20 +279,30 @@ def leaf_filename(leaf: Leaf, params: dict[str, str] | None) -> Any:
     return email.utils.unquote(found).strip()
 
 
-def message_filename(part: Message) -> Any:
-    """The part's file name as the ``Message`` reads it: Content-Disposition, else the type's name."""
-    raw: object = part.get_filename()  # handles RFC 2231 (filename*=UTF-8''...)
-    if raw is None:
-        raw = part.get_param("name")
-        if isinstance(raw, tuple):
-            raw = email.utils.collapse_rfc2231_value(raw)
-    return raw
+def message_filename(part: Message) -> str | None:
+    """``Message.get_filename`` (Content-Disposition's filename, else the type's name).
+
+    A file name the ``Message`` cannot read (:data:`BAD_PARAMETER`) reads as absent: the
+    attachment is kept under a made-up name.
+    """
+    try:
+        return part.get_filename()  # handles RFC 2231 (filename*=UTF-8''...)
+    except BAD_PARAMETER:
+        return None
+
+
+def message_charset(part: Message) -> str | None:
+    """``Message.get_content_charset``; a charset it cannot read reads as absent."""
+    try:
+        return part.get_content_charset()
+    except BAD_PARAMETER:
+        return None
 
 
 def leaf_charset(leaf: Leaf, params: dict[str, str] | None) -> str | None:
     """``Message.get_content_charset``, given the part's Content-Type ``params``."""
     if params is None:
-        return leaf.message.get_content_charset()
+        return message_charset(leaf.message)
     charset = params.get("charset")
     return None if charset is None else charset.lower()
 
