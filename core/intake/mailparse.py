@@ -204,23 +204,19 @@ _BASE64_CHARS = re.compile(r"[A-Za-z0-9+/]+")
 def _mend_b_word(word: re.Match[str]) -> str:
     """An encoded word of ``decode_header``'s, as a base64 word that decodes to the bytes it holds."""
     encoded = word["encoded"]
-    if word["encoding"] in "qQ" or _b_decodes(encoded):
+    if word["encoding"] in "qQ":
         return word[0]
+    try:
+        email.base64mime.decode(encoded + "==="[:-len(encoded) % 4])  # padded as decode_header does
+        return word[0]
+    except binascii.Error:
+        pass
     # Non-strict base64 skips other characters; a lone last character holds no whole byte.
     chars = "".join(_BASE64_CHARS.findall(encoded))
     if len(chars) % 4 == 1:
         chars = chars[:-1]
     data = binascii.a2b_base64(chars + "==="[:-len(chars) % 4])
     return f"=?{word['charset']}?B?{binascii.b2a_base64(data, newline=False).decode()}?="
-
-
-def _b_decodes(encoded: str) -> bool:
-    """Whether decode_header decodes this base64 word's text (it adds missing padding)."""
-    try:
-        email.base64mime.decode(encoded + "==="[:-len(encoded) % 4])
-    except binascii.Error:
-        return False
-    return True
 
 
 _MSGID = re.compile(r"<[^<>\s]+>")
