@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event, select
@@ -16,6 +15,7 @@ from kefu.hookspecs import hookimpl
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.runner import run_intake
 from kefu.kinds import CaseKind
+from kefu.testing.databases import recorded_selects
 from kefu.testing.mail import build_mail
 from kefu.testing.mail import deliver_to_maildir as deliver
 
@@ -35,21 +35,6 @@ class QuietPlugin:
 def _all(app: App, model: type) -> list:
     with transaction(app.sessions) as session:
         return list(session.scalars(select(model).order_by(model.id)))
-
-
-@contextmanager
-def _selects(app: App) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine, "before_cursor_execute", count)
 
 
 def test_items_of_one_batch_see_the_customers_and_messages_before_them(
@@ -89,7 +74,7 @@ def test_reads_per_batch_do_not_grow_with_the_batch(make_app: Callable[..., App]
         for i in range(n):
             deliver(maildir, build_mail(sender=f"u{i}@example.com", text=f"问题 {i}",
                                         in_reply_to=f"<elsewhere{i}@x>"))
-        with _selects(app) as seen:
+        with recorded_selects(app.engine) as seen:
             assert run_intake(app) == n
         opened += n
         assert len(_all(app, Case)) == opened  # both apps share the test's database

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from imapclient import IMAPClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from kefu.app import App
 from kefu.channels.polling import poll_channels
@@ -16,6 +15,7 @@ from kefu.db.engine import transaction
 from kefu.db.models import Case, ChannelState, InboundItem
 from kefu.intake.runner import run_intake
 from kefu.intake.store import NewItem, store_items
+from kefu.testing.databases import recorded_selects
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
 
@@ -43,28 +43,13 @@ def _flags(dovecot: Dovecot) -> dict[int, set[bytes]]:
         client.logout()
 
 
-@contextmanager
-def _source_key_lookups(app: App) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and "source_key" in statement:
-            seen.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine, "before_cursor_execute", count)
-
-
 def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
         imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     dovecot.append(build_mail(text="漏水"))
     app = imap_app()
     run_intake(app)
     dovecot.append(*[build_mail(text=f"不热 {i}") for i in range(3)])
-    with _source_key_lookups(app) as lookups:
+    with recorded_selects(app.engine, "source_key") as lookups:
         assert poll_channels(app, force=True) == 3
     assert lookups == []
     assert len(_rows(app, InboundItem)) == 4
