@@ -42,13 +42,15 @@ def postgres_schema() -> Iterator[str]:
 
 
 @contextmanager
-def recorded_selects(engine: Engine, containing: str = "") -> Iterator[list[str]]:
-    """The SELECT statements ``engine`` runs meanwhile (those mentioning ``containing``), for tests
-    that count round trips: a batch must not go back to the database once per item."""
+def recorded_statements(engine: Engine, prefix: str = "SELECT", containing: str = "") -> Iterator[list[str]]:
+    """The statements ``engine`` runs meanwhile that start with ``prefix`` (case-insensitive) and
+    mention ``containing``, for tests that count round trips: a batch must not go back to the
+    database once per item."""
     seen: list[str] = []
+    prefix = prefix.upper()
 
     def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and containing in statement:
+        if statement.lstrip().upper().startswith(prefix) and containing in statement:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from kefu.app import App
 from kefu.context import PluginContext
@@ -15,7 +15,7 @@ from kefu.hookspecs import hookimpl
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.runner import run_intake
 from kefu.kinds import CaseKind
-from kefu.testing.databases import recorded_selects
+from kefu.testing.databases import recorded_statements
 from kefu.testing.mail import build_mail
 from kefu.testing.mail import deliver_to_maildir as deliver
 
@@ -74,7 +74,7 @@ def test_reads_per_batch_do_not_grow_with_the_batch(make_app: Callable[..., App]
         for i in range(n):
             deliver(maildir, build_mail(sender=f"u{i}@example.com", text=f"问题 {i}",
                                         in_reply_to=f"<elsewhere{i}@x>"))
-        with recorded_selects(app.engine) as seen:
+        with recorded_statements(app.engine) as seen:
             assert run_intake(app) == n
         opened += n
         assert len(_all(app, Case)) == opened  # both apps share the test's database
@@ -91,17 +91,8 @@ def test_new_senders_of_a_batch_are_inserted_together_once_each(
     deliver(maildir, build_mail(sender="b@example.com", text="暖气不热"))
     deliver(maildir, build_mail(sender="A@example.com", text="又漏水了"))  # the same new sender
     deliver(maildir, build_mail(sender="c@example.com", text="你好"))  # the inbox's default_kind
-    inserts: list[int] = []
-
-    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT INTO CUSTOMERS"):
-            inserts.append(1)
-
-    event.listen(app.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app.engine, "INSERT INTO customers") as inserts:
         assert run_intake(app) == 4
-    finally:
-        event.remove(app.engine, "before_cursor_execute", count)
     assert len(inserts) == 1  # one statement for the batch, not a flush per new customer
     customers = {c.email: c for c in _all(app, Customer)}
     assert sorted(customers) == ["a@example.com", "b@example.com", "c@example.com"]

@@ -15,7 +15,7 @@ from kefu.db.engine import transaction
 from kefu.db.models import Case, ChannelState, InboundItem
 from kefu.intake.runner import run_intake
 from kefu.intake.store import NewItem, store_items
-from kefu.testing.databases import recorded_selects
+from kefu.testing.databases import recorded_statements
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
 
@@ -49,7 +49,7 @@ def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
     app = imap_app()
     run_intake(app)
     dovecot.append(*[build_mail(text=f"不热 {i}") for i in range(3)])
-    with recorded_selects(app.engine, "source_key") as lookups:
+    with recorded_statements(app.engine, containing="source_key") as lookups:
         assert poll_channels(app, force=True) == 3
     assert lookups == []
     assert len(_rows(app, InboundItem)) == 4
