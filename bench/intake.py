@@ -9,9 +9,12 @@ private Dovecot once. Then, in the same run:
 * kefu: one intake pass on SQLite — fetch, store raw, mark \\Seen + keyword,
   parse, classify through a plugin, open a case per message.
 
-    python bench/intake.py [--quick] [--messages N] [--engine sqlite|postgresql]
+    python bench/intake.py [--quick] [--messages N] [--postgres-url URL]
 
-Ends with one JSON line: {"bench", "value", "unit", "baseline", "ratio", "params"}.
+It also prints the time per message of the pass's two stages (reading the
+mailbox: fetch, store, mark; processing: parse, thread, classify, open cases)
+next to the raw fetch's, so the next cut is aimed where the time goes. Ends
+with one JSON line: {"bench", "value", "unit", "baseline", "ratio", "params"}.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 from sqlalchemy import func, select
@@ -35,6 +39,7 @@ from kefu.db.engine import transaction
 from kefu.db.models import Case, InboundItem
 from kefu.db.schema import upgrade
 from kefu.hookspecs import hookimpl
+from kefu.intake import runner as intake_runner
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.runner import run_intake
 from kefu.kinds import CaseKind
@@ -102,8 +107,26 @@ def raw_fetch(server: Dovecot) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def kefu_pass(server: Dovecot, root: Path, url: str | None) -> tuple[int, int, float, float]:
-    """One intake pass; (items processed, cases opened, seconds, CPU seconds of this process)."""
+def timed_stages(stages: dict[str, float]) -> None:
+    """Time the intake pass's two stages (reading the mailbox, processing what it stored) into
+    ``stages``, by wrapping the names the runner calls: two clock reads each, nothing else."""
+    for stage, name in (("read_s", "poll_channels"), ("process_s", "process_pending")):
+        real = getattr(intake_runner, name)
+
+        def timed(*args: Any, _real: Any = real, _stage: str = stage, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                stages[_stage] = stages.get(_stage, 0.0) + time.perf_counter() - started
+
+        setattr(intake_runner, name, timed)
+
+
+def kefu_pass(server: Dovecot, root: Path, url: str | None,
+              stages: dict[str, float]) -> tuple[int, int, float, float]:
+    """One intake pass; (items processed, cases opened, seconds, CPU seconds of this process).
+    ``stages`` receives the seconds spent reading the mailbox and processing."""
     raw = {
         "kefu": {"state_dir": str(root / "state"), "node_name": "bench"},
         "database": {"url": url or f"sqlite:///{root / 'kefu.db'}"},
@@ -116,6 +139,7 @@ def kefu_pass(server: Dovecot, root: Path, url: str | None) -> tuple[int, int, f
                     available=available)
     upgrade(app.engine)
     try:
+        timed_stages(stages)
         started, cpu = time.perf_counter(), time.process_time()
         processed = run_intake(app)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -145,7 +169,8 @@ def main() -> int:
         fill_s = fill(server, messages)
         print(f"filled {n} messages in {fill_s:.1f}s ({n / fill_s:.0f}/s)", file=sys.stderr)
         raw_count, raw_s = raw_fetch(server)
-        processed, cases, kefu_s, kefu_cpu = kefu_pass(server, root, args.postgres_url)
+        stages: dict[str, float] = {}
+        processed, cases, kefu_s, kefu_cpu = kefu_pass(server, root, args.postgres_url, stages)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -154,11 +179,17 @@ def main() -> int:
           f"{processed} items, {cases} cases in {kefu_s:.2f}s = {rate:.0f}/s "
           f"({kefu_cpu:.2f}s CPU = {processed / kefu_cpu:.0f}/s of CPU; a loaded machine shows in the gap)",
           file=sys.stderr)
+    per_item = {stage: round(seconds / max(processed, 1) * 1e6, 1) for stage, seconds in stages.items()}
+    print(f"per message: raw fetch {raw_s / max(raw_count, 1) * 1e6:.0f} µs; kefu reading the mailbox "
+          f"(fetch, store, mark) {per_item.get('read_s', 0):.0f} µs, processing (parse, thread, classify, "
+          f"open cases) {per_item.get('process_s', 0):.0f} µs", file=sys.stderr)
     print(json.dumps({
         "bench": "intake", "value": round(rate, 1), "unit": "messages/s",
         "baseline": round(raw_rate, 1), "ratio": round(rate / raw_rate, 3),
         "params": {"messages": n, "cases": cases, "engine": "postgresql" if args.postgres_url else "sqlite",
-                   "fetch_batch": FETCH_BATCH, "kefu_cpu_s": round(kefu_cpu, 2)},
+                   "fetch_batch": FETCH_BATCH, "kefu_cpu_s": round(kefu_cpu, 2),
+                   "read_us_per_message": per_item.get("read_s"),
+                   "process_us_per_message": per_item.get("process_s")},
     }))
     return 0
 
