@@ -9,7 +9,10 @@ Crash safety: outcomes are deliberately NOT recorded in groups. A claimed row
 stays ``sending`` until the one UPDATE that follows its own send commits, so
 after a kill -9 the only ``sending`` row that already went out is the one that
 was on the wire; the rest of the batch was never sent. Recording "sent" is made
-cheap instead (a precompiled UPDATE on the DBAPI connection the run keeps open).
+cheap instead (a precompiled UPDATE on the DBAPI connection the run keeps open),
+and, for a sender that lends its wait (SMTP), it is written while the server
+answers the next message's MAIL FROM, before any of that message can be
+delivered: still at most the one row on the wire is sent and not recorded.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ class Dispatcher:
         self.pacers = pacers(app)
         self.real_time = isinstance(app.clock, SystemClock)
         self.recorder: SentRecorder | None = None  # where sent rows are recorded, one transaction each
+        # The row last sent by a sender that lends its wait, not recorded yet (see _send_overlapped).
+        self.pending: tuple[OutboxRow, SendResult, datetime] | None = None
 
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
@@ -104,13 +109,16 @@ class Dispatcher:
             log.warning("gave back %d outbox rows a stopped dispatcher had claimed", released)
         handled = 0
         batch = app.settings.outbound.batch_size
-        for _round in range(max_rounds):
-            claimed, other = claim_due(app, app.clock.now(), batch)
-            handled += other
-            for item in claimed:
-                handled += self.handle(item)
-            if len(claimed) + other < batch:
-                break
+        try:
+            for _round in range(max_rounds):
+                claimed, other = claim_due(app, app.clock.now(), batch)
+                handled += other
+                for item in claimed:
+                    handled += self.handle(item)
+                if len(claimed) + other < batch:
+                    break
+        finally:
+            self._flush_sent()
         return handled
 
     def handle(self, item: Claimed) -> int:
@@ -132,9 +140,14 @@ class Dispatcher:
                 letter_pdf = html_to_pdf(letter_html)
                 title = _title(letter_html) or "letter"
                 attachments = (Attachment(letter_filename(title, item.case_number, row.id), letter_pdf),)
-            result = self.sender(row.channel).send(_outgoing(row, item.case_number, attachments))
+            sender = self.sender(row.channel)
+            outgoing = _outgoing(row, item.case_number, attachments)
+            if letter_pdf is None and getattr(sender, "lends_wait", False):
+                self._send_overlapped(sender, row, outgoing)
+                return 1
+            result = sender.send(outgoing)
             if letter_pdf is None:
-                self._record_sent(row, result)
+                self._record_sent(row, result, app.clock.now())
             else:
                 mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
         except PermanentFailure as exc:
@@ -142,19 +155,43 @@ class Dispatcher:
         except (TransientFailure, LetterError) as exc:
             mark_retry(app, row, exc, app.clock.now())
         except Exception as exc:  # a bug or an unexpected library error: retried, then dead
-            log.exception("outbox row %d (%s to %s): unexpected error", row.id, row.channel,
-                          mask(row.recipient))
-            try:
-                mark_retry(app, row, exc, app.clock.now())
-            except Exception:
-                log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
+            self._unexpected(row, exc)
         return 1
 
-    def _record_sent(self, row: OutboxRow, result: SendResult) -> None:
+    def _send_overlapped(self, sender: Sender, row: OutboxRow, outgoing: Outgoing) -> None:
+        """Send ``row``, recording the previous row while the server answers MAIL FROM.
+
+        This row is recorded in turn during the next send, or when the run ends.
+        """
+        try:
+            result = sender.send(outgoing, meanwhile=self._flush_sent)
+        finally:
+            self._flush_sent()  # the sender failed before it lent its wait
+        self.pending = (row, result, self.app.clock.now())
+
+    def _flush_sent(self) -> None:
+        """Record the row whose recording was deferred, if any; never raises."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        row, result, sent = pending
+        try:
+            self._record_sent(row, result, sent)
+        except Exception as exc:
+            self._unexpected(row, exc)
+
+    def _unexpected(self, row: OutboxRow, exc: Exception) -> None:
+        log.exception("outbox row %d (%s to %s): unexpected error", row.id, row.channel, mask(row.recipient))
+        try:
+            mark_retry(self.app, row, exc, self.app.clock.now())
+        except Exception:
+            log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
+
+    def _record_sent(self, row: OutboxRow, result: SendResult, now: datetime) -> None:
         if self.recorder is None:
             self.recorder = SentRecorder(self.app.engine)
         try:
-            self.recorder.record(row.id, result, self.app.clock.now())
+            self.recorder.record(row.id, result, now)
         except Exception:
             self._drop_connection()  # a broken connection is not reused for the next row
             raise
@@ -178,6 +215,7 @@ class Dispatcher:
             pacer.take(now)
             return True
         if self.real_time and wait.total_seconds() <= MAX_PACING_WAIT:
+            self._flush_sent()  # not left unrecorded while we sleep
             time.sleep(wait.total_seconds())  # a rate slot, not a deadline: the wall clock is the rate's clock
             pacer.take(now + wait)
             return True
@@ -208,7 +246,8 @@ class Dispatcher:
         return SendResult(provider_id=f"letter:{row.id}")
 
     def close(self) -> None:
-        """Close every sender (SMTP QUIT) and the dispatcher's database connection."""
+        """Record the last row sent, then close every sender (SMTP QUIT) and the database connection."""
+        self._flush_sent()
         self._drop_connection()
         for sender in self.senders.values():
             try:

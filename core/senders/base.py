@@ -68,7 +68,12 @@ class PermanentFailure(SendFailure):
 
 
 class Sender(Protocol):
-    """Sends one channel's messages; may keep a connection open until :meth:`close`."""
+    """Sends one channel's messages; may keep a connection open until :meth:`close`.
+
+    A sender whose class sets ``lends_wait = True`` also takes ``send(message,
+    meanwhile=...)`` and calls ``meanwhile`` while it waits for the peer, before
+    any of the message can be delivered (the SMTP sender, during MAIL FROM).
+    """
 
     def send(self, message: Outgoing) -> SendResult:
         """Send ``message`` or raise :class:`TransientFailure` / :class:`PermanentFailure`."""

@@ -3,6 +3,12 @@
 Replies are classified the way RFC 5321 means them: 5xx is permanent (not
 retried, recorded on the customer and the case), 4xx and lost connections are
 transient (retried with backoff).
+
+The MAIL FROM round trip is lent to the caller (``meanwhile``): the dispatcher
+records the previous message as sent while the server answers, instead of
+before this message starts. Nothing is committed to the server until the end of
+DATA, so a crash inside that wait still leaves at most one message sent and not
+recorded.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import contextlib
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
+from typing import ClassVar
 
 from kefu.clock import Clock
 from kefu.secrets import get_secret
@@ -23,6 +31,8 @@ _QUEUE_ID = re.compile(r"(?:queued as|id=|queue id:?)\s*<?([A-Za-z0-9._@-]+)>?",
 
 class SmtpEmailSender:
     """One SMTP connection, opened on first use and reused for up to ``max_messages_per_connection``."""
+
+    lends_wait: ClassVar[bool] = True  # send() takes ``meanwhile`` (see base.Sender)
 
     def __init__(self, cfg: SmtpConfig, from_name: str, clock: Clock) -> None:
         self.cfg, self.from_name, self.clock = cfg, from_name, clock
@@ -64,8 +74,13 @@ class SmtpEmailSender:
             context.verify_mode = ssl.CERT_NONE
         return context
 
-    def send(self, message: Outgoing) -> SendResult:
-        """Send one message; the provider id is the server's queue id when it names one."""
+    def send(self, message: Outgoing, meanwhile: Callable[[], object] | None = None) -> SendResult:
+        """Send one message; the provider id is the server's queue id when it names one.
+
+        ``meanwhile`` is called once while the server answers MAIL FROM (before
+        anything of this message can be delivered); it must not raise. It is not
+        called when no connection can be made or the command cannot be written.
+        """
         try:
             payload = email_bytes(message, from_address=self.cfg.from_address, from_name=self.from_name,
                                   now=self.clock.now())
@@ -79,7 +94,10 @@ class SmtpEmailSender:
         try:
             # The commands smtplib's mail()/rcpt() send, without parsing the constant sender
             # (and a plain address) with email.utils on every message.
-            self._expect(conn.docmd("mail", self.mail_from), "MAIL FROM", rset=conn)
+            conn.putcmd("mail", self.mail_from)
+            if meanwhile is not None:
+                meanwhile()
+            self._expect(conn.getreply(), "MAIL FROM", rset=conn)
             self._expect(conn.docmd("rcpt", _rcpt_to(message.recipient)), "RCPT TO", rset=conn, recipient=True)
             code, reply = conn.data(payload)
             self._expect((code, reply), "DATA")
