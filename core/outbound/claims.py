@@ -23,7 +23,6 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
-from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.policy import quiet_until
 
@@ -35,28 +34,29 @@ def claim_token(app: App) -> str:
     return f"{app.settings.kefu.node_name}:{os.getpid()}:{_PROCESS_NONCE}"
 
 
+_TABLE = OutboxMessage.__table__
+# Built once: every dispatch run starts with it, and building the statement cost more than running it.
+_RELEASE = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.state == "sending",
+        or_(
+            and_(_TABLE.c.claimed_by.like(bindparam("node_like"), escape="/"),
+                 _TABLE.c.claimed_by != bindparam("token")),
+            _TABLE.c.claimed_at < bindparam("stale_before", type_=_TABLE.c.claimed_at.type),
+        ),
+    )
+    .values(state="queued", claimed_by=None, claimed_at=None)
+)
+
+
 def release_orphans(app: App, now: datetime) -> int:
     """Give back rows stuck in ``sending`` by a dead dispatcher; return how many."""
-    token = claim_token(app)
-    node_prefix = f"{app.settings.kefu.node_name}:"
-    stale_before = now - app.settings.outbound.claim_timeout
-    with transaction(app.sessions) as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.state == "sending",
-                or_(
-                    and_(OutboxMessage.claimed_by.startswith(node_prefix, autoescape=True),
-                         OutboxMessage.claimed_by != token),
-                    OutboxMessage.claimed_at < stale_before,
-                ),
-            )
-            .values(state="queued", claimed_by=None, claimed_at=None)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
-_TABLE = OutboxMessage.__table__
+    node = app.settings.kefu.node_name.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    with app.engine.begin() as conn:
+        result = conn.execute(_RELEASE, {"node_like": f"{node}:%", "token": claim_token(app),
+                                         "stale_before": now - app.settings.outbound.claim_timeout})
+        return int(result.rowcount or 0)
 
 
 @dataclass(slots=True)
@@ -106,20 +106,18 @@ class Claimed:
 def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
     """Claim up to ``limit`` due rows; return them and how many were skipped or held instead."""
     token = claim_token(app)
-    with transaction(app.sessions) as session:
-        query = (
-            select(*_COLUMNS)
-            .where(_TABLE.c.state == "queued", _TABLE.c.not_before <= now)
-            .order_by(_TABLE.c.not_before, _TABLE.c.id)
-            .limit(limit)
-        )
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
-        rows = [OutboxRow(*found) for found in session.execute(query)]
+    # A Core connection, not a Session: the claim reads and writes plain values, and a
+    # Session's setup was a good part of a claim's cost; one joins it only for customers.
+    with app.engine.begin() as conn:
+        query = _DUE_LOCKED if conn.dialect.name == "postgresql" else _DUE
+        rows = [OutboxRow(*found) for found in conn.execute(query, {"now": now, "limit": limit})]
         if not rows:
             return [], 0
-        customers = _customers(session, rows)
-        numbers = _case_numbers(session, rows)
+        customers, numbers = _Customers(by_id={}, by_phone={}), dict[int, str]()
+        if any(r.customer_id or r.case_id for r in rows):
+            with Session(bind=conn) as session:
+                customers = _customers(session, rows)
+                numbers = _case_numbers(session, rows)
         claimed: list[Claimed] = []
         skipped: list[dict[str, Any]] = []
         held: list[dict[str, Any]] = []
@@ -139,20 +137,25 @@ def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
             row.attempts = (row.attempts or 0) + 1
             claimed.append(Claimed(row=row, case_number=numbers.get(row.case_id or 0)))
         if claimed:
-            session.execute(
-                update(_TABLE)
-                .where(_TABLE.c.id.in_([item.row.id for item in claimed]))
-                .values(state="sending", claimed_by=token, claimed_at=now,
-                        attempts=func.coalesce(_TABLE.c.attempts, 0) + 1))
+            conn.execute(_CLAIM, {"ids": [item.row.id for item in claimed], "token": token, "now": now})
         if skipped:
-            session.execute(_SKIP, skipped)
+            conn.execute(_SKIP, skipped)
         if held:
-            session.execute(_HOLD, held)
+            conn.execute(_HOLD, held)
         return claimed, len(skipped) + len(held)
 
 
 # In OutboxRow's field order, so a column added to the table later cannot shift the values.
 _COLUMNS = [_TABLE.c[field.name] for field in fields(OutboxRow)]
+_DUE = (select(*_COLUMNS)
+        .where(_TABLE.c.state == "queued", _TABLE.c.not_before <= bindparam("now"))
+        .order_by(_TABLE.c.not_before, _TABLE.c.id)
+        .limit(bindparam("limit")))
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)  # PostgreSQL: dispatchers share the queue
+_CLAIM = (update(_TABLE).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+          .values(state="sending", claimed_by=bindparam("token"),
+                  claimed_at=bindparam("now", type_=_TABLE.c.claimed_at.type),
+                  attempts=func.coalesce(_TABLE.c.attempts, 0) + 1))
 _SKIP = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
          .values(state="skipped", last_error=bindparam("reason")))
 _HOLD = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
