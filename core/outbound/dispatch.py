@@ -23,7 +23,7 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
@@ -282,12 +282,21 @@ def oldest_due(session: Session, now: datetime) -> tuple[int, OutboxMessage | No
     return int(count), oldest
 
 
+_WAITING = (OutboxMessage.state.in_(["queued", "sending"]), OutboxMessage.not_before <= bindparam("now"))
+# Built once: every dispatch run asks it, and the answer is almost always "nothing old".
+_OLDEST_DUE_AT = select(func.min(OutboxMessage.not_before)).where(*_WAITING)
+
+
 def alarm_if_stalled(app: App) -> bool:
     """Tell ``[outbound] alarm_staff`` (once an hour) when a due row waits past ``alarm_age``."""
     from kefu.outbound.outbox import queue_message
 
     now = app.clock.now()
     limit = app.settings.outbound.alarm_age
+    with app.engine.connect() as conn:  # the cheap look first: a Session and a write lock only when stalled
+        oldest_at = conn.scalar(_OLDEST_DUE_AT, {"now": now})
+    if oldest_at is None or now - oldest_at <= limit:
+        return False
     with transaction(app.sessions) as session:
         count, oldest = oldest_due(session, now)
         if oldest is None or now - oldest.not_before <= limit:
