@@ -76,7 +76,13 @@ def _sqlite_result(value: str | datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.__class__ is str:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        try:
+            # The zone parsed in the same C call: a .replace(tzinfo=UTC) after it cost eight times
+            # the parse, which was the biggest single cost of reading a sweep's due rows.
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # text that names its own zone (written by hand or another tool)
+            parsed = datetime.fromisoformat(value)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     # A value SQLite typed itself (a driver converter, a number): the generic conversion.
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

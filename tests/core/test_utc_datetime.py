@@ -36,3 +36,20 @@ def test_round_trip_and_order_of_stored_text(db_url: str) -> None:
     finally:
         meta.drop_all(engine)
         engine.dispose()
+
+
+def test_sqlite_text_written_with_a_zone_by_another_tool_reads_as_that_moment(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    meta = MetaData()
+    table = Table("utc_probe2", meta, Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    meta.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO utc_probe2 (id, at) VALUES (1, '2026-11-02 09:00:00+08:00'), "
+                              "(2, '2026-11-02 01:00:00')"))
+            back = conn.execute(select(table.c.at).order_by(table.c.id)).scalars().all()
+        assert back == [datetime(2026, 11, 2, 1, 0, tzinfo=UTC)] * 2
+        assert all(v.tzinfo is UTC for v in back)
+    finally:
+        meta.drop_all(engine)
+        engine.dispose()
