@@ -9,16 +9,19 @@ attachments (a letter as PDF) goes through :func:`build_email`.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from functools import lru_cache
 
 from kefu.senders.base import Outgoing
 
 # An encoded word may be 75 characters: "=?utf-8?b?" + base64 of at most 45 bytes (60) + "?=".
 _WORD_BYTES = 45
+# What a plain address must not hold (quotes, spaces, brackets, separators, line breaks).
+_SPECIALS = frozenset(' \t\r\n<>()[]\\,;:"')
 
 
 def build_email(
@@ -75,12 +78,11 @@ def email_bytes(
     local, _, domain = message.recipient.strip().partition("@")
     if not local or not domain or not _plain_address(message.recipient.strip()):
         raise ValueError(f"{message.recipient!r} is not an email address")
-    sender_local, _, sender_domain = from_address.partition("@")
     lines = [
-        "From: " + _mailbox(from_name, f"{sender_local}@{sender_domain or 'localhost'}"),
+        _from_header(from_name, from_address),
         "To: " + _mailbox(message.recipient_name or "", message.recipient.strip()),
         "Subject: " + encode_header(message.subject or "", len("Subject: ")),
-        "Date: " + format_datetime(now),
+        _date_header(now.replace(microsecond=0), now.tzinfo),
     ]
     if message.message_id:
         lines.append("Message-ID: " + _one_line(message.message_id))
@@ -133,6 +135,20 @@ def encode_header(value: str, offset: int = 0) -> str:
     return head + "\r\n ".join(encoded)
 
 
+@lru_cache(maxsize=8)
+def _from_header(from_name: str, from_address: str) -> str:
+    # The same for every message of a dispatch run: encoded once, not once a message.
+    local, _, domain = from_address.partition("@")
+    return "From: " + _mailbox(from_name, f"{local}@{domain or 'localhost'}")
+
+
+@lru_cache(maxsize=4)
+def _date_header(now: datetime, zone: tzinfo | None) -> str:
+    # A run sends many messages within one second; the header has no finer resolution.
+    # ``zone`` is in the key because datetimes of one instant in two zones compare equal.
+    return "Date: " + format_datetime(now)
+
+
 def _word(text: str) -> str:
     return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
@@ -150,7 +166,7 @@ def _mailbox(name: str, addr: str) -> str:
 
 def _plain_address(addr: str) -> bool:
     # What the fast path writes as is; anything else (quotes, spaces, non-ASCII) is refused.
-    return addr.isascii() and not any(c in addr for c in ' \t\r\n<>()[]\\,;:"') and addr.count("@") == 1
+    return addr.isascii() and _SPECIALS.isdisjoint(addr) and addr.count("@") == 1
 
 
 def _one_line(value: str) -> str:

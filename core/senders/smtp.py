@@ -26,6 +26,7 @@ from kefu.senders.base import Outgoing, PermanentFailure, SendResult, TransientF
 from kefu.senders.config import SmtpSender as SmtpConfig
 from kefu.senders.mime import email_bytes
 
+_SPECIALS = frozenset(' \t\r\n<>()[]\\,;:"')  # what quoteaddr would have to quote
 _QUEUE_ID = re.compile(r"(?:queued as|id=|queue id:?)\s*<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
 
 
@@ -146,7 +147,7 @@ class SmtpEmailSender:
 
 
 def _rcpt_to(recipient: str) -> str:
-    if recipient.isascii() and not any(c in recipient for c in ' \t\r\n<>()[]\\,;:"'):
+    if recipient.isascii() and _SPECIALS.isdisjoint(recipient):
         return f"TO:<{recipient}>"  # what quoteaddr makes of a plain address
     return "TO:" + smtplib.quoteaddr(recipient)
 
