@@ -44,7 +44,7 @@ class CronJob:
 
     id: str
     schedule: str
-    func: Callable[[PluginContext, datetime], None]
+    func: Callable[[PluginContext, datetime], object]
     missed: MissedPolicy = "skip"
     description: str = ""
 

@@ -111,11 +111,12 @@ class BatchLookup:
         # A message we sent names the case first; a message we received, second.
         for table in (InboundItem, OutboxMessage):
             for chunk in _chunks(sorted(mids)):
-                for mid, case_id in self.session.execute(
+                for found, case_id in self.session.execute(
                     select(table.message_id, table.case_id)
                     .where(table.message_id.in_(chunk), table.case_id.is_not(None))
                 ):
-                    self._case_of_mid[mid] = case_id
+                    if found is not None:  # (the IN list has no NULL; the column is nullable)
+                        self._case_of_mid[found] = case_id
 
 
 def _chunks(values: list[str] | list[int]) -> list[list[str] | list[int]]:

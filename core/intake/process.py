@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
+from kefu.db.base import table_of
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Attachment, Case, Customer, InboundItem
 from kefu.intake.customers import customers_by_email, customers_by_phone, find_or_create_customer
@@ -266,7 +267,7 @@ def _set(item: InboundItem, writes: dict[int, dict[str, Any]] | None, **values: 
 
 _ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
 _WRITE_ITEM = (
-    update(InboundItem.__table__).where(InboundItem.__table__.c.id == bindparam("item_id"))
+    update(table_of(InboundItem)).where(table_of(InboundItem).c.id == bindparam("item_id"))
     .values({name: bindparam(name) for name in _ITEM_COLUMNS})
 )
 

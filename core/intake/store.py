@@ -18,16 +18,17 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from kefu.db.base import table_of
 from kefu.db.models import InboundItem
 
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
 # Built once; another daemon on the same PostgreSQL may store the same item at the same moment.
 # preserve_rowcount: without it SQLAlchemy drops PostgreSQL's count of an executemany insert.
-_INSERT_PG = (postgresql.insert(InboundItem.__table__)
+_INSERT_PG = (postgresql.insert(table_of(InboundItem))
               .on_conflict_do_nothing(index_elements=["channel", "source_key"])
               .execution_options(preserve_rowcount=True))
-_INSERT_SQLITE = (sqlite.insert(InboundItem.__table__)
+_INSERT_SQLITE = (sqlite.insert(table_of(InboundItem))
                   .on_conflict_do_nothing(index_elements=["channel", "source_key"])
                   .execution_options(preserve_rowcount=True))
 
@@ -77,7 +78,7 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
             (mid, item_id) for mid, item_id in session.execute(
                 select(InboundItem.message_id, InboundItem.id)
                 .where(InboundItem.message_id.in_(chunk), InboundItem.status != "duplicate")
-            )
+            ) if mid is not None
         )
     rows = []
     batch_ids: set[str] = set()

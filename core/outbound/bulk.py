@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Insert, select
 
+from kefu.db.base import table_of
 from kefu.db.engine import is_postgres
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.outbox import _KEYS, CHANNELS, base_context, row_values
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from kefu.context import PluginContext
 
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 # Rows per INSERT statement and keys per lookup: well under SQLite's 32,766 bound parameters.
 CHUNK = 500
 

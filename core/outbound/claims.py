@@ -23,6 +23,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kefu.app import App
+from kefu.db.base import table_of
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.policy import quiet_until
 
@@ -34,7 +35,7 @@ def claim_token(app: App) -> str:
     return f"{app.settings.kefu.node_name}:{os.getpid()}:{_PROCESS_NONCE}"
 
 
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 # Built once: every dispatch run starts with it, and building the statement cost more than running it.
 _RELEASE = (
     update(_TABLE)
@@ -175,8 +176,8 @@ def refusal(row: OutboxRow, customers: _Customers) -> str | None:
             if customer.phone_invalid:
                 return "not sent: the number is known to be invalid (an earlier send was refused)"
     if row.channel == "email":
-        customer = customers.by_id.get(row.customer_id or 0)
-        if customer is not None and customer.email_undeliverable and customer.email == row.recipient:
+        owner = customers.by_id.get(row.customer_id or 0)
+        if owner is not None and owner.email_undeliverable and owner.email == row.recipient:
             return "not sent: the address is known to be undeliverable (an earlier send bounced)"
     return None
 

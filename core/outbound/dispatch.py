@@ -22,6 +22,7 @@ import time
 import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ from kefu.senders.base import (
     Sender,
     SendResult,
     TransientFailure,
+    WaitLendingSender,
 )
 from kefu.senders.letters import LetterError, html_to_pdf, letter_filename
 
@@ -164,7 +166,7 @@ class Dispatcher:
         This row is recorded in turn during the next send, or when the run ends.
         """
         try:
-            result = sender.send(outgoing, meanwhile=self._flush_sent)
+            result = cast(WaitLendingSender, sender).send(outgoing, meanwhile=self._flush_sent)
         finally:
             self._flush_sent()  # the sender failed before it lent its wait
         self.pending = (row, result, self.app.clock.now())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
+from kefu.db.base import table_of
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.policy import quiet_until
 from kefu.templating import RenderError, render, resolve, template_marks
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kefu.outbox")
 CHANNELS = ("email", "sms", "letter")
 _KEYS = "kefu_outbox_keys"
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 _KEY_LOOKUP = select(_TABLE.c.id).where(_TABLE.c.idem_key == bindparam("key"))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, literal_column, null, select, update
 
 from kefu.app import App
+from kefu.db.base import table_of
 from kefu.db.engine import transaction
 from kefu.db.models import Case, Customer, Letter, OutboxMessage
 from kefu.outbound.claims import OutboxRow
@@ -24,7 +25,7 @@ from kefu.secrets import mask
 from kefu.senders.base import PermanentFailure, SendFailure, SendResult
 
 log = logging.getLogger("kefu.outbox")
-_TABLE = OutboxMessage.__table__
+_TABLE = table_of(OutboxMessage)
 _SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
@@ -162,7 +163,7 @@ def mark_failed(app: App, row: OutboxRow, failure: PermanentFailure | Exception,
               mask(row.recipient), text)
 
 
-def flag_customers(session: Any, row: OutboxRow, flag: str, now: datetime, text: str) -> None:
+def flag_customers(session: Any, row: OutboxRow | OutboxMessage, flag: str, now: datetime, text: str) -> None:
     """Set ``flag`` (phone_invalid, sms_opt_out, email_undeliverable) on the row's customers."""
     query = select(Customer)
     if row.channel == "sms":
@@ -176,7 +177,7 @@ def flag_customers(session: Any, row: OutboxRow, flag: str, now: datetime, text:
         customer.data = {**(customer.data or {}), f"{flag}_reason": f"outbox row {row.id}: {text}"}
 
 
-def tell_case(app: App, session: Any, row: OutboxRow, type_: str, reason: str) -> None:
+def tell_case(app: App, session: Any, row: OutboxRow | OutboxMessage, type_: str, reason: str) -> None:
     """Record ``type_`` on the row's case (where its owner sees it), isolated in a savepoint."""
     if row.case_id is None:
         return

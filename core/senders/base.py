@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -81,4 +82,13 @@ class Sender(Protocol):
 
     def close(self) -> None:
         """Release connections (called at the end of each dispatch run)."""
+        ...
+
+
+class WaitLendingSender(Sender, Protocol):
+    """A :class:`Sender` whose class sets ``lends_wait = True``: its ``send`` takes ``meanwhile``."""
+
+    def send(self, message: Outgoing, meanwhile: Callable[[], object] | None = None) -> SendResult:
+        """Send ``message``, calling ``meanwhile`` once while the peer answers, before any of it
+        can be delivered; raise :class:`TransientFailure` / :class:`PermanentFailure`."""
         ...

@@ -9,7 +9,7 @@ would cover only the ``api`` domain.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
@@ -54,7 +54,7 @@ def make_client(settings: CoreSettings | TwilioSection) -> Client:
     The auth token is read from the secret named by ``auth_token_secret``; a
     missing secret raises :class:`kefu.secrets.MissingSecret` naming where to put it.
     """
-    section: TwilioSection = getattr(settings, "twilio", settings)
+    section = cast("TwilioSection", getattr(settings, "twilio", settings))
     if not section.account_sid:
         raise ValueError("[twilio] account_sid is not set (the AC… id from the Twilio console)")
     if not section.auth_token_secret:
@@ -70,7 +70,7 @@ def make_client(settings: CoreSettings | TwilioSection) -> Client:
 
 def auth_token(settings: CoreSettings | TwilioSection) -> str:
     """The account's auth token (what ``RequestValidator`` checks webhook signatures with)."""
-    section: TwilioSection = getattr(settings, "twilio", settings)
+    section = cast("TwilioSection", getattr(settings, "twilio", settings))
     if not section.auth_token_secret:
         raise ValueError("[twilio] auth_token_secret is not set")
     return get_secret(section.auth_token_secret)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from kefu.db.base import table_of
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
 from kefu.kinds import DONE_STATES, OPEN_STATES
 from kefu.sla.deadlines import first_deadlines, fix_due, history_of, schedule, sync_deadlines
@@ -155,9 +156,9 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
                              for d in first_deadlines(app, case, opened, now, spec.due))
     # Plain Core executemany: these rows need no ORM object, nor the ORM's bulk bookkeeping.
     connection = session.connection()
-    connection.execute(insert(CaseEvent.__table__), events)
+    connection.execute(insert(table_of(CaseEvent)), events)
     if deadlines:
-        connection.execute(insert(Deadline.__table__), deadlines)
+        connection.execute(insert(table_of(Deadline)), deadlines)
     _tell_owners_opened(ctx, cases)
     return cases
 

@@ -124,11 +124,11 @@ def compute_kpis(session: Session, start: datetime, end: datetime, now: datetime
     for ev in session.scalars(
         select(CaseEvent).where(CaseEvent.type == "callback_answered", CaseEvent.at >= start, CaseEvent.at < end)
     ):
-        case = by_id.get(ev.case_id) or session.get(Case, ev.case_id)
+        answered = by_id.get(ev.case_id) or session.get(Case, ev.case_id)
         score = (ev.data or {}).get("score")
-        if case is None or not isinstance(score, int):
+        if answered is None or not isinstance(score, int):
             continue
-        for key in groups(case):
+        for key in groups(answered):
             tallies[key].scores.append(score)
     rows = []
     for (by, plugin, group), tally in sorted(tallies.items()):

@@ -148,11 +148,12 @@ def archive(ctx: PluginContext, case: Case, *, note: str = "", actor: str = "sta
         raise RuleRefused(f"{case.number} is at {case.step}; 资料存档 follows 付款申请")
     letters = [{"letter_id": lt.id, "title": lt.title, "to": lt.recipient_name, "ems": lt.ems_number,
                 "posted_at": lt.posted_at.isoformat() if lt.posted_at else None} for lt in case_letters(ctx, case)]
-    dossier = {"evidence": list(case.data.get("evidence", [])), "letters": letters,
+    evidence = list(case.data.get("evidence", []))
+    dossier = {"evidence": evidence, "letters": letters,
                "payment": case.data.get("payment"), "archived_at": ctx.now().isoformat(), "note": note}
     case.data = {**case.data, "dossier": dossier}
     _move(ctx, case, ARCHIVE, actor, reason="资料存档", extra={"letters": len(letters),
-                                                           "evidence": len(dossier["evidence"])})
+                                                           "evidence": len(evidence)})
     sla.close(ctx, case, actor=actor, reason=note or "资料存档")
     return dossier
 

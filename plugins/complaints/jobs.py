@@ -79,7 +79,7 @@ def warranty_notices(ctx: PluginContext, fired_at: datetime) -> int:
     if not grouped:
         return 0
     by_id = {h.id: h for h in homes}
-    cust_ids = {by_id[hid].customer_id for hid, _e, _l in grouped if by_id[hid].customer_id}
+    cust_ids = {cid for hid, _e, _l in grouped if (cid := by_id[hid].customer_id) is not None}
     customers = {c.id: c for chunk in _chunks(list(cust_ids))
                  for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))}
     defect_homes: dict[tuple[str, date], list[Home]] = defaultdict(list)
@@ -111,13 +111,13 @@ def _defect_lists(ctx: PluginContext, groups: dict[tuple[str, date], list[Home]]
     """Tell each project's repair manager which homes about to leave warranty have open repairs."""
     session = ctx.db()
     for (project, expires), homes in groups.items():
-        by_customer = {h.customer_id: h for h in homes if h.customer_id}
+        by_customer = {h.customer_id: h for h in homes if h.customer_id is not None}
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(list(by_customer)):
             for case in session.scalars(select(Case).where(
                 Case.kind.like(f"{kinds.REPAIR}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
             )):
-                home = by_customer[case.customer_id]
+                home = by_customer[case.customer_id or 0]  # in the IN list, so never None
                 cust = customers.get(case.customer_id or -1)
                 rows.append({"home": home.ref, "owner": cust.name if cust else "", "case_number": case.number,
                              "title": case.title})

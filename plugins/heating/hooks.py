@@ -69,7 +69,7 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
     """Claim hotline records, SMS and mail about leaks (urgent) or heating complaints."""
     cfg: HeatingConfig = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
-    category = rules.classify_text(text, cfg.keywords)
+    category: str | None = rules.classify_text(text, cfg.keywords)
     reported = rules.reported_temperature(text)
     low = reported is not None and rules.is_low_temperature(reported, cfg.temperature.threshold_c)
     if category is None and not low:

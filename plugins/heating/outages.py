@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from kefu.db.models import Case, Customer
 from kefu.outbound.bulk import queue_many
@@ -30,7 +30,7 @@ class OutageError(ValueError):
 
 def affected(ctx: PluginContext, stations: list[str], buildings: list[str]) -> list[tuple[Household, Customer]]:
     """Households of the named stations or buildings (a building is ``station/building`` or a bare name)."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if stations:
         conds.append(Household.station.in_(stations))
     for b in buildings:
