@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,19 +47,26 @@ class PollSchedule:
 
 
 _SCHEDULES: dict[int, PollSchedule] = {}
-_SCHEDULES_LOCK = threading.Lock()
+# Re-entrant: the collector may finalize an old app (and drop its schedule) while the lock is held.
+_SCHEDULES_LOCK = threading.RLock()
 
 
 def schedule_for(app: App) -> PollSchedule:
     """The poll schedule of this running application."""
     with _SCHEDULES_LOCK:
-        return _SCHEDULES.setdefault(id(app), PollSchedule())
+        found = _SCHEDULES.get(id(app))
+        if found is None:
+            found = _SCHEDULES[id(app)] = PollSchedule()
+            # Keyed by id: dropped when the app is gone, else a later app given the same id
+            # would inherit its channels' due times and backoff (a channel not read at all).
+            weakref.finalize(app, _drop, id(app), found)
+        return found
 
 
-def forget_schedule(app: App) -> None:
-    """Drop the schedule of an application that stopped (reload, shutdown)."""
+def _drop(key: int, schedule: PollSchedule) -> None:
     with _SCHEDULES_LOCK:
-        _SCHEDULES.pop(id(app), None)
+        if _SCHEDULES.get(key) is schedule:
+            del _SCHEDULES[key]
 
 
 def polled_channels(app: App) -> dict[str, tuple[Any, Callable[[App, str, Any], int]]]:
