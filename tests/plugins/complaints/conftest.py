@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kefu.app import App
+from kefu.db.engine import transaction
+from kefu.plugins.complaints.imports import import_homes
 
 STAFF = {
     "people": {
@@ -31,3 +34,21 @@ COMPLAINTS: dict[str, Any] = {
 def complaints_app(make_app: Callable[..., App]) -> App:
     """A migrated app with the complaints plugin and its staff configured."""
     return make_app(plugins=["complaints"], config={"staff": STAFF, "complaints": COMPLAINTS})
+
+
+HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+
+
+@pytest.fixture
+def mail_app(make_app: Callable[..., App], tmp_path: Path) -> tuple[App, Path]:
+    """The complaints app reading a local Maildir (returned with it), with one owner's home imported."""
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    app = make_app(plugins=["complaints"], config={
+        "staff": STAFF, "complaints": COMPLAINTS,
+        "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}},
+    })
+    with transaction(app.sessions) as s:
+        import_homes(s, HOMES.encode(), app.clock.now())
+    return app, maildir

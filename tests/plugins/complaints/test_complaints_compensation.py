@@ -19,7 +19,6 @@ from kefu.db.engine import transaction
 from kefu.db.models import Attachment, Case, CaseEvent, Deadline, Letter, OutboxMessage
 from kefu.passes import PassResult
 from kefu.plugins.complaints import actions
-from kefu.plugins.complaints.imports import import_homes
 from kefu.sla.cases import find_case
 from kefu.templating import check_templates, template_samples
 from kefu.testing.fixtures import skip_or_fail
@@ -27,7 +26,6 @@ from kefu.testing.mail import build_mail, deliver_to_maildir
 
 from .conftest import COMPLAINTS, STAFF
 
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
 PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-of-the-ceiling"
 
 
@@ -43,20 +41,6 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
 def _act(app: App, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
     with transaction(app.sessions) as s:
         return fn(app.context("complaints", s), *args, **kwargs)
-
-
-@pytest.fixture
-def mail_app(make_app: Callable[..., App], tmp_path: Path) -> tuple[App, Path]:
-    maildir = tmp_path / "Maildir"
-    for sub in ("new", "cur", "tmp"):
-        (maildir / sub).mkdir(parents=True)
-    app = make_app(plugins=["complaints"], config={
-        "staff": STAFF, "complaints": COMPLAINTS,
-        "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}},
-    })
-    with transaction(app.sessions) as s:
-        import_homes(s, HOMES.encode(), app.clock.now())
-    return app, maildir
 
 
 def test_compensation_evidence_letter_pdf_payment_and_archive(

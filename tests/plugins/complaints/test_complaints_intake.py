@@ -8,29 +8,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kefu.app import App
-from kefu.db.engine import transaction
 from kefu.db.models import Case, OutboxMessage
 from kefu.passes import PassResult
-from kefu.plugins.complaints.imports import import_homes
 from kefu.testing.mail import build_mail, deliver_to_maildir
-
-from .conftest import COMPLAINTS, STAFF
-
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
 
 
 def test_mail_repair_report_opens_a_leak_repair_for_the_owners_home_and_is_acked(
-    make_app: Callable[..., App], tmp_path: Path, run_pass: Callable[[App], PassResult]
+    mail_app: tuple[App, Path], run_pass: Callable[[App], PassResult]
 ) -> None:
-    maildir = tmp_path / "Maildir"
-    for sub in ("new", "cur", "tmp"):
-        (maildir / sub).mkdir(parents=True)
-    app = make_app(plugins=["complaints"], config={
-        "staff": STAFF, "complaints": COMPLAINTS,
-        "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}},
-    })
-    with transaction(app.sessions) as s:
-        import_homes(s, HOMES.encode(), app.clock.now())
+    app, maildir = mail_app
     deliver_to_maildir(maildir, build_mail(sender="zhang@example.com", subject="卫生间漏水",
                                            text="3栋1201卫生间漏水，楼下也渗水了", charset="gb2312"))
     deliver_to_maildir(maildir, build_mail(sender="zhang@example.com", subject="投诉",
