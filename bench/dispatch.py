@@ -113,6 +113,18 @@ def interleaved(m: int, raw: Callable[[range], None], prepare: Callable[[range],
             "ratio": round(raw_s / ours_s, 3)}
 
 
+def against_dispatch(app: App, m: int, raw: Callable[[range], None], channel: str,
+                     recipient: Callable[[int], str], text: str) -> dict[str, Any]:
+    """``raw`` against kefu queuing the same notices (untimed) and dispatching them, in alternating
+    rounds (see :func:`interleaved`); the app is disposed afterwards."""
+    try:
+        return interleaved(m, raw, lambda ids: queue_rows(app, ids, channel, recipient, "example/notice.txt",
+                                                          lambda i: {"text": text}),
+                           lambda: run_dispatch(app))
+    finally:
+        app.dispose()
+
+
 def bench_queue(tmp: Path, n: int) -> dict[str, Any]:
     app = make(tmp / "queue", {})
     args: tuple[Any, ...] = ("sms", lambda i: f"+86138{i:08d}", "example/fee.sms.txt",
@@ -186,10 +198,7 @@ def bench_email(tmp: Path, m: int) -> dict[str, Any]:
                 for i in ids:
                     conn.sendmail("kefu@kefu.example", [f"h{i}@example.com"], messages[i])
 
-        result = interleaved(m, raw, lambda ids: queue_rows(app, ids, "email", lambda i: f"h{i}@example.com",
-                                                            "example/notice.txt", lambda i: {"text": "明日停水。"}),
-                             lambda: run_dispatch(app))
-        app.dispose()
+        result = against_dispatch(app, m, raw, "email", lambda i: f"h{i}@example.com", "明日停水。")
     finally:
         received = peer.stop()
     assert received == 2 * m, f"expected {2 * m} messages, got {received}"
@@ -209,10 +218,7 @@ def bench_sms(tmp: Path, m: int) -> dict[str, Any]:
             for i in ids:
                 client.messages.create(to=f"+86139{i:08d}", from_="+8610690000", body=f"【客服中心】住户{i}：明日停热。")
 
-        result = interleaved(m, raw, lambda ids: queue_rows(app, ids, "sms", lambda i: f"+86139{i:08d}",
-                                                            "example/notice.txt", lambda i: {"text": "明日停热。"}),
-                             lambda: run_dispatch(app))
-        app.dispose()
+        result = against_dispatch(app, m, raw, "sms", lambda i: f"+86139{i:08d}", "明日停热。")
     finally:
         received = peer.stop()
     assert received == 2 * m, f"expected {2 * m} messages, got {received}"
