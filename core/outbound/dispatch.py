@@ -295,7 +295,7 @@ def alarm_if_stalled(app: App) -> bool:
 
     now = app.clock.now()
     limit = app.settings.outbound.alarm_age
-    with app.engine.connect() as conn:  # the cheap look first: a Session and a write lock only when stalled
+    with app.engine.connect() as conn:  # one prebuilt query first; the Session and ORM rows only when stalled
         oldest_at = conn.scalar(_OLDEST_DUE_AT, {"now": now})
     if oldest_at is None or now - oldest_at <= limit:
         return False

@@ -47,13 +47,9 @@ _BUMP = (
 )
 
 
-def next_case_number(session: Session, prefix: str, year: int) -> str:
-    """Issue the next number for ``prefix`` and ``year`` (``HT-2026-000123``), unique across daemons."""
-    return next_case_numbers(session, prefix, year, 1)[0]
-
-
 def next_case_numbers(session: Session, prefix: str, year: int, count: int) -> list[str]:
-    """Issue the next ``count`` numbers for ``prefix`` and ``year`` in one step, unique across daemons."""
+    """Issue the next ``count`` numbers for ``prefix`` and ``year`` (``HT-2026-000123`` …) in one
+    step, unique across daemons."""
     # A Core UPDATE on the session's connection: the ORM form would autoflush and scan the
     # whole identity map to synchronise it, which made opening N cases in one transaction O(N²).
     last = session.connection().execute(
