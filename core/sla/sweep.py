@@ -16,17 +16,15 @@ The hot path is kept to what the guarantees need: one query claims the due
 deadlines and loads their cases with them, the owner hooks are looked up once
 per batch, the deadlines a plugin finished are cleared in one UPDATE whose id
 list is one bound parameter, and the cyclic garbage collector waits until the
-batch is done (see :func:`_collector_paused`).
+batch is done (see :mod:`kefu.collector`).
 """
 
 from __future__ import annotations
 
-import gc
 import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, contains_eager
 
 from kefu.app import App
+from kefu.collector import collector_paused
 from kefu.context import PluginContext
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Case, CaseEvent, Deadline
@@ -103,26 +102,6 @@ def _with_accepted(func_: Callable[..., Any]) -> Callable[[Deadline, Case, Plugi
     return call
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a batch loads and handles its rows.
-
-    A batch allocates its ORM objects in one burst (a thousand deadlines and their
-    cases are some ten thousand containers), which otherwise triggers full
-    collections over the daemon's whole heap in the middle of the batch — tens of
-    milliseconds, more than the batch's own work. Nothing the batch makes needs
-    the cycle collector before it ends (it is freed by reference counting when the
-    session closes), and collection resumes right after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def run_sweep(app: App) -> int:
     """Handle every deadline due by now; return how many were handled."""
     total = 0
@@ -154,7 +133,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Deadline]:
 
 def sweep_batch(app: App) -> int:
     """Claim one batch of due deadlines and handle it in one transaction; returns how many."""
-    with _collector_paused(), transaction(app.sessions) as session:
+    with collector_paused(), transaction(app.sessions) as session:
         now = app.clock.now()
         rows = claim_due(session, now, app.settings.sla.sweep_batch)
         if not rows:
