@@ -26,7 +26,10 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    # A sentinel: the numbers are issued before the INSERT and unique, so SQLAlchemy can write a
+    # batch of cases in one INSERT … RETURNING and still match each row to its parameters on
+    # SQLite (without one it falls back to one statement per case).
+    number: Mapped[str] = mapped_column(String(32), unique=True, insert_sentinel=True)
     plugin: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(32), default="new")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -20,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
+from kefu.collector import collector_paused
 from kefu.db.base import table_of
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Attachment, Case, Customer, InboundItem
@@ -47,7 +49,8 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     done = 0
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
-        count = _process_batch(app, size, ids, secret)
+        with collector_paused():
+            count = _process_batch(app, size, ids, secret)
         done += count
         if count < size:
             break
@@ -79,7 +82,7 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
             lookup = BatchLookup(session)
             lookup.prefetch(u.message for u in parsed.values())
             claims = _create_new_senders(app, session, items, parsed, lookup)
-            writes: dict[int, dict[str, Any]] = {}
+            writes = BatchWrites()
             # Plain new mail (asked about beforehand) threads onto nothing and only opens a
             # case: such items are gathered and opened together, in order. Any other item
             # may refer to them, so the gathered ones are opened before it is looked at.
@@ -123,12 +126,21 @@ def _quarantine(app: App, item: InboundItem, reason: str) -> None:
     log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
 
 
+@dataclass
+class BatchWrites:
+    """What a batch found out, written at its end with one statement per table: each item's
+    own columns by item id, and the attachments of its mail (nothing in the batch reads them)."""
+
+    items: dict[int, dict[str, Any]] = field(default_factory=dict)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
 _UNASKED: Any = object()  # the batch did not ask the plugins about this item beforehand
 
 
 def _process(app: App, session: Any, item: InboundItem, secret: str | None,
              understood: Understood | None = None, lookup: BatchLookup | None = None,
-             claimed: Classification | None = _UNASKED, writes: dict[int, dict[str, Any]] | None = None) -> None:
+             claimed: Classification | None = _UNASKED, writes: BatchWrites | None = None) -> None:
     """Thread, classify and open; the item's own columns go to ``writes`` when given (written
     by the batch in one statement), else onto the ORM object."""
     if understood is None:
@@ -162,7 +174,7 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
 
 
 def _record_parsed(app: App, item: InboundItem, msg: InboundMessage,
-                   writes: dict[int, dict[str, Any]] | None) -> None:
+                   writes: BatchWrites | None) -> None:
     """Keep what parsing found on the item (sender, subject, text, noise)."""
     _set(item, writes, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000],
          text=msg.text, processed_at=app.clock.now())
@@ -171,7 +183,7 @@ def _record_parsed(app: App, item: InboundItem, msg: InboundMessage,
 
 
 def _claim_or_default(app: App, session: Any, item: InboundItem, understood: Understood, claim: Classification | None,
-                      writes: dict[int, dict[str, Any]] | None) -> Classification | None:
+                      writes: BatchWrites | None) -> Classification | None:
     """The plugin's claim, else the inbox's default kind; None (item finished as unclaimed) if neither."""
     if claim is not None:
         return claim
@@ -188,7 +200,7 @@ def _claim_or_default(app: App, session: Any, item: InboundItem, understood: Und
 
 
 def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Understood, Classification | None]],
-                   lookup: BatchLookup, writes: dict[int, dict[str, Any]]) -> None:
+                   lookup: BatchLookup, writes: BatchWrites) -> None:
     """Open the cases of the gathered plain new mail together (see :func:`open_cases`), then empty the list."""
     opening: list[tuple[InboundItem, Understood]] = []
     new: list[NewCase] = []
@@ -252,7 +264,7 @@ def _new_case(app: App, session: Any, item: InboundItem, msg: InboundMessage, cl
                    urgent=claim.urgent or None, data=data, actor="customer", reason=f"{msg.kind} via {item.channel}")
 
 
-def _set(item: InboundItem, writes: dict[int, dict[str, Any]] | None, **values: Any) -> None:
+def _set(item: InboundItem, writes: BatchWrites | None, **values: Any) -> None:
     if writes is None:
         for key, value in values.items():
             setattr(item, key, value)
@@ -260,7 +272,7 @@ def _set(item: InboundItem, writes: dict[int, dict[str, Any]] | None, **values: 
         # Not a dirty object, which every flush of the batch would write again: the row is
         # written once at the end of the batch, and the loaded object shows the values at
         # once to the owner's hooks, which read the item (a reply's text) through the session.
-        writes.setdefault(item.id, {}).update(values)
+        writes.items.setdefault(item.id, {}).update(values)
         for key, value in values.items():
             set_committed_value(item, key, value)
 
@@ -272,12 +284,15 @@ _WRITE_ITEM = (
 )
 
 
-def _write_items(session: Any, items: list[InboundItem], writes: dict[int, dict[str, Any]]) -> None:
-    """Write what the batch found out about its items in one executemany UPDATE."""
+def _write_items(session: Any, items: list[InboundItem], writes: BatchWrites) -> None:
+    """Write what the batch found out about its items in one executemany UPDATE, and their
+    attachments in one executemany INSERT."""
     rows = [{"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}}
-            for item in items if item.id in writes]
+            for item in items if item.id in writes.items]
     if rows:
         session.connection().execute(_WRITE_ITEM, rows)
+    if writes.attachments:
+        session.connection().execute(insert(table_of(Attachment)), writes.attachments)
 
 
 def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed: dict[int, Understood],
@@ -327,20 +342,23 @@ def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed
 
 def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
             status: str, reason: str, lookup: BatchLookup | None = None,
-            writes: dict[int, dict[str, Any]] | None = None) -> None:
+            writes: BatchWrites | None = None) -> None:
     case_id = case.id if case is not None else None
     _set(item, writes, status=status, reason=reason, case_id=case_id)
     if lookup is not None:  # a later item of the batch may refer to this one
         lookup.added_message(item.message_id, case_id)
     for att in understood.attachments:
-        session.add(Attachment(
-            item_id=item.id, case_id=case_id, filename=att.filename, content_type=att.content_type,
-            size=len(att.content), sha256=hashlib.sha256(att.content).hexdigest(), content=att.content,
-        ))
+        row = {"item_id": item.id, "case_id": case_id, "filename": att.filename,
+               "content_type": att.content_type, "size": len(att.content),
+               "sha256": hashlib.sha256(att.content).hexdigest(), "content": att.content}
+        if writes is None:
+            session.add(Attachment(**row))
+        else:
+            writes.attachments.append(row)
 
 
 def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,
-                  lookup: BatchLookup | None, writes: dict[int, dict[str, Any]] | None = None) -> bool:
+                  lookup: BatchLookup | None, writes: BatchWrites | None = None) -> bool:
     cfg = app.settings.channels.sms
     word = msg.text.strip().strip("。.!！").upper()
     opt_out = word in {w.upper() for w in cfg.opt_out_words}
@@ -362,7 +380,7 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
 
 
 def _bounce(app: App, session: Any, item: InboundItem, understood: Understood,
-            lookup: BatchLookup | None, writes: dict[int, dict[str, Any]] | None = None) -> None:
+            lookup: BatchLookup | None, writes: BatchWrites | None = None) -> None:
     bounce = understood.bounce
     assert bounce is not None
     customers: list[Customer] = []
