@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from imapclient import IMAPClient
@@ -24,13 +25,16 @@ from sqlalchemy.orm import Session
 from kefu import __version__
 from kefu.app import App
 from kefu.channels.config import ImapChannel
+from kefu.channels.imap_reader import MailboxReader
 from kefu.channels.state import channel_state, record_success, update_cursor
+from kefu.collector import collector_paused
 from kefu.db.engine import transaction
 from kefu.db.models import InboundItem
 from kefu.intake.store import NewItem, mail_message_id, store_items
 from kefu.secrets import get_secret
 
 log = logging.getLogger("kefu.channels.imap")
+_LOOKUP_CHUNK = 400  # UIDs per lookup: under SQLite's bound-parameter limit
 
 
 def connect(cfg: ImapChannel) -> IMAPClient:
@@ -71,16 +75,21 @@ def _close(client: IMAPClient) -> None:
             log.debug("closing the IMAP connection failed", exc_info=True)
 
 
-def poll_imap(app: App, name: str, cfg: ImapChannel) -> int:
-    """Store every unprocessed message of the mailbox, then mark it; return how many were stored."""
+def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+    """Store every unprocessed message of the mailbox, then mark it; return how many were stored.
+
+    ``on_stored`` is called after each batch is committed, while the server marks it
+    and sends the next (see :mod:`kefu.channels.imap_reader`).
+    """
     client = connect(cfg)
     try:
-        return _poll(app, client, f"imap:{name}", cfg)
+        return _poll(app, client, f"imap:{name}", cfg, on_stored)
     finally:
         _close(client)
 
 
-def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel) -> int:
+def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
+          on_stored: Callable[[], object] | None) -> int:
     info = client.select_folder(cfg.mailbox)
     uidvalidity = int(info[b"UIDVALIDITY"])
     with transaction(app.sessions) as session:
@@ -100,20 +109,25 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel) -> int:
     stored = 0
     same = mailbox.get("uidvalidity") == uidvalidity and mailbox.get("name", cfg.mailbox) == cfg.mailbox
     last_uid = int(mailbox.get("last_uid", 0)) if same else 0
-    for start in range(0, len(uids), cfg.batch_size):
-        batch = uids[start:start + cfg.batch_size]
-        # The cursor moves in the transaction that stores, so only a UID it has passed can be
-        # stored already (a daemon killed between store and mark); the others need no query.
-        passed = [u for u in batch if u <= last_uid]
-        known = _stored_uids(app, channel, prefix, passed) if passed else set()
-        missing = [u for u in batch if u not in known]
-        items = _fetch(app, client, channel, prefix, missing) if missing else []
-        with transaction(app.sessions) as session:
-            stored += store_items(session, items, keys_checked=True)
-            last_uid = _save_position(session, channel, cfg.mailbox, uidvalidity, max(last_uid, batch[-1]))
-        # Only after the commit: a crash before this line leaves the messages unmarked,
-        # and the next poll finds them stored and only marks them.
-        _mark(client, cfg, batch)
+    # The cursor moves in the transaction that stores, so only a UID it has passed can be
+    # stored already (a daemon killed between store and mark); the others need no query.
+    passed = [u for u in uids if u <= last_uid]
+    known = _stored_uids(app, channel, prefix, passed) if passed else set()
+    plan = [(batch, [u for u in batch if u not in known])
+            for batch in (uids[i:i + cfg.batch_size] for i in range(0, len(uids), cfg.batch_size))]
+    with MailboxReader(client, plan, lambda marked: _mark(client, cfg, marked),
+                       cfg.timeout.total_seconds()) as reader:
+        for batch, fetched_uids, fetched in reader.batches():
+            with collector_paused(), transaction(app.sessions) as session:
+                items = _items(app, channel, prefix, fetched_uids, fetched)
+                stored += store_items(session, items, keys_checked=True)
+                last_uid = _save_position(session, channel, cfg.mailbox, uidvalidity, max(last_uid, batch[-1]))
+            # Only after the commit: a crash before the thread marks leaves the messages
+            # unmarked, and the next poll finds them stored and only marks them.
+            reader.committed(batch)
+            if on_stored is not None:
+                _run_between(channel, on_stored)
+        reader.finish()
     with transaction(app.sessions) as session:
         if not uids:
             _save_position(session, channel, cfg.mailbox, uidvalidity, last_uid)
@@ -121,13 +135,27 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel) -> int:
     return stored
 
 
+def _run_between(channel: str, on_stored: Callable[[], object]) -> None:
+    """Run the caller's work on what was stored while the server marks and fetches.
+
+    Its failure is not the channel's: it is logged, and the caller meets it again
+    when it runs the same work after the poll.
+    """
+    try:
+        on_stored()
+    except Exception:
+        log.exception("%s: work on the stored mail failed between batches; left for after the poll", channel)
+
+
 def _stored_uids(app: App, channel: str, prefix: str, uids: list[int]) -> set[int]:
+    keys: set[str] = set()
     with transaction(app.sessions) as session:
-        keys = set(session.scalars(
-            select(InboundItem.source_key).where(
-                InboundItem.channel == channel,
-                InboundItem.source_key.in_([f"{prefix}{u}" for u in uids]))
-        ))
+        for start in range(0, len(uids), _LOOKUP_CHUNK):
+            keys.update(session.scalars(
+                select(InboundItem.source_key).where(
+                    InboundItem.channel == channel,
+                    InboundItem.source_key.in_([f"{prefix}{u}" for u in uids[start:start + _LOOKUP_CHUNK]]))
+            ))
     return {u for u in uids if f"{prefix}{u}" in keys}
 
 
@@ -140,10 +168,9 @@ def _save_position(session: Session, channel: str, name: str, uidvalidity: int, 
     return last_uid
 
 
-def _fetch(app: App, client: IMAPClient, channel: str, prefix: str, uids: list[int]) -> list[NewItem]:
+def _items(app: App, channel: str, prefix: str, uids: list[int],
+           fetched: dict[int, dict[bytes, Any]]) -> list[NewItem]:
     now = app.clock.now()
-    # BODY.PEEK[] leaves \Seen alone: marking is a separate, later step.
-    fetched: dict[int, dict[bytes, Any]] = client.fetch(uids, ["BODY.PEEK[]"])
     items = []
     for uid in uids:
         data = fetched.get(uid)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from kefu.app import App
@@ -44,8 +45,11 @@ def unread_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
-    """Store every unread message of the Maildir, then flag it; return how many were stored."""
+def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+    """Store every unread message of the Maildir, then flag it; return how many were stored.
+
+    ``on_stored`` is called after each batch but the last is stored and flagged.
+    """
     root = Path(cfg.path)
     channel = f"maildir:{name}"
     if not (root / "new").is_dir():
@@ -68,6 +72,8 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel) -> int:
             stored += store_items(session, items)
         for path in readable:
             _mark_seen(root, path)
+        if on_stored is not None and start + cfg.batch_size < len(files):
+            on_stored()
     with transaction(app.sessions) as session:
         record_success(session, channel, app.clock.now())
     return stored

@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from kefu.app import App
 from kefu.channels.config import ImapChannel, MaildirChannel
@@ -69,14 +69,26 @@ def _drop(key: int, schedule: PollSchedule) -> None:
             del _SCHEDULES[key]
 
 
-def polled_channels(app: App) -> dict[str, tuple[Any, Callable[[App, str, Any], int]]]:
+class PollFunction(Protocol):
+    """Reads one channel: stores what came in and returns how many items were stored.
+
+    ``on_stored`` is the caller's work on what was stored (processing it), called
+    after a stored batch when more of the channel is still to be read, so it runs
+    while the server prepares the rest.
+    """
+
+    def __call__(self, app: App, name: str, cfg: Any, *, on_stored: Callable[[], object] | None = None) -> int:
+        """Read the channel ``name`` configured by ``cfg``."""
+
+
+def polled_channels(app: App) -> dict[str, tuple[Any, PollFunction]]:
     """Every channel read by polling: full name → (config, poll function)."""
     from kefu.channels.imap import poll_imap
     from kefu.channels.maildir import poll_maildir
     from kefu.channels.sms_poll import poll_twilio
 
     cfg = app.settings.channels
-    found: dict[str, tuple[Any, Callable[[App, str, Any], int]]] = {}
+    found: dict[str, tuple[Any, PollFunction]] = {}
     for name, mcfg in cfg.maildir.items():
         found[f"maildir:{name}"] = (mcfg, poll_maildir)
     for name, icfg in cfg.imap.items():
@@ -86,8 +98,10 @@ def polled_channels(app: App) -> dict[str, tuple[Any, Callable[[App, str, Any], 
     return found
 
 
-def poll_channels(app: App, *, force: bool = False) -> int:
+def poll_channels(app: App, *, force: bool = False, on_stored: Callable[[], object] | None = None) -> int:
     """Read every channel that is due (all of them with ``force``); return how many items were stored.
+
+    ``on_stored`` is handed to each channel's reader (see :class:`PollFunction`).
 
     A channel that fails is recorded (``kefu status``, /healthz) and retried with
     exponential backoff up to its ``reconnect_max``; the others go on.
@@ -101,7 +115,7 @@ def poll_channels(app: App, *, force: bool = False) -> int:
         cfg, poll = channels[full]
         name = full.partition(":")[2]
         try:
-            stored += poll(app, name, cfg)
+            stored += poll(app, name, cfg, on_stored=on_stored)
         except Exception as exc:
             failures = schedule.failures.get(full, 0) + 1
             schedule.failures[full] = failures

@@ -8,6 +8,7 @@ MessageSids it already has, so the overlap costs nothing and loses nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,8 +31,12 @@ def sms_item(fields: dict[str, Any], received_at: datetime) -> NewItem:
                    data={"to": fields.get("To")})
 
 
-def poll_twilio(app: App, _name: str, cfg: SmsChannel) -> int:
-    """Store inbound messages to our numbers since the last poll; return how many were new."""
+def poll_twilio(app: App, name: str, cfg: SmsChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+    """Store inbound messages to our numbers since the last poll; return how many were new.
+
+    They are stored in one batch, after which nothing is left to read: ``on_stored``
+    (work to overlap with further reading) is not called.
+    """
     from kefu.senders.twilio_client import make_client
 
     if not cfg.numbers:

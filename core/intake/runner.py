@@ -15,7 +15,14 @@ def run_intake(app: App) -> int:
     Returns how many items were processed. A failing channel is recorded and
     retried with backoff; a failing item is quarantined; neither stops the pass.
     """
-    poll_channels(app)
+    processed = 0
+
+    def process_stored() -> None:
+        nonlocal processed
+        processed += process_pending(app)
+
+    # Mail stored by one batch is processed while the server prepares the next.
+    poll_channels(app, on_stored=process_stored)
     with transaction(app.sessions) as session:
         alert_silent_channels(app, session, app.clock.now())
-    return process_pending(app)
+    return processed + process_pending(app)
