@@ -176,6 +176,15 @@ namespace inbox {{
         finally:
             client.logout()
 
+    def flags(self, folder: str = "INBOX") -> dict[int, set[bytes]]:
+        """Every message's flags in ``folder``, by UID (read-only: nothing is changed)."""
+        client = self.client()
+        try:
+            client.select_folder(folder, readonly=True)
+            return {uid: set(found) for uid, found in client.get_flags(client.search("ALL")).items()}
+        finally:
+            client.logout()
+
     def recreate(self, folder: str = "INBOX") -> None:
         """Delete and re-create ``folder``'s storage, which changes its UIDVALIDITY."""
         path = self.maildir if folder == "INBOX" else self.maildir / f".{folder}"

@@ -32,15 +32,6 @@ def _rows(app: App, model: type) -> list:
         return list(session.scalars(select(model).order_by(key)))
 
 
-def _flags(dovecot: Dovecot, folder: str = "INBOX") -> dict[int, set[bytes]]:
-    client = dovecot.client()
-    try:
-        client.select_folder(folder, readonly=True)
-        return {uid: set(f) for uid, f in client.get_flags(client.search("ALL")).items()}
-    finally:
-        client.logout()
-
-
 def test_mail_becomes_a_case_and_is_marked_seen_with_the_keyword(
         imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     dovecot.append(build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk",
@@ -49,7 +40,7 @@ def test_mail_becomes_a_case_and_is_marked_seen_with_the_keyword(
     assert run_intake(app) == 1
     [case] = _rows(app, Case)
     assert case.kind == "heat.general" and case.title == "暖气不热"
-    assert _flags(dovecot) == {1: {b"\\Seen", b"KefuStored"}}
+    assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}}
     [state] = _rows(app, ChannelState)
     assert state.cursor["mailbox"]["last_uid"] == 1 and state.last_success_at == app.clock.now()
     assert run_intake(app) == 0
@@ -59,8 +50,8 @@ def test_move_mode_moves_processed_mail(imap_app: Callable[..., App], dovecot: D
     dovecot.append(build_mail(text="漏水"), build_mail(text="不热"))
     app = imap_app(mark="move", processed_folder="Processed")
     assert run_intake(app) == 2
-    assert _flags(dovecot) == {}
-    assert len(_flags(dovecot, "Processed")) == 2
+    assert dovecot.flags() == {}
+    assert len(dovecot.flags("Processed")) == 2
 
 
 def test_several_mailboxes_each_with_its_default_kind(imap_app: Callable[..., App],
@@ -102,11 +93,11 @@ def test_kill_9_between_store_and_mark_makes_one_case(imap_app: Callable[..., Ap
     assert child.returncode == -9, child.stderr.decode()
     [stored] = _rows(app, InboundItem)
     assert stored.status == "pending"
-    assert _flags(dovecot) == {1: set()}  # stored, never marked
+    assert dovecot.flags() == {1: set()}  # stored, never marked
     run_intake(app)
     assert len(_rows(app, InboundItem)) == 1
     assert len(_rows(app, Case)) == 1
-    assert _flags(dovecot) == {1: {b"\\Seen", b"KefuStored"}}
+    assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}}
 
 
 def test_uidvalidity_change_and_redelivery_make_no_second_case(

@@ -34,15 +34,6 @@ def _uidvalidity(dovecot: Dovecot) -> int:
         client.logout()
 
 
-def _flags(dovecot: Dovecot) -> dict[int, set[bytes]]:
-    client = dovecot.client()
-    try:
-        client.select_folder("INBOX", readonly=True)
-        return {uid: set(f) for uid, f in client.get_flags(client.search("ALL")).items()}
-    finally:
-        client.logout()
-
-
 def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
         imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     dovecot.append(build_mail(text="漏水"))
@@ -54,7 +45,7 @@ def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
     assert lookups == []
     assert len(_rows(app, InboundItem)) == 4
     assert _rows(app, ChannelState)[0].cursor["mailbox"]["last_uid"] == 4
-    assert all(f == {b"\\Seen", b"KefuStored"} for f in _flags(dovecot).values())
+    assert all(f == {b"\\Seen", b"KefuStored"} for f in dovecot.flags().values())
 
 
 def test_mail_below_the_cursor_that_was_never_stored_is_still_read(
@@ -67,7 +58,7 @@ def test_mail_below_the_cursor_that_was_never_stored_is_still_read(
                       mailbox={"name": "INBOX", "uidvalidity": _uidvalidity(dovecot), "last_uid": 50})
     assert run_intake(app) == 2
     assert len(_rows(app, Case)) == 2
-    assert _flags(dovecot) == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
+    assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
     assert _rows(app, ChannelState)[0].cursor["mailbox"]["last_uid"] == 50  # never moved back
 
 
@@ -83,7 +74,7 @@ def test_a_mail_another_daemon_stored_meanwhile_is_stored_once(
                                       message_id="<second@client>")])
     assert poll_channels(app, force=True) == 1  # the guarded row is not counted
     assert [i.message_id for i in _rows(app, InboundItem)] == ["<second@client>", "<first@client>"]
-    assert _flags(dovecot) == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
+    assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
     run_intake(app)
     assert len(_rows(app, Case)) == 2
 
@@ -101,7 +92,7 @@ def test_mail_stored_but_not_marked_is_only_marked_not_fetched_again(
     with monkeypatch.context() as patch:
         patch.setattr(imap, "_mark", lost_connection)
         assert poll_channels(app, force=True) == 0  # recorded as the channel's error
-    assert len(_rows(app, InboundItem)) == 2 and _flags(dovecot) == {1: set(), 2: set()}
+    assert len(_rows(app, InboundItem)) == 2 and dovecot.flags() == {1: set(), 2: set()}
     fetched: list[list[int]] = []
     original = IMAPClient.fetch
 
@@ -112,5 +103,5 @@ def test_mail_stored_but_not_marked_is_only_marked_not_fetched_again(
     monkeypatch.setattr(IMAPClient, "fetch", spy)
     assert poll_channels(app, force=True) == 0
     assert fetched == []
-    assert _flags(dovecot) == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
+    assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
     assert len(_rows(app, InboundItem)) == 2
