@@ -144,6 +144,7 @@ def kefu_pass(server: Dovecot, root: Path, url: str | None,
                     available=available)
     upgrade(app.engine)
     try:
+        app.intake_worker.start()  # as the daemon does when it starts, before any mail comes
         timed_stages(stages)
         started, cpu = time.perf_counter(), time.process_time()
         processed = run_intake(app)

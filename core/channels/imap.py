@@ -8,14 +8,20 @@ in the transaction that stores, so only UIDs it has passed are looked up; a
 message another daemon stored meanwhile is skipped by the insert's conflict
 guard. A UIDVALIDITY change makes every message new again, and the Message-ID
 check in the store turns them into duplicates.
+
+A poll of more than one batch is pipelined: the intake worker fetches and parses
+the batches a few ahead on a read-only connection of its own
+(:mod:`kefu.channels.imap_fetch`), the main thread stores each and processes it,
+and a thread marks each once it is committed (:mod:`kefu.channels.imap_reader`).
+A single batch is fetched, stored and marked in line.
 """
 
 from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
@@ -25,12 +31,15 @@ from sqlalchemy.orm import Session
 from kefu import __version__
 from kefu.app import App
 from kefu.channels.config import ImapChannel
-from kefu.channels.imap_reader import MailboxReader
+from kefu.channels.imap_fetch import fetch_and_read, fetched_mail, release
+from kefu.channels.imap_reader import Marker
+from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.collector import collector_paused
 from kefu.db.engine import transaction
 from kefu.db.models import InboundItem
 from kefu.intake.store import NewItem, mail_message_id, store_items
+from kefu.intake.worker import IntakeWorker, ReadAhead, Reading, answer
 from kefu.secrets import get_secret
 
 log = logging.getLogger("kefu.channels.imap")
@@ -52,7 +61,7 @@ def connect(cfg: ImapChannel) -> IMAPClient:
         if client.has_capability("ID"):
             client.id_({"name": "kefu", "version": __version__, "vendor": "kefu"})
     except Exception:
-        _close(client)
+        close(client)
         raise
     return client
 
@@ -65,7 +74,8 @@ def _tls_context(cfg: ImapChannel) -> ssl.SSLContext:
     return context
 
 
-def _close(client: IMAPClient) -> None:
+def close(client: IMAPClient) -> None:
+    """Log out, or at least close the socket; never raises."""
     try:
         client.logout()
     except Exception:
@@ -75,7 +85,7 @@ def _close(client: IMAPClient) -> None:
             log.debug("closing the IMAP connection failed", exc_info=True)
 
 
-def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: OnStored | None = None) -> int:
     """Store every unprocessed message of the mailbox, then mark it; return how many were stored.
 
     ``on_stored`` is called after each batch is committed, while the server marks it
@@ -85,12 +95,14 @@ def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: Callable[[], 
     try:
         return _poll(app, client, f"imap:{name}", cfg, on_stored)
     finally:
-        _close(client)
+        close(client)
 
 
 def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
-          on_stored: Callable[[], object] | None) -> int:
-    info = client.select_folder(cfg.mailbox)
+          on_stored: OnStored | None) -> int:
+    # EXAMINE: the read-write SELECT makes the server take every new message out of "recent"
+    # (Dovecot renames each file), holding up the worker's fetches; it waits for the first mark.
+    info = client.select_folder(cfg.mailbox, readonly=True)
     uidvalidity = int(info[b"UIDVALIDITY"])
     with transaction(app.sessions) as session:
         cursor = dict(channel_state(session, channel).cursor or {})
@@ -115,19 +127,27 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     known = _stored_uids(app, channel, prefix, passed) if passed else set()
     plan = [(batch, [u for u in batch if u not in known])
             for batch in (uids[i:i + cfg.batch_size] for i in range(0, len(uids), cfg.batch_size))]
-    with MailboxReader(client, plan, lambda marked: _mark(client, cfg, marked),
-                       cfg.timeout.total_seconds()) as reader:
-        for batch, fetched_uids, fetched in reader.batches():
+    # With more than one batch the worker fetches and parses each while the one before is processed.
+    worker = app.intake_worker if on_stored is not None and len(plan) > 1 and app.intake_worker.available() else None
+    batches = _fetched_by_worker(channel, cfg, uidvalidity, plan, worker) if worker is not None \
+        else _fetched_in_line(client, plan)
+    ahead = ReadAhead()
+    # The worker fetches on its own connection: this one is the marking thread's.
+    with Marker(_marker(client, cfg, uidvalidity), cfg.timeout.total_seconds(),
+                threaded=worker is not None) as marker:
+        for batch, mail, readings in batches:
             with collector_paused(), transaction(app.sessions) as session:
-                items = _items(app, channel, prefix, fetched_uids, fetched)
+                items = _items(app, channel, prefix, mail)
                 stored += store_items(session, items, keys_checked=True)
                 last_uid = _save_position(session, channel, cfg.mailbox, uidvalidity, max(last_uid, batch[-1]))
             # Only after the commit: a crash before the thread marks leaves the messages
             # unmarked, and the next poll finds them stored and only marks them.
-            reader.committed(batch)
-            if on_stored is not None:
-                _run_between(channel, on_stored)
-        reader.finish()
+            marker.committed(batch)
+            if readings is not None:
+                ahead.add(channel, [item.source_key for item in items], readings)
+            if on_stored is not None and len(plan) > 1:
+                _run_between(channel, on_stored, ahead)
+        marker.finish()
     with transaction(app.sessions) as session:
         if not uids:
             _save_position(session, channel, cfg.mailbox, uidvalidity, last_uid)
@@ -135,14 +155,72 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     return stored
 
 
-def _run_between(channel: str, on_stored: Callable[[], object]) -> None:
-    """Run the caller's work on what was stored while the server marks and fetches.
+Batch = tuple[list[int], list[tuple[int, bytes]], list[Reading] | None]
+WORKER_AHEAD = 3  # batches asked of the worker beyond the one the poll waits for
+
+
+def _fetched_in_line(client: IMAPClient, plan: list[tuple[list[int], list[int]]]) -> Iterator[Batch]:
+    """Each batch fetched on the poll's own connection: (UIDs to mark, mail by UID, no readings)."""
+    for batch, missing in plan:
+        # BODY.PEEK[] leaves \Seen alone: marking is a separate, later step.
+        yield batch, fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"])) if missing else [], None
+
+
+def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int,
+                       plan: list[tuple[list[int], list[int]]], worker: IntakeWorker) -> Iterator[Batch]:
+    """Each batch as the worker fetched and parsed it, asked for a few batches ahead; a batch it
+    fails is fetched on a connection of the poll's own (the first one marks, in its thread)."""
+    asked: dict[int, Future[tuple[list[tuple[int, bytes]], list[Reading]]] | None] = {}
+    spare: IMAPClient | None = None
+    try:
+        for index, (batch, missing) in enumerate(plan):
+            for ahead in range(len(asked) + index, min(index + 1 + WORKER_AHEAD, len(plan))):
+                wanted = plan[ahead][1]
+                asked[ahead] = worker.submit(fetch_and_read, channel, cfg, uidvalidity, wanted) if wanted else None
+            future = asked.pop(index)
+            got = answer(future, f"fetching {len(missing)} messages of {channel}") if future is not None else None
+            if got is not None:
+                yield batch, got[0], got[1]
+                continue
+            if missing and spare is None:
+                spare = connect(cfg)
+                if int(spare.select_folder(cfg.mailbox, readonly=True)[b"UIDVALIDITY"]) != uidvalidity:
+                    raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll")
+            yield batch, fetched_mail(missing, spare.fetch(missing, ["BODY.PEEK[]"])) if spare and missing else [], None
+    finally:
+        for future in asked.values():  # a poll that failed midway: the rest is read at the next one
+            if future is not None:
+                future.cancel()
+        worker.submit(release, channel)
+        if spare is not None:
+            close(spare)
+
+
+def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int) -> Callable[[list[int]], None]:
+    """What the marking thread marks a committed batch with; opens the mailbox read-write first
+    (not before: the server renames every new message then, holding up the worker's fetches)."""
+    selected = False
+
+    def mark(uids: list[int]) -> None:
+        nonlocal selected
+        if not selected:
+            if int(client.select_folder(cfg.mailbox)[b"UIDVALIDITY"]) != uidvalidity:
+                raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll; "
+                                   "the stored messages are marked at the next one")
+            selected = True
+        _mark(client, cfg, uids)
+
+    return mark
+
+
+def _run_between(channel: str, on_stored: OnStored, ahead: ReadAhead) -> None:
+    """Run the caller's work on what was stored while the server marks and the next batch is fetched.
 
     Its failure is not the channel's: it is logged, and the caller meets it again
     when it runs the same work after the poll.
     """
     try:
-        on_stored()
+        on_stored(ahead)
     except Exception:
         log.exception("%s: work on the stored mail failed between batches; left for after the poll", channel)
 
@@ -168,18 +246,11 @@ def _save_position(session: Session, channel: str, name: str, uidvalidity: int, 
     return last_uid
 
 
-def _items(app: App, channel: str, prefix: str, uids: list[int],
-           fetched: dict[int, dict[bytes, Any]]) -> list[NewItem]:
+def _items(app: App, channel: str, prefix: str, mail: list[tuple[int, bytes]]) -> list[NewItem]:
     now = app.clock.now()
-    items = []
-    for uid in uids:
-        data = fetched.get(uid)
-        if data is None:
-            continue  # expunged by someone else meanwhile
-        raw = data.get(b"BODY[]") or b""
-        items.append(NewItem(channel=channel, source_key=f"{prefix}{uid}", kind="email", raw=raw,
-                             received_at=now, message_id=mail_message_id(raw)))
-    return items
+    return [NewItem(channel=channel, source_key=f"{prefix}{uid}", kind="email", raw=raw,
+                    received_at=now, message_id=mail_message_id(raw))
+            for uid, raw in mail]
 
 
 def _ensure_folder(client: IMAPClient, cfg: ImapChannel) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from kefu.app import App
 from kefu.channels.config import MaildirChannel
+from kefu.channels.polling import OnStored
 from kefu.channels.state import record_success
 from kefu.db.engine import transaction
 from kefu.db.models import ChannelState
@@ -45,7 +45,7 @@ def unread_files(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: OnStored | None = None) -> int:
     """Store every unread message of the Maildir, then flag it; return how many were stored.
 
     ``on_stored`` is called after each batch but the last is stored and flagged.
@@ -73,7 +73,7 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: Callabl
         for path in readable:
             _mark_seen(root, path)
         if on_stored is not None and start + cfg.batch_size < len(files):
-            on_stored()
+            on_stored(None)
     with transaction(app.sessions) as session:
         record_success(session, channel, app.clock.now())
     return stored

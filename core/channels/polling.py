@@ -18,6 +18,7 @@ from kefu.app import App
 from kefu.channels.config import ImapChannel, MaildirChannel
 from kefu.channels.state import record_error
 from kefu.db.engine import transaction
+from kefu.intake.worker import ReadAhead
 
 log = logging.getLogger("kefu.channels")
 FIRST_BACKOFF = timedelta(seconds=5)
@@ -69,6 +70,10 @@ def _drop(key: int, schedule: PollSchedule) -> None:
             del _SCHEDULES[key]
 
 
+# The caller's work on what a channel stored (processing it), with the mail parsed ahead, if any.
+OnStored = Callable[[ReadAhead | None], object]
+
+
 class PollFunction(Protocol):
     """Reads one channel: stores what came in and returns how many items were stored.
 
@@ -77,7 +82,7 @@ class PollFunction(Protocol):
     while the server prepares the rest.
     """
 
-    def __call__(self, app: App, name: str, cfg: Any, *, on_stored: Callable[[], object] | None = None) -> int:
+    def __call__(self, app: App, name: str, cfg: Any, *, on_stored: OnStored | None = None) -> int:
         """Read the channel ``name`` configured by ``cfg``."""
 
 
@@ -98,7 +103,7 @@ def polled_channels(app: App) -> dict[str, tuple[Any, PollFunction]]:
     return found
 
 
-def poll_channels(app: App, *, force: bool = False, on_stored: Callable[[], object] | None = None) -> int:
+def poll_channels(app: App, *, force: bool = False, on_stored: OnStored | None = None) -> int:
     """Read every channel that is due (all of them with ``force``); return how many items were stored.
 
     ``on_stored`` is handed to each channel's reader (see :class:`PollFunction`).

@@ -8,12 +8,12 @@ MessageSids it already has, so the overlap costs nothing and loses nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kefu.app import App
 from kefu.channels.config import SmsChannel
+from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.db.engine import transaction
 from kefu.intake.store import NewItem, store_items
@@ -31,7 +31,7 @@ def sms_item(fields: dict[str, Any], received_at: datetime) -> NewItem:
                    data={"to": fields.get("To")})
 
 
-def poll_twilio(app: App, name: str, cfg: SmsChannel, *, on_stored: Callable[[], object] | None = None) -> int:
+def poll_twilio(app: App, name: str, cfg: SmsChannel, *, on_stored: OnStored | None = None) -> int:
     """Store inbound messages to our numbers since the last poll; return how many were new.
 
     They are stored in one batch, after which nothing is left to read: ``on_stored``

@@ -31,6 +31,7 @@ from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
 from kefu.intake.understand import Understood, understand
+from kefu.intake.worker import ReadAhead
 from kefu.plugin_host import PluginError
 from kefu.secrets import mask
 from kefu.sla.cases import NewCase, open_case, open_cases, record_event
@@ -38,11 +39,12 @@ from kefu.sla.cases import NewCase, open_case, open_cases, record_event
 log = logging.getLogger("kefu.intake")
 
 
-def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None = None) -> int:
+def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None = None,
+                    ahead: ReadAhead | None = None) -> int:
     """Process pending items batch by batch until none are left (or ``limit``); return the count.
 
     With ``ids`` only those items are processed (a webhook answering with the case
-    it just opened).
+    it just opened). ``ahead`` holds mail the parse worker has read already.
     """
     secret = site_secret(app.settings)
     batch = app.settings.channels.process_batch
@@ -50,7 +52,7 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
         with collector_paused():
-            count = _process_batch(app, size, ids, secret)
+            count = _process_batch(app, size, ids, secret, ahead)
         done += count
         if count < size:
             break
@@ -66,7 +68,8 @@ def _claim(app: App, session: Any, size: int, ids: list[int] | None) -> list[Inb
     return list(session.scalars(query))
 
 
-def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | None) -> int:
+def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | None,
+                   ahead: ReadAhead | None = None) -> int:
     """One batch in one transaction. The fast way first (no savepoint per item); if any
     item fails, the batch is rolled back and redone with each item in its own savepoint,
     so the failing one is quarantined and the others go through."""
@@ -76,7 +79,8 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
             parsed: dict[int, Understood] = {}
             for item in items:
                 try:
-                    parsed[item.id] = understand(item, app.settings.channels)
+                    reading = ahead.take(item.channel, item.source_key) if ahead else None
+                    parsed[item.id] = understand(item, app.settings.channels, reading)
                 except ParseError as exc:  # nothing of the item was written yet
                     _quarantine(app, item, f"cannot parse: {exc}")
             lookup = BatchLookup(session)

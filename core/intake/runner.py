@@ -7,6 +7,7 @@ from kefu.channels.polling import poll_channels
 from kefu.channels.silence import alert_silent_channels
 from kefu.db.engine import transaction
 from kefu.intake.process import process_pending
+from kefu.intake.worker import ReadAhead
 
 
 def run_intake(app: App) -> int:
@@ -17,9 +18,9 @@ def run_intake(app: App) -> int:
     """
     processed = 0
 
-    def process_stored() -> None:
+    def process_stored(ahead: ReadAhead | None) -> None:
         nonlocal processed
-        processed += process_pending(app)
+        processed += process_pending(app, ahead=ahead)
 
     # Mail stored by one batch is processed while the server prepares the next.
     poll_channels(app, on_stored=process_stored)

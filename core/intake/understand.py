@@ -8,9 +8,9 @@ from typing import Any
 
 from kefu.channels.config import ChannelsSection
 from kefu.db.models import InboundItem
-from kefu.intake.mailparse import ParsedAttachment, ParseError, parse_mail
+from kefu.intake.mailparse import ParsedAttachment, ParsedMail, ParseError, parse_mail
 from kefu.intake.message import InboundMessage
-from kefu.intake.noise import Bounce, detect_noise, read_bounce
+from kefu.intake.noise import Bounce, Noise, detect_noise, read_bounce
 
 
 @dataclass
@@ -20,6 +20,26 @@ class Understood:
     message: InboundMessage
     attachments: list[ParsedAttachment] = field(default_factory=list)
     bounce: Bounce | None = None
+
+
+@dataclass
+class MailReading:
+    """What parsing one raw mail found, without the parser's objects: it pickles, so a parse
+    worker (:mod:`kefu.intake.worker`) can make it and send it back."""
+
+    parsed: ParsedMail
+    noise: Noise | None = None
+    bounce: Bounce | None = None
+
+
+def read_mail(raw: bytes) -> MailReading:
+    """Parse a raw mail and find its noise and bounce report. Raises :class:`ParseError`."""
+    parsed = parse_mail(raw)
+    assert parsed.message is not None
+    noise = detect_noise(parsed.message, parsed.sender)
+    bounce = read_bounce(parsed.message) if noise is not None and noise.kind == "bounce" else None
+    parsed.message = None  # read: nothing later needs the parser's tree
+    return MailReading(parsed, noise, bounce)
 
 
 def inbox_settings(channels: ChannelsSection, channel: str) -> Any:
@@ -36,8 +56,12 @@ def inbox_settings(channels: ChannelsSection, channel: str) -> Any:
     return None
 
 
-def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
-    """Parse ``item`` once. Raises :class:`ParseError` with the reason when it cannot be."""
+def understand(item: InboundItem, channels: ChannelsSection,
+               reading: MailReading | ParseError | None = None) -> Understood:
+    """Parse ``item`` once. Raises :class:`ParseError` with the reason when it cannot be.
+
+    ``reading`` is the item's mail already read (or found unreadable) by a parse worker.
+    """
     cfg = inbox_settings(channels, item.channel)
     default_kind = getattr(cfg, "default_kind", None)
     base: dict[str, Any] = {
@@ -46,7 +70,9 @@ def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
         "inbox": item.channel.partition(":")[2] or item.channel,
     }
     if item.kind == "email":
-        return _mail(item, base)
+        if isinstance(reading, ParseError):
+            raise reading
+        return _mail(base, reading if reading is not None else read_mail(item.raw))
     try:
         payload = json.loads(item.raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -75,10 +101,8 @@ def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
     raise ParseError(f"unknown item kind {item.kind!r}")
 
 
-def _mail(item: InboundItem, base: dict[str, Any]) -> Understood:
-    parsed = parse_mail(item.raw)
-    assert parsed.message is not None
-    noise = detect_noise(parsed.message, parsed.sender)
+def _mail(base: dict[str, Any], reading: MailReading) -> Understood:
+    parsed, noise = reading.parsed, reading.noise
     msg = InboundMessage(
         **base, sender=parsed.sender, sender_name=parsed.sender_name, subject=parsed.subject,
         text=parsed.text, message_id=parsed.message_id, in_reply_to=parsed.references,
@@ -86,5 +110,4 @@ def _mail(item: InboundItem, base: dict[str, Any]) -> Understood:
         noise=noise.kind if noise else None, noise_reason=noise.reason if noise else None,
         auto_reply=noise is not None,
     )
-    bounce = read_bounce(parsed.message) if noise is not None and noise.kind == "bounce" else None
-    return Understood(msg, parsed.attachments, bounce)
+    return Understood(msg, parsed.attachments, reading.bounce)

@@ -1,8 +1,11 @@
-"""The IMAP reader thread against a real Dovecot: marks only what is committed, processing runs
-between batches, and a connection lost mid-poll loses nothing and makes no second case."""
+"""Reading a big mailbox against a real Dovecot: the intake worker fetches and parses, a thread marks
+only what is committed, processing runs between batches, and a lost connection or a dead worker
+loses nothing and makes no second case."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +16,7 @@ import kefu.channels.imap as imap
 import kefu.intake.runner as intake_runner
 from kefu.app import App
 from kefu.db.engine import transaction
-from kefu.db.models import Case, ChannelState, InboundItem
+from kefu.db.models import Attachment, Case, ChannelState, InboundItem
 from kefu.intake.runner import run_intake
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
@@ -30,31 +33,17 @@ def _stored_uids(app: App) -> set[int]:
         return {int(key.rsplit(":", 1)[1]) for key in keys}
 
 
-def _flags(dovecot: Dovecot) -> dict[int, set[bytes]]:
-    client = dovecot.client()
-    try:
-        client.select_folder("INBOX", readonly=True)
-        return {uid: set(f) for uid, f in client.get_flags(client.search("ALL")).items()}
-    finally:
-        client.logout()
-
-
 def test_marks_only_committed_batches_and_processes_between_them(
         imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
     dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<p{i}@client>") for i in range(10)])
     app = imap_app(batch_size=1)
-    timeline: list[tuple[str, Any]] = []
-    real_mark, real_fetch = imap._mark, imap.IMAPClient.fetch
-    real_process = intake_runner.process_pending
+    timeline: list[tuple[str, Any, bool]] = []
+    real_mark, real_process = imap._mark, intake_runner.process_pending
 
     def mark(client: Any, cfg: Any, uids: list[int]) -> None:
-        # Runs in the reader thread: every UID it marks must be committed already.
+        # Runs in the marking thread: every UID it marks must be committed already.
         timeline.append(("mark", uids, set(uids) <= _stored_uids(app)))
         real_mark(client, cfg, uids)
-
-    def fetch(self: Any, uids: Any, *args: Any, **kwargs: Any) -> Any:
-        timeline.append(("fetch", list(uids), True))
-        return real_fetch(self, uids, *args, **kwargs)
 
     def process(app_: App, **kwargs: Any) -> int:
         done = real_process(app_, **kwargs)
@@ -62,17 +51,63 @@ def test_marks_only_committed_batches_and_processes_between_them(
         return done
 
     monkeypatch.setattr(imap, "_mark", mark)
-    monkeypatch.setattr(imap.IMAPClient, "fetch", fetch)
     monkeypatch.setattr(intake_runner, "process_pending", process)
     assert run_intake(app) == 10
     assert _count(app, Case) == 10
     assert all(committed for what, _uids, committed in timeline if what == "mark")
     assert sorted(u for what, uids, _ in timeline if what == "mark" for u in uids) == list(range(1, 11))
-    fetches = [i for i, (what, _uids, _ok) in enumerate(timeline) if what == "fetch"]
+    marks = [i for i, (what, _uids, _ok) in enumerate(timeline) if what == "mark"]
     first_processed = next(i for i, (what, done, _ok) in enumerate(timeline) if what == "process" and done)
-    # The reader is at most a few batches ahead: the first batch is processed long before the last fetch.
-    assert first_processed < fetches[-1]
-    assert _flags(dovecot) == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 11)}
+    # Processing runs between the batches, not after the whole mailbox is read.
+    assert first_processed < marks[-1]
+    assert app.intake_worker.pid() is not None  # ten batches: the worker fetched and parsed them
+    assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 11)}
+
+
+def test_mail_read_by_the_worker_is_understood_as_in_line(
+        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+    photo = bytes(range(256)) * 40
+    dovecot.append(
+        build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk", encoding="quoted-printable",
+                   text="3单元暖气不热", message_id="<w1@client>"),
+        build_mail(subject="暖氣滴漏", sender_name="陳先生", charset="big5", encoding="base64", text="暖氣管滴漏",
+                   message_id="<w2@client>"),
+        build_mail(subject="照片", text="漏水照片见附件", attachments=[("漏水.jpg", "image/jpeg", photo)],
+                   message_id="<w3@client>"),
+        build_mail(subject="自动回复", text="我在休假", headers={"Auto-Submitted": "auto-replied"},
+                   message_id="<w4@client>"),
+        build_mail(subject="", text=None, html="<p>楼道<b>跑水</b>了</p>", message_id="<w5@client>"),
+    )
+    app = imap_app(batch_size=2)
+    assert run_intake(app) == 5
+    assert app.intake_worker.pid() is not None
+    with transaction(app.sessions) as session:
+        items = {i.message_id: i for i in session.scalars(select(InboundItem))}
+        attachments = list(session.scalars(select(Attachment)))
+    assert items["<w1@client>"].subject == "暖气不热" and items["<w1@client>"].text == "3单元暖气不热"
+    assert items["<w2@client>"].subject == "暖氣滴漏" and items["<w2@client>"].text == "暖氣管滴漏"
+    assert items["<w4@client>"].data.get("noise") == "auto_reply"
+    assert "跑水" in (items["<w5@client>"].text or "")
+    [attachment] = attachments
+    assert attachment.filename == "漏水.jpg" and attachment.content == photo
+    assert {i.status for i in items.values()} <= {"processed", "unclaimed"}  # none quarantined
+
+
+def test_a_dead_worker_leaves_the_poll_to_read_in_line(
+        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+    dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<d{i}@client>") for i in range(6)])
+    app = imap_app(batch_size=2)
+    app.intake_worker.start()
+    pid = app.intake_worker.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert run_intake(app) == 6
+    assert _count(app, InboundItem) == 6 and _count(app, Case) == 6
+    assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 7)}
+    # The next big poll has a worker again.
+    dovecot.append(*[build_mail(text=f"不热 {i}", message_id=f"<e{i}@client>") for i in range(4)])
+    assert run_intake(app) == 4
+    assert app.intake_worker.pid() not in (None, pid)
 
 
 def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
@@ -92,7 +127,7 @@ def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
     run_intake(app)  # the channel fails; recorded, not raised
     [state] = (s for s in _rows(app) if s.name == "imap:service")
     assert "ConnectionResetError" in (state.last_error or "")
-    flags = _flags(dovecot)
+    flags = dovecot.flags()
     assert flags[1] == flags[2] == {b"\\Seen", b"KefuStored"}  # the first batch was marked
     assert flags[3] == flags[4] == set()  # stored, never marked
     stored_before = _stored_uids(app)
@@ -103,7 +138,7 @@ def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
     monkeypatch.setattr(imap, "_mark", real_mark)
     app.clock.advance(seconds=6)  # type: ignore[attr-defined]  # past the first backoff
     run_intake(app)
-    assert _flags(dovecot) == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 7)}
+    assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 7)}
     assert _count(app, InboundItem) == 6 and _count(app, Case) == 6
     with transaction(app.sessions) as session:
         statuses = set(session.scalars(select(InboundItem.status)))
