@@ -125,10 +125,11 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     # stored already (a daemon killed between store and mark); the others need no query.
     passed = [u for u in uids if u <= last_uid]
     known = _stored_uids(app, channel, prefix, passed) if passed else set()
-    plan = [(batch, [u for u in batch if u not in known])
-            for batch in (uids[i:i + cfg.batch_size] for i in range(0, len(uids), cfg.batch_size))]
     # With more than one batch the worker fetches and parses each while the one before is processed.
-    worker = app.intake_worker if on_stored is not None and len(plan) > 1 and app.intake_worker.available() else None
+    worker = app.intake_worker if on_stored is not None and len(uids) > cfg.batch_size \
+        and app.intake_worker.available() else None
+    plan = [(batch, [u for u in batch if u not in known])
+            for batch in _batches(uids, cfg.batch_size, ramp=worker is not None)]
     batches = _fetched_by_worker(channel, cfg, uidvalidity, plan, worker) if worker is not None \
         else _fetched_in_line(client, plan)
     ahead = ReadAhead()
@@ -153,6 +154,19 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
             _save_position(session, channel, cfg.mailbox, uidvalidity, last_uid)
         record_success(session, channel, app.clock.now())
     return stored
+
+
+def _batches(uids: list[int], size: int, *, ramp: bool) -> list[list[int]]:
+    """``uids`` in batches of ``size``. With ``ramp`` the first ones are smaller (an eighth, a
+    quarter, a half): the pipeline starts working on the first mail while the worker reads on."""
+    batches: list[list[int]] = []
+    step = max(1, size // 8) if ramp else size
+    start = 0
+    while start < len(uids):
+        batches.append(uids[start:start + step])
+        start += step
+        step = min(size, step * 2)
+    return batches
 
 
 Batch = tuple[list[int], list[tuple[int, bytes]], list[Reading] | None]
