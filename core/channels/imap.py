@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
@@ -130,11 +132,15 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
         and app.intake_worker.available() else None
     plan = [(batch, [u for u in batch if u not in known])
             for batch in _batches(uids, cfg.batch_size, ramp=worker is not None)]
-    batches = _fetched_by_worker(channel, cfg, uidvalidity, plan, worker) if worker is not None \
+    # Set once the worker has read ahead and waits for the daemon: a quiet moment for the server.
+    worker_ahead = threading.Event()
+    if worker is None:
+        worker_ahead.set()
+    batches = _fetched_by_worker(channel, cfg, uidvalidity, plan, worker, worker_ahead) if worker is not None \
         else _fetched_in_line(client, plan)
     ahead = ReadAhead()
     # The worker fetches on its own connection: this one is the marking thread's.
-    with Marker(_marker(client, cfg, uidvalidity), cfg.timeout.total_seconds(),
+    with Marker(_marker(client, cfg, uidvalidity, worker_ahead), cfg.timeout.total_seconds(),
                 threaded=worker is not None) as marker:
         for batch, mail, readings in batches:
             with collector_paused(), transaction(app.sessions) as session:
@@ -170,7 +176,8 @@ def _batches(uids: list[int], size: int, *, ramp: bool) -> list[list[int]]:
 
 
 Batch = tuple[list[int], list[tuple[int, bytes]], list[Reading] | None]
-WORKER_AHEAD = 3  # batches asked of the worker beyond the one the poll waits for
+WORKER_AHEAD = 6  # batches asked of the worker beyond the one the poll waits for
+SELECT_WAIT_S = 5.0  # the longest the first mark waits for the worker to be ahead
 
 
 def _fetched_in_line(client: IMAPClient, plan: list[tuple[list[int], list[int]]]) -> Iterator[Batch]:
@@ -180,10 +187,11 @@ def _fetched_in_line(client: IMAPClient, plan: list[tuple[list[int], list[int]]]
         yield batch, fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"])) if missing else [], None
 
 
-def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int,
-                       plan: list[tuple[list[int], list[int]]], worker: IntakeWorker) -> Iterator[Batch]:
+def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: list[tuple[list[int], list[int]]],
+                       worker: IntakeWorker, worker_ahead: threading.Event) -> Iterator[Batch]:
     """Each batch as the worker fetched and parsed it, asked for a few batches ahead; a batch it
-    fails is fetched on a connection of the poll's own (the first one marks, in its thread)."""
+    fails is fetched on a connection of the poll's own (the first one marks, in its thread).
+    ``worker_ahead`` is set once the worker has read well ahead (see :func:`_read_ahead`)."""
     asked: dict[int, Future[tuple[list[tuple[int, bytes]], list[Reading]]] | None] = {}
     spare: IMAPClient | None = None
     try:
@@ -192,6 +200,8 @@ def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int,
                 wanted = plan[ahead][1]
                 asked[ahead] = worker.submit(fetch_and_read, channel, cfg, uidvalidity, wanted) if wanted else None
             future = asked.pop(index)
+            if not worker_ahead.is_set() and _read_ahead(asked, len(plan) - index - 1):
+                worker_ahead.set()
             got = answer(future, f"fetching {len(missing)} messages of {channel}") if future is not None else None
             if got is not None:
                 yield batch, got[0], got[1]
@@ -210,14 +220,24 @@ def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int,
             close(spare)
 
 
-def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int) -> Callable[[list[int]], None]:
-    """What the marking thread marks a committed batch with; opens the mailbox read-write first
-    (not before: the server renames every new message then, holding up the worker's fetches)."""
+def _read_ahead(asked: dict[int, Future[Any] | None], left: int) -> bool:
+    """True when the worker has read all but one of the batches it was asked for (or all that are
+    left): the daemon has work in hand for a while, and the worker waits on it."""
+    done = sum(1 for future in asked.values() if future is None or future.done())
+    return done >= min(WORKER_AHEAD - 1, left)
+
+
+def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int,
+            worker_ahead: threading.Event) -> Callable[[list[int]], None]:
+    """What the marking thread marks a committed batch with. It opens the mailbox read-write
+    first, once the worker has read ahead (or after a few seconds): Dovecot renames every new
+    message then, holding up every other connection to the mailbox for as long."""
     selected = False
 
     def mark(uids: list[int]) -> None:
         nonlocal selected
         if not selected:
+            worker_ahead.wait(min(cfg.timeout.total_seconds(), SELECT_WAIT_S))
             if int(client.select_folder(cfg.mailbox)[b"UIDVALIDITY"]) != uidvalidity:
                 raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll; "
                                    "the stored messages are marked at the next one")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
@@ -59,8 +60,11 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     return done
 
 
-def _claim(app: App, session: Any, size: int, ids: list[int] | None) -> list[InboundItem]:
+def _claim(app: App, session: Any, size: int, ids: list[int] | None, *, raw: bool = True) -> list[InboundItem]:
     query = select(InboundItem).where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size)
+    if not raw:
+        # Mail the worker has read needs no raw bytes here: an item without a reading loads its own.
+        query = query.options(defer(InboundItem.raw))
     if ids is not None:
         query = query.where(InboundItem.id.in_(ids))
     if is_postgres(session):
@@ -75,7 +79,7 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
     so the failing one is quarantined and the others go through."""
     try:
         with transaction(app.sessions) as session:
-            items = _claim(app, session, size, ids)
+            items = _claim(app, session, size, ids, raw=not ahead)
             parsed: dict[int, Understood] = {}
             for item in items:
                 try:
