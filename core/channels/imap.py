@@ -23,7 +23,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, NamedTuple
 
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from kefu import __version__
 from kefu.app import App
 from kefu.channels.config import ImapChannel
-from kefu.channels.imap_fetch import fetch_and_read, fetched_mail, release
+from kefu.channels.imap_fetch import (
+    fetch_and_read,
+    fetched_mail,
+    message_sizes,
+    release,
+    sizes_in_worker,
+)
 from kefu.channels.imap_reader import Marker
 from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
@@ -130,8 +136,10 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     # With more than one batch the worker fetches and parses each while the one before is processed.
     worker = app.intake_worker if on_stored is not None and len(uids) > cfg.batch_size \
         and app.intake_worker.available() else None
-    plan = [(batch, [u for u in batch if u not in known])
-            for batch in _batches(uids, cfg.batch_size, ramp=worker is not None)]
+    # Only what is to be fetched: a message stored already (and only marked now) is not read again.
+    sizes = _sizes(client, channel, cfg, uidvalidity, [u for u in uids if u not in known], worker)
+    plan = [Planned(batch, [u for u in batch if u not in known], sum(sizes.get(u, 0) for u in batch))
+            for batch in _batches(uids, sizes, cfg.batch_size, ramp=worker is not None)]
     # Set once the worker has read ahead and waits for the daemon: a quiet moment for the server.
     worker_ahead = threading.Event()
     if worker is None:
@@ -162,32 +170,64 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     return stored
 
 
-def _batches(uids: list[int], size: int, *, ramp: bool) -> list[list[int]]:
-    """``uids`` in batches of ``size``. With ``ramp`` the first ones are smaller (an eighth, a
-    quarter, a half): the pipeline starts working on the first mail while the worker reads on."""
+class Planned(NamedTuple):
+    """One batch of a poll: the UIDs to mark, those to fetch (not stored yet), and their bytes."""
+
+    uids: list[int]
+    missing: list[int]
+    size: int
+
+
+def _sizes(client: IMAPClient, channel: str, cfg: ImapChannel, uidvalidity: int, uids: list[int],
+           worker: IntakeWorker | None) -> dict[int, int]:
+    """The messages' sizes, so no batch holds more than ``BATCH_BYTES`` (mail with photos is
+    megabytes each). Asked of the worker when it reads the poll (its connection opens meanwhile)."""
+    if len(uids) < 2:
+        return {}
+    if worker is not None:
+        future = worker.submit(sizes_in_worker, channel, cfg, uidvalidity, uids)
+        found = answer(future, f"reading the message sizes of {channel}") if future is not None else None
+        if found is not None:
+            return found
+    return message_sizes(client, uids)
+
+
+def _batches(uids: list[int], sizes: dict[int, int], count: int, *, ramp: bool) -> list[list[int]]:
+    """``uids`` in batches of at most ``count`` messages and ``BATCH_BYTES`` (a bigger message
+    alone). With ``ramp`` the first ones are smaller (an eighth, a quarter, a half): the pipeline
+    starts working on the first mail while the worker reads on."""
     batches: list[list[int]] = []
-    step = max(1, size // 8) if ramp else size
-    start = 0
-    while start < len(uids):
-        batches.append(uids[start:start + step])
-        start += step
-        step = min(size, step * 2)
+    step = max(1, count // 8) if ramp else count
+    current: list[int] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if current and (len(current) >= step or held + size > BATCH_BYTES):
+            batches.append(current)
+            current, held = [], 0
+            step = min(count, step * 2)
+        current.append(uid)
+        held += size
+    if current:
+        batches.append(current)
     return batches
 
 
 Batch = tuple[list[int], list[tuple[int, bytes]], list[Reading] | None]
 WORKER_AHEAD = 6  # batches asked of the worker beyond the one the poll waits for
 SELECT_WAIT_S = 5.0  # the longest the first mark waits for the worker to be ahead
+BATCH_BYTES = 32 << 20  # the most mail one batch holds (a FETCH answer is held whole in memory)
+AHEAD_BYTES = 96 << 20  # the most mail asked of the worker beyond the batch being waited for
 
 
-def _fetched_in_line(client: IMAPClient, plan: list[tuple[list[int], list[int]]]) -> Iterator[Batch]:
+def _fetched_in_line(client: IMAPClient, plan: list[Planned]) -> Iterator[Batch]:
     """Each batch fetched on the poll's own connection: (UIDs to mark, mail by UID, no readings)."""
-    for batch, missing in plan:
+    for batch, missing, _size in plan:
         # BODY.PEEK[] leaves \Seen alone: marking is a separate, later step.
         yield batch, fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"])) if missing else [], None
 
 
-def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: list[tuple[list[int], list[int]]],
+def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: list[Planned],
                        worker: IntakeWorker, worker_ahead: threading.Event) -> Iterator[Batch]:
     """Each batch as the worker fetched and parsed it, asked for a few batches ahead; a batch it
     fails is fetched on a connection of the poll's own (the first one marks, in its thread).
@@ -195,10 +235,15 @@ def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: l
     asked: dict[int, Future[tuple[list[tuple[int, bytes]], list[Reading]]] | None] = {}
     spare: IMAPClient | None = None
     try:
-        for index, (batch, missing) in enumerate(plan):
+        for index, (batch, missing, _size) in enumerate(plan):
+            # At most WORKER_AHEAD batches and AHEAD_BYTES in the worker's hands (and the next one).
+            held = sum(plan[i].size for i in asked)
             for ahead in range(len(asked) + index, min(index + 1 + WORKER_AHEAD, len(plan))):
-                wanted = plan[ahead][1]
+                if ahead > index and held + plan[ahead].size > AHEAD_BYTES:
+                    break
+                wanted = plan[ahead].missing
                 asked[ahead] = worker.submit(fetch_and_read, channel, cfg, uidvalidity, wanted) if wanted else None
+                held += plan[ahead].size
             future = asked.pop(index)
             if not worker_ahead.is_set() and _read_ahead(asked, len(plan) - index - 1):
                 worker_ahead.set()

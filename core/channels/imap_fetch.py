@@ -16,6 +16,7 @@ from imapclient import IMAPClient
 from kefu.channels.config import ImapChannel
 from kefu.intake.worker import Reading, read_mails
 
+SIZE_CHUNK = 1000  # UIDs per FETCH RFC822.SIZE: servers cap a command line (Dovecot at 64 KiB)
 # In the worker process only: channel → (connection, the UIDVALIDITY it was opened with).
 _CONNECTIONS: dict[str, tuple[IMAPClient, int]] = {}
 
@@ -36,6 +37,25 @@ def fetch_and_read(channel: str, cfg: ImapChannel, uidvalidity: int,
         raise
     mail = fetched_mail(uids, fetched)
     return mail, read_mails([raw for _uid, raw in mail])
+
+
+def message_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+    """Each message's size (RFC822.SIZE) by UID, asked for in chunks that keep the command short."""
+    sizes: dict[int, int] = {}
+    for start in range(0, len(uids), SIZE_CHUNK):
+        for uid, data in client.fetch(uids[start:start + SIZE_CHUNK], ["RFC822.SIZE"]).items():
+            sizes[uid] = int(data.get(b"RFC822.SIZE") or 0)
+    return sizes
+
+
+def sizes_in_worker(channel: str, cfg: ImapChannel, uidvalidity: int, uids: list[int]) -> dict[int, int]:
+    """In the worker: :func:`message_sizes` on its connection (opening it for the fetches to come)."""
+    client = _connection(channel, cfg, uidvalidity)
+    try:
+        return message_sizes(client, uids)
+    except Exception:
+        _drop(channel)
+        raise
 
 
 def release(channel: str) -> None:

@@ -149,3 +149,31 @@ def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
 def _rows(app: App) -> list[ChannelState]:
     with transaction(app.sessions) as session:
         return list(session.scalars(select(ChannelState)))
+
+
+@pytest.mark.parametrize("batch_size", [2, 200])  # read by the worker; read in line
+def test_no_batch_holds_more_than_batch_bytes(
+        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, batch_size: int) -> None:
+    photo = bytes(range(256)) * 4096  # 1 MiB: a photo of a leak
+    dovecot.append(*[build_mail(text=f"漏水照片 {i}", attachments=[(f"{i}.jpg", "image/jpeg", photo)],
+                                message_id=f"<b{i}@client>") for i in range(5)])
+    monkeypatch.setattr(imap, "BATCH_BYTES", 2 << 20)  # a message with its photo is ~1.4 MiB
+    marked: list[list[int]] = []
+    real_mark = imap._mark
+
+    def mark(client: Any, cfg: Any, uids: list[int]) -> None:
+        marked.append(list(uids))
+        real_mark(client, cfg, uids)
+
+    monkeypatch.setattr(imap, "_mark", mark)
+    app = imap_app(batch_size=batch_size)
+    assert run_intake(app) == 5
+    assert marked == [[1], [2], [3], [4], [5]]
+    with transaction(app.sessions) as session:
+        assert [len(a.content) for a in session.scalars(select(Attachment))] == [len(photo)] * 5
+
+
+def test_a_pipelined_read_starts_with_small_batches() -> None:
+    uids = list(range(1, 1001))
+    assert [len(b) for b in imap._batches(uids, {}, 200, ramp=True)] == [25, 50, 100, 200, 200, 200, 200, 25]
+    assert [len(b) for b in imap._batches(uids, {}, 200, ramp=False)] == [200] * 5
