@@ -266,10 +266,11 @@ def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: l
 
 
 def _read_ahead(asked: dict[int, Future[Any] | None], left: int) -> bool:
-    """True when the worker has read all but one of the batches it was asked for (or all that are
-    left): the daemon has work in hand for a while, and the worker waits on it."""
+    """True when the worker has read all but one of the batches it was asked for beyond the one
+    being waited for (or all that are left): the daemon has work in hand for a while, and the
+    worker waits on it."""
     done = sum(1 for future in asked.values() if future is None or future.done())
-    return done >= min(WORKER_AHEAD - 1, left)
+    return done >= min(WORKER_AHEAD - 1, left, max(len(asked) - 1, 1))
 
 
 def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int,
