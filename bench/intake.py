@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.runner import run_intake
 from kefu.kinds import CaseKind
 from kefu.plugin_host import PluginInfo
+from kefu.testing.databases import postgres_schema
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
 
@@ -166,7 +168,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 messages (under a minute)")
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--postgres-url", default=None, help="run kefu on this PostgreSQL URL instead")
+    parser.add_argument("--postgres-url", default=None,
+                        help="run kefu on this PostgreSQL database instead (in a fresh schema, dropped after)")
     args = parser.parse_args()
     n = 2_000 if args.quick else args.messages
     root = Path(tempfile.mkdtemp(prefix="kefu-bench-intake-"))
@@ -179,7 +182,10 @@ def main() -> int:
         print(f"filled {n} messages in {fill_s:.1f}s ({n / fill_s:.0f}/s)", file=sys.stderr)
         raw_count, raw_s = raw_fetch(server)
         stages: dict[str, float] = {}
-        processed, cases, kefu_s, kefu_cpu = kefu_pass(server, root, args.postgres_url, stages)
+        with ExitStack() as stack:
+            # A schema of its own: what an earlier run left in the database is not read again.
+            url = stack.enter_context(postgres_schema(args.postgres_url)) if args.postgres_url else None
+            processed, cases, kefu_s, kefu_cpu = kefu_pass(server, root, url, stages)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -26,15 +26,15 @@ def postgres_available() -> str | None:
 
 
 @contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A URL whose connections use a fresh schema, dropped afterwards."""
+def postgres_schema(base_url: str = POSTGRES_URL) -> Iterator[str]:
+    """A URL on ``base_url``'s database whose connections use a fresh schema, dropped afterwards."""
     name = f"kefu_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
+    admin = create_engine(base_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
+    sep = "&" if "?" in base_url else "?"
     try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{name}"
+        yield f"{base_url}{sep}options=-csearch_path%3D{name}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
