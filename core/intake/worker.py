@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -63,6 +64,11 @@ def _ready() -> bool:
     return True
 
 
+def _in_worker() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the daemon stops the worker itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class IntakeWorker:
     """A one-worker process pool for intake; forked at :meth:`start` or at first use."""
 
@@ -89,7 +95,8 @@ class IntakeWorker:
             if self._closed or not self.available():
                 return None
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                                     initializer=_in_worker)
             executor = self._executor
             try:
                 return executor.submit(fn, *args)

@@ -177,3 +177,32 @@ def test_a_pipelined_read_starts_with_small_batches() -> None:
     uids = list(range(1, 1001))
     assert [len(b) for b in imap._batches(uids, {}, 200, ramp=True)] == [25, 50, 100, 200, 200, 200, 200, 25]
     assert [len(b) for b in imap._batches(uids, {}, 200, ramp=False)] == [200] * 5
+
+
+def test_the_daemon_forks_the_worker_before_its_threads_and_stops_it(
+        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+    import threading
+
+    from kefu.daemon import Daemon
+
+    app = imap_app()
+    daemon = Daemon(None)
+    threads_before = threading.active_count()
+    started: list[int] = []
+    real_start = app.intake_worker.start
+
+    def start() -> None:
+        started.append(threading.active_count())  # no thread of the daemon's yet
+        real_start()
+
+    app.intake_worker.start = start  # type: ignore[method-assign]
+    daemon._start_parts(app)
+    try:
+        pid = app.intake_worker.pid()
+        assert started == [threads_before] and pid is not None
+        os.kill(pid, 0)  # running
+    finally:
+        daemon._stop_parts()
+        app.dispose()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
