@@ -144,11 +144,12 @@ def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
     worker_ahead = threading.Event()
     if worker is None:
         worker_ahead.set()
-    batches = _fetched_by_worker(channel, cfg, uidvalidity, plan, worker, worker_ahead) if worker is not None \
-        else _fetched_in_line(client, plan)
+    # The marking thread and a fetch in line (the worker failed a batch) share this connection.
+    in_use = threading.Lock()
+    batches = _fetched_by_worker(client, in_use, channel, cfg, uidvalidity, plan, worker, worker_ahead) \
+        if worker is not None else _fetched_in_line(client, plan)
     ahead = ReadAhead()
-    # The worker fetches on its own connection: this one is the marking thread's.
-    with Marker(_marker(client, cfg, uidvalidity, worker_ahead), cfg.timeout.total_seconds(),
+    with Marker(_marker(client, in_use, cfg, uidvalidity, worker_ahead), cfg.timeout.total_seconds(),
                 threaded=worker is not None) as marker:
         for batch, mail, readings in batches:
             with collector_paused(), transaction(app.sessions) as session:
@@ -227,13 +228,14 @@ def _fetched_in_line(client: IMAPClient, plan: list[Planned]) -> Iterator[Batch]
         yield batch, fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"])) if missing else [], None
 
 
-def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: list[Planned],
-                       worker: IntakeWorker, worker_ahead: threading.Event) -> Iterator[Batch]:
+def _fetched_by_worker(client: IMAPClient, in_use: threading.Lock, channel: str, cfg: ImapChannel,
+                       uidvalidity: int, plan: list[Planned], worker: IntakeWorker,
+                       worker_ahead: threading.Event) -> Iterator[Batch]:
     """Each batch as the worker fetched and parsed it, asked for a few batches ahead; a batch it
-    fails is fetched on a connection of the poll's own (the first one marks, in its thread).
+    fails (its connection refused by a server that allows few, a crash) is fetched on the poll's
+    own connection, between the marking thread's commands (``in_use``).
     ``worker_ahead`` is set once the worker has read well ahead (see :func:`_read_ahead`)."""
     asked: dict[int, Future[tuple[list[tuple[int, bytes]], list[Reading]]] | None] = {}
-    spare: IMAPClient | None = None
     try:
         for index, (batch, missing, _size) in enumerate(plan):
             # At most WORKER_AHEAD batches and AHEAD_BYTES in the worker's hands (and the next one).
@@ -251,18 +253,16 @@ def _fetched_by_worker(channel: str, cfg: ImapChannel, uidvalidity: int, plan: l
             if got is not None:
                 yield batch, got[0], got[1]
                 continue
-            if missing and spare is None:
-                spare = connect(cfg)
-                if int(spare.select_folder(cfg.mailbox, readonly=True)[b"UIDVALIDITY"]) != uidvalidity:
-                    raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll")
-            yield batch, fetched_mail(missing, spare.fetch(missing, ["BODY.PEEK[]"])) if spare and missing else [], None
+            mail: list[tuple[int, bytes]] = []
+            if missing:
+                with in_use:
+                    mail = fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"]))
+            yield batch, mail, None
     finally:
         for future in asked.values():  # a poll that failed midway: the rest is read at the next one
             if future is not None:
                 future.cancel()
         worker.submit(release, channel)
-        if spare is not None:
-            close(spare)
 
 
 def _read_ahead(asked: dict[int, Future[Any] | None], left: int) -> bool:
@@ -273,7 +273,7 @@ def _read_ahead(asked: dict[int, Future[Any] | None], left: int) -> bool:
     return done >= min(WORKER_AHEAD - 1, left, max(len(asked) - 1, 1))
 
 
-def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int,
+def _marker(client: IMAPClient, in_use: threading.Lock, cfg: ImapChannel, uidvalidity: int,
             worker_ahead: threading.Event) -> Callable[[list[int]], None]:
     """What the marking thread marks a committed batch with. It opens the mailbox read-write
     first, once the worker has read ahead (or after a few seconds): Dovecot renames every new
@@ -284,11 +284,13 @@ def _marker(client: IMAPClient, cfg: ImapChannel, uidvalidity: int,
         nonlocal selected
         if not selected:
             worker_ahead.wait(min(cfg.timeout.total_seconds(), SELECT_WAIT_S))
-            if int(client.select_folder(cfg.mailbox)[b"UIDVALIDITY"]) != uidvalidity:
-                raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll; "
-                                   "the stored messages are marked at the next one")
+            with in_use:
+                if int(client.select_folder(cfg.mailbox)[b"UIDVALIDITY"]) != uidvalidity:
+                    raise RuntimeError(f"UIDVALIDITY of {cfg.mailbox} changed during the poll; "
+                                       "the stored messages are marked at the next one")
             selected = True
-        _mark(client, cfg, uids)
+        with in_use:
+            _mark(client, cfg, uids)
 
     return mark
 

@@ -151,6 +151,29 @@ def _rows(app: App) -> list[ChannelState]:
         return list(session.scalars(select(ChannelState)))
 
 
+def test_a_server_refusing_the_workers_connection_is_read_on_the_polls_own(
+        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<r{i}@client>") for i in range(7)])
+    daemon_pid, real_connect = os.getpid(), imap.connect
+    opened: list[int] = []
+
+    def connect(cfg: Any) -> Any:
+        # A server that allows one connection per account: the poll's. The worker's is refused,
+        # and so would be any other the daemon tried to open for the worker's batches.
+        if os.getpid() != daemon_pid or opened:
+            raise ConnectionRefusedError("too many connections for this account")
+        opened.append(1)
+        return real_connect(cfg)
+
+    monkeypatch.setattr(imap, "connect", connect)
+    app = imap_app(batch_size=2)
+    assert run_intake(app) == 7
+    assert _count(app, InboundItem) == 7 and _count(app, Case) == 7
+    assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 8)}
+    with transaction(app.sessions) as session:
+        assert [s.last_error for s in session.scalars(select(ChannelState))] == [None]
+
+
 @pytest.mark.parametrize("batch_size", [2, 200])  # read by the worker; read in line
 def test_no_batch_holds_more_than_batch_bytes(
         imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, batch_size: int) -> None:
