@@ -215,6 +215,7 @@ def _batches(uids: list[int], sizes: dict[int, int], count: int, *, ramp: bool) 
 
 
 Batch = tuple[list[int], list[tuple[int, bytes]], list[Reading] | None]
+Fetched = tuple[list[tuple[int, bytes]], list[Reading]]  # the worker's answer: mail by UID, readings
 WORKER_AHEAD = 6  # batches asked of the worker beyond the one the poll waits for
 SELECT_WAIT_S = 5.0  # the longest the first mark waits for the worker to be ahead
 BATCH_BYTES = 32 << 20  # the most mail one batch holds (a FETCH answer is held whole in memory)
@@ -235,34 +236,55 @@ def _fetched_by_worker(client: IMAPClient, in_use: threading.Lock, channel: str,
     fails (its connection refused by a server that allows few, a crash) is fetched on the poll's
     own connection, between the marking thread's commands (``in_use``).
     ``worker_ahead`` is set once the worker has read well ahead (see :func:`_read_ahead`)."""
-    asked: dict[int, Future[tuple[list[tuple[int, bytes]], list[Reading]]] | None] = {}
+    asked: dict[int, Future[Fetched] | None] = {}
     try:
+        given_up = False
         for index, (batch, missing, _size) in enumerate(plan):
-            # At most WORKER_AHEAD batches and AHEAD_BYTES in the worker's hands (and the next one).
-            held = sum(plan[i].size for i in asked)
-            for ahead in range(len(asked) + index, min(index + 1 + WORKER_AHEAD, len(plan))):
-                if ahead > index and held + plan[ahead].size > AHEAD_BYTES:
-                    break
-                wanted = plan[ahead].missing
-                asked[ahead] = worker.submit(fetch_and_read, channel, cfg, uidvalidity, wanted) if wanted else None
-                held += plan[ahead].size
-            future = asked.pop(index)
-            if not worker_ahead.is_set() and _read_ahead(asked, len(plan) - index - 1):
-                worker_ahead.set()
+            future = None
+            if not given_up:
+                _ask_ahead(asked, plan, index, lambda wanted: worker.submit(
+                    fetch_and_read, channel, cfg, uidvalidity, wanted))
+                future = asked.pop(index)
+                if not worker_ahead.is_set() and _read_ahead(asked, len(plan) - index - 1):
+                    worker_ahead.set()
             got = answer(future, f"fetching {len(missing)} messages of {channel}") if future is not None else None
             if got is not None:
                 yield batch, got[0], got[1]
                 continue
+            if future is not None:
+                # The worker failed this batch (a refused connection, a crash, a hung server): the
+                # rest of the poll is read here rather than waited on batch by batch.
+                given_up = True
+                _cancel(asked)
+                worker_ahead.set()
             mail: list[tuple[int, bytes]] = []
             if missing:
                 with in_use:
                     mail = fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"]))
             yield batch, mail, None
     finally:
-        for future in asked.values():  # a poll that failed midway: the rest is read at the next one
-            if future is not None:
-                future.cancel()
+        _cancel(asked)  # a poll that failed midway: the rest is read at the next one
         worker.submit(release, channel)
+
+
+def _ask_ahead(asked: dict[int, Future[Fetched] | None], plan: list[Planned], index: int,
+               submit: Callable[[list[int]], Future[Fetched] | None]) -> None:
+    """Ask for the batches from ``index`` on that are not asked for yet: at most WORKER_AHEAD
+    beyond it and AHEAD_BYTES in all (the batch at ``index`` itself always)."""
+    held = sum(plan[i].size for i in asked)
+    for ahead in range(len(asked) + index, min(index + 1 + WORKER_AHEAD, len(plan))):
+        if ahead > index and held + plan[ahead].size > AHEAD_BYTES:
+            break
+        wanted = plan[ahead].missing
+        asked[ahead] = submit(wanted) if wanted else None
+        held += plan[ahead].size
+
+
+def _cancel(asked: dict[int, Future[Fetched] | None]) -> None:
+    for future in asked.values():
+        if future is not None:
+            future.cancel()
+    asked.clear()
 
 
 def _read_ahead(asked: dict[int, Future[Any] | None], left: int) -> bool:

@@ -116,7 +116,7 @@ class IntakeWorker:
             executor.shutdown(wait=True, cancel_futures=True)
 
     def pid(self) -> int | None:
-        """The worker's process id, if it runs (for tests and ``kefu status``)."""
+        """The worker's process id, if it runs (tests stop it to see the daemon read in line)."""
         with self._lock:
             processes = getattr(self._executor, "_processes", None) or {}
             return next(iter(processes), None)
