@@ -45,7 +45,7 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     """Process pending items batch by batch until none are left (or ``limit``); return the count.
 
     With ``ids`` only those items are processed (a webhook answering with the case
-    it just opened). ``ahead`` holds mail the parse worker has read already.
+    it just opened). ``ahead`` holds mail the intake worker has read already.
     """
     secret = site_secret(app.settings)
     batch = app.settings.channels.process_batch
