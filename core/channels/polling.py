@@ -78,8 +78,8 @@ class PollFunction(Protocol):
     """Reads one channel: stores what came in and returns how many items were stored.
 
     ``on_stored`` is the caller's work on what was stored (processing it), called
-    after a stored batch when more of the channel is still to be read, so it runs
-    while the server prepares the rest.
+    after stored batches of a read that takes more than one, so it runs while the
+    server and the intake worker prepare the rest.
     """
 
     def __call__(self, app: App, name: str, cfg: Any, *, on_stored: OnStored | None = None) -> int:
