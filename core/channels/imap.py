@@ -12,7 +12,7 @@ check in the store turns them into duplicates.
 A poll of more than one batch is pipelined: the intake worker fetches and parses
 the batches a few ahead on a read-only connection of its own
 (:mod:`kefu.channels.imap_fetch`), the main thread stores each and processes it,
-and a thread marks each once it is committed (:mod:`kefu.channels.imap_reader`).
+and a thread marks each once it is committed (:mod:`kefu.channels.imap_marker`).
 A single batch is fetched, stored and marked in line.
 """
 
@@ -40,7 +40,7 @@ from kefu.channels.imap_fetch import (
     release,
     sizes_in_worker,
 )
-from kefu.channels.imap_reader import Marker
+from kefu.channels.imap_marker import Marker
 from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.collector import collector_paused
@@ -96,8 +96,9 @@ def close(client: IMAPClient) -> None:
 def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: OnStored | None = None) -> int:
     """Store every unprocessed message of the mailbox, then mark it; return how many were stored.
 
-    ``on_stored`` is called after each batch is committed, while the server marks it
-    and sends the next (see :mod:`kefu.channels.imap_reader`).
+    ``on_stored`` is called after each committed batch of a read that takes more than
+    one, while the marking thread marks it and the worker reads on (see the module's
+    docstring).
     """
     client = connect(cfg)
     try:
