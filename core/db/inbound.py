@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.db.base import Base
 
@@ -17,6 +17,8 @@ class InboundItem(Base):
     ``source_key`` is the channel's own identity of the item (mailbox +
     UIDVALIDITY + UID, a Maildir file name, a Twilio MessageSid, a hotline call
     id), unique per channel; ``message_id`` catches the same mail delivered twice.
+    The raw bytes are kept in a table of their own (:class:`InboundRaw`), read through
+    :attr:`raw`.
     """
 
     __tablename__ = "inbound_items"
@@ -31,7 +33,6 @@ class InboundItem(Base):
     message_id: Mapped[str | None] = mapped_column(String(512), index=True)
     kind: Mapped[str] = mapped_column(String(16), doc="email, sms, hotline, import")
     received_at: Mapped[datetime]
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(
         String(16), default="pending", doc="pending, processed, duplicate, ignored, quarantined"
     )
@@ -42,6 +43,26 @@ class InboundItem(Base):
     text: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raw_row: Mapped[InboundRaw] = relationship(lazy="select", uselist=False, viewonly=True)
+
+    @property
+    def raw(self) -> bytes:
+        """The item exactly as it came in (loaded when first read, unless the query loaded it)."""
+        return self.raw_row.raw
+
+
+class InboundRaw(Base):
+    """The raw bytes of an inbound item, written once when it is stored and never changed.
+
+    Not a column of :class:`InboundItem`: processing writes each item's row again (its
+    status, sender, case), and a database rewrites the whole row on update, a mail of
+    many kilobytes with it; apart, only the small row is written again.
+    """
+
+    __tablename__ = "inbound_raw"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("inbound_items.id"), primary_key=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Attachment(Base):

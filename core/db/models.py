@@ -2,7 +2,7 @@
 
 from kefu.db.base import Base
 from kefu.db.cases import Case, CaseEvent, CaseSequence, Deadline
-from kefu.db.inbound import Attachment, ChannelState, InboundItem
+from kefu.db.inbound import Attachment, ChannelState, InboundItem, InboundRaw
 from kefu.db.jobs import Heartbeat, JobRun
 from kefu.db.outbox import Letter, OutboxMessage
 from kefu.db.people import Contact, Customer, RotaShift, StaffMember
@@ -19,6 +19,7 @@ __all__ = [
     "Deadline",
     "Heartbeat",
     "InboundItem",
+    "InboundRaw",
     "JobRun",
     "Letter",
     "OutboxMessage",

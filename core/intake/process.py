@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
@@ -62,9 +62,9 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
 
 def _claim(app: App, session: Any, size: int, ids: list[int] | None, *, raw: bool = True) -> list[InboundItem]:
     query = select(InboundItem).where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size)
-    if not raw:
-        # Mail the worker has read needs no raw bytes here: an item without a reading loads its own.
-        query = query.options(defer(InboundItem.raw))
+    if raw:
+        query = query.options(selectinload(InboundItem.raw_row))
+    # else: mail the worker has read needs no raw bytes here; an item without a reading loads its own.
     if ids is not None:
         query = query.where(InboundItem.id.in_(ids))
     if is_postgres(session):

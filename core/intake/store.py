@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.base import table_of
-from kefu.db.models import InboundItem
+from kefu.db.models import InboundItem, InboundRaw
 
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
@@ -31,6 +31,15 @@ _INSERT_PG = (postgresql.insert(table_of(InboundItem))
 _INSERT_SQLITE = (sqlite.insert(table_of(InboundItem))
                   .on_conflict_do_nothing(index_elements=["channel", "source_key"])
                   .execution_options(preserve_rowcount=True))
+# The raw bytes go beside each row just inserted, found by its key: the insert above returns no
+# ids, and an item another daemon stored first keeps the bytes it came with.
+_ITEMS = table_of(InboundItem)
+_ID_AND_RAW = select(_ITEMS.c.id, bindparam("raw", type_=LargeBinary)).where(
+    _ITEMS.c.channel == bindparam("channel"), _ITEMS.c.source_key == bindparam("source_key"))
+_INSERT_RAW_PG = (postgresql.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
+                  .on_conflict_do_nothing(index_elements=["item_id"]))
+_INSERT_RAW_SQLITE = (sqlite.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
+                      .on_conflict_do_nothing(index_elements=["item_id"]))
 
 
 @dataclass
@@ -80,7 +89,7 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
                 .where(InboundItem.message_id.in_(chunk), InboundItem.status != "duplicate")
             ) if mid is not None
         )
-    rows = []
+    rows, raws = [], []
     batch_ids: set[str] = set()
     for item in items:
         key = (item.channel, item.source_key)
@@ -96,15 +105,20 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
             batch_ids.add(item.message_id)
         rows.append({
             "channel": item.channel, "source_key": item.source_key, "message_id": item.message_id,
-            "kind": item.kind, "received_at": item.received_at, "raw": item.raw, "status": status,
+            "kind": item.kind, "received_at": item.received_at, "status": status,
             "reason": reason, "sender": item.sender, "subject": item.subject, "data": item.data,
         })
+        raws.append(item.raw)
     if not rows:
         return 0
-    stmt = _INSERT_PG if session.get_bind().dialect.name == "postgresql" else _INSERT_SQLITE
-    # One Core executemany: the ORM's bulk path costs more per row. The row count leaves
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection()
+    # One Core executemany each: the ORM's bulk path costs more per row. The row count leaves
     # out the items the conflict guard skipped.
-    result = session.connection().execute(stmt, rows)
+    result = connection.execute(_INSERT_PG if postgres else _INSERT_SQLITE, rows)
+    connection.execute(_INSERT_RAW_PG if postgres else _INSERT_RAW_SQLITE,
+                       [{"channel": row["channel"], "source_key": row["source_key"], "raw": raw}
+                        for row, raw in zip(rows, raws, strict=True)])
     return result.rowcount if result.rowcount >= 0 else len(rows)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 17:31:33.556029
+Create Date: 2026-11-27 23:44:24.574735
 """
 
 from __future__ import annotations
@@ -386,7 +386,6 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=512), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('received_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('raw', sa.LargeBinary(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('case_id', sa.Integer(), nullable=True),
@@ -460,6 +459,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attachments_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_item_id'), ['item_id'], unique=False)
 
+    op.create_table('inbound_raw',
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['inbound_items.id'], name=op.f('fk_inbound_raw_item_id_inbound_items')),
+    sa.PrimaryKeyConstraint('item_id', name=op.f('pk_inbound_raw'))
+    )
     op.create_table('letters',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
@@ -493,6 +498,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_letters_case_id'))
 
     op.drop_table('letters')
+    op.drop_table('inbound_raw')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_item_id'))
         batch_op.drop_index(batch_op.f('ix_attachments_case_id'))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kefu.app import App
 from kefu.cli.main import cli
 from kefu.db.engine import transaction
-from kefu.db.models import Case, InboundItem
+from kefu.db.models import Case, InboundItem, InboundRaw
 from kefu.intake.runner import run_intake
 from kefu.testing.mail import deliver_to_maildir
 
@@ -81,4 +81,4 @@ def test_inbound_list_quarantined_shows_the_reason(heat_app: Callable[..., App],
     _code, out = _invoke(app, "inbound", "list", "--quarantined")
     assert "no mail headers" in out
     with transaction(app.sessions) as session:
-        assert session.scalar(select(InboundItem.raw)) == b"garbage without headers"
+        assert session.scalar(select(InboundRaw.raw)) == b"garbage without headers"
