@@ -23,7 +23,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from imapclient import IMAPClient
 from imapclient.imapclient import SocketTimeout
@@ -35,13 +35,12 @@ from kefu.app import App
 from kefu.channels.config import ImapChannel
 from kefu.channels.imap_fetch import (
     fetch_and_read,
-    fetched_mail,
+    fetch_mail,
     message_sizes,
     release,
     sizes_in_worker,
 )
 from kefu.channels.imap_marker import Marker
-from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.collector import collector_paused
 from kefu.db.engine import transaction
@@ -50,7 +49,11 @@ from kefu.intake.store import NewItem, mail_message_id, store_items
 from kefu.intake.worker import IntakeWorker, ReadAhead, Reading, answer
 from kefu.secrets import get_secret
 
+if TYPE_CHECKING:  # polling imports this module to read the channel
+    from kefu.channels.polling import OnStored
+
 log = logging.getLogger("kefu.channels.imap")
+_PROTOCOL_TRACE = logging.getLogger("imapclient.imaplib")
 _LOOKUP_CHUNK = 400  # UIDs per lookup: under SQLite's bound-parameter limit
 
 
@@ -61,6 +64,11 @@ def connect(cfg: ImapChannel) -> IMAPClient:
     context = _tls_context(cfg) if cfg.security != "plain" else None
     client = IMAPClient(cfg.host, cfg.effective_port, ssl=cfg.security == "tls", ssl_context=context,
                         timeout=SocketTimeout(connect=seconds, read=seconds))
+    if not _PROTOCOL_TRACE.isEnabledFor(logging.DEBUG):
+        # IMAPClient turns on imaplib's protocol trace, and imaplib formats every line it reads
+        # for it, mail and all, whatever the log level: a third of a fetch's time. The trace
+        # (which would log addresses unmasked) is kept only where its logger is set to DEBUG.
+        client._imap.debug = 0
     try:
         if cfg.security == "starttls":
             client.starttls(context)
@@ -227,7 +235,7 @@ def _fetched_in_line(client: IMAPClient, plan: list[Planned]) -> Iterator[Batch]
     """Each batch fetched on the poll's own connection: (UIDs to mark, mail by UID, no readings)."""
     for batch, missing, _size in plan:
         # BODY.PEEK[] leaves \Seen alone: marking is a separate, later step.
-        yield batch, fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"])) if missing else [], None
+        yield batch, fetch_mail(client, missing), None
 
 
 def _fetched_by_worker(client: IMAPClient, in_use: threading.Lock, channel: str, cfg: ImapChannel,
@@ -261,7 +269,7 @@ def _fetched_by_worker(client: IMAPClient, in_use: threading.Lock, channel: str,
             mail: list[tuple[int, bytes]] = []
             if missing:
                 with in_use:
-                    mail = fetched_mail(missing, client.fetch(missing, ["BODY.PEEK[]"]))
+                    mail = fetch_mail(client, missing)
             yield batch, mail, None
     finally:
         _cancel(asked)  # a poll that failed midway: the rest is read at the next one

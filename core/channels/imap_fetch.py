@@ -9,9 +9,12 @@ fetches the failed batch itself.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from imapclient.response_parser import parse_fetch_response
 
 from kefu.channels.config import ImapChannel
 from kefu.intake.worker import Reading, read_mails
@@ -19,11 +22,59 @@ from kefu.intake.worker import Reading, read_mails
 SIZE_CHUNK = 1000  # UIDs per FETCH RFC822.SIZE: servers cap a command line (Dovecot at 64 KiB)
 # In the worker process only: channel → (connection, the UIDVALIDITY it was opened with).
 _CONNECTIONS: dict[str, tuple[IMAPClient, int]] = {}
+# One message of a UID FETCH (BODY.PEEK[]) answer as imaplib hands it over: the line up to the
+# literal ("12 (UID 345 BODY[] {2048}"), the literal, then the line's end (")"); some servers
+# give the UID after the literal instead (" UID 345)").
+_BODY_HEAD = re.compile(rb"\d+ \((?:UID (\d+) )?BODY\[\] \{(\d+)\}\Z")
+_UID_TAIL = re.compile(rb" UID (\d+)\)\Z")
 
 
-def fetched_mail(uids: list[int], fetched: dict[int, dict[bytes, Any]]) -> list[tuple[int, bytes]]:
-    """The mails of a FETCH answer in UID order, leaving out any expunged by someone else meanwhile."""
-    return [(uid, data.get(b"BODY[]") or b"") for uid in uids if (data := fetched.get(uid)) is not None]
+def fetch_mail(client: IMAPClient, uids: list[int]) -> list[tuple[int, bytes]]:
+    """The mails ``uids`` in UID order, fetched without marking them (``BODY.PEEK[]``), leaving
+    out any expunged by someone else meanwhile.
+
+    IMAPClient's general parser tokenises the whole answer, mail included, which cost more than
+    fetching it: an answer of the one shape servers give (each message a literal with its UID)
+    is taken apart here, and any other answer (NIL, a quoted string, an unsolicited FLAGS
+    update) goes to IMAPClient's parser, as :meth:`IMAPClient.fetch` would.
+    """
+    if not uids:
+        return []
+    typ, data = client._imap.uid("FETCH", ",".join(map(str, uids)), "(BODY.PEEK[])")
+    if typ != "OK":
+        raise IMAPClientError(f"FETCH command error: {typ} {data!r}")
+    bodies = _literal_bodies(data)
+    if bodies is None:
+        bodies = {uid: found.get(b"BODY[]") or b""
+                  for uid, found in parse_fetch_response(data, client.normalise_times, True).items()}
+    return [(uid, bodies[uid]) for uid in uids if uid in bodies]
+
+
+def _literal_bodies(data: list[Any]) -> dict[int, bytes] | None:
+    """UID → mail of an answer in which every message is a literal with its UID; else None."""
+    bodies: dict[int, bytes] = {}
+    if data == [None]:  # imaplib's "no untagged answer": every message was expunged
+        return bodies
+    count = len(data)
+    i = 0
+    while i + 1 < count:
+        part, tail = data[i], data[i + 1]
+        if part.__class__ is not tuple or len(part) != 2 or tail.__class__ is not bytes:
+            return None
+        head = _BODY_HEAD.match(part[0])
+        if head is None or int(head.group(2)) != len(part[1]):
+            return None
+        uid = head.group(1)
+        if uid is None:
+            late = _UID_TAIL.match(tail)
+            if late is None:
+                return None
+            uid = late.group(1)
+        elif tail != b")":
+            return None
+        bodies[int(uid)] = part[1]
+        i += 2
+    return bodies if i == count else None
 
 
 def fetch_and_read(channel: str, cfg: ImapChannel, uidvalidity: int,
@@ -31,11 +82,10 @@ def fetch_and_read(channel: str, cfg: ImapChannel, uidvalidity: int,
     """In the worker: fetch ``uids`` without marking them, and parse each; (mail, readings)."""
     client = _connection(channel, cfg, uidvalidity)
     try:
-        fetched = client.fetch(uids, ["BODY.PEEK[]"])
+        mail = fetch_mail(client, uids)
     except Exception:
         _drop(channel)
         raise
-    mail = fetched_mail(uids, fetched)
     return mail, read_mails([raw for _uid, raw in mail])
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kefu.app import App
 from kefu.channels.config import MaildirChannel
-from kefu.channels.polling import OnStored
 from kefu.channels.state import record_success
 from kefu.db.engine import transaction
 from kefu.db.models import ChannelState
 from kefu.intake.store import NewItem, mail_message_id, store_items
+
+if TYPE_CHECKING:  # polling imports this module to read the channel
+    from kefu.channels.polling import OnStored
 
 log = logging.getLogger("kefu.channels.maildir")
 

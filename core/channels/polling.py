@@ -16,6 +16,9 @@ from typing import Any, Protocol
 
 from kefu.app import App
 from kefu.channels.config import ImapChannel, MaildirChannel
+from kefu.channels.imap import poll_imap
+from kefu.channels.maildir import poll_maildir
+from kefu.channels.sms_poll import poll_twilio
 from kefu.channels.state import record_error
 from kefu.db.engine import transaction
 from kefu.intake.worker import ReadAhead
@@ -87,11 +90,12 @@ class PollFunction(Protocol):
 
 
 def polled_channels(app: App) -> dict[str, tuple[Any, PollFunction]]:
-    """Every channel read by polling: full name → (config, poll function)."""
-    from kefu.channels.imap import poll_imap
-    from kefu.channels.maildir import poll_maildir
-    from kefu.channels.sms_poll import poll_twilio
+    """Every channel read by polling: full name → (config, poll function).
 
+    The poll functions are imported with this module, not at the first poll: the daemon
+    loads them when it starts, so the intake worker forked from it finds them loaded and
+    the first mail waits on no import.
+    """
     cfg = app.settings.channels
     found: dict[str, tuple[Any, PollFunction]] = {}
     for name, mcfg in cfg.maildir.items():

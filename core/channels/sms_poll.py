@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kefu.app import App
 from kefu.channels.config import SmsChannel
-from kefu.channels.polling import OnStored
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.db.engine import transaction
 from kefu.intake.store import NewItem, store_items
+
+if TYPE_CHECKING:  # polling imports this module to read the channel
+    from kefu.channels.polling import OnStored
 
 OVERLAP = timedelta(minutes=10)
 CHANNEL = "sms"
