@@ -25,6 +25,7 @@ from kefu.channels.threading_ids import site_secret
 from kefu.collector import collector_paused
 from kefu.db.base import table_of
 from kefu.db.engine import is_postgres, transaction
+from kefu.db.many_rows import ManyRows
 from kefu.db.models import Attachment, Case, Customer, InboundItem
 from kefu.intake.customers import customers_by_email, customers_by_phone, find_or_create_customer
 from kefu.intake.lookup import BatchLookup
@@ -286,21 +287,28 @@ def _set(item: InboundItem, writes: BatchWrites | None, **values: Any) -> None:
 
 
 _ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
-_WRITE_ITEM = (
+_WRITE_ITEM = ManyRows(
     update(table_of(InboundItem)).where(table_of(InboundItem).c.id == bindparam("item_id"))
-    .values({name: bindparam(name) for name in _ITEM_COLUMNS})
+    .values({name: bindparam(name) for name in _ITEM_COLUMNS}),
+    ("item_id", *_ITEM_COLUMNS),
 )
+_ATTACHMENT_COLUMNS = ("item_id", "case_id", "filename", "content_type", "size", "sha256", "content")
+_INSERT_ATTACHMENTS = ManyRows(insert(table_of(Attachment)), _ATTACHMENT_COLUMNS)
 
 
 def _write_items(session: Any, items: list[InboundItem], writes: BatchWrites) -> None:
     """Write what the batch found out about its items in one executemany UPDATE, and their
     attachments in one executemany INSERT."""
-    rows = [{"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}}
-            for item in items if item.id in writes.items]
-    if rows:
-        session.connection().execute(_WRITE_ITEM, rows)
-    if writes.attachments:
-        session.connection().execute(insert(table_of(Attachment)), writes.attachments)
+    rows = []
+    for item in items:
+        values = writes.items.get(item.id)
+        if values is not None:
+            # Every column the batch did not set (an item's data without noise) as loaded.
+            rows.append({"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS
+                                                 if name not in values}, **values})
+    connection = session.connection()
+    _WRITE_ITEM.execute(connection, rows)
+    _INSERT_ATTACHMENTS.execute(connection, writes.attachments)
 
 
 def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed: dict[int, Understood],

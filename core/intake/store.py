@@ -19,27 +19,31 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.base import table_of
+from kefu.db.many_rows import ManyRows
 from kefu.db.models import InboundItem, InboundRaw
 
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
-# Built once; another daemon on the same PostgreSQL may store the same item at the same moment.
-# preserve_rowcount: without it SQLAlchemy drops PostgreSQL's count of an executemany insert.
-_INSERT_PG = (postgresql.insert(table_of(InboundItem))
-              .on_conflict_do_nothing(index_elements=["channel", "source_key"])
-              .execution_options(preserve_rowcount=True))
-_INSERT_SQLITE = (sqlite.insert(table_of(InboundItem))
-                  .on_conflict_do_nothing(index_elements=["channel", "source_key"])
-                  .execution_options(preserve_rowcount=True))
+_ITEMS = table_of(InboundItem)
+_ITEM_COLUMNS = ("channel", "source_key", "message_id", "kind", "received_at", "status", "reason",
+                 "sender", "subject", "data")
+# By dialect, built once: another daemon on the same PostgreSQL may store the same item at the same moment.
+_INSERT_ITEMS = {
+    "postgresql": ManyRows(postgresql.insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]),
+                           _ITEM_COLUMNS),
+    "sqlite": ManyRows(sqlite.insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]),
+                       _ITEM_COLUMNS),
+}
 # The raw bytes go beside each row just inserted, found by its key: the insert above returns no
 # ids, and an item another daemon stored first keeps the bytes it came with.
-_ITEMS = table_of(InboundItem)
 _ID_AND_RAW = select(_ITEMS.c.id, bindparam("raw", type_=LargeBinary)).where(
     _ITEMS.c.channel == bindparam("channel"), _ITEMS.c.source_key == bindparam("source_key"))
-_INSERT_RAW_PG = (postgresql.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
-                  .on_conflict_do_nothing(index_elements=["item_id"]))
-_INSERT_RAW_SQLITE = (sqlite.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
-                      .on_conflict_do_nothing(index_elements=["item_id"]))
+_INSERT_RAW = {
+    "postgresql": ManyRows(postgresql.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
+                           .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")),
+    "sqlite": ManyRows(sqlite.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
+                       .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")),
+}
 
 
 @dataclass
@@ -111,15 +115,13 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
         raws.append(item.raw)
     if not rows:
         return 0
-    postgres = session.get_bind().dialect.name == "postgresql"
     connection = session.connection()
-    # One Core executemany each: the ORM's bulk path costs more per row. The row count leaves
-    # out the items the conflict guard skipped.
-    result = connection.execute(_INSERT_PG if postgres else _INSERT_SQLITE, rows)
-    connection.execute(_INSERT_RAW_PG if postgres else _INSERT_RAW_SQLITE,
-                       [{"channel": row["channel"], "source_key": row["source_key"], "raw": raw}
-                        for row, raw in zip(rows, raws, strict=True)])
-    return result.rowcount if result.rowcount >= 0 else len(rows)
+    dialect = connection.dialect.name
+    # The row count leaves out the items the conflict guard skipped.
+    inserted = _INSERT_ITEMS[dialect].execute(connection, rows)
+    _INSERT_RAW[dialect].execute(connection, [{"channel": row["channel"], "source_key": row["source_key"], "raw": raw}
+                                              for row, raw in zip(rows, raws, strict=True)])
+    return inserted if inserted >= 0 else len(rows)
 
 
 def _stored_keys(session: Session, items: list[NewItem]) -> set[tuple[str, str]]:
