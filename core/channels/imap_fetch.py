@@ -20,6 +20,7 @@ from kefu.channels.config import ImapChannel
 from kefu.intake.worker import Reading, read_mails
 
 SIZE_CHUNK = 1000  # UIDs per FETCH RFC822.SIZE: servers cap a command line (Dovecot at 64 KiB)
+SMALL_MAIL = 64 << 10  # mail at most this big counts as this big when batches are planned
 # In the worker process only: channel → (connection, the UIDVALIDITY it was opened with).
 _CONNECTIONS: dict[str, tuple[IMAPClient, int]] = {}
 # One message of a UID FETCH (BODY.PEEK[]) answer as imaplib hands it over: the line up to the
@@ -27,6 +28,7 @@ _CONNECTIONS: dict[str, tuple[IMAPClient, int]] = {}
 # give the UID after the literal instead (" UID 345)").
 _BODY_HEAD = re.compile(rb"\d+ \((?:UID (\d+) )?BODY\[\] \{(\d+)\}\Z")
 _UID_TAIL = re.compile(rb" UID (\d+)\)\Z")
+_SIZE_LINE = re.compile(rb"\d+ \((?:UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+))\)\Z")
 
 
 def fetch_mail(client: IMAPClient, uids: list[int]) -> list[tuple[int, bytes]]:
@@ -40,14 +42,20 @@ def fetch_mail(client: IMAPClient, uids: list[int]) -> list[tuple[int, bytes]]:
     """
     if not uids:
         return []
-    typ, data = client._imap.uid("FETCH", ",".join(map(str, uids)), "(BODY.PEEK[])")
-    if typ != "OK":
-        raise IMAPClientError(f"FETCH command error: {typ} {data!r}")
+    data = _uid_fetch(client, uids, "(BODY.PEEK[])")
     bodies = _literal_bodies(data)
     if bodies is None:
         bodies = {uid: found.get(b"BODY[]") or b""
                   for uid, found in parse_fetch_response(data, client.normalise_times, True).items()}
     return [(uid, bodies[uid]) for uid in uids if uid in bodies]
+
+
+def _uid_fetch(client: IMAPClient, uids: list[int], items: str) -> list[Any]:
+    """imaplib's untagged answers to ``UID FETCH uids items``; raises as IMAPClient does on NO."""
+    typ, data = client._imap.uid("FETCH", ",".join(map(str, uids)), items)
+    if typ != "OK":
+        raise IMAPClientError(f"FETCH command error: {typ} {data!r}")
+    return list(data)
 
 
 def _literal_bodies(data: list[Any]) -> dict[int, bytes] | None:
@@ -90,11 +98,42 @@ def fetch_and_read(channel: str, cfg: ImapChannel, uidvalidity: int,
 
 
 def message_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
-    """Each message's size (RFC822.SIZE) by UID, asked for in chunks that keep the command short."""
+    """Each message's size by UID, for planning batches by bytes: exact (RFC822.SIZE) for mail
+    larger than ``SMALL_MAIL``, found with one SEARCH LARGER, and ``SMALL_MAIL``, an upper
+    bound, for the rest.
+
+    Asked of every message, a big mailbox answered one line per message, and reading those
+    lines took longer than the daemon's first batches; the search answers in one line. The
+    sizes are asked for in chunks that keep the command short; as with :func:`fetch_mail`,
+    the usual answer is read directly and any other by IMAPClient's parser.
+    """
+    if not uids:
+        return {}
+    sizes = dict.fromkeys(uids, SMALL_MAIL)
+    large = sorted(set(client.search(["UID", f"{min(uids)}:{max(uids)}", "LARGER", str(SMALL_MAIL)]))
+                   & sizes.keys())
+    for start in range(0, len(large), SIZE_CHUNK):
+        chunk = large[start:start + SIZE_CHUNK]
+        data = _uid_fetch(client, chunk, "(RFC822.SIZE)")
+        found = _plain_sizes(data)
+        if found is None:
+            found = {uid: int(got.get(b"RFC822.SIZE") or 0)
+                     for uid, got in parse_fetch_response(data, client.normalise_times, True).items()}
+        sizes.update((uid, found[uid]) for uid in chunk if uid in found)
+    return sizes
+
+
+def _plain_sizes(data: list[Any]) -> dict[int, int] | None:
+    """UID → size of an answer whose every line is ``n (UID u RFC822.SIZE s)`` (either order); else None."""
+    if data == [None]:
+        return {}
     sizes: dict[int, int] = {}
-    for start in range(0, len(uids), SIZE_CHUNK):
-        for uid, data in client.fetch(uids[start:start + SIZE_CHUNK], ["RFC822.SIZE"]).items():
-            sizes[uid] = int(data.get(b"RFC822.SIZE") or 0)
+    for line in data:
+        found = _SIZE_LINE.match(line) if line.__class__ is bytes else None
+        if found is None:
+            return None
+        uid, size = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+        sizes[int(uid)] = int(size)
     return sizes
 
 

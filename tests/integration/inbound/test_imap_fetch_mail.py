@@ -1,6 +1,6 @@
-"""Fetching mail by UID: the answer is taken apart directly when it has the usual shape, and by
-IMAPClient's parser otherwise, with the same result; imaplib's protocol trace stays off unless
-asked for."""
+"""Fetching mail and sizes by UID: the answer is taken apart directly when it has the usual shape,
+and by IMAPClient's parser otherwise, with the same result; imaplib's protocol trace stays off
+unless asked for."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from kefu.channels.config import ImapChannel
 from kefu.channels.imap import close, connect
-from kefu.channels.imap_fetch import _literal_bodies, fetch_mail
+from kefu.channels.imap_fetch import _literal_bodies, _plain_sizes, fetch_mail, message_sizes
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
 
@@ -37,6 +37,14 @@ def test_any_other_answer_is_left_to_imapclients_parser(data: list[object]) -> N
     assert _literal_bodies(data) is None
 
 
+def test_the_usual_sizes_answer_is_read_directly() -> None:
+    assert _plain_sizes([b"1 (UID 7 RFC822.SIZE 120)", b"2 (RFC822.SIZE 5 UID 9)"]) == {7: 120, 9: 5}
+    assert _plain_sizes([None]) == {}
+    assert _plain_sizes([b"1 (UID 7 RFC822.SIZE 120)", b"2 (FLAGS (\\Seen))"]) is None
+    assert _plain_sizes([b"1 (UID 7 RFC822.SIZE 120 FLAGS ())"]) is None
+    assert _plain_sizes([(b"1 (UID 7 RFC822.SIZE {3}", b"120"), b")"]) is None
+
+
 @pytest.fixture
 def channel(dovecot: Dovecot) -> Iterator[ImapChannel]:
     dovecot.append(build_mail(text="暖气漏水", subject="漏水"),
@@ -60,15 +68,35 @@ def test_fetch_mail_gives_what_imapclient_gives_in_uid_order(dovecot: Dovecot, c
         close(client)
 
 
+def test_big_mail_has_its_size_and_small_mail_an_upper_bound(dovecot: Dovecot, channel: ImapChannel,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kefu.channels.imap_fetch.SMALL_MAIL", 400)
+    monkeypatch.setattr("kefu.channels.imap_fetch.SIZE_CHUNK", 2)  # several commands
+    client = connect(channel)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search("ALL"))
+        exact = {uid: data[b"RFC822.SIZE"] for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()}
+        assert sorted(size <= 400 for size in exact.values()) == [False, False, True, True]
+        expected = {uid: max(size, 400) for uid, size in exact.items()}
+        assert message_sizes(client, [*uids, 999]) == {**expected, 999: 400}  # 999: expunged meanwhile
+        assert message_sizes(client, []) == {}
+    finally:
+        close(client)
+
+
 def test_an_unusual_answer_is_parsed_by_imapclient(dovecot: Dovecot, channel: ImapChannel,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     client = connect(channel)
     try:
         client.select_folder("INBOX", readonly=True)
         uids = sorted(client.search("ALL"))
-        direct = fetch_mail(client, uids)
+        monkeypatch.setattr("kefu.channels.imap_fetch.SMALL_MAIL", 0)  # every size asked for
+        direct, sizes = fetch_mail(client, uids), message_sizes(client, uids)
         monkeypatch.setattr("kefu.channels.imap_fetch._literal_bodies", lambda data: None)
+        monkeypatch.setattr("kefu.channels.imap_fetch._plain_sizes", lambda data: None)
         assert fetch_mail(client, uids) == direct
+        assert message_sizes(client, uids) == sizes
     finally:
         close(client)
 
