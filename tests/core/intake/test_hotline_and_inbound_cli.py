@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kefu.app import App
 from kefu.cli.main import cli
 from kefu.db.engine import transaction
-from kefu.db.models import Case, InboundItem, InboundRaw
+from kefu.db.models import Case, InboundRaw
 from kefu.intake.runner import run_intake
 from kefu.testing.mail import deliver_to_maildir
 

@@ -11,7 +11,15 @@ from sqlalchemy import select
 from kefu.app import App
 from kefu.channels.threading_ids import make_message_id
 from kefu.db.engine import transaction
-from kefu.db.models import Attachment, Case, CaseEvent, Customer, InboundItem, InboundRaw, OutboxMessage
+from kefu.db.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Customer,
+    InboundItem,
+    InboundRaw,
+    OutboxMessage,
+)
 from kefu.intake.runner import run_intake
 from kefu.testing.mail import build_bounce, build_mail
 from kefu.testing.mail import deliver_to_maildir as deliver
