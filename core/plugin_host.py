@@ -82,6 +82,8 @@ class PluginHost:
 
     def __init__(self, enabled: Iterable[str], available: dict[str, PluginInfo]) -> None:
         self.enabled: list[str] = list(enabled)
+        # Plugins are registered here only, so each hook's implementations are found once.
+        self._implementations: dict[str, list[tuple[str, Callable[..., Any]]]] = {}
         self.available = available
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
@@ -108,9 +110,12 @@ class PluginHost:
 
     def implementations(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
         """(plugin name, function) of every enabled plugin implementing ``hook``, in enabled order."""
-        caller = getattr(self.pm.hook, hook)
-        by_name = {impl.plugin_name: impl.function for impl in caller.get_hookimpls()}
-        return [(name, by_name[name]) for name in self.enabled if name in by_name]
+        found = self._implementations.get(hook)
+        if found is None:
+            caller = getattr(self.pm.hook, hook)
+            by_name = {impl.plugin_name: impl.function for impl in caller.get_hookimpls()}
+            found = self._implementations[hook] = [(name, by_name[name]) for name in self.enabled if name in by_name]
+        return list(found)
 
     def call_one(self, hook: str, plugin: str, **kwargs: Any) -> Any:
         """Call ``plugin``'s implementation of ``hook`` (None if it has none); errors as PluginError."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,7 +28,8 @@ from sqlalchemy.sql.dml import UpdateBase
 class _Plan:
     sql: str
     names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a row's values in bind order
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
     positional: bool
 
 
@@ -48,15 +50,12 @@ class ManyRows:
         if not rows:
             return 0
         plan = self._plans.get(connection.dialect.name) or self._plan(connection.dialect)
-        pairs = tuple(zip(plan.names, plan.processors, strict=True))
-        if plan.positional:
-            params: list[Any] = [
-                tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs)
-                for row in rows
-            ]
-        else:
-            params = [{name: row[name] if convert is None else convert(row[name]) for name, convert in pairs}
-                      for row in rows]
+        params: list[Any] = []
+        for row in rows:
+            values = list(plan.values(row))
+            for at, convert in plan.conversions:
+                values[at] = convert(values[at])
+            params.append(tuple(values) if plan.positional else dict(zip(plan.names, values, strict=True)))
         return connection.exec_driver_sql(plan.sql, params).rowcount
 
     def _plan(self, dialect: Dialect) -> _Plan:
@@ -68,7 +67,9 @@ class ManyRows:
             # A default SQLAlchemy fills in per row, or a bind the rows do not name.
             raise ValueError(f"the statement binds {', '.join(unknown)}, which the rows do not give: "
                              f"{compiled.string}")
-        processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-                           for name in names)
-        plan = self._plans[dialect.name] = _Plan(compiled.string, names, processors, positional)
+        processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+        conversions = tuple((at, convert) for at, convert in enumerate(processors) if convert is not None)
+        getter = itemgetter(*names)
+        values = getter if len(names) > 1 else lambda row: (getter(row),)
+        plan = self._plans[dialect.name] = _Plan(compiled.string, names, values, conversions, positional)
         return plan
