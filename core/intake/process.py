@@ -16,9 +16,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
@@ -282,8 +282,15 @@ def _set(item: InboundItem, writes: BatchWrites | None, **values: Any) -> None:
         # written once at the end of the batch, and the loaded object shows the values at
         # once to the owner's hooks, which read the item (a reply's text) through the session.
         writes.items.setdefault(item.id, {}).update(values)
-        for key, value in values.items():
-            set_committed_value(item, key, value)
+        state = inspect(item)
+        if state.modified or state.expired_attributes:
+            for key, value in values.items():
+                set_committed_value(item, key, value)
+        else:
+            # A loaded object the session holds no change of keeps its column values in its
+            # __dict__ (instance_dict), where set_committed_value writes them too: one update
+            # instead of that call's bookkeeping per value (7% of processing's time).
+            instance_dict(item).update(values)
 
 
 _ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
