@@ -28,6 +28,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         kwargs["json_deserializer"] = _json_loads
+        kwargs["json_serializer"] = _json_dumps
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -40,6 +41,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _json_loads(text: str) -> Any:
     # Most rows' ``data`` is an empty object; json.loads costs as much as reading the rest of the row.
     return {} if text == "{}" else json.loads(text)
+
+
+def _json_dumps(value: Any) -> str:
+    # And most rows written: json.dumps of an empty object costs as much as binding the rest of the row.
+    return "{}" if type(value) is dict and not value else json.dumps(value)
 
 
 def _configure_sqlite(engine: Engine) -> None:
