@@ -24,6 +24,7 @@ exits with ``_exit``: it never touches the database connections it inherits.
 
 from __future__ import annotations
 
+import copyreg
 import logging
 import multiprocessing
 import signal
@@ -31,9 +32,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import fields
 from typing import Any, TypeVar
 
-from kefu.intake.mailparse import ParseError
+from kefu.intake.mailparse import ParsedAttachment, ParsedMail, ParseError
+from kefu.intake.noise import Bounce, Noise
 from kefu.intake.understand import MailReading, read_mail
 
 log = logging.getLogger("kefu.intake.worker")
@@ -44,6 +47,16 @@ T = TypeVar("T")
 WAIT_S = 30.0
 
 Reading = MailReading | ParseError | None
+
+
+def _as_constructor_call(reading: Any) -> tuple[type, tuple[Any, ...]]:
+    return type(reading), tuple(getattr(reading, f.name) for f in fields(reading))
+
+
+# The readings cross to the daemon as constructor calls: unpickled field by field (the default
+# for a dataclass), they cost the daemon twice the time, and the daemon's time is intake's limit.
+for _cls in (MailReading, ParsedMail, ParsedAttachment, Noise, Bounce):
+    copyreg.pickle(_cls, _as_constructor_call)
 
 
 def read_mails(raws: list[bytes]) -> list[Reading]:
