@@ -81,11 +81,12 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
     try:
         with transaction(app.sessions) as session:
             items = _claim(app, session, size, ids, raw=not ahead)
+            item_ids = [item.id for item in items]  # read once: each read goes through the ORM
             parsed: dict[int, Understood] = {}
-            for item in items:
+            for item, item_id in zip(items, item_ids, strict=True):
                 try:
                     reading = ahead.take(item.channel, item.source_key) if ahead else None
-                    parsed[item.id] = understand(item, app.settings.channels, reading)
+                    parsed[item_id] = understand(item, app.settings.channels, reading)
                 except ParseError as exc:  # nothing of the item was written yet
                     _quarantine(app, item, f"cannot parse: {exc}")
             lookup = BatchLookup(session)
@@ -96,15 +97,16 @@ def _process_batch(app: App, size: int, ids: list[int] | None, secret: str | Non
             # case: such items are gathered and opened together, in order. Any other item
             # may refer to them, so the gathered ones are opened before it is looked at.
             gathered: list[tuple[InboundItem, Understood, Classification | None]] = []
-            for item in items:
-                if item.id not in parsed:
+            for item, item_id in zip(items, item_ids, strict=True):
+                understood = parsed.get(item_id)
+                if understood is None:
                     continue
-                claim = claims.get(item.id, _UNASKED)
+                claim = claims.get(item_id, _UNASKED)
                 if claim is not _UNASKED:
-                    gathered.append((item, parsed[item.id], claim))
+                    gathered.append((item, understood, claim))
                     continue
                 _open_gathered(app, session, gathered, lookup, writes)
-                _process(app, session, item, secret, parsed[item.id], lookup, _UNASKED, writes)
+                _process(app, session, item, secret, understood, lookup, _UNASKED, writes)
             _open_gathered(app, session, gathered, lookup, writes)
             _write_items(session, items, writes)
             return len(items)

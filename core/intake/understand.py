@@ -62,14 +62,15 @@ def understand(item: InboundItem, channels: ChannelsSection,
 
     ``reading`` is the item's mail already read (or found unreadable) by a parse worker.
     """
-    cfg = inbox_settings(channels, item.channel)
+    channel, kind = item.channel, item.kind  # each read of a mapped attribute goes through the ORM
+    cfg = inbox_settings(channels, channel)
     default_kind = getattr(cfg, "default_kind", None)
     base: dict[str, Any] = {
-        "item_id": item.id, "channel": item.channel, "kind": item.kind,
+        "item_id": item.id, "channel": channel, "kind": kind,
         "received_at": item.received_at, "default_kind": default_kind,
-        "inbox": item.channel.partition(":")[2] or item.channel,
+        "inbox": channel.partition(":")[2] or channel,
     }
-    if item.kind == "email":
+    if kind == "email":
         if isinstance(reading, ParseError):
             raise reading
         return _mail(base, reading if reading is not None else read_mail(item.raw))
