@@ -63,9 +63,9 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
 
 def _claim(app: App, session: Any, size: int, ids: list[int] | None, *, raw: bool = True) -> list[InboundItem]:
     query = select(InboundItem).where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size)
+    # Mail the worker has read needs no raw bytes here (an item without a reading loads its own).
     if raw:
         query = query.options(selectinload(InboundItem.raw_row))
-    # else: mail the worker has read needs no raw bytes here; an item without a reading loads its own.
     if ids is not None:
         query = query.where(InboundItem.id.in_(ids))
     if is_postgres(session):

@@ -10,11 +10,12 @@ as ``duplicate`` so it never makes a second case.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, select
+from sqlalchemy import LargeBinary, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,23 +28,23 @@ _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
 _ITEMS = table_of(InboundItem)
 _ITEM_COLUMNS = ("channel", "source_key", "message_id", "kind", "received_at", "status", "reason",
                  "sender", "subject", "data")
-# By dialect, built once: another daemon on the same PostgreSQL may store the same item at the same moment.
-_INSERT_ITEMS = {
-    "postgresql": ManyRows(postgresql.insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]),
-                           _ITEM_COLUMNS),
-    "sqlite": ManyRows(sqlite.insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]),
-                       _ITEM_COLUMNS),
-}
-# The raw bytes go beside each row just inserted, found by its key: the insert above returns no
-# ids, and an item another daemon stored first keeps the bytes it came with.
 _ID_AND_RAW = select(_ITEMS.c.id, bindparam("raw", type_=LargeBinary)).where(
     _ITEMS.c.channel == bindparam("channel"), _ITEMS.c.source_key == bindparam("source_key"))
-_INSERT_RAW = {
-    "postgresql": ManyRows(postgresql.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
-                           .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")),
-    "sqlite": ManyRows(sqlite.insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
-                       .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")),
-}
+
+
+def _by_dialect(build: Callable[[Callable[[Table], Any]], ManyRows]) -> dict[str, ManyRows]:
+    """``build(insert)`` with each database's own INSERT (the one that has ON CONFLICT)."""
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+
+# Built once; another daemon on the same PostgreSQL may store the same item at the same moment.
+_INSERT_ITEMS = _by_dialect(lambda insert: ManyRows(
+    insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]), _ITEM_COLUMNS))
+# The raw bytes go beside each row just inserted, found by its key: the insert above returns no
+# ids, and an item another daemon stored first keeps the bytes it came with.
+_INSERT_RAW = _by_dialect(lambda insert: ManyRows(
+    insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
+    .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")))
 
 
 @dataclass
