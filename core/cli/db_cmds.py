@@ -15,7 +15,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
-    """Apply every pending revision of the core and of each enabled plugin.
+    """Bring the core and each enabled plugin to their newest revision.
 
     A disabled plugin's tables are not created; enable it and run this again.
     """
@@ -36,14 +36,14 @@ def db_upgrade(ctx: click.Context) -> None:
         )
 
 
-@db.command("current")
+@db.command("current", short_help="Show each branch's revision and whether it is at head.")
 @json_option
 @click.pass_context
 def db_current(ctx: click.Context, as_json: bool) -> None:
-    """Show each branch's revision in the database and in the code, and whether it is at head.
+    """Show each branch's revision: in the database, in the code, at head or not.
 
-    One row for the core (``kefu``), one per enabled plugin that has tables, and one
-    for each other branch the database holds (a disabled plugin's, or ``?`` for a
+    One row for the core (kefu), one per enabled plugin that has tables, and one
+    for each other branch the database holds (a disabled plugin's, or "?" for a
     revision no installed code ships).
     """
     from kefu.db.schema import branch_states
@@ -56,7 +56,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
     )
 
 
-@db.command("revision")
+@db.command("revision", short_help="Write the next revision of a plugin (or kefu) from its models.")
 @click.argument("branch")
 @click.option(
     "-m", "--message", required=True, help="what the revision changes (becomes its file name)"
@@ -71,10 +71,10 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
     help="a revision of another branch this one needs (a plugin's first one: the core's head)",
 )
 def db_revision(branch: str, message: str, empty: bool, depends_on: str | None) -> None:
-    """Write BRANCH's next revision (a plugin's name, or ``kefu``) from its models.
+    """Write the next revision of BRANCH (a plugin, or kefu) from its models.
 
     The models are compared with a throw-away SQLite database at every installed
-    branch's head; the file goes in the plugin's ``migrations/`` folder beside its
+    branch's head; the file goes in the plugin's migrations/ folder beside its
     hooks module. Needs no config and touches no database of yours.
     """
     from kefu.db.new_revision import write_revision

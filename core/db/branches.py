@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -34,12 +35,20 @@ class Branch:
 
 def plugin_folders() -> dict[str, Path]:
     """The migrations folder of every installed plugin, by plugin name (existing or not)."""
-    folders: dict[str, Path] = {}
+    return dict(_folders())
+
+
+@cache
+def _folders() -> tuple[tuple[str, Path], ...]:
+    # Scanning every distribution's entry points is most of the start-up check's time, and
+    # what is installed does not change under a running process; whether a folder exists
+    # is asked again each time (kefu db revision creates it).
+    found = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         folder = _beside(ep.module)
         if folder is not None:
-            folders[ep.name] = folder
-    return folders
+            found.append((ep.name, folder))
+    return tuple(found)
 
 
 def installed_branches() -> list[Branch]:

@@ -98,19 +98,15 @@ def read_graph(branches: Iterable[Branch]) -> Graph:
 
 def _read(path: Path, branch: str) -> Revision | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableRevision(f"{path}: {exc}") from exc
-    values: dict[str, object] = {}
-    for node in tree.body:
-        target, value = _assignment(node)
-        if target in ("revision", "down_revision", "depends_on") and value is not None:
-            try:
-                values[target] = ast.literal_eval(value)
-            except ValueError as exc:
-                raise UnreadableRevision(
-                    f"{path}: {target} must be a literal string, tuple or None"
-                ) from exc
+    # The identifiers come before upgrade(): parsing only that head keeps the start-up
+    # check cheap (a whole initial revision is most of the parse). A file laid out
+    # otherwise is parsed whole.
+    values = _identifiers(_head_of(source), path)
+    if "revision" not in values:
+        values = _identifiers(source, path)
     if "revision" not in values:
         return None  # not a revision file (a helper module beside them)
     rid = values["revision"]
@@ -123,6 +119,30 @@ def _read(path: Path, branch: str) -> Revision | None:
         depends_on=_ids(values.get("depends_on"), path),
         path=path,
     )
+
+
+def _head_of(source: str) -> str:
+    """The text before the first top-level function or class."""
+    ends = [source.find(marker) for marker in ("\ndef ", "\nclass ", "\nasync def ")]
+    return source[: min((end for end in ends if end != -1), default=len(source))]
+
+
+def _identifiers(source: str, path: Path) -> dict[str, object]:
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise UnreadableRevision(f"{path}: {exc}") from exc
+    values: dict[str, object] = {}
+    for node in tree.body:
+        target, value = _assignment(node)
+        if target in ("revision", "down_revision", "depends_on") and value is not None:
+            try:
+                values[target] = ast.literal_eval(value)
+            except ValueError as exc:
+                raise UnreadableRevision(
+                    f"{path}: {target} must be a literal string, tuple or None"
+                ) from exc
+    return values
 
 
 def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
