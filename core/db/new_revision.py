@@ -43,6 +43,15 @@ def write_revision(
     A plugin's first revision starts a new base labelled with the plugin's name and
     depends on the core's head (or ``depends_on``); later ones follow the branch's head.
     """
+    from alembic.util import CommandError
+
+    try:
+        return _write(name, message, autogenerate, depends_on)
+    except CommandError as exc:
+        raise MigrationError(f"cannot write a revision of {name!r}: {exc}") from exc
+
+
+def _write(name: str, message: str, autogenerate: bool, depends_on: str | None) -> Path:
     from alembic import command
 
     target = branch_of(name)

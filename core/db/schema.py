@@ -49,8 +49,13 @@ class BranchState:
 
     def as_row(self) -> dict[str, object]:
         """The row ``kefu db current`` prints."""
-        return {"branch": self.branch, "enabled": self.enabled, "database": ", ".join(self.database) or "empty",
-                "code": ", ".join(self.code) or "-", "current": self.current}
+        return {
+            "branch": self.branch,
+            "enabled": self.enabled,
+            "database": ", ".join(self.database) or "empty",
+            "code": ", ".join(self.code) or "-",
+            "current": self.current,
+        }
 
 
 def alembic_config(engine: Engine, branches: Sequence[Branch] | None = None) -> Config:
@@ -72,7 +77,9 @@ def database_revisions(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         if not inspect(conn).has_table(VERSION_TABLE):
             return []
-        return sorted(row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+        return sorted(
+            row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        )
 
 
 def head_revision(engine: Engine | None = None) -> str | None:
@@ -98,11 +105,17 @@ def branch_states(engine: Engine, enabled: Iterable[str] | None = None) -> list[
     rows = database_revisions(engine)
     chosen = select(installed, enabled)
     names = {b.name for b in chosen}
-    states = [BranchState(b.name, True, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name)))
-              for b in chosen]
+    states = [
+        BranchState(b.name, True, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name)))
+        for b in chosen
+    ]
     for b in installed:
         if b.name not in names and graph.current(b.name, rows):
-            states.append(BranchState(b.name, False, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name))))
+            states.append(
+                BranchState(
+                    b.name, False, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name))
+                )
+            )
     for row in graph.unknown(rows):
         states.append(BranchState("?", False, (row,), ()))
     return states
@@ -124,6 +137,7 @@ def upgrade(engine: Engine, plugins: Iterable[str] | None = None) -> list[Upgrad
     its id (Alembic could not start from it).
     """
     from alembic import command
+    from alembic.util import CommandError
 
     installed = installed_branches()
     graph = read_graph(installed)
@@ -139,7 +153,12 @@ def upgrade(engine: Engine, plugins: Iterable[str] | None = None) -> list[Upgrad
     for branch in select(installed, plugins):
         before = tuple(graph.current(branch.name, rows))
         for head in graph.heads(branch.name):
-            command.upgrade(cfg, head)
+            try:
+                command.upgrade(cfg, head)
+            except CommandError as exc:  # Alembic's own refusal: say which branch it was
+                raise MigrationError(
+                    f"cannot upgrade branch {branch.name!r} to {head}: {exc}"
+                ) from exc
         rows = database_revisions(engine)
         done.append(Upgraded(branch.name, before, tuple(graph.current(branch.name, rows))))
     return done
@@ -161,4 +180,3 @@ def check_schema(engine: Engine, plugins: Iterable[str] = ()) -> None:
             f"the database is {what}, the code needs {needs}: "
             f"run `kefu db upgrade` (with the same --config) and start again"
         )
-
