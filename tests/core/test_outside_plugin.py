@@ -158,3 +158,34 @@ def test_db_revision_writes_the_plugins_first_revision_into_its_package(tmp_path
 
     code, out = kefu(site, "db", "revision", "nobody", "-m", "x")
     assert code == 1 and "no installed plugin is named 'nobody'" in out
+
+
+def test_a_changed_model_gets_an_appended_revision_of_its_branch_only(tmp_path, sqlite_url):
+    site = install(tmp_path / "site")
+    models = site / "kefu_notes" / "models.py"
+    models.write_text(
+        models.read_text(encoding="utf-8")
+        + "    pinned: Mapped[bool] = mapped_column(default=False)\n",
+        encoding="utf-8",
+    )
+    cfg = config(tmp_path, sqlite_url, ["example", "heating", "notes"])
+    assert kefu(site, "--config", cfg, "db", "upgrade")[0] == 0
+
+    code, out = kefu(site, "db", "revision", "notes", "-m", "add pinned")
+    assert code == 0, out
+    written = site / "kefu_notes" / "migrations" / "notes_0002_add_pinned.py"
+    body = written.read_text(encoding="utf-8")
+    assert "down_revision = 'notes_0001'" in body and "depends_on = None" in body
+    upgrade_body = body[body.index("def upgrade") : body.index("def downgrade")]
+    assert "add_column(sa.Column('pinned'" in upgrade_body
+    assert "heating" not in body and "cases" not in upgrade_body  # nobody else's tables
+
+    code, out = kefu(site, "--config", cfg, "run", "--once")
+    assert code == 1 and "the code needs revision notes_0002" in out, out
+    code, out = kefu(site, "--config", cfg, "db", "upgrade")
+    assert code == 0 and "plugin notes: from notes_0001 to notes_0002" in out, out
+    assert "plugin heating: from heating_0001 to heating_0001" in out
+    engine = make_engine(sqlite_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("notes_items")}
+    engine.dispose()
+    assert "pinned" in columns
