@@ -1,0 +1,1 @@
+"""The one package a plugin imports from kefu (see docs/plugins.md)."""
