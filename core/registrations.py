@@ -31,10 +31,8 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
     """
     regs = Registrations()
     warnings: list[str] = []
-    for plugin, kinds in app.host.call_each(
-        "kefu_case_kinds", lambda name: {"ctx": app.context(name)}, isolate=False
-    ):
-        for kind in kinds or []:
+    for plugin, kinds in app.calls.case_kinds(app.context):
+        for kind in kinds:
             if not isinstance(kind, CaseKind):
                 raise ValueError(f"plugin {plugin!r}: kefu_case_kinds returned {kind!r}, not a CaseKind")
             if not kind.name.startswith(plugin + "."):
@@ -48,10 +46,8 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
                 raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r}: " + "; ".join(problems))
             warnings.extend(f"case kind {kind.name}: {note}" for note in notes)
             regs.kinds[kind.name] = kind
-    for plugin, jobs in app.host.call_each(
-        "kefu_schedule", lambda name: {"ctx": app.context(name)}, isolate=False
-    ):
-        for job in jobs or []:
+    for plugin, jobs in app.calls.schedules(app.context):
+        for job in jobs:
             if not isinstance(job, CronJob):
                 raise ValueError(f"plugin {plugin!r}: kefu_schedule returned {job!r}, not a CronJob")
             full_id = f"{plugin}.{job.id}"
