@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Deadline
-from kefu.kinds import CaseKind, DeadlinePolicy, Level
-from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
+from kefu.api import Case, CaseKind, Deadline, DeadlinePolicy, Level
+from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig, Ctx
 
 REPAIR = "complaints.repair"
 COMPLAINT = "complaints.complaint"
@@ -105,7 +100,7 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
         for p in k.policies)) for k in out]
 
 
-def resolve_role(target: str, case: Case, ctx: PluginContext) -> list[str] | None:
+def resolve_role(target: str, case: Case, ctx: Ctx) -> list[str] | None:
     """Who chain target ``target`` means for ``case``: the role's holders in the case's project.
 
     A complaints role (``repair_manager``) is read from ``[complaints.projects.<code>.roles]``
@@ -114,8 +109,8 @@ def resolve_role(target: str, case: Case, ctx: PluginContext) -> list[str] | Non
     """
     if target not in ROLE_NAMES:
         return None
-    cfg: ComplaintsConfig = ctx.config
-    people = ctx.settings.staff.people
+    cfg = ctx.config
+    people = ctx.people
     holders = [h if h in people else f"rota:{h}" for h in cfg.roles_for(case.unit).holders(target)]
     if not holders:
         raise ValueError(f"nobody holds role {target!r} for project {case.unit!r}: set "
@@ -142,6 +137,6 @@ def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
     return chain_of(cfg, case.kind)
 
 
-def open_deadline_rows(ctx: PluginContext, case: Case) -> list[Deadline]:
+def open_deadline_rows(ctx: Ctx, case: Case) -> list[Deadline]:
     """The case's open deadlines (as the SLA engine keeps them)."""
     return list(ctx.db().scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")))

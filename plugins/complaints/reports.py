@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Case, Deadline
+from kefu.api import Case, Deadline
 from kefu.plugins.complaints import kinds, rules
 
 

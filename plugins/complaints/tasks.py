@@ -10,14 +10,10 @@ tasks for risk control with a due date and a reminder.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from kefu.db.models import Case, CaseEvent
+from kefu.api import Case, CaseEvent
 from kefu.plugins.complaints import kinds, notify
-from kefu.sla.cases import set_step
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
+from kefu.plugins.complaints.config import Ctx
 
 
 def task_role(kind: str) -> str:
@@ -31,7 +27,7 @@ def case_steps(case: Case) -> tuple[str, ...]:
             kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(case.kind, ())
 
 
-def on_opened(ctx: PluginContext, case: Case) -> None:
+def on_opened(ctx: Ctx, case: Case) -> None:
     """A task case: first step, its due date (``due_at`` in data wins), and the task mail."""
     case.data = {**case.data, "round": 1}
     if case.owner is None:
@@ -41,7 +37,7 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
     fixed = datetime.fromisoformat(str(case.data["due_at"])) if case.data.get("due_at") else None
     if steps:
         # The first step's deadline gets the job's date through the engine, so pauses never undo it.
-        set_step(ctx, case, steps[0], reason="任务开始", due_at=fixed)
+        ctx.set_step(case, steps[0], reason="任务开始", due_at=fixed)
     name = f"step:{case.step}" if case.step else "resolution"
     if fixed is not None and not steps and not _has_fixed_due(ctx, case, name):
         ctx.set_due(case, name, fixed, reason="任务期限")
@@ -53,12 +49,12 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
     )
 
 
-def _has_fixed_due(ctx: PluginContext, case: Case, name: str) -> bool:
+def _has_fixed_due(ctx: Ctx, case: Case, name: str) -> bool:
     """True when the opener already gave deadline ``name`` its date (``open_case(due=...)``)."""
     return any(d.name == name and "fixed_due" in (d.data or {}) for d in kinds.open_deadline_rows(ctx, case))
 
 
-def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """Evidence added to a compensation is listed on it (never deleted)."""
     if event.type == "evidence":
         case.data = {**case.data, "evidence": [*case.data.get("evidence", []), dict(event.data)]}

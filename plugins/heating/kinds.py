@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from kefu.kinds import CaseKind, DeadlinePolicy
+from kefu.api import Case, CaseKind, DeadlinePolicy
 from kefu.plugins.heating import rules
-from kefu.plugins.heating.config import HeatingConfig
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.db.models import Case
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 
 LEAK = "heating.leak"
 GENERAL = "heating.general"
@@ -62,10 +57,10 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
 CHAIN_LEVELS = ("heating:chain/1", "heating:chain/2", "heating:chain/3")
 
 
-def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, PluginContext], list[str] | None]:
+def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, Ctx], list[str] | None]:
     """The kinds' ``resolve_role``: a chain placeholder → the [staff] target of this case's level."""
 
-    def resolve_role(role: str, case: Case, ctx: PluginContext) -> list[str] | None:
+    def resolve_role(role: str, case: Case, ctx: Ctx) -> list[str] | None:
         if role not in CHAIN_LEVELS:
             return None  # the owner (warnings) and any other target: resolved through [staff]
         station = (case.data or {}).get("station") or case.unit
