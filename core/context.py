@@ -198,6 +198,15 @@ class PluginContext(Generic[ConfigT]):
 
     # -- cases (the SLA engine, in this context's transaction) ----------------
 
+    def kind(self, name: str) -> str:
+        """The stored name of the plugin's own kind ``name`` (``"leak"`` → ``"heating.leak"``)."""
+        return name if name.startswith(f"{self.name}.") else f"{self.name}.{name}"
+
+    def kind_of(self, case: Case) -> str | None:
+        """The kind of ``case`` as the plugin names it (``"leak"``), or None for another plugin's case."""
+        own, dot, rest = case.kind.partition(".")
+        return rest if dot and own == self.name else None
+
     def open_case(self, *, kind: str, title: str = "", customer: Customer | None = None,
                   unit: str | None = None, urgent: bool | None = None, owner: str | None = None,
                   data: dict[str, Any] | None = None, actor: str = "system", reason: str | None = None,

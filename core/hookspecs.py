@@ -87,9 +87,10 @@ def kefu_case_kinds(ctx: PluginContext[Any]) -> list[CaseKind]:
     """Return the case kinds this plugin owns, with their deadline policies.
 
     Called at start and reload, after config validation. Durations must come from
-    ``ctx.config`` so a department changes "4 h" without code. Kind names must
-    start with the plugin's name (``heating.leak``); the core rejects duplicates,
-    bad prefixes and unknown escalation recipients before the daemon starts.
+    ``ctx.config`` so a department changes "4 h" without code. A plugin names its
+    kinds without its own name (``leak``): the core stores them with it in front
+    (``heating.leak``; a name already starting with it is kept) and rejects
+    duplicates and unknown escalation recipients before the daemon starts.
     Results of all plugins are concatenated.
     """
 
@@ -111,16 +112,21 @@ def kefu_schedule(ctx: PluginContext[Any]) -> list[CronJob]:
 # -------------------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
+@hookspec
 def kefu_classify(item: InboundMessage, ctx: PluginContext[Any]) -> Classification | None:
-    """Claim a new inbound item: return its case kind, urgency and customer, or None.
+    """Claim a new inbound item: return its case kind, urgency, customer and score, or None.
 
-    Called once for each new item that does not thread onto an existing case, in
-    the order of ``[plugins] enabled``; the first non-None answer wins and the
-    remaining plugins are not asked. Must be pure (keyword rules over the text and
-    the inbox the item came from); it runs outside the case transaction. A plugin
-    that raises here is logged and skipped; if nobody claims the item it becomes
-    the inbox's default kind for staff to triage.
+    Called once for each new item that does not thread onto an existing case, for
+    every enabled plugin (or only the plugins the inbox names), each on its own.
+    How the answers combine: None, and an answer naming a kind that is not one of
+    the answering plugin's registered kinds (``leak`` or ``heating.leak``), are
+    dropped; of the rest the highest ``Classification.score`` (how well the item
+    matches; 1.0 unless the plugin weighs its answers) wins, and a tie goes to the
+    plugin asked first (``[plugins] enabled`` order). Must be pure (keyword rules
+    over the text and the inbox the item came from); it runs outside the case
+    transaction. A plugin that raises is logged with the item and the others'
+    answers stand; if nobody claims the item it becomes the inbox's default kind
+    for staff to triage.
     """
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +106,7 @@ class PluginCalls:
         """The winning claim on ``item``: every plugin asked (or those in ``ask``), best score first.
 
         An answer counts when it is a Classification of one of the answering
-        plugin's registered kinds; the highest ``score`` wins and a tie goes to
+        plugin's registered kinds (named with or without the plugin's name); the highest ``score`` wins and a tie goes to
         the plugin asked first (``ask``'s order, else ``[plugins] enabled``).
         A plugin that raises is logged with the item and the others' answers stand.
         """
@@ -121,6 +122,8 @@ class PluginCalls:
                 continue
             if answer is None:
                 continue
+            if isinstance(answer, Classification) and f"{name}.{answer.kind}" in kinds:
+                answer = replace(answer, kind=f"{name}.{answer.kind}")  # its own kind, named without its name
             if not isinstance(answer, Classification) or answer.kind not in kinds \
                     or not answer.kind.startswith(f"{name}."):
                 log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "

@@ -45,11 +45,10 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
         for kind in kinds:
             if not isinstance(kind, CaseKind):
                 raise ValueError(f"plugin {plugin!r}: kefu_case_kinds returned {kind!r}, not a CaseKind")
-            kind = _own_templates(kind, plugin)
+            # A plugin names its kinds without its own name ("leak" is heating.leak).
             if not kind.name.startswith(plugin + "."):
-                raise ValueError(
-                    f"plugin {plugin!r}: case kind {kind.name!r} must start with '{plugin}.'"
-                )
+                kind = replace(kind, name=f"{plugin}.{kind.name}")
+            kind = _own_templates(kind, plugin)
             if kind.name in regs.kinds:
                 raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r} is declared twice")
             problems, notes = check_kind(app, kind)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kefu.context import PluginContext
+    from kefu.kinds import CaseKind
 
 log = logging.getLogger("kefu.cases")
 
@@ -119,6 +120,7 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
         return []
     session = ctx.db()
     app = app_of(ctx)
+    new = [_own_kind(app.kinds, ctx.name, spec) for spec in new]
     for spec in new:
         case_kind = app.kinds.get(spec.kind)
         if case_kind is None:
@@ -165,6 +167,13 @@ _DEADLINE_COLUMNS = ("case_id", "plugin", "name", "round", "state", "started_at"
 _EVENT_COLUMNS = ("case_id", "at", "actor", "type", "from_state", "to_state", "reason", "data")
 _INSERT_EVENTS = ManyRows(insert(table_of(CaseEvent)), _EVENT_COLUMNS)
 _INSERT_DEADLINES = ManyRows(insert(table_of(Deadline)), _DEADLINE_COLUMNS)
+
+
+def _own_kind(kinds: Mapping[str, CaseKind], plugin: str, spec: NewCase) -> NewCase:
+    """``spec`` with a kind its plugin named without its own name (``"leak"``) made whole."""
+    if spec.kind in kinds or f"{plugin}.{spec.kind}" not in kinds:
+        return spec
+    return replace(spec, kind=f"{plugin}.{spec.kind}")
 
 
 def _row_of(obj: Any, columns: tuple[str, ...]) -> dict[str, Any]:

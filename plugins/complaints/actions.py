@@ -23,7 +23,7 @@ def get_case(ctx: Ctx, number: str, *allowed: str) -> Case:
     case = ctx.find_case(number)
     if case is None or case.plugin != ctx.name:
         raise RuleRefused(f"no complaints case {number!r} (see `kefu cases list`)")
-    if allowed and case.kind not in allowed:
+    if allowed and ctx.kind_of(case) not in allowed:
         raise RuleRefused(f"{number} is a {case.kind} case; this action needs {' or '.join(allowed)}")
     return case
 
@@ -34,13 +34,13 @@ def advance_step(ctx: Ctx, number: str, *, visit_at: datetime | None = None,
     case = get_case(ctx, number)
     if case.state not in OPEN_STATES:
         raise RuleRefused(f"{number} is {case.state}; it has no step to move")
-    if kinds.is_repair(case.kind):
+    if kinds.is_repair(ctx.kind_of(case)):
         target = step or repair.next_step(case)
-    elif case.kind == kinds.COMPENSATION:
+    elif ctx.kind_of(case) == kinds.COMPENSATION:
         raise RuleRefused(f"{number}: a compensation moves with `kefu complaints compensation agree`, "
                           f"`pay` and `archive` (each step has its letter or record)")
     else:
-        steps = tasks.case_steps(case)
+        steps = tasks.case_steps(ctx, case)
         if not steps:
             raise RuleRefused(f"{number} has no steps; resolve it with `kefu complaints resolve`")
         index = steps.index(case.step) if case.step in steps else -1
@@ -59,7 +59,7 @@ def assign_contractor(ctx: Ctx, number: str, contractor: str, *, due: timedelta 
     """Give a repair to a third-party contractor: opens its job with the 工程维修通知单."""
     cfg = ctx.config
     case = get_case(ctx, number)
-    if not kinds.is_repair(case.kind):
+    if not kinds.is_repair(ctx.kind_of(case)):
         raise RuleRefused(f"{number} is a {case.kind} case; only repairs go to contractors")
     if contractor not in cfg.contractors:
         raise RuleRefused(f"unknown contractor {contractor!r}; configured in [complaints.contractors]: "
@@ -100,7 +100,7 @@ def resolve(ctx: Ctx, number: str, *, defect: bool = False, trade: str | None = 
     """Resolve a case (维修关闭 for a repair): closure told, callback asked; defects flagged."""
     cfg = ctx.config
     case = get_case(ctx, number)
-    if kinds.is_repair(case.kind):
+    if kinds.is_repair(ctx.kind_of(case)):
         repair.check_can_resolve(case)
     if case.state not in OPEN_STATES:
         raise RuleRefused(f"{number} is already {case.state}")

@@ -200,7 +200,7 @@ def comp_evidence_cmd(case: str, description: str, path: str | None, actor: str)
 def kpi_cmd(period: str, as_json: bool) -> None:
     """报事关闭率, 维修及时率, 维修满意度 per project and engineer."""
     with command_context(__name__).transaction() as ctx:
-        emit(reports.kpi_rows(ctx.db(), period, ctx.tz), as_json)
+        emit(reports.kpi_rows(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 @complaints.command(name="scorecard")
@@ -209,7 +209,7 @@ def kpi_cmd(period: str, as_json: bool) -> None:
 def scorecard_cmd(period: str, as_json: bool) -> None:
     """The repair engineers' monthly scorecard (read by the hr plugin)."""
     with command_context(__name__).transaction() as ctx:
-        emit(reports.engineer_scorecard(ctx.db(), period, ctx.tz), as_json)
+        emit(reports.engineer_scorecard(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 @complaints.command(name="defects")
@@ -218,7 +218,7 @@ def scorecard_cmd(period: str, as_json: bool) -> None:
 def defects_cmd(period: str, as_json: bool) -> None:
     """The defect cases of a month by project, trade and cause."""
     with command_context(__name__).transaction() as ctx:
-        emit(reports.defect_rows(ctx.db(), period, ctx.tz), as_json)
+        emit(reports.defect_rows(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 def _local_time(text: str) -> datetime:

@@ -163,8 +163,8 @@ def case_letters(ctx: Ctx, case: Case) -> list[Letter]:
 def get(ctx: Ctx, number: str) -> Case:
     """The compensation case ``number``."""
     case = ctx.find_case(number)
-    if case is None or case.kind != kinds.COMPENSATION:
-        raise RuleRefused(f"no compensation case {number!r} (see `kefu cases list --kind {kinds.COMPENSATION}`)")
+    if case is None or ctx.kind_of(case) != kinds.COMPENSATION:
+        raise RuleRefused(f"no compensation case {number!r} (see `kefu cases list --kind {ctx.kind(kinds.COMPENSATION)}`)")
     return case
 
 

@@ -29,7 +29,7 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
     if deadline.state != "open":
         deadline.next_at = None
         return True
-    chain = kinds.chain_for(cfg, case)
+    chain = kinds.chain_for(ctx, case)
     context = {**notify.case_context(case), "deadline": deadline_label(deadline),
                "due": deadline.due_at.astimezone(ctx.tz).strftime("%m月%d日 %H:%M"),
                "owner": case.owner or "未指派", "site_name": ctx.site_name}
@@ -49,7 +49,7 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
         ctx, case.unit, role, "escalation", {**context, "role_title": ROLE_NAMES[role]},
         key=f"{base}/L{level}/{repeat}", case=case, urgent=case.urgent, not_before=not_before,
     )
-    if case.kind == kinds.THIRD_PARTY:
+    if ctx.kind_of(case) == kinds.THIRD_PARTY:
         _remind_contractor(ctx, case, context, f"{base}/breach{deadline.level + 1}")
     if deadline.stage != "breached":
         deadline.breached_at = now
@@ -64,7 +64,7 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
 
 def _warn(ctx: Ctx, deadline: Deadline, case: Case, role: str, context: dict[str, object],
           base: str, not_before: datetime) -> None:
-    if case.kind == kinds.THIRD_PARTY and deadline.name == "step:维修施工":
+    if ctx.kind_of(case) == kinds.THIRD_PARTY and deadline.name == "step:维修施工":
         _remind_contractor(ctx, case, context, f"{base}/reminder")
         return
     notify.tell_role(ctx, case.unit, role, "escalation", {**context, "role_title": ROLE_NAMES[role]},

@@ -54,21 +54,22 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
         return None
     if kind == "repair":
         cls_name = rules.repair_class(text, cfg.repair)
-        return Classification(kind=kinds.repair_kind(cls_name, cfg), urgent=cfg.repair.classes[cls_name].urgent,
+        return Classification(kind=ctx.kind(kinds.repair_kind(cls_name, cfg)), urgent=cfg.repair.classes[cls_name].urgent,
                               title=item.subject or None)
-    return Classification(kind=kinds.FEEDBACK[kind], title=item.subject or None)
+    return Classification(kind=ctx.kind(kinds.FEEDBACK[kind]), title=item.subject or None)
 
 
 @hookimpl
 def kefu_case_opened(case: Case, ctx: Ctx) -> None:
     """Ack the customer with the case number, assign, and open the kind's deadlines."""
-    if kinds.is_repair(case.kind):
+    kind = ctx.kind_of(case)
+    if kinds.is_repair(kind):
         repair.on_opened(ctx, case)
-    elif case.kind in FEEDBACK_KINDS:
+    elif kind in FEEDBACK_KINDS:
         feedback.on_opened(ctx, case)
-    elif case.kind == kinds.THIRD_PARTY:
+    elif kind == kinds.THIRD_PARTY:
         repair.on_third_party_opened(ctx, case)
-    elif case.kind in TASK_KINDS:
+    elif kind in TASK_KINDS:
         tasks.on_opened(ctx, case)
 
 
@@ -77,15 +78,16 @@ def kefu_case_changed(case: Case, event: CaseEvent, ctx: Ctx) -> None:
     """Steps, contractor work, closure, callback answers and reopening."""
     if event.type == "customer_reply" and feedback.on_customer_text(ctx, case, event):
         return
+    kind = ctx.kind_of(case)
     if event.type == "callback_answered":
         feedback.on_callback_answered(ctx, case, event)
-    elif kinds.is_repair(case.kind):
+    elif kinds.is_repair(kind):
         repair.on_event(ctx, case, event)
-    elif case.kind in FEEDBACK_KINDS:
+    elif kind in FEEDBACK_KINDS:
         feedback.on_event(ctx, case, event)
-    elif case.kind == kinds.THIRD_PARTY:
+    elif kind == kinds.THIRD_PARTY:
         repair.on_third_party_event(ctx, case, event)
-    elif case.kind in TASK_KINDS:
+    elif kind in TASK_KINDS:
         tasks.on_event(ctx, case, event)
 
 

@@ -111,7 +111,7 @@ def _defect_lists(ctx: Ctx, groups: dict[tuple[str, date], list[Home]],
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(list(by_customer)):
             for case in session.scalars(select(Case).where(
-                Case.kind.like(f"{kinds.REPAIR}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
+                Case.kind.like(f"{ctx.kind(kinds.REPAIR)}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
             )):
                 home = by_customer[case.customer_id or 0]  # in the IN list, so never None
                 cust = customers.get(case.customer_id or -1)
@@ -176,11 +176,11 @@ def monthly_reports(ctx: Ctx, fired_at: datetime) -> None:
     cfg = ctx.config
     period = rules.previous_month(fired_at.astimezone(ctx.tz).date())
     session = ctx.db()
-    defects = reports.defect_rows(session, period, ctx.tz)
+    defects = reports.defect_rows(session, period, ctx.tz, ctx.name)
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "defect_report",
                      {"period": period, "rows": defects, "total": sum(r["count"] for r in defects)},
                      key=f"{ctx.name}/defect_report/{period}")
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "kpi_report",
-                     {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz)},
+                     {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz, ctx.name)},
                      key=f"{ctx.name}/kpi_report/{period}")
 

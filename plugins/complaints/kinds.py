@@ -15,18 +15,17 @@ from sqlalchemy import select
 from kefu.api import Case, CaseKind, Deadline, DeadlinePolicy, Level
 from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig, Ctx
 
-# Kind names are stored with every case, so they are data, not derived: the core refuses
-# to start unless they begin with the plugin's name (check this line after a rename).
-NAMESPACE = "complaints."
-REPAIR = NAMESPACE + "repair"
-COMPLAINT = NAMESPACE + "complaint"
-INQUIRY = NAMESPACE + "inquiry"
-SUGGESTION = NAMESPACE + "suggestion"
-THIRD_PARTY = NAMESPACE + "third_party"
-COMPENSATION = NAMESPACE + "compensation"
-ASSESSMENT = NAMESPACE + "assessment"
-MILESTONE = NAMESPACE + "milestone"
-DEFECT_REPORT = NAMESPACE + "defect_report"
+# The kinds as this plugin names them; stored with the plugin's name in front
+# (``ctx.kind(REPAIR)``, ``ctx.kind_of(case)``), which the core adds.
+REPAIR = "repair"
+COMPLAINT = "complaint"
+INQUIRY = "inquiry"
+SUGGESTION = "suggestion"
+THIRD_PARTY = "third_party"
+COMPENSATION = "compensation"
+ASSESSMENT = "assessment"
+MILESTONE = "milestone"
+DEFECT_REPORT = "defect_report"
 
 FEEDBACK = {"complaint": COMPLAINT, "inquiry": INQUIRY, "suggestion": SUGGESTION}
 COMPENSATION_STEPS: tuple[str, ...] = ("协商谈判", "责任方函件", "付款申请", "资料存档")
@@ -34,14 +33,19 @@ THIRD_PARTY_STEPS: tuple[str, ...] = ("维修通知", "维修施工", "收方验
 ASSESSMENT_STEPS: tuple[str, ...] = ("组织评估", "整改方案")
 
 
+# What a caller without a context (a test, a report over a session) takes as the plugin's
+# name: this package's folder. Hooks and commands pass ``ctx.name``.
+PACKAGE = __name__.split(".")[-2]
+
+
 def repair_kind(cls_name: str, cfg: ComplaintsConfig) -> str:
-    """The kind of a repair of class ``cls_name``: the default class is ``complaints.repair``."""
+    """The kind of a repair of class ``cls_name``: the default class is plain ``repair``."""
     return REPAIR if cls_name == cfg.repair.default_class else f"{REPAIR}.{cls_name}"
 
 
-def is_repair(kind: str) -> bool:
-    """True for a repair of any class."""
-    return kind == REPAIR or kind.startswith(REPAIR + ".")
+def is_repair(kind: str | None) -> bool:
+    """True for a repair of any class (``kind`` as the plugin names it)."""
+    return kind is not None and (kind == REPAIR or kind.startswith(REPAIR + "."))
 
 
 def acceptance_refusal(case: Case, to_state: str) -> str | None:
@@ -126,7 +130,7 @@ def current_round(case: Case) -> int:
     return int(case.data.get("round", 1))
 
 
-def chain_of(cfg: ComplaintsConfig, kind: str) -> list[str]:
+def chain_of(cfg: ComplaintsConfig, kind: str | None) -> list[str]:
     """The roles a breach of a ``kind`` case's deadlines goes up, first the one warned before breach."""
     if is_repair(kind) or kind == THIRD_PARTY:
         return list(cfg.repair.escalation)
@@ -135,9 +139,9 @@ def chain_of(cfg: ComplaintsConfig, kind: str) -> list[str]:
     return ["risk_control", "head"]
 
 
-def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
+def chain_for(ctx: Ctx, case: Case) -> list[str]:
     """The roles a breach of ``case``'s deadlines goes up (:func:`chain_of` its kind)."""
-    return chain_of(cfg, case.kind)
+    return chain_of(ctx.config, ctx.kind_of(case))
 
 
 def open_deadline_rows(ctx: Ctx, case: Case) -> list[Deadline]:

@@ -48,7 +48,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     cfg = ctx.config
     attach_home(ctx, case)
     text = case_text(ctx, case)
-    cls_name = next((n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == case.kind), cfg.repair.default_class)
+    cls_name = next((n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == ctx.kind_of(case)), cfg.repair.default_class)
     cls = cfg.repair.classes[cls_name]
     case.data = {**case.data, "repair_class": cls_name, "round": 1,
                  "warranty_item": rules.warranty_item_for(text, cfg.warranty_for(case.unit))}

@@ -16,24 +16,24 @@ from kefu.plugins.complaints import kinds, notify
 from kefu.plugins.complaints.config import Ctx
 
 
-def task_role(kind: str) -> str:
+def task_role(kind: str | None) -> str:
     """Who carries a task kind out."""
     return "project_cs" if kind == kinds.COMPENSATION else "risk_control"
 
 
-def case_steps(case: Case) -> tuple[str, ...]:
+def case_steps(ctx: Ctx, case: Case) -> tuple[str, ...]:
     """The steps of a task case's kind."""
     return {kinds.COMPENSATION: kinds.COMPENSATION_STEPS,
-            kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(case.kind, ())
+            kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(ctx.kind_of(case) or "", ())
 
 
 def on_opened(ctx: Ctx, case: Case) -> None:
     """A task case: first step, its due date (``due_at`` in data wins), and the task mail."""
     case.data = {**case.data, "round": 1}
     if case.owner is None:
-        holders = notify.role_holders(ctx, case.unit, task_role(case.kind))
+        holders = notify.role_holders(ctx, case.unit, task_role(ctx.kind_of(case)))
         case.owner = holders[0].key if holders else None
-    steps = case_steps(case)
+    steps = case_steps(ctx, case)
     fixed = datetime.fromisoformat(str(case.data["due_at"])) if case.data.get("due_at") else None
     if steps:
         # The first step's deadline gets the job's date through the engine, so pauses never undo it.
@@ -43,7 +43,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
         ctx.set_due(case, name, fixed, reason="任务期限")
     due = next((d.due_at for d in kinds.open_deadline_rows(ctx, case) if d.name == name), None)
     notify.tell_role(
-        ctx, case.unit, task_role(case.kind), "task",
+        ctx, case.unit, task_role(ctx.kind_of(case)), "task",
         {**notify.case_context(case), "due": due.astimezone(ctx.tz).strftime("%Y年%m月%d日") if due else "-"},
         key=f"{case.number}/task", case=case,
     )

@@ -19,7 +19,7 @@ def kefu_config_section() -> type[BaseModel]:
 @hookimpl
 def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
     """One kind of case: an example request."""
-    return [CaseKind(name=f"{ctx.name}.request", title="示例请求", prefix="EX")]
+    return [CaseKind(name="request", title="示例请求", prefix="EX")]
 
 
 def heartbeat(ctx: Ctx, fired_at: datetime) -> None:
@@ -40,5 +40,5 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     cfg = ctx.config
     haystack = f"{item.subject}\n{item.text}".lower()
     if any(word.lower() in haystack for word in cfg.keywords):
-        return Classification(kind=f"{ctx.name}.request")
+        return Classification(kind=ctx.kind("request"))
     return None

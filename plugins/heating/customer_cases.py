@@ -29,14 +29,13 @@ SATISFIED_SCORE, UNSATISFIED_SCORE = 5, 1
 
 def cfg_of(ctx: Ctx) -> HeatingConfig:
     """The plugin's section, typed."""
-    cfg = ctx.config
-    return cfg
+    return ctx.config
 
 
 def on_opened(ctx: Ctx, case: Case) -> None:
     """Fill in the household's station, assign the person on duty, acknowledge and dispatch."""
     cfg = cfg_of(ctx)
-    spec = kinds.kind_specs(cfg)[case.kind]
+    spec = kinds.spec_of(ctx, case)
     hh = household_of(ctx, case)
     data = dict(case.data or {})
     if hh is not None:

@@ -83,29 +83,29 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
     if category == "leak":
-        return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref)
+        return Classification(kind=ctx.kind(kinds.LEAK), urgent=True, customer_ref=ref)
     # A household stating a room temperature under the threshold is a 测温 case (24 h).
-    return Classification(kind=kinds.LOW_TEMP if low else kinds.GENERAL, customer_ref=ref)
+    return Classification(kind=ctx.kind(kinds.LOW_TEMP if low else kinds.GENERAL), customer_ref=ref)
 
 
 @hookimpl
 def kefu_case_opened(case: Case, ctx: Ctx) -> None:
     """Customer cases: station, person on duty, SMS acknowledgement with the case number."""
-    if case.kind in kinds.CUSTOMER_KINDS:
+    if ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         customer_cases.on_opened(ctx, case)
 
 
 @hookimpl
 def kefu_case_changed(case: Case, event: CaseEvent, ctx: Ctx) -> None:
     """Customer cases: resolution → callback SMS; the answer closes or reopens."""
-    if case.kind in kinds.CUSTOMER_KINDS:
+    if ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         customer_cases.on_changed(ctx, case, event)
 
 
 @hookimpl
 def kefu_deadline_due(deadline: Deadline, case: Case, ctx: Ctx) -> bool | None:
     """Callback unanswered after ``callback_wait``: onto the phone-callback list."""
-    if deadline.name == "callback" and case.kind in kinds.CUSTOMER_KINDS:
+    if deadline.name == "callback" and ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         if ctx.now() < deadline.due_at:
             return None  # the core's warning to the owner that a callback is pending
         return customer_cases.callback_overdue(ctx, case)

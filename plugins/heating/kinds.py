@@ -10,18 +10,17 @@ from kefu.api import Case, CaseKind, DeadlinePolicy
 from kefu.plugins.heating import rules
 from kefu.plugins.heating.config import Ctx, HeatingConfig
 
-# Kind names are stored with every case, so they are data, not derived: the core refuses
-# to start unless they begin with the plugin's name (check this line after a rename).
-NAMESPACE = "heating."
-LEAK = NAMESPACE + "leak"
-GENERAL = NAMESPACE + "general"
-LOW_TEMP = NAMESPACE + "low_temp"
-OUTAGE = NAMESPACE + "outage"
-SHUTOFF_CHECK = NAMESPACE + "shutoff_check"
-SHUTOFF_ESCALATION = NAMESPACE + "shutoff_escalation"
-VISIT_SHORTFALL = NAMESPACE + "visit_shortfall"
-AUDIT = NAMESPACE + "audit"
-COAL_RETEST = NAMESPACE + "coal_retest"
+# The kinds as this plugin names them; stored with the plugin's name in front
+# (``ctx.kind(LEAK)``, ``ctx.kind_of(case)``), which the core adds.
+LEAK = "leak"
+GENERAL = "general"
+LOW_TEMP = "low_temp"
+OUTAGE = "outage"
+SHUTOFF_CHECK = "shutoff_check"
+SHUTOFF_ESCALATION = "shutoff_escalation"
+VISIT_SHORTFALL = "visit_shortfall"
+AUDIT = "audit"
+COAL_RETEST = "coal_retest"
 
 # Customer-facing kinds: acknowledged, dispatched to the station on duty, called back.
 CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP)
@@ -57,7 +56,7 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
 # The resolution chain of customer cases, as the core sees it: three placeholders the
 # kinds' resolve_role fills per case, when each notification goes out, from the case's
 # station: station on duty → branch head → CS-centre head (rules.escalation_level).
-CHAIN_LEVELS = tuple(f"{NAMESPACE[:-1]}:chain/{level}" for level in (1, 2, 3))
+CHAIN_LEVELS = ("chain:station", "chain:branch", "chain:centre")
 
 
 def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, Ctx], list[str] | None]:
@@ -70,6 +69,11 @@ def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, Ctx], list[str] |
         return rules.escalation_level(station, CHAIN_LEVELS.index(role) + 1, cfg)
 
     return resolve_role
+
+
+def spec_of(ctx: Ctx, case: Case) -> KindSpec:
+    """What the plugin knows of ``case``'s kind (one of its own)."""
+    return kind_specs(ctx.config)[ctx.kind_of(case) or case.kind]
 
 
 def case_kinds(cfg: HeatingConfig) -> list[CaseKind]:

@@ -30,6 +30,7 @@ def case_context(ctx: Ctx, case: Case, **extra: Any) -> dict[str, Any]:
         "case_number": case.number,
         "title": case.title,
         "kind": case.kind,
+        "own_kind": ctx.kind_of(case),
         "opened_at": local.strftime("%Y-%m-%d %H:%M"),
         "station": data.get("station_name") or data.get("station") or "",
         "address": data.get("address", ""),

@@ -101,7 +101,7 @@ def end_outage(ctx: Ctx, number: str, *, actor: str = "staff", note: str | None 
     """Restoration: SMS the same households (urgent), summary to the CS-centre head, case closed."""
     cfg = ctx.config
     case = ctx.find_case(number)
-    if case is None or case.kind != kinds.OUTAGE:
+    if case is None or ctx.kind_of(case) != kinds.OUTAGE:
         raise OutageError(f"{number} is not an outage case; see `kefu heating outage log`")
     outage = ctx.db().scalars(select(Outage).where(Outage.case_id == case.id)).one()
     if outage.ended_at is not None:

@@ -31,11 +31,11 @@ def _first_owner(case: Case) -> str | None:
 
 def timeliness(ctx: Ctx, since: datetime, until: datetime, by: str) -> dict[str, tuple[int, int, float]]:
     """回复及时率 of customer cases opened in [since, until), grouped by station or person."""
-    specs = kinds.kind_specs(ctx.config)
     rows = []
     for case in ctx.db().scalars(select(Case).where(
-        Case.kind.in_(kinds.CUSTOMER_KINDS), Case.opened_at >= since, Case.opened_at < until)):
-        period = specs[case.kind].resolve_within
+        Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
+        Case.opened_at < until)):
+        period = kinds.spec_of(ctx, case).resolve_within
         if period is None:
             continue
         rows.append(rules.TimelinessRow(case.unit, _first_owner(case), case.opened_at + period, _answered_at(case)))
@@ -48,7 +48,8 @@ def complaint_rates(ctx: Ctx, since: datetime, until: datetime) -> dict[str, tup
     households = dict(session.execute(select(Household.station, func.count()).group_by(Household.station)).all())
     complaints = dict(session.execute(
         select(Case.unit, func.count()).where(
-            Case.kind.in_(kinds.CUSTOMER_KINDS), Case.opened_at >= since, Case.opened_at < until)
+            Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
+            Case.opened_at < until)
         .group_by(Case.unit)).all())
     rates = rules.complaint_rate({k: v for k, v in complaints.items() if k}, households)
     return {st: (complaints.get(st, 0), households[st], rate) for st, rate in rates.items()}

@@ -7,7 +7,7 @@ from typing import Any
 from kefu.plugins.heating import kinds
 
 _CASE = {
-    "case_number": "HT-2026-000123", "title": "3号楼2单元暖气漏水", "kind": kinds.LEAK,
+    "case_number": "HT-2026-000123", "title": "3号楼2单元暖气漏水", "kind": kinds.LEAK, "own_kind": kinds.LEAK,
     "opened_at": "2026-11-02 09:00", "station": "长白一号换热站", "address": "长白新城3号楼2单元301",
     "site_name": "供热公司客服中心",
 }

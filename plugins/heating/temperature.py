@@ -26,7 +26,7 @@ def open_low_temp_case(ctx: Ctx, account: str) -> Case | None:
     """The account's low-temperature case that is still being worked on, if any."""
     return ctx.db().scalars(
         select(Case).join(Household, Household.customer_id == Case.customer_id)
-        .where(Household.account == account, Case.kind == kinds.LOW_TEMP,
+        .where(Household.account == account, Case.kind == ctx.kind(kinds.LOW_TEMP),
                Case.state.in_(OPEN_STATES))
         .order_by(Case.id.desc())
     ).first()

@@ -117,3 +117,28 @@ def test_a_plugins_own_template_names_are_qualified_by_its_name(make_app):
     assert ctx.template("ack.sms.txt") == "heating/ack.sms.txt"
     assert ctx.template("core/escalation.txt") == "core/escalation.txt"
     assert "heating/ack.sms.txt" in app.calls.template_samples(app.context)
+
+
+class Unprefixed:
+    """Names its kind and its claim without its own name, as a plugin should."""
+
+    @hookimpl
+    def kefu_case_kinds(self) -> list[CaseKind]:
+        return [CaseKind(name="thing", title="事", prefix="UP")]
+
+    @hookimpl
+    def kefu_classify(self) -> Classification:
+        return Classification(kind="thing")
+
+
+def test_a_plugins_kinds_are_named_without_its_name_and_stored_with_it(make_app):
+    from kefu.db.engine import transaction
+
+    app = make_app(plugins=["mine"], extra_plugins={"mine": Unprefixed()})
+    assert "mine.thing" in app.kinds
+    assert _classify(app).kind == "mine.thing"
+    with transaction(app.sessions) as session:
+        ctx = app.context("mine", session)
+        case = ctx.open_case(kind="thing")
+        assert (case.kind, ctx.kind_of(case), ctx.kind("thing")) == ("mine.thing", "thing", "mine.thing")
+        assert app.context("other", session).kind_of(case) is None
