@@ -24,7 +24,7 @@ def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
 
 def heartbeat(ctx: Ctx, fired_at: datetime) -> None:
     """Log that the job ran (tests count its firings in ``job_runs``)."""
-    ctx.log.info("example heartbeat for %s", fired_at.isoformat())
+    ctx.log.info("%s heartbeat for %s", ctx.name, fired_at.isoformat())
 
 
 @hookimpl
