@@ -89,7 +89,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         # One hook caller per (hook, plugin), built once: pluggy's subset of a single plugin.
-        self._callers: dict[tuple[str, str], HookCaller] = {}
+        self._callers: dict[tuple[str, str], _OneCall] = {}
         unknown = [name for name in self.enabled if name not in available]
         if unknown:
             raise UnknownPlugin(
@@ -111,16 +111,17 @@ class PluginHost:
                 f"(check the spelling; the hooks are {', '.join(known)})"
             ) from exc
 
-    def _caller(self, hook: str, plugin: str) -> HookCaller:
-        caller = self._callers.get((hook, plugin))
-        if caller is None:
+    def _caller(self, hook: str, plugin: str) -> _OneCall:
+        found = self._callers.get((hook, plugin))
+        if found is None:
             others = [obj for name, obj in self.pm.list_name_plugin() if name != plugin]
-            caller = self._callers[(hook, plugin)] = self.pm.subset_hook_caller(hook, remove_plugins=others)
-        return caller
+            found = self._callers[(hook, plugin)] = _OneCall(
+                self.pm.subset_hook_caller(hook, remove_plugins=others))
+        return found
 
     def implements(self, hook: str, plugin: str) -> bool:
         """Whether the enabled plugin ``plugin`` implements ``hook``."""
-        return bool(self._caller(hook, plugin).get_hookimpls())
+        return self._caller(hook, plugin).impl is not None
 
     def implementers(self, hook: str) -> list[str]:
         """The enabled plugins implementing ``hook``, in ``enabled`` order."""
@@ -129,19 +130,18 @@ class PluginHost:
     def call_one(self, hook: str, plugin: str, **kwargs: Any) -> Any:
         """``plugin``'s answer to ``hook`` (None if it does not implement it); its error as PluginError.
 
-        pluggy passes each implementation the arguments it names (a subset of the
-        spec's), as for any pluggy hook.
+        Each implementation gets the arguments it names (a subset of the spec's), as
+        pluggy matches them for any hook.
         """
-        caller = self._caller(hook, plugin)
-        if not caller.get_hookimpls():
+        one = self._callers.get((hook, plugin)) or self._caller(hook, plugin)
+        if one.impl is None:
             return None
         try:
-            result = caller(**kwargs)
+            if one.function is not None:
+                return one.function(*[kwargs[name] for name in one.argnames])
+            return one.through_pluggy(kwargs)
         except Exception as exc:
             raise PluginError(plugin, hook, exc) from exc
-        if caller.spec is not None and caller.spec.opts.get("firstresult"):
-            return result
-        return result[0] if result else None
 
     def plugin_of_module(self, module: str) -> str | None:
         """The enabled plugin whose package holds module ``module`` (a plugin's ``cli`` finds itself)."""
@@ -151,3 +151,30 @@ class PluginHost:
             if module == own or (package and module.startswith(package + ".")):
                 return name
         return None
+
+
+class _OneCall:
+    """One plugin's implementation of one hook, called with the arguments pluggy found it names.
+
+    pluggy's subset hook caller finds the implementation and its argument names
+    (``HookImpl.argnames``); a plain implementation is then called with those
+    directly, which is what the caller does for a single implementation without
+    its per-call bookkeeping (the sweep calls one per due deadline). A wrapper
+    implementation goes through the hook caller itself.
+    """
+
+    __slots__ = ("argnames", "caller", "first", "function", "impl")
+
+    def __init__(self, caller: HookCaller) -> None:
+        impls = caller.get_hookimpls()
+        self.caller = caller
+        self.impl = impls[0] if impls else None
+        self.first = bool(caller.spec is not None and caller.spec.opts.get("firstresult"))
+        plain = self.impl is not None and not (self.impl.hookwrapper or self.impl.wrapper)
+        self.function = self.impl.function if plain and self.impl is not None else None
+        self.argnames = tuple(self.impl.argnames) if self.impl is not None else ()
+
+    def through_pluggy(self, kwargs: dict[str, Any]) -> Any:
+        """The answer as pluggy's hook caller gives it (for a wrapper implementation)."""
+        result = self.caller(**kwargs)
+        return result if self.first else (result[0] if result else None)
