@@ -47,10 +47,15 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Classification:
-    """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns."""
+    """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns.
+
+    ``score`` says how well the item matches (the highest answer wins; ties go by
+    ``[plugins] enabled`` order); plugins that do not weigh their answers keep 1.0.
+    """
 
     kind: str
     urgent: bool = False
     customer_ref: str | None = None
     title: str | None = None
     unit: str | None = None
+    score: float = 1.0

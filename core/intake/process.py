@@ -34,7 +34,6 @@ from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
 from kefu.intake.understand import Understood, understand
 from kefu.intake.worker import ReadAhead
-from kefu.plugin_host import PluginError
 from kefu.secrets import mask
 from kefu.sla.cases import NewCase, open_case, open_cases, record_event
 
@@ -231,22 +230,8 @@ def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Und
 
 
 def classify(app: App, msg: InboundMessage) -> Classification | None:
-    """Ask the enabled plugins in order; the first valid answer wins, a raising plugin is skipped."""
-    for name, _func in app.host.implementations("kefu_classify"):
-        try:
-            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name))
-        except PluginError:
-            log.exception("plugin %r failed to classify inbound item %s; asking the next", name, msg.item_id)
-            continue
-        if answer is None:
-            continue
-        if not isinstance(answer, Classification) or answer.kind not in app.kinds \
-                or not answer.kind.startswith(f"{name}."):
-            log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "
-                      "ignored", name, answer)
-            continue
-        return answer
-    return None
+    """The enabled plugins' best claim on ``msg`` (see :meth:`kefu.plugin_calls.PluginCalls.classify`)."""
+    return app.calls.classify(msg, app.context, app.kinds)
 
 
 def _no_ack(msg: InboundMessage) -> dict[str, Any]:
