@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from kefu.db.models import Case, Customer
 from kefu.kinds import OPEN_STATES
-from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
-from kefu.plugins.heating.imports import HOUSEHOLD_COLUMNS
 from kefu.plugins.heating.models import Household, Measurement
 from kefu.sla.cases import open_case, record_event
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
-
-MEASUREMENT_COLUMNS = {
-    "account": HOUSEHOLD_COLUMNS["account"],
-    "measured_at": ("测温时间", "时间", "日期"),
-    "temp_c": ("室温", "温度", "temperature", "temp"),
-    "station": HOUSEHOLD_COLUMNS["station"],
-}
-
 
 def open_low_temp_case(ctx: PluginContext, account: str) -> Case | None:
     """The account's low-temperature case that is still being worked on, if any."""
@@ -66,23 +55,3 @@ def record_measurement(ctx: PluginContext, hh: Household, measured_at_utc: datet
         record_event(ctx, current, "remeasured", actor="import", to_state="resolved",
                      reason=f"复测 {temp_c:g}°C，已达标", data={"temp_c": temp_c})
     return "created"
-
-
-def import_measurements(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
-    """A station's 测温回馈单 (CSV): account, time, indoor temperature."""
-    session = ctx.db()
-    report = cf.ImportReport("measurements")
-    households = {h.account: h for h in session.scalars(select(Household))}
-
-    def handle(_line: int, row: dict[str, str]) -> str:
-        account = cf.need(row, "account")
-        hh = households.get(account)
-        if hh is None:
-            raise ValueError(f"account {account!r} is not a known household; import households first")
-        temp = cf.number(row, "temp_c")
-        if not -30 <= temp <= 40:
-            raise ValueError(f"column 'temp_c': {temp:g} °C is not an indoor temperature")
-        return record_measurement(ctx, hh, cf.moment(row, "measured_at", ctx.tz), temp)
-
-    cf.each_row(report, cf.read_rows(path, MEASUREMENT_COLUMNS, ("account", "measured_at", "temp_c")), handle)
-    return report
