@@ -61,7 +61,8 @@ def required_fields(model: type[BaseModel]) -> list[str]:
 
 
 def find_header(table: Table, model: type[BaseModel], hint: str = "",
-                accepted: dict[str, tuple[str, ...]] | None = None) -> Header:
+                accepted: dict[str, tuple[str, ...]] | None = None,
+                required: list[str] | None = None) -> Header:
     """The first row (of the first sheet that has one) naming every required column.
 
     A file without one is refused: the message names each missing column with the
@@ -70,7 +71,7 @@ def find_header(table: Table, model: type[BaseModel], hint: str = "",
     """
     accepted = accepted or headers_of(model)
     lookup = _lookup(accepted)
-    required = required_fields(model)
+    required = required_fields(model) if required is None else required
     best: tuple[int, Sheet | None, list[str]] = (-1, None, [])
     for sheet in table.sheets:
         for index, (_where, cells) in enumerate(sheet.rows[:SEARCH_ROWS]):

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kefu.imports.fields import ImportRow, headers_of
-from kefu.imports.header import Header, find_header
+from kefu.imports.header import Header, find_header, required_fields
 from kefu.imports.reading import Sheet, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
 
@@ -61,6 +61,10 @@ class Importer(Generic[R]):
     def headers(self) -> dict[str, tuple[str, ...]]:
         """Each field's accepted headers (the row model's, unless config names them)."""
         return headers_of(self.row_model)
+
+    def required(self) -> list[str]:
+        """The columns a file must have: the row model's fields without a default."""
+        return required_fields(self.row_model)
 
     def key(self, row: R) -> Hashable | None:
         """The row's natural key: a second row with the same key in one file is a bad row."""
@@ -263,7 +267,8 @@ def run_import(
     anything is written; bad rows are in the report and the good rows are written.
     """
     table = read_table(path, data=data, name=name)
-    header = find_header(table, importer.row_model, importer.missing_hint, importer.headers())
+    header = find_header(table, importer.row_model, importer.missing_hint, importer.headers(),
+                         importer.required())
     rows = _rows(header.sheet, header.index + 1)
     report = ImportReport(importer.name, source=table.source, encoding=table.encoding,
                           noun=importer.noun, dry_run=dry_run)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from kefu.api.imports import ImportFileError, import_options, show_report
 from kefu.cli.appctx import emit, json_option, obtain_app
 from kefu.db.engine import transaction
 from kefu.durations import parse_duration
@@ -44,14 +45,21 @@ def import_group() -> None:
 
 @import_group.command(name="homes")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_homes_cmd(file: Path) -> None:
-    """Projects, buildings, homes, owners and delivery dates from a CSV (UTF-8 or GB18030)."""
+@import_options
+def import_homes_cmd(file: Path, dry_run: bool, as_json: bool) -> None:
+    """Projects, buildings, homes, owners and delivery dates from a CSV (UTF-8 or GB18030) or XLSX.
+
+    Exit 0: all imported; 1: the file was refused (nothing written); 2: the bad
+    rows listed were left out, the rest imported.
+    """
     app = obtain_app()
-    with transaction(app.sessions) as session:
-        report = import_homes_file(session, file, app.clock.now())
-    for line, reason in report.errors:
-        click.echo(f"{file}:{line}: {reason}", err=True)
-    click.echo(report.summary())
+    try:
+        with transaction(app.sessions) as session:
+            report = import_homes_file(session, file, app.clock.now(), dry_run=dry_run,
+                                       country=app.settings.kefu.default_country)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    show_report(report, as_json)
 
 
 @complaints.command(name="step")
