@@ -45,15 +45,20 @@ def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
     if not text:
         raise PhoneError("the number is empty")
     region = known_country(country)
+    if any(ch.isalpha() for ch in text):
+        # libphonenumber reads letters as keypad digits (1-800-FLOWERS); nobody here writes them.
+        raise PhoneError(f"{value!r} is not a phone number")
     try:
         parsed = phonenumbers.parse(text, region)
-        if region == "CN" and not phonenumbers.is_valid_number(parsed):
+        valid = phonenumbers.is_valid_number(parsed)
+        if not valid and region == "CN":
             # 86-139… and 8613… mean +86; libphonenumber would read them as a national number.
             parsed = phonenumbers.parse(_with_country_code(text), region)
+            valid = phonenumbers.is_valid_number(parsed)
+        if not valid:
+            raise PhoneError(f"{value!r} is not a possible phone number in {region} or abroad")
     except phonenumbers.NumberParseException as exc:
         raise PhoneError(f"{value!r} is not a phone number") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise PhoneError(f"{value!r} is not a possible phone number in {region} or abroad")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.api.imports import (
@@ -83,8 +83,16 @@ class HouseholdRow(ImportRow):
     payment_status: str = column("缴费状态", "交费状态", "payment", default="")
 
 
+_CONTACT = ("name", "phone", "address", "unit")
+_HOUSEHOLD = ("address", "building", "station", "branch", "heated_area", "payment_status")
+
+
 class HouseholdImport(Importer[HouseholdRow]):
-    """``kefu heating import households``: each household and its customer, keyed by account."""
+    """``kefu heating import households``: each household and its customer, keyed by account.
+
+    A station's register runs to a hundred thousand rows, so what is there is read
+    as plain tuples and each batch is written with one executemany per table.
+    """
 
     name = "households"
     row_model = HouseholdRow
@@ -94,21 +102,28 @@ class HouseholdImport(Importer[HouseholdRow]):
         self.ctx = ctx
         self.cfg: HeatingConfig = ctx.config
         self.now = ctx.now()
-        self.customers: dict[str, Customer] = {}
-        self.households: dict[str, Household] = {}
-        # New households wait for their customer's id: one flush per batch, not one per row.
-        self.waiting: list[tuple[Customer, dict[str, object]]] = []
+        self.customers: dict[str, tuple[int | None, tuple[object, ...]]] = {}
+        self.households: dict[str, tuple[int | None, tuple[object, ...]]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.new_customers: list[dict[str, object]] = []
+        self.new_households: list[dict[str, object]] = []
+        self.customer_updates: list[dict[str, object]] = []
+        self.household_updates: list[dict[str, object]] = []
 
     def key(self, row: HouseholdRow) -> str:
         """The account number."""
         return row.account
 
     def start(self, session: Session) -> None:
-        """The plugin's customers and households by account."""
-        self.customers = {c.ref: c for c in session.scalars(
-            select(Customer).where(Customer.plugin == self.ctx.name))}
-        self.households = {h.account: h for h in session.scalars(select(Household))}
-        self.waiting = []
+        """The plugin's customers and households by account, as (id, values)."""
+        self.customers = {ref: (cid, tuple(rest)) for ref, cid, *rest in session.execute(
+            select(Customer.ref, Customer.id, *(getattr(Customer, c) for c in _CONTACT))
+            .where(Customer.plugin == self.ctx.name)) if ref is not None}
+        self.households = {account: (hid, tuple(rest)) for account, hid, *rest in session.execute(
+            select(Household.account, Household.id, *(getattr(Household, c) for c in _HOUSEHOLD)))}
+        self._reset()
 
     def check(self, row: HouseholdRow) -> None:
         """A known station and a payment status we read."""
@@ -117,40 +132,51 @@ class HouseholdImport(Importer[HouseholdRow]):
             raise RowError(f"{row.payment_status!r} is not 已缴/未缴/部分", "payment_status")
 
     def apply(self, session: Session, row: HouseholdRow) -> Outcome:
-        """Create or update the customer and the household."""
+        """Create or update the customer and the household (written at the batch's end)."""
         station = row.station
         branch = row.branch or (self.cfg.stations[station].branch if station in self.cfg.stations else "")
-        values: dict[str, object] = {"address": row.address, "building": row.building, "station": station,
-                                     "branch": branch, "heated_area": row.heated_area,
-                                     "payment_status": _PAYMENT[row.payment_status.lower()]}
-        contact = {"name": row.name, "phone": row.phone, "address": row.address, "unit": station}
+        values = (row.address, row.building, station, branch, row.heated_area,
+                  _PAYMENT[row.payment_status.lower()])
+        contact = (row.name, row.phone, row.address, station)
         cust = self.customers.get(row.account)
+        outcome: Outcome = "unchanged"
         if cust is None:
-            cust = Customer(plugin=self.ctx.name, ref=row.account, created_at=self.now, **contact)
-            session.add(cust)
-            self.customers[row.account] = cust
-            self.waiting.append((cust, {"account": row.account, **values}))
-            return "created"
-        outcome: Outcome = "updated" if _values_differ(cust, contact) else "unchanged"
+            self.new_customers.append({"plugin": self.ctx.name, "ref": row.account, "created_at": self.now,
+                                       **dict(zip(_CONTACT, contact, strict=True))})
+            self.customers[row.account] = (None, contact)
+        elif cust[1] != contact:
+            self.customer_updates.append({"id": cust[0], **dict(zip(_CONTACT, contact, strict=True))})
+            self.customers[row.account] = (cust[0], contact)
+            outcome = "updated"
         hh = self.households.get(row.account)
         if hh is None:
-            self.waiting.append((cust, {"account": row.account, **values}))
+            self.new_households.append({"account": row.account, "updated_at": self.now,
+                                        **dict(zip(_HOUSEHOLD, values, strict=True))})
+            self.households[row.account] = (None, values)
             return "created"
-        if _values_differ(hh, values):
-            hh.updated_at = self.now
+        if hh[1] != values:
+            self.household_updates.append({"id": hh[0], "updated_at": self.now,
+                                           **dict(zip(_HOUSEHOLD, values, strict=True))})
+            self.households[row.account] = (hh[0], values)
             outcome = "updated"
         return outcome
 
     def end_batch(self, session: Session) -> None:
-        """The batch's new households, now that their customers have ids."""
-        if not self.waiting:
-            return
-        session.flush()
-        for cust, values in self.waiting:
-            hh = Household(customer_id=cust.id, updated_at=self.now, **values)
-            session.add(hh)
-            self.households[hh.account] = hh
-        self.waiting = []
+        """The batch's writes: new customers, then their households, then the updates."""
+        if self.new_customers:
+            session.execute(insert(Customer), self.new_customers)
+        if self.new_households:
+            accounts = [h["account"] for h in self.new_households]
+            ids = {ref: cid for ref, cid in session.execute(select(Customer.ref, Customer.id).where(
+                Customer.plugin == self.ctx.name, Customer.ref.in_(accounts)))}
+            for hh in self.new_households:
+                hh["customer_id"] = ids[str(hh["account"])]
+            session.execute(insert(Household), self.new_households)
+        if self.customer_updates:
+            session.execute(update(Customer), self.customer_updates)
+        if self.household_updates:
+            session.execute(update(Household), self.household_updates)
+        self._reset()
 
 
 def import_households(ctx: PluginContext, path: Path | str, *, dry_run: bool = False) -> ImportReport:

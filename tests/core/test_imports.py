@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from kefu.imports import (
     Code,
     Day,
-    ImportFileError,
     Importer,
+    ImportFileError,
     ImportRow,
     Number,
     OptionalPhone,
