@@ -62,11 +62,30 @@ def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_e164(value: str) -> bool:
+    """Written in E.164's own syntax: ``+``, then 2 to 15 digits, the first not 0."""
+    digits = value[1:]
+    return value.startswith("+") and digits.isdigit() and digits.isascii() \
+        and 2 <= len(digits) <= 15 and digits[0] != "0"
+
+
 def optional_e164(value: str | None, country: str = DEFAULT_COUNTRY) -> str | None:
     """Like :func:`to_e164`, with an empty value giving None."""
     if value is None or not str(value).strip():
         return None
     return to_e164(str(value), country)
+
+
+def e164_or_as_given(value: str, country: str = DEFAULT_COUNTRY) -> str:
+    """E.164 when ``value`` is a possible number, else ``value`` stripped.
+
+    For what has already arrived (an SMS's From may be a short code or a sender
+    name): it is kept, never refused, and stored in E.164 whenever it can be.
+    """
+    try:
+        return to_e164(value, country)
+    except PhoneError:
+        return value.strip()
 
 
 def _validate(value: Any, info: ValidationInfo) -> Any:

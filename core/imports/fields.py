@@ -56,6 +56,10 @@ def _fold(text: str) -> str:
 
 def _number(value: Any) -> Any:
     if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
         cleaned = _fold(value).replace(",", "").replace("¥", "").replace(" ", "")
         try:
             return float(cleaned)
@@ -66,6 +70,8 @@ def _number(value: Any) -> Any:
 
 def _code(value: Any) -> Any:
     # Account, order and ID numbers: text, exactly as written; full-width digits folded.
+    if isinstance(value, str) and value.isascii():
+        return value.strip()
     return _fold(str(value)) if value is not None else value
 
 

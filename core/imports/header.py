@@ -85,10 +85,10 @@ def find_header(table: Table, model: type[BaseModel], hint: str = "",
                 best = (len(columns), sheet, cells)
     if not any(sheet.rows for sheet in table.sheets):
         raise ImportFileError(f"{table.source}: the file is empty; the first line must name the columns")
-    _score, sheet, cells = best
+    _score, closest, cells = best
     _columns, labels = _match(cells, lookup)
     missing = "; ".join(f"{name} ({'/'.join(accepted[name])})" for name in required if name not in labels)
-    where = f"sheet {sheet.name!r}: " if sheet is not None and sheet.name is not None else ""
+    where = f"sheet {closest.name!r}: " if closest is not None and closest.name is not None else ""
     found = ", ".join(c.strip() for c in cells if c.strip()) or "no header"
     raise ImportFileError(f"{table.source}: {where}missing column(s) {missing}; the header row "
                           f"closest to it has {found}{hint}")

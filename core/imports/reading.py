@@ -77,9 +77,10 @@ def read_csv(data: bytes, source: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[Where, list[str]]] = []
     start = 1
+    guarded = '="' in text  # most files have no guard: skip looking at every cell
     try:
         for cells in reader:
-            rows.append((Where(start), [unguard(c) for c in cells]))
+            rows.append((Where(start), [unguard(c) for c in cells] if guarded else cells))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ImportFileError(f"{source}: line {reader.line_num}: {exc}") from exc
@@ -146,5 +147,5 @@ def read_table(path: Path | str | None = None, *, data: bytes | None = None,
 def iter_cells(sheet: Sheet, start: int) -> Iterator[tuple[Where, list[str]]]:
     """The sheet's rows from index ``start`` on, blank rows left out."""
     for where, cells in sheet.rows[start:]:
-        if any(c.strip() for c in cells):
+        if "".join(cells).strip():
             yield where, cells

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Outcome = Literal["created", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """A row's place in its file: the line of a CSV, or the sheet and row of a workbook."""
 
     row: int

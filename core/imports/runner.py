@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import click
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -146,30 +146,61 @@ class _Run(Generic[R]):
         self.seen: dict[Hashable, Where] = {}
         self.width = header.width
         self.cut = header.sheet.cut_short
+        self.workbook = header.sheet.name is not None
+        self.columns = sorted(header.columns.items())
+        self.many = TypeAdapter(list[importer.row_model])  # type: ignore[name-defined]
 
-    def parse(self, where: Where, cells: list[str]) -> tuple[R, Hashable | None] | BadRow:
-        """Validate one row's cells; the row, or why it is bad."""
-        filled = len(cells)
-        while filled and not cells[filled - 1].strip():
-            filled -= 1
-        if self.header.sheet.name is None and (len(cells) < self.width or filled > self.width):
-            cut = " (the file ends inside this line)" if where == self.cut else ""
-            return BadRow(where, f"has {len(cells)} fields where the header has {self.width}{cut}")
-        if filled > self.width:
-            return BadRow(where, f"has cells beyond the header's {self.width} columns")
-        values = {name: cells[i] for i, name in self.header.columns.items()
-                  if i < len(cells) and cells[i].strip()}
+    def cells(self, where: Where, cells: list[str]) -> dict[str, str] | BadRow:
+        """A row's non-empty cells by field, or why its width is wrong."""
+        width = len(cells)
+        if width != self.width:
+            filled = width
+            while filled and not cells[filled - 1].strip():
+                filled -= 1
+            if not self.workbook and (width < self.width or filled > self.width):
+                cut = " (the file ends inside this line)" if where == self.cut else ""
+                return BadRow(where, f"has {width} fields where the header has {self.width}{cut}")
+            if filled > self.width:
+                return BadRow(where, f"has cells beyond the header's {self.width} columns")
+        return {name: cell for i, name in self.columns
+                if i < width and (cell := cells[i]) and not cell.isspace()}
+
+    def parse(self, chunk: list[tuple[Where, list[str]]]) -> list[tuple[Where, R, Hashable | None]]:
+        """Validate a chunk of rows (in one call while they are all good); bad ones to the report."""
+        filled: list[tuple[Where, dict[str, str]]] = []
+        for where, cells in chunk:
+            values = self.cells(where, cells)
+            if isinstance(values, BadRow):
+                self.report.bad.append(values)
+            else:
+                filled.append((where, values))
+        rows: list[R | BadRow]
         try:
-            row = self.importer.row_model.model_validate(values, context=self.context)
+            rows = self.many.validate_python([v for _, v in filled], context=self.context)
+        except ValidationError:  # at least one bad row: validate each, to tell which
+            rows = [self.one(where, values) for where, values in filled]
+        batch: list[tuple[Where, R, Hashable | None]] = []
+        for (where, _values), row in zip(filled, rows, strict=True):
+            if isinstance(row, BadRow):
+                self.report.bad.append(row)
+                continue
+            key = self.importer.key(row)
+            if key is not None:
+                first = self.seen.get(key)
+                if first is not None:
+                    self.report.bad.append(BadRow(
+                        where, f"{self.importer.key_label} {_show_key(key)} already given on {first}"))
+                    continue
+                self.seen[key] = where
+            batch.append((where, row, key))
+        return batch
+
+    def one(self, where: Where, values: dict[str, str]) -> R | BadRow:
+        """One row validated on its own: the row, or why it is bad."""
+        try:
+            return self.importer.row_model.model_validate(values, context=self.context)
         except ValidationError as exc:
             return _invalid(where, exc, self.header)
-        key = self.importer.key(row)
-        if key is not None:
-            first = self.seen.get(key)
-            if first is not None:
-                return BadRow(where, f"{self.importer.key_label} {_show_key(key)} already given on {first}")
-            self.seen[key] = where
-        return row, key
 
     def write(self, batch: list[tuple[Where, R, Hashable | None]]) -> None:
         """Write a batch in one SAVEPOINT; on a failed write, again row by row."""
@@ -235,7 +266,7 @@ class _Run(Generic[R]):
 
 
 def _rows(sheet: Sheet, start: int) -> list[tuple[Where, list[str]]]:
-    return [(w, c) for w, c in sheet.rows[start:] if any(x.strip() for x in c)]
+    return [(w, c) for w, c in sheet.rows[start:] if "".join(c).strip()]
 
 
 @contextmanager
@@ -278,15 +309,8 @@ def run_import(
     with _progress(len(rows), f"{importer.name}", progress) as bar:
         for offset in range(0, len(rows), batch_rows):
             chunk = rows[offset:offset + batch_rows]
-            batch: list[tuple[Where, R, Hashable | None]] = []
-            for where, cells in chunk:
-                report.read += 1
-                parsed = run.parse(where, cells)
-                if isinstance(parsed, BadRow):
-                    report.bad.append(parsed)
-                else:
-                    batch.append((where, *parsed))
-            run.write(batch)
+            report.read += len(chunk)
+            run.write(run.parse(chunk))
             if bar is not None:
                 bar.update(len(chunk))
     importer.finish(session, report)

@@ -92,7 +92,8 @@ class HomeImport(Importer[HomeRow]):
         self.projects = {p.code: p for p in session.scalars(select(Project))}
         self.buildings = {(b.project_code, b.code) for b in session.scalars(select(Building))}
         self.homes = {h.ref: h for h in session.scalars(select(Home))}
-        self.customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == PLUGIN))}
+        self.customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == PLUGIN))
+                          if c.ref is not None}
         self.pending = []
 
     def apply(self, session: Session, row: HomeRow) -> Outcome:

@@ -11,6 +11,7 @@ and a re-run of the same file changes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +52,7 @@ _PAYMENT = {"已缴": "paid", "已交": "paid", "paid": "paid", "未缴": "unpai
             "欠费": "unpaid", "unpaid": "unpaid", "部分": "partial", "partial": "partial", "": "unknown"}
 
 
-def _values_differ(obj: object, values: dict[str, object]) -> bool:
+def _values_differ(obj: object, values: Mapping[str, object]) -> bool:
     """Set ``values`` on ``obj``; True if any differed (so re-imports report 'unchanged')."""
     diff = False
     for key, value in values.items():
