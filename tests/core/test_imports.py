@@ -224,3 +224,11 @@ def test_neither_utf8_nor_gb18030_is_refused() -> None:
 
     with pytest.raises(ImportFileError, match="neither UTF-8 nor GB18030"):
         read_table(data=b"\x81\x30\xff\xff,a\n", name="x.csv")
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(session: Session, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (HEADER + "".join(f"A{i},b,,1,\n" for i in range(2500))).encode()
+    run_import(OrderImport(), session, data=data, name="o.csv")  # stderr is not a terminal here
+    assert capsys.readouterr().err == ""
+    run_import(OrderImport(), session, data=data, name="o.csv", progress=True)
+    assert "orders" in capsys.readouterr().err
