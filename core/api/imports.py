@@ -34,9 +34,10 @@ from kefu.imports import (
     run_import,
 )
 from kefu.imports.cli import EXIT_BAD_ROWS, EXIT_OK, EXIT_REFUSED, import_options, show_report
-from kefu.phones import PhoneError, optional_e164, to_e164
+from kefu.phones import DEFAULT_COUNTRY, PhoneError, optional_e164, to_e164
 
 __all__ = [
+    "DEFAULT_COUNTRY",
     "EXIT_BAD_ROWS",
     "EXIT_OK",
     "EXIT_REFUSED",
@@ -59,8 +60,10 @@ __all__ = [
     "import_options",
     "optional_e164",
     "run",
+    "run_import",
     "show_report",
     "to_e164",
+    "validation_context",
 ]
 
 R = TypeVar("R", bound=ImportRow)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.api.imports import (
+    DEFAULT_COUNTRY,
     Code,
     Day,
     Importer,
@@ -26,10 +27,9 @@ from kefu.api.imports import (
     OptionalPhone,
     Outcome,
     column,
+    run_import,
 )
 from kefu.db.models import Customer
-from kefu.imports import run_import
-from kefu.phones import DEFAULT_COUNTRY
 from kefu.plugins.complaints.models import Building, Home, Project
 
 PLUGIN = "complaints"

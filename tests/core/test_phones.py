@@ -54,3 +54,19 @@ def test_migration_rewrites_stored_numbers_on_both_engines(db_url: str) -> None:
     assert phones == ["+8613900000031", "+8613900000032", "+8613900000033", "+8643188886666", "garbage", None]
     assert contacts == ["+8613900000034", "13900000035@qq.com"] and staff == "+8613800000001"
     engine.dispose()
+
+
+def test_staff_phones_in_config_are_e164_and_an_impossible_one_names_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kefu.config import ConfigError, validate_settings
+
+    path = tmp_path / "kefu.toml"
+    staff = {"people": {"zhang": {"name": "张", "phone": "139 0000 0031"}}}
+    settings = validate_settings(path, {"staff": staff}, {})
+    assert settings.staff.people["zhang"].phone == "+8613900000031"
+    hk = validate_settings(path, {"kefu": {"default_country": "HK"},
+                                  "staff": {"people": {"li": {"name": "李", "phone": "2123 4567"}}}}, {})
+    assert hk.staff.people["li"].phone == "+85221234567"
+    with pytest.raises(ConfigError, match=r"staff\.people\.zhang\.phone: .*'1390000' is not a possible"):
+        validate_settings(path, {"staff": {"people": {"zhang": {"name": "张", "phone": "1390000"}}}}, {})
+    with pytest.raises(ConfigError, match=r"kefu\.default_country: .*unknown country 'ZZ'"):
+        validate_settings(path, {"kefu": {"default_country": "ZZ"}}, {})
