@@ -70,3 +70,25 @@ def test_staff_phones_in_config_are_e164_and_an_impossible_one_names_its_key(tmp
         validate_settings(path, {"staff": {"people": {"zhang": {"name": "张", "phone": "1390000"}}}}, {})
     with pytest.raises(ConfigError, match=r"kefu\.default_country: .*unknown country 'ZZ'"):
         validate_settings(path, {"kefu": {"default_country": "ZZ"}}, {})
+
+
+def test_the_mainland_mobile_shortcut_gives_what_the_parser_gives() -> None:
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "1" + "".join(rng.choice("0123456789") for _ in range(10))
+        for written in (text, "+86" + text):
+            try:
+                parsed = phonenumbers.parse(written, "CN")
+            except phonenumbers.NumberParseException:
+                parsed = None
+            expected = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                        if parsed is not None and phonenumbers.is_valid_number(parsed) else None)
+            try:
+                got: str | None = to_e164(written)
+            except PhoneError:
+                got = None
+            assert got == expected, written
