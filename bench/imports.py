@@ -58,8 +58,20 @@ def households_file(path: Path, n: int, phones: bool = True) -> Path:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(HEADER)
-    w.writerows([f"H{i:06d}", f"住户{i}", f"139{i:08d}" if phones else "", f"{i // 100}号楼{i % 100}室", str(i // 100),
-                 "S1" if i % 2 else "S2", "B", "80.5", "未缴"] for i in range(n))
+    w.writerows(
+        [
+            f"H{i:06d}",
+            f"住户{i}",
+            f"139{i:08d}" if phones else "",
+            f"{i // 100}号楼{i % 100}室",
+            str(i // 100),
+            "S1" if i % 2 else "S2",
+            "B",
+            "80.5",
+            "未缴",
+        ]
+        for i in range(n)
+    )
     path.write_bytes(out.getvalue().encode("gb18030"))
     return path
 
@@ -90,9 +102,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-imports-"))
     path = households_file(tmp / "households.csv", n)
     raw = base_config(tmp, args.url or f"sqlite:///{tmp / 'kefu.db'}", ["heating"])
-    raw["heating"] = {"branches": {"B": {"name": "分公司", "head": "head"}},
-                      "stations": {"S1": {"name": "一号站", "branch": "B", "duty": "head"},
-                                   "S2": {"name": "二号站", "branch": "B", "duty": "head"}}}
+    raw["heating"] = {
+        "branches": {"B": {"name": "分公司", "head": "head"}},
+        "stations": {
+            "S1": {"name": "一号站", "branch": "B", "duty": "head"},
+            "S2": {"name": "二号站", "branch": "B", "duty": "head"},
+        },
+    }
     raw["staff"] = {"people": {"head": {"name": "负责人", "email": "head@example.com"}}}
     app = build_app(tmp / "kefu.toml", raw=raw, clock=FakeClock("2026-10-08T10:00:00+08:00"))
     upgrade(app.engine)
@@ -120,18 +136,31 @@ def main() -> None:
     app.dispose()
     baseline = n / statistics.median(raws)
     value = n / t_import
-    print(json.dumps({
-        "bench": f"imports_{engine}", "value": round(value), "unit": "rows/s", "baseline": round(baseline),
-        "ratio": round(value / baseline, 3),
-        "params": {"rows": n, "engine": engine, "file": "households.csv (GB18030)",
-                   "import_s": round(t_import, 2), "rerun_s": round(t_again, 2),
-                   "rerun_rows_per_s": round(n / t_again),
-                   "pipeline_only_rows_per_s": round(n / t_parse),
-                   "pipeline_only_ratio": round(n / t_parse / baseline, 3),
-                   "pipeline_only_without_phones_ratio": round(n / t_bare / baseline, 3),
-                   "phonenumbers_only_rows_per_s": round(n / t_phones),
-                   "raw_s": round(statistics.median(raws), 3)},
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "bench": f"imports_{engine}",
+                "value": round(value),
+                "unit": "rows/s",
+                "baseline": round(baseline),
+                "ratio": round(value / baseline, 3),
+                "params": {
+                    "rows": n,
+                    "engine": engine,
+                    "file": "households.csv (GB18030)",
+                    "import_s": round(t_import, 2),
+                    "rerun_s": round(t_again, 2),
+                    "rerun_rows_per_s": round(n / t_again),
+                    "pipeline_only_rows_per_s": round(n / t_parse),
+                    "pipeline_only_ratio": round(n / t_parse / baseline, 3),
+                    "pipeline_only_without_phones_ratio": round(n / t_bare / baseline, 3),
+                    "phonenumbers_only_rows_per_s": round(n / t_phones),
+                    "raw_s": round(statistics.median(raws), 3),
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,13 @@ def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
 def is_e164(value: str) -> bool:
     """Written in E.164's own syntax: ``+``, then 2 to 15 digits, the first not 0."""
     digits = value[1:]
-    return value.startswith("+") and digits.isdigit() and digits.isascii() \
-        and 2 <= len(digits) <= 15 and digits[0] != "0"
+    return (
+        value.startswith("+")
+        and digits.isdigit()
+        and digits.isascii()
+        and 2 <= len(digits) <= 15
+        and digits[0] != "0"
+    )
 
 
 def optional_e164(value: str | None, country: str = DEFAULT_COUNTRY) -> str | None:

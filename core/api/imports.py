@@ -86,9 +86,24 @@ def validation_context(ctx: _Context) -> dict[str, Any]:
     return {"tz": ctx.tz, "country": ctx.settings.kefu.default_country}
 
 
-def run(ctx: _Context, importer: Importer[R], path: Path | str | None = None, *,
-        data: bytes | None = None, name: str | None = None, dry_run: bool = False,
-        progress: bool | None = None) -> ImportReport:
+def run(
+    ctx: _Context,
+    importer: Importer[R],
+    path: Path | str | None = None,
+    *,
+    data: bytes | None = None,
+    name: str | None = None,
+    dry_run: bool = False,
+    progress: bool | None = None,
+) -> ImportReport:
     """Run ``importer`` over a file (or its bytes) in ``ctx``'s transaction."""
-    return run_import(importer, ctx.db(), path, data=data, name=name, dry_run=dry_run,
-                      context=validation_context(ctx), progress=progress)
+    return run_import(
+        importer,
+        ctx.db(),
+        path,
+        data=data,
+        name=name,
+        dry_run=dry_run,
+        context=validation_context(ctx),
+        progress=progress,
+    )

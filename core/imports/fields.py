@@ -25,8 +25,17 @@ from pydantic_core import PydanticUndefined
 
 from kefu.phones import OptionalPhone, Phone
 
-__all__ = ["Code", "Day", "ImportRow", "LocalTime", "Number", "OptionalPhone", "Phone", "column",
-           "headers_of"]
+__all__ = [
+    "Code",
+    "Day",
+    "ImportRow",
+    "LocalTime",
+    "Number",
+    "OptionalPhone",
+    "Phone",
+    "column",
+    "headers_of",
+]
 
 
 class ImportRow(BaseModel):
@@ -98,8 +107,10 @@ def _day(value: Any) -> Any:
     return parse_day(value) if isinstance(value, str) else value
 
 
-_MOMENT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[ T]+"
-                     r"(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?$")
+_MOMENT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[ T]+"
+    r"(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?$"
+)
 
 
 def parse_local_time(text: str, tz: ZoneInfo) -> datetime:

@@ -65,10 +65,14 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             # Only the last character is broken: the file was cut off, not in another encoding.
-            if exc.start >= len(data) - 3 and exc.reason.startswith(("unexpected end", "incomplete")):
+            if exc.start >= len(data) - 3 and exc.reason.startswith(
+                ("unexpected end", "incomplete")
+            ):
                 return data[: exc.start].decode(encoding), encoding
-    raise ImportFileError(f"{where}: neither UTF-8 nor GB18030; save the file as UTF-8 CSV "
-                          "(or GB18030, as Excel writes it) and import again")
+    raise ImportFileError(
+        f"{where}: neither UTF-8 nor GB18030; save the file as UTF-8 CSV "
+        "(or GB18030, as Excel writes it) and import again"
+    )
 
 
 def read_csv(data: bytes, source: str) -> Table:
@@ -120,16 +124,19 @@ def read_xlsx(data: bytes, source: str) -> Table:
     try:
         for ws in book.worksheets:
             first = ws.min_row or 1
-            rows = [(Where(first + i, ws.title), [cell_text(v) for v in values])
-                    for i, values in enumerate(ws.iter_rows(values_only=True))]
+            rows = [
+                (Where(first + i, ws.title), [cell_text(v) for v in values])
+                for i, values in enumerate(ws.iter_rows(values_only=True))
+            ]
             table.sheets.append(Sheet(ws.title, rows))
     finally:
         book.close()
     return table
 
 
-def read_table(path: Path | str | None = None, *, data: bytes | None = None,
-               name: str | None = None) -> Table:
+def read_table(
+    path: Path | str | None = None, *, data: bytes | None = None, name: str | None = None
+) -> Table:
     """Read a file (or its bytes): XLSX by its content, anything else as CSV."""
     if data is None:
         if path is None:

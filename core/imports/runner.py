@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from kefu.imports.fields import ImportRow, headers_of
 from kefu.imports.header import Header, find_header, required_fields
-from kefu.imports.reading import Sheet, read_table
+from kefu.imports.reading import iter_cells, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
 
 R = TypeVar("R", bound=ImportRow)
@@ -89,12 +89,7 @@ class Importer(Generic[R]):
 
 def _label(header: Header, field: str) -> str:
     shown = header.labels.get(field, field)
-    return field if fold_equal(shown, field) else f"{field} ({shown})"
-
-
-def fold_equal(a: str, b: str) -> bool:
-    """Two header spellings that read the same."""
-    return a.strip().lower() == b.strip().lower()
+    return field if shown.strip().lower() == field else f"{field} ({shown})"
 
 
 def _reason(err: Mapping[str, Any]) -> str:
@@ -136,8 +131,14 @@ def _show_key(key: Hashable) -> str:
 class _Run(Generic[R]):
     """The state of one import while it runs."""
 
-    def __init__(self, importer: Importer[R], session: Session, report: ImportReport,
-                 header: Header, context: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        importer: Importer[R],
+        session: Session,
+        report: ImportReport,
+        header: Header,
+        context: Mapping[str, Any],
+    ) -> None:
         self.importer = importer
         self.session = session
         self.report = report
@@ -162,8 +163,11 @@ class _Run(Generic[R]):
                 return BadRow(where, f"has {width} fields where the header has {self.width}{cut}")
             if filled > self.width:
                 return BadRow(where, f"has cells beyond the header's {self.width} columns")
-        return {name: cell for i, name in self.columns
-                if i < width and (cell := cells[i]) and not cell.isspace()}
+        return {
+            name: cell
+            for i, name in self.columns
+            if i < width and (cell := cells[i]) and not cell.isspace()
+        }
 
     def parse(self, chunk: list[tuple[Where, list[str]]]) -> list[tuple[Where, R, Hashable | None]]:
         """Validate a chunk of rows (in one call while they are all good); bad ones to the report."""
@@ -188,8 +192,12 @@ class _Run(Generic[R]):
             if key is not None:
                 first = self.seen.get(key)
                 if first is not None:
-                    self.report.bad.append(BadRow(
-                        where, f"{self.importer.key_label} {_show_key(key)} already given on {first}"))
+                    self.report.bad.append(
+                        BadRow(
+                            where,
+                            f"{self.importer.key_label} {_show_key(key)} already given on {first}",
+                        )
+                    )
                     continue
                 self.seen[key] = where
             batch.append((where, row, key))
@@ -225,8 +233,9 @@ class _Run(Generic[R]):
             savepoint.commit()
         self.record(done, bad)
 
-    def write_each(self, batch: list[tuple[Where, R, Hashable | None]]
-                   ) -> tuple[list[tuple[Where, Hashable | None, Outcome]], list[BadRow]]:
+    def write_each(
+        self, batch: list[tuple[Where, R, Hashable | None]]
+    ) -> tuple[list[tuple[Where, Hashable | None, Outcome]], list[BadRow]]:
         """The batch again, each row in its own SAVEPOINT, so only the failing row is left out."""
         done: list[tuple[Where, Hashable | None, Outcome]] = []
         bad: list[BadRow] = []
@@ -255,7 +264,9 @@ class _Run(Generic[R]):
         for where, key, outcome in done:
             self.report.count(outcome)
             if self.report.dry_run and outcome != "unchanged":
-                self.report.changes.append(Change(where, "" if key is None else _show_key(key), outcome))
+                self.report.changes.append(
+                    Change(where, "" if key is None else _show_key(key), outcome)
+                )
         self.report.bad.extend(bad)
 
     def refuse(self, where: Where, key: Hashable | None, exc: Exception) -> BadRow:
@@ -263,10 +274,6 @@ class _Run(Generic[R]):
         if key is not None and self.seen.get(key) == where:
             del self.seen[key]
         return _refused(where, exc)
-
-
-def _rows(sheet: Sheet, start: int) -> list[tuple[Where, list[str]]]:
-    return [(w, c) for w, c in sheet.rows[start:] if "".join(c).strip()]
 
 
 @contextmanager
@@ -298,17 +305,23 @@ def run_import(
     anything is written; bad rows are in the report and the good rows are written.
     """
     table = read_table(path, data=data, name=name)
-    header = find_header(table, importer.row_model, importer.missing_hint, importer.headers(),
-                         importer.required())
-    rows = _rows(header.sheet, header.index + 1)
-    report = ImportReport(importer.name, source=table.source, encoding=table.encoding,
-                          noun=importer.noun, dry_run=dry_run)
+    header = find_header(
+        table, importer.row_model, importer.missing_hint, importer.headers(), importer.required()
+    )
+    rows = list(iter_cells(header.sheet, header.index + 1))
+    report = ImportReport(
+        importer.name,
+        source=table.source,
+        encoding=table.encoding,
+        noun=importer.noun,
+        dry_run=dry_run,
+    )
     outer = session.begin_nested() if dry_run else None
     run = _Run(importer, session, report, header, context or {})
     importer.start(session)
     with _progress(len(rows), f"{importer.name}", progress) as bar:
         for offset in range(0, len(rows), batch_rows):
-            chunk = rows[offset:offset + batch_rows]
+            chunk = rows[offset : offset + batch_rows]
             report.read += len(chunk)
             run.write(run.parse(chunk))
             if bar is not None:

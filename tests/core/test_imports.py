@@ -27,9 +27,16 @@ from kefu.imports import (
 )
 
 META = MetaData()
-ORDERS = Table("orders", META, Column("id", Integer, primary_key=True),
-               Column("order_no", String(32), unique=True, nullable=False), Column("buyer", String(8)),
-               Column("phone", String(20)), Column("amount", String(20)), Column("day", String(10)))
+ORDERS = Table(
+    "orders",
+    META,
+    Column("id", Integer, primary_key=True),
+    Column("order_no", String(32), unique=True, nullable=False),
+    Column("buyer", String(8)),
+    Column("phone", String(20)),
+    Column("amount", String(20)),
+    Column("day", String(10)),
+)
 
 
 class OrderRow(ImportRow):
@@ -54,7 +61,9 @@ class OrderImport(Importer[OrderRow]):
 
     def start(self, session: Session) -> None:
         self.starts += 1
-        self.known = {r.order_no: (r.buyer, r.phone, r.amount) for r in session.execute(select(ORDERS))}
+        self.known = {
+            r.order_no: (r.buyer, r.phone, r.amount) for r in session.execute(select(ORDERS))
+        }
 
     def check(self, row: OrderRow) -> None:
         if row.buyer == "refused":
@@ -65,8 +74,12 @@ class OrderImport(Importer[OrderRow]):
         old = self.known.get(row.order_no)
         if old == values:
             return "unchanged"
-        data = {"buyer": row.buyer, "phone": row.phone, "amount": values[2],
-                "day": row.day.isoformat() if row.day else None}
+        data = {
+            "buyer": row.buyer,
+            "phone": row.phone,
+            "amount": values[2],
+            "day": row.day.isoformat() if row.day else None,
+        }
         if old is None:
             # buyer is String(8): a longer name is refused by PostgreSQL only at write time, so
             # the check is made here to be the same on both engines, after the write began.
@@ -102,14 +115,23 @@ def test_gb18030_with_chinese_headers_keeps_long_numbers_exact(session: Session)
     assert (report.encoding, report.created, report.bad) == ("gb18030", 1, [])
     row = session.execute(select(ORDERS)).one()
     assert (row.order_no, row.phone, row.amount, row.day) == (
-        "123456789012345678", "+8613900000031", "1234.5", "2026-11-02")
+        "123456789012345678",
+        "+8613900000031",
+        "1234.5",
+        "2026-11-02",
+    )
 
 
 def test_utf8_with_bom_and_english_headers(session: Session) -> None:
     text = "order_no,buyer,phone\nA1,Li,+86 139-0000-0031\nA2,Wang,008613900000032\n"
-    report = run_import(OrderImport(), session, data=("\ufeff" + text).encode("utf-8"), name="o.csv")
+    report = run_import(
+        OrderImport(), session, data=("\ufeff" + text).encode("utf-8"), name="o.csv"
+    )
     assert (report.encoding, report.created) == ("utf-8-sig", 2)
-    assert {r.phone for r in session.execute(select(ORDERS))} == {"+8613900000031", "+8613900000032"}
+    assert {r.phone for r in session.execute(select(ORDERS))} == {
+        "+8613900000031",
+        "+8613900000032",
+    }
 
 
 def _xlsx(rows: list[list[object]], title: str | None = "2026年11月订单明细") -> bytes:
@@ -134,7 +156,9 @@ def _exact_digits(data: bytes, written: str, exact: str) -> bytes:
         files = {n: book.read(n) for n in book.namelist()}
     sheet = files["xl/worksheets/sheet1.xml"].decode()
     assert f"<v>{written}</v>" in sheet
-    files["xl/worksheets/sheet1.xml"] = sheet.replace(f"<v>{written}</v>", f"<v>{exact}</v>").encode()
+    files["xl/worksheets/sheet1.xml"] = sheet.replace(
+        f"<v>{written}</v>", f"<v>{exact}</v>"
+    ).encode()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         for name, body in files.items():
@@ -143,10 +167,14 @@ def _exact_digits(data: bytes, written: str, exact: str) -> bytes:
 
 
 def test_xlsx_with_a_merged_title_row_and_numeric_cells(session: Session) -> None:
-    data = _xlsx([["订单编号", "收货人", "联系电话", "实付金额", "下单日期"],
-                  [4242, "张三", 13900000031, 85.5, date(2026, 11, 2)],
-                  ["B2", "李四", "not a phone", 1, None],
-                  [2e17, "王五", None, 1e-7, "2026/11/3"]])
+    data = _xlsx(
+        [
+            ["订单编号", "收货人", "联系电话", "实付金额", "下单日期"],
+            [4242, "张三", 13900000031, 85.5, date(2026, 11, 2)],
+            ["B2", "李四", "not a phone", 1, None],
+            [2e17, "王五", None, 1e-7, "2026/11/3"],
+        ]
+    )
     data = _exact_digits(data, "4242", "123456789012345678")
     report = run_import(OrderImport(), session, data=data, name="o.xlsx")
     assert (report.encoding, report.created) == ("xlsx", 2)
@@ -156,12 +184,17 @@ def test_xlsx_with_a_merged_title_row_and_numeric_cells(session: Session) -> Non
     rows = {r.order_no: r for r in session.execute(select(ORDERS))}
     assert set(rows) == {"123456789012345678", "200000000000000000"}
     assert rows["123456789012345678"].phone == "+8613900000031"
-    assert rows["200000000000000000"].amount == "1e-07" and rows["123456789012345678"].day == "2026-11-02"
+    assert (
+        rows["200000000000000000"].amount == "1e-07"
+        and rows["123456789012345678"].day == "2026-11-02"
+    )
 
 
 def test_missing_required_column_names_itself_and_its_aliases(session: Session) -> None:
     with pytest.raises(ImportFileError) as err:
-        run_import(OrderImport(), session, data="订单号,手机\nA1,13900000031\n".encode(), name="o.csv")
+        run_import(
+            OrderImport(), session, data="订单号,手机\nA1,13900000031\n".encode(), name="o.csv"
+        )
     assert "buyer (buyer/买家/收货人)" in str(err.value) and "o.csv" in str(err.value)
 
 
@@ -180,17 +213,23 @@ def test_duplicate_rows_are_bad_rows_naming_the_first(session: Session) -> None:
     assert report.created == 2 and report.errors == [(4, "order 'A1' already given on line 2")]
 
 
-def test_wrong_width_rows_are_bad_rows_and_an_empty_row_with_a_comma_is_skipped(session: Session) -> None:
-    text = (HEADER + "A1,张三,,1,\n"  # line 2: good
-            ",\n"  # line 3: empty, one comma too few: not a row at all
-            "A2,李四,,2\n"  # line 4: a field short
-            "A3,王五,,3,,extra\n"  # line 5: a field too many, with data
-            "A4,赵六,,4,,\n"  # line 6: one trailing empty field: nothing lost
-            "A5,钱七,,5,\n")  # line 7: good
+def test_wrong_width_rows_are_bad_rows_and_an_empty_row_with_a_comma_is_skipped(
+    session: Session,
+) -> None:
+    text = (
+        HEADER + "A1,张三,,1,\n"  # line 2: good
+        ",\n"  # line 3: empty, one comma too few: not a row at all
+        "A2,李四,,2\n"  # line 4: a field short
+        "A3,王五,,3,,extra\n"  # line 5: a field too many, with data
+        "A4,赵六,,4,,\n"  # line 6: one trailing empty field: nothing lost
+        "A5,钱七,,5,\n"
+    )  # line 7: good
     report = run_import(OrderImport(), session, data=text.encode(), name="o.csv")
     assert [line for line, _ in report.errors] == [4, 5]
     assert "has 4 fields where the header has 5" in report.errors[0][1]
-    assert sorted(_orders(session)) == ["A1", "A4", "A5"] and report.read == 5  # blank lines are not rows
+    assert (
+        sorted(_orders(session)) == ["A1", "A4", "A5"] and report.read == 5
+    )  # blank lines are not rows
 
 
 def test_a_failed_write_leaves_out_only_its_row_and_rerun_changes_nothing(session: Session) -> None:
@@ -212,8 +251,14 @@ def test_dry_run_shows_the_changes_and_writes_nothing(session: Session) -> None:
     run_import(OrderImport(), session, data=(HEADER + "A1,张三,,1,\n").encode(), name="o.csv")
     text = HEADER + "A1,张三,,2,\nA2,李四,,2,\nA3,,,,\n"
     report = run_import(OrderImport(), session, data=text.encode(), name="o.csv", dry_run=True)
-    assert [(c.key, c.outcome) for c in report.changes] == [("'A1'", "updated"), ("'A2'", "created")]
-    assert report.summary() == "o.csv: dry run, nothing written; 3 read, 1 created, 1 updated, 0 unchanged, 1 bad"
+    assert [(c.key, c.outcome) for c in report.changes] == [
+        ("'A1'", "updated"),
+        ("'A2'", "created"),
+    ]
+    assert (
+        report.summary()
+        == "o.csv: dry run, nothing written; 3 read, 1 created, 1 updated, 0 unchanged, 1 bad"
+    )
     assert report.bad[0].message == "buyer (买家): is empty"
     assert _orders(session) == {"A1": "张三"}
     assert session.execute(select(ORDERS.c.amount)).scalar_one() == "1"
@@ -226,7 +271,9 @@ def test_neither_utf8_nor_gb18030_is_refused() -> None:
         read_table(data=b"\x81\x30\xff\xff,a\n", name="x.csv")
 
 
-def test_progress_bar_only_when_asked_or_on_a_terminal(session: Session, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_only_when_asked_or_on_a_terminal(
+    session: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = (HEADER + "".join(f"A{i},b,,1,\n" for i in range(2500))).encode()
     run_import(OrderImport(), session, data=data, name="o.csv")  # stderr is not a terminal here
     assert capsys.readouterr().err == ""

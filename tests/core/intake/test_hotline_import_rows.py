@@ -31,24 +31,32 @@ def _senders(app: App) -> list[str | None]:
 
 
 def test_an_empty_row_with_an_extra_comma_and_wrong_widths_lose_nothing_else(
-        heat_app: Callable[..., App], tmp_path: Path) -> None:
+    heat_app: Callable[..., App], tmp_path: Path
+) -> None:
     app = heat_app(config={"channels": {"hotline": {"enabled": True}}})
     path = tmp_path / "96123.csv"
-    path.write_text(HEADER + GOOD + ",,,,,,,,\n"  # line 3: empty, one comma too many
-                    + "96123-002,13900001111,2026-11-02 08:20,供热不热,,,不热\n"  # line 4: a field short
-                    + "96123-003,13900002222,2026-11-02 08:30,咨询,,,问,王,多出来\n"  # line 5: one too many
-                    + "96123-004,13900003333,2026-11-02 08:40,咨询,,,问一下,李\n", encoding="gb18030")
+    path.write_text(
+        HEADER
+        + GOOD
+        + ",,,,,,,,\n"  # line 3: empty, one comma too many
+        + "96123-002,13900001111,2026-11-02 08:20,供热不热,,,不热\n"  # line 4: a field short
+        + "96123-003,13900002222,2026-11-02 08:30,咨询,,,问,王,多出来\n"  # line 5: one too many
+        + "96123-004,13900003333,2026-11-02 08:40,咨询,,,问一下,李\n",
+        encoding="gb18030",
+    )
     code, out = _invoke(app, "import", "hotline", str(path), "--json")
     assert code == 2
     [report] = json.loads(out)
     assert (report["read"], report["created"], report["bad"]) == (4, 2, 2)
-    assert [(e["line"], "fields where the header has 8" in e["error"]) for e in report["errors"]] == [
-        (4, True), (5, True)]
+    assert [
+        (e["line"], "fields where the header has 8" in e["error"]) for e in report["errors"]
+    ] == [(4, True), (5, True)]
     assert _senders(app) == ["+8613900000031", "+8613900003333"]
 
 
-def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(heat_app: Callable[..., App],
-                                                               tmp_path: Path) -> None:
+def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(
+    heat_app: Callable[..., App], tmp_path: Path
+) -> None:
     app = heat_app(config={"channels": {"hotline": {"enabled": True}}})
     book = openpyxl.Workbook()
     ws = book.active
@@ -63,7 +71,9 @@ def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(heat_app: Callabl
     path = tmp_path / "96123.xlsx"
     path.write_bytes(buf.getvalue())
     code, out = _invoke(app, "import", "hotline", str(path), "--dry-run")
-    assert code == 2 and "dry run, nothing written" in out and "would be created: '96123-001'" in out
+    assert (
+        code == 2 and "dry run, nothing written" in out and "would be created: '96123-001'" in out
+    )
     assert _senders(app) == []
     result = CliRunner().invoke(cli, ["import", "hotline", str(path)], obj={"app": app})
     assert result.exit_code == 2
