@@ -79,3 +79,15 @@ def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(
     assert result.exit_code == 2
     assert f"{path}[Sheet]:4: caller: '12345' is not a possible phone number" in result.output
     assert _senders(app) == ["+8613900000031"]
+
+
+def test_hotline_log_stores_the_caller_in_e164_and_refuses_an_impossible_one(
+        heat_app: Callable[..., App]) -> None:
+    app = heat_app()
+    code, _out = _invoke(app, "hotline", "log", "--caller", "86-139-0000-0031", "--category", "跑冒滴漏",
+                         "--text", "楼道暖气管冒汽", "--json")
+    assert code == 0 and _senders(app) == ["+8613900000031"]
+    result = CliRunner().invoke(cli, ["hotline", "log", "--caller", "1390000", "--text", "x"],
+                                obj={"app": app})
+    assert result.exit_code == 1 and "caller: '1390000' is not a possible phone number" in result.output
+    assert _senders(app) == ["+8613900000031"]
