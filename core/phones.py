@@ -59,13 +59,13 @@ def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
     if not text:
         raise PhoneError("the number is empty")
     region = known_country(country)
+    mobile = _mainland_mobile(text) if region == "CN" else None
+    if mobile is not None and phonenumbers.is_valid_number(mobile):
+        return phonenumbers.format_number(mobile, phonenumbers.PhoneNumberFormat.E164)
     if any(ch.isalpha() for ch in text):
         # libphonenumber reads letters as keypad digits (1-800-FLOWERS); nobody here writes them.
         raise PhoneError(f"{value!r} is not a phone number")
     try:
-        parsed = _mainland_mobile(text) if region == "CN" else None
-        if parsed is not None and phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         parsed = phonenumbers.parse(text, region)
         valid = phonenumbers.is_valid_number(parsed)
         if not valid and region == "CN":

@@ -165,14 +165,15 @@ class HouseholdImport(Importer[HouseholdRow]):
     def end_batch(self, session: Session) -> None:
         """The batch's writes: new customers, then their households, then the updates."""
         if self.new_customers:
-            session.execute(insert(Customer), self.new_customers)
+            # Core's executemany: the ORM's bulk insert spends longer on each row than SQLite does.
+            session.execute(insert(Customer.__table__), self.new_customers)
         if self.new_households:
             accounts = [h["account"] for h in self.new_households]
             ids = {ref: cid for ref, cid in session.execute(select(Customer.ref, Customer.id).where(
                 Customer.plugin == self.ctx.name, Customer.ref.in_(accounts)))}
             for hh in self.new_households:
                 hh["customer_id"] = ids[str(hh["account"])]
-            session.execute(insert(Household), self.new_households)
+            session.execute(insert(Household.__table__), self.new_households)
         if self.customer_updates:
             session.execute(update(Customer), self.customer_updates)
         if self.household_updates:
