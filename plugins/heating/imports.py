@@ -14,9 +14,9 @@ import hashlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.api.imports import (
@@ -166,14 +166,14 @@ class HouseholdImport(Importer[HouseholdRow]):
         """The batch's writes: new customers, then their households, then the updates."""
         if self.new_customers:
             # Core's executemany: the ORM's bulk insert spends longer on each row than SQLite does.
-            session.execute(insert(Customer.__table__), self.new_customers)
+            session.execute(insert(cast(Table, Customer.__table__)), self.new_customers)
         if self.new_households:
             accounts = [h["account"] for h in self.new_households]
             ids = {ref: cid for ref, cid in session.execute(select(Customer.ref, Customer.id).where(
                 Customer.plugin == self.ctx.name, Customer.ref.in_(accounts)))}
             for hh in self.new_households:
                 hh["customer_id"] = ids[str(hh["account"])]
-            session.execute(insert(Household.__table__), self.new_households)
+            session.execute(insert(cast(Table, Household.__table__)), self.new_households)
         if self.customer_updates:
             session.execute(update(Customer), self.customer_updates)
         if self.household_updates:
