@@ -23,6 +23,7 @@ from typing import Any
 from kefu.imports.report import Where
 
 XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the OLE2 container of Excel 97-2003 .xls files
 
 
 class ImportFileError(ValueError):
@@ -116,9 +117,11 @@ def read_xlsx(data: bytes, source: str) -> Table:
     import openpyxl  # a workbook import is rare; do not load it for every CSV
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # A damaged workbook fails in the zip, in its XML (SyntaxError) or in openpyxl's reading.
+    broken = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except broken as exc:
         raise ImportFileError(f"{source}: not a readable XLSX workbook ({exc})") from exc
     table = Table(source, "xlsx")
     try:
@@ -129,6 +132,8 @@ def read_xlsx(data: bytes, source: str) -> Table:
                 for i, values in enumerate(ws.iter_rows(values_only=True))
             ]
             table.sheets.append(Sheet(ws.title, rows))
+    except broken as exc:
+        raise ImportFileError(f"{source}: not a readable XLSX workbook ({exc})") from exc
     finally:
         book.close()
     return table
@@ -148,6 +153,9 @@ def read_table(
     source = name or (str(path) if path is not None else "data")
     if data.startswith(XLSX_MAGIC):
         return read_xlsx(data, source)
+    if data.startswith(XLS_MAGIC):
+        raise ImportFileError(f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or "
+                              "CSV (UTF-8) and import again")
     return read_csv(data, source)
 
 

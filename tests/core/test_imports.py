@@ -269,6 +269,10 @@ def test_neither_utf8_nor_gb18030_is_refused() -> None:
 
     with pytest.raises(ImportFileError, match="neither UTF-8 nor GB18030"):
         read_table(data=b"\x81\x30\xff\xff,a\n", name="x.csv")
+    with pytest.raises(ImportFileError, match=r"x.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"):
+        read_table(data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), name="x.xls")
+    with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
+        read_table(data=b"PK\x03\x04 truncated", name="x.xlsx")
 
 
 def test_progress_bar_only_when_asked_or_on_a_terminal(
