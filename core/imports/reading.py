@@ -37,6 +37,7 @@ class Sheet:
     name: str | None
     rows: list[tuple[Where, list[str]]]
     cut_short: Where | None = None  # the last line of a CSV that ends inside it
+    has_nul: bool = False  # a NUL byte somewhere: the rows holding one are bad
 
 
 @dataclass
@@ -90,7 +91,7 @@ def read_csv(data: bytes, source: str) -> Table:
     except csv.Error as exc:
         raise ImportFileError(f"{source}: line {reader.line_num}: {exc}") from exc
     cut = rows[-1][0] if rows and text and not text.endswith(("\n", "\r")) else None
-    return Table(source, encoding, [Sheet(None, rows, cut)])
+    return Table(source, encoding, [Sheet(None, rows, cut, "\x00" in text)])
 
 
 def cell_text(value: Any) -> str:
@@ -154,8 +155,10 @@ def read_table(
     if data.startswith(XLSX_MAGIC):
         return read_xlsx(data, source)
     if data.startswith(XLS_MAGIC):
-        raise ImportFileError(f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or "
-                              "CSV (UTF-8) and import again")
+        raise ImportFileError(
+            f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or "
+            "CSV (UTF-8) and import again"
+        )
     return read_csv(data, source)
 
 

@@ -7,6 +7,8 @@ every other row still lands: nothing is ever half-written. A row that fails its
 model or its ``check`` has written nothing and costs nothing more. A re-run changes
 nothing because each import keys its rows (``key``) and ``apply`` compares before
 it writes. ``dry_run`` does all of it and rolls everything back at the end.
+The commands commit the whole file at the end, so a file cut short by a kill
+leaves nothing behind and is simply imported again.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ class _Run(Generic[R]):
         self.width = header.width
         self.cut = header.sheet.cut_short
         self.workbook = header.sheet.name is not None
+        self.nul = header.sheet.has_nul
         self.columns = sorted(header.columns.items())
         self.many = TypeAdapter(list[importer.row_model])  # type: ignore[name-defined]
 
@@ -163,6 +166,9 @@ class _Run(Generic[R]):
                 return BadRow(where, f"has {width} fields where the header has {self.width}{cut}")
             if filled > self.width:
                 return BadRow(where, f"has cells beyond the header's {self.width} columns")
+        if self.nul and any("\x00" in c for c in cells):
+            # A NUL is a damaged file; PostgreSQL could not store it and SQLite should not either.
+            return BadRow(where, "holds a NUL byte (the file is damaged here)")
         return {
             name: cell
             for i, name in self.columns

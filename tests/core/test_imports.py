@@ -264,12 +264,21 @@ def test_dry_run_shows_the_changes_and_writes_nothing(session: Session) -> None:
     assert session.execute(select(ORDERS.c.amount)).scalar_one() == "1"
 
 
+def test_a_nul_byte_makes_its_row_bad_on_both_engines(session: Session) -> None:
+    text = HEADER + "A1,张\x00三,,1,\nA2,李四,,2,\n"
+    report = run_import(OrderImport(), session, data=text.encode(), name="o.csv")
+    assert report.errors == [(2, "holds a NUL byte (the file is damaged here)")]
+    assert _orders(session) == {"A2": "李四"}
+
+
 def test_neither_utf8_nor_gb18030_is_refused() -> None:
     from kefu.imports.reading import read_table
 
     with pytest.raises(ImportFileError, match="neither UTF-8 nor GB18030"):
         read_table(data=b"\x81\x30\xff\xff,a\n", name="x.csv")
-    with pytest.raises(ImportFileError, match=r"x.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"):
+    with pytest.raises(
+        ImportFileError, match=r"x.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"
+    ):
         read_table(data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), name="x.xls")
     with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
         read_table(data=b"PK\x03\x04 truncated", name="x.xlsx")
@@ -283,3 +292,38 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(
     assert capsys.readouterr().err == ""
     run_import(OrderImport(), session, data=data, name="o.csv", progress=True)
     assert "orders" in capsys.readouterr().err
+
+
+def test_mutated_files_never_crash_and_every_row_is_accounted_for(session: Session) -> None:
+    import random
+
+    rng = random.Random(15)
+    good = (
+        HEADER
+        + "".join(
+            f"A{i},买家{i},1390000{i:04d},{i}.5,2026-11-{i % 28 + 1:02d}\n" for i in range(40)
+        )
+    ).encode("gb18030")
+    for case in range(300):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 12)):
+            if not data:
+                break
+            at = rng.randrange(len(data))
+            how = rng.randrange(4)
+            if how == 0:
+                data[at] = rng.randrange(256)
+            elif how == 1:
+                del data[at]
+            elif how == 2:
+                data[at:at] = rng.choice([b",", b'"', b"\n", b"\r\n", b'="', b"\x00"])
+            else:
+                del data[at:]
+        nested = session.begin_nested()
+        try:
+            report = run_import(OrderImport(), session, data=bytes(data), name=f"m{case}.csv")
+        except ImportFileError:
+            nested.rollback()
+            continue
+        assert report.read == report.created + report.updated + report.unchanged + len(report.bad)
+        nested.rollback()
