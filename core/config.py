@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from kefu.calendar_config import CalendarSection
 from kefu.channels.config import ChannelsSection
 from kefu.durations import Duration
+from kefu.phones import known_country
 from kefu.secrets import find_secret
 from kefu.senders.config import OutboundSection
 from kefu.sla.config import SlaSection
@@ -47,6 +48,15 @@ class KefuSection(StrictModel):
         default=None,
         description="name of the secret that signs our outbound Message-IDs (threading)",
     )
+    default_country: str = Field(
+        default="CN",
+        description="region assumed for phone numbers written without +country (CN, HK …)",
+    )
+
+    @field_validator("default_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        return known_country(value)
 
     @field_validator("timezone")
     @classmethod
@@ -225,7 +235,9 @@ def validate_settings(
     """Validate ``raw`` against the core and plugin section models; check every secret exists."""
     model = settings_model(sections)
     try:
-        settings = model.model_validate(raw)
+        # Staff phones are normalised with the site's country, read before the rest.
+        country = (raw.get("kefu") or {}).get("default_country", "CN")
+        settings = model.model_validate(raw, context={"country": country})
     except ValidationError as exc:
         raise ConfigError(path, format_validation_error(exc)) from exc
     missing = [

@@ -84,7 +84,8 @@ def hotline_api(app: App, request: Request) -> Response:
     items, errors = [], []
     for index, call in enumerate(calls):
         try:
-            items.append(call_item(call, cfg, app.settings.tz, app.clock.now(), source="api"))
+            items.append(call_item(call, cfg, app.settings.tz, app.clock.now(), source="api",
+                                   country=app.settings.kefu.default_country))
         except BadCall as exc:
             errors.append({"index": index, "error": str(exc)})
     if errors:

@@ -11,6 +11,7 @@ from kefu.db.models import InboundItem
 from kefu.intake.mailparse import ParsedAttachment, ParsedMail, ParseError, parse_mail
 from kefu.intake.message import InboundMessage
 from kefu.intake.noise import Bounce, Noise, detect_noise, read_bounce
+from kefu.phones import e164_or_as_given
 
 
 @dataclass
@@ -81,7 +82,7 @@ def understand(item: InboundItem, channels: ChannelsSection,
     if not isinstance(payload, dict):
         raise ParseError(f"stored {item.kind} item is not a JSON object")
     if item.kind == "sms":
-        phone = str(payload.get("From") or "").strip()
+        phone = e164_or_as_given(str(payload.get("From") or ""))
         if not phone:
             raise ParseError("SMS without a From number")
         return Understood(InboundMessage(

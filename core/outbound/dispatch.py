@@ -73,7 +73,7 @@ def make_sender(app: App, channel: str) -> Sender:
         if out.sms_sender == "twilio":
             from kefu.senders.twilio_sms import TwilioSmsSender
 
-            return TwilioSmsSender(app.settings.twilio)
+            return TwilioSmsSender(app.settings.twilio, app.settings.kefu.default_country)
         from kefu.senders.spool import SpoolSmsSender
 
         return SpoolSmsSender(spool_folder(app), app.clock)
