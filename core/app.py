@@ -15,7 +15,6 @@ from kefu.clock import Clock, SystemClock
 from kefu.config import ConfigError, CoreSettings, config_path, read_toml, validate_settings
 from kefu.context import PluginContext
 from kefu.db.engine import make_engine, session_factory
-from kefu.intake.worker import IntakeWorker
 from kefu.jobs import CronJob
 from kefu.kinds import CaseKind
 from kefu.plugin_host import PluginError, PluginHost, PluginInfo, UnknownPlugin, discover
@@ -36,7 +35,6 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     warnings: list[str] = field(default_factory=list)
-    intake_worker: IntakeWorker = field(default_factory=IntakeWorker)
 
     def context(self, plugin: str, session: Session | None = None) -> PluginContext:
         """The context handed to ``plugin``'s hooks."""
@@ -53,8 +51,7 @@ class App:
         return self.registrations.jobs
 
     def dispose(self) -> None:
-        """Stop the intake worker and close the database connections."""
-        self.intake_worker.close()
+        """Close the database connections."""
         self.engine.dispose()
 
 
