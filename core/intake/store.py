@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from kefu.db.base import table_of
 from kefu.db.models import InboundItem, InboundRaw
 
-_MSGID_HEADER = re.compile(rb"^message-id:[ \t]*(<[^<>\s\x00]{1,500}>)", re.IGNORECASE | re.MULTILINE)
+_MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s\x00]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
 _ITEMS = table_of(InboundItem)
 
