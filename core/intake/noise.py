@@ -77,7 +77,7 @@ def detect_noise(msg: email.message.Message, sender: str | None) -> Noise | None
     subject = _text(msg.get("Subject"))
     if sender and _BOUNCER.match(sender):
         return Noise("bounce", f"sent by {sender.split('@', 1)[0]}")
-    names = {name.lower() for name in msg.keys()}
+    names = {name.lower() for name in msg}
     if "x-ms-exchange-message-is-ndr" in names or "x-failed-recipients" in names:
         return Noise("bounce", "X-MS-Exchange-Message-Is-Ndr" if "x-ms-exchange-message-is-ndr" in names
                      else "X-Failed-Recipients")

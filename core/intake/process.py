@@ -2,10 +2,15 @@
 
 Items are taken in batches, one transaction per batch (a batch of one is a batch):
 the customers and threads the batch refers to are read in a few queries
-(:class:`~kefu.intake.lookup.BatchLookup`), then each item is processed in a savepoint
-of its own, so an item that fails is quarantined with the reason and the others go
-through, on SQLite and PostgreSQL alike. On PostgreSQL the batch is claimed with
-``FOR UPDATE SKIP LOCKED`` so several daemons share the work.
+(:class:`~kefu.intake.lookup.BatchLookup`), then the items are taken in order. New mail
+that cannot thread (no reference, no case number) is classified and gathered; the
+gathered cases are opened together (:func:`~kefu.sla.cases.open_cases`, their new
+customers in one statement) before any item that could refer to them, and at the end.
+Every other item is processed in a savepoint of its own. A failure is isolated the same
+way on SQLite and PostgreSQL: a gathered group that fails is opened again a case at a
+time, and the item that fails is quarantined with the reason while the others go
+through. On PostgreSQL the batch is claimed with ``FOR UPDATE SKIP LOCKED`` so several
+daemons share the work.
 
 What each item becomes:
 
@@ -25,9 +30,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from kefu.app import App
@@ -40,11 +46,11 @@ from kefu.intake.customers import find_or_create_customer
 from kefu.intake.lookup import BatchLookup
 from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
-from kefu.intake.threader import find_thread
+from kefu.intake.threader import CASE_NUMBER, find_thread
 from kefu.intake.understand import Understood, understand
 from kefu.plugin_host import PluginError
 from kefu.secrets import mask
-from kefu.sla.cases import open_case, record_event
+from kefu.sla.cases import NewCase, open_cases, record_event
 
 log = logging.getLogger("kefu.intake")
 
@@ -80,7 +86,7 @@ def _claim(session: Any, size: int, ids: list[int] | None) -> list[InboundItem]:
 
 
 def process_batch(app: App, session: Any, items: list[InboundItem], secret: str | None) -> None:
-    """Process claimed ``items`` in the caller's transaction, each in its own savepoint."""
+    """Process claimed ``items`` in the caller's transaction (see the module's docstring)."""
     parsed: dict[int, Understood] = {}
     for item in items:
         try:
@@ -89,17 +95,81 @@ def process_batch(app: App, session: Any, items: list[InboundItem], secret: str 
             _quarantine(app, item, f"cannot parse: {exc}")
     lookup = BatchLookup(session)
     lookup.prefetch(u.message for u in parsed.values())
+    gathered: list[_Opening] = []
     for item in items:
         understood = parsed.get(item.id)
         if understood is None:
             continue
+        _record_parsed(app, item, understood)
+        if _threads_onto_nothing(understood):
+            opening = _decide_new(app, session, item, understood, lookup)
+            if opening is not None:
+                gathered.append(opening)
+            continue
+        # It may refer to what was gathered before it: those cases are opened first.
+        _open_gathered(app, session, gathered, lookup)
         try:
             with session.begin_nested():
                 _process(app, session, item, understood, secret, lookup)
         except Exception as exc:
-            log.exception("inbound item %s (%s) failed; quarantined", item.id, item.channel)
-            lookup.forget()  # what the savepoint added is gone
-            _quarantine(app, item, f"processing failed: {type(exc).__name__}: {exc}")
+            _failed(app, item, exc, lookup)
+    _open_gathered(app, session, gathered, lookup)
+
+
+@dataclass
+class _Opening:
+    """A case a gathered item opens."""
+
+    item: InboundItem
+    understood: Understood
+    claim: Classification
+
+
+def _threads_onto_nothing(understood: Understood) -> bool:
+    """New mail that can refer to no case: no reference, no case number, no bounce."""
+    msg = understood.message
+    return (msg.kind == "email" and not msg.in_reply_to and understood.bounce is None
+            and not CASE_NUMBER.search(f"{msg.subject}\n{msg.text}"))
+
+
+def _decide_new(app: App, session: Any, item: InboundItem, understood: Understood,
+                lookup: BatchLookup) -> _Opening | None:
+    """What new mail that threads onto nothing becomes: noise, unclaimed, or a case to open."""
+    msg = understood.message
+    if msg.noise:
+        _finish(session, item, understood, None, "noise",
+                f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
+        return None
+    claim = classify(app, msg) or _default_claim(app, session, item, understood, lookup)
+    return _Opening(item, understood, claim) if claim is not None else None
+
+
+def _open_gathered(app: App, session: Any, gathered: list[_Opening], lookup: BatchLookup) -> None:
+    """Open the gathered cases together in a savepoint, then empty the list. If that fails,
+    each is opened alone, so the one that fails is quarantined and the others open."""
+    if not gathered:
+        return
+    group = list(gathered)
+    gathered.clear()
+    try:
+        with session.begin_nested():
+            _open_all(app, session, group, lookup)
+        return
+    except Exception as exc:
+        if len(group) == 1:
+            _failed(app, group[0].item, exc, lookup)
+            return
+        log.info("opening %d gathered cases failed; opening each alone to find the failure", len(group),
+                 exc_info=True)
+        lookup.forget()
+    for opening in group:
+        _open_gathered(app, session, [opening], lookup)
+
+
+def _failed(app: App, item: InboundItem, exc: Exception, lookup: BatchLookup) -> None:
+    log.error("inbound item %s (%s) failed; quarantined", item.id, item.channel, exc_info=exc)
+    lookup.forget()  # what the savepoint added is gone
+    _quarantine(app, item, f"processing failed: {type(exc).__name__}: {exc}")
 
 
 def _quarantine(app: App, item: InboundItem, reason: str) -> None:
@@ -111,7 +181,6 @@ def _process(app: App, session: Any, item: InboundItem, understood: Understood, 
              lookup: BatchLookup) -> None:
     """Thread, classify and open (see the module's docstring for what each item becomes)."""
     msg = understood.message
-    _record_parsed(app, item, understood)
     if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup):
         return
     if understood.bounce is not None:
@@ -140,10 +209,8 @@ def _process(app: App, session: Any, item: InboundItem, understood: Understood, 
                 f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
         return
     claim = classify(app, msg) or _default_claim(app, session, item, understood, lookup)
-    if claim is None:
-        return
-    case = _open(app, session, item, msg, claim, lookup)
-    _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup)
+    if claim is not None:
+        _open_all(app, session, [_Opening(item, understood, claim)], lookup)
 
 
 def _record_parsed(app: App, item: InboundItem, understood: Understood) -> None:
@@ -202,25 +269,64 @@ def _no_ack(msg: InboundMessage) -> dict[str, Any]:
     return {"no_ack": True, "no_ack_reason": f"{msg.noise}: {msg.noise_reason}"}
 
 
-def _open(app: App, session: Any, item: InboundItem, msg: InboundMessage, claim: Classification,
-          lookup: BatchLookup) -> Case:
-    """Open the case ``msg`` makes under ``claim``, its customer found or created."""
-    plugin = claim.kind.split(".", 1)[0]
-    customer = find_or_create_customer(
-        session, plugin=plugin, now=app.clock.now(), ref=claim.customer_ref or msg.account,
-        email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
-        name=msg.sender_name, address=msg.address, lookup=lookup,
-    )
-    # reply_to: where the owner plugin sends its acknowledgement.
-    data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind,
-                            "reply_to": msg.sender}
-    for key in ("category", "address", "account"):
-        if getattr(msg, key):
-            data[key] = getattr(msg, key)
-    title = claim.title or msg.subject or msg.text[:60] or ""
-    return open_case(app.context(plugin, session), kind=claim.kind, title=title[:500], customer=customer,
-                     unit=claim.unit, urgent=claim.urgent or None, data=data, actor="customer",
-                     reason=f"{msg.kind} via {item.channel}")
+def _open_all(app: App, session: Any, openings: list[_Opening], lookup: BatchLookup) -> None:
+    """Open the cases of ``openings`` in order with one :func:`open_cases`, their customers
+    found or created (the new senders among them in one INSERT)."""
+    customers = _customers(app, session, openings, lookup)
+    new: list[NewCase] = []
+    for opening, customer in zip(openings, customers, strict=True):
+        msg, claim, item = opening.understood.message, opening.claim, opening.item
+        # reply_to: where the owner plugin sends its acknowledgement.
+        data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind,
+                                "reply_to": msg.sender}
+        for key in ("category", "address", "account"):
+            if getattr(msg, key):
+                data[key] = getattr(msg, key)
+        title = claim.title or msg.subject or msg.text[:60] or ""
+        new.append(NewCase(kind=claim.kind, title=title[:500], customer=customer, unit=claim.unit,
+                           urgent=claim.urgent or None, data=data, actor="customer",
+                           reason=f"{msg.kind} via {item.channel}"))
+    cases = open_cases(app.context("kefu", session), new)
+    for opening, case in zip(openings, cases, strict=True):
+        _finish(session, opening.item, opening.understood, case, "processed", f"opened {case.number}", lookup)
+
+
+def _customers(app: App, session: Any, openings: list[_Opening], lookup: BatchLookup) -> list[Customer]:
+    """The customer of each opening, as :func:`find_or_create_customer` finds or creates it; the
+    senders nobody knows yet are inserted together."""
+    now = app.clock.now()
+    found: list[Customer | None] = []
+    new_rows: dict[str, dict[str, Any]] = {}
+    for opening in openings:
+        msg, claim = opening.understood.message, opening.claim
+        plugin = claim.kind.split(".", 1)[0]
+        key = (msg.sender or "").strip().lower() if msg.kind == "email" else ""
+        if key and not (claim.customer_ref or msg.account or msg.phone):
+            known = lookup.customers_by_email(key)
+            if known:
+                found.append(([c for c in known if c.plugin == plugin] or known)[0])
+            else:
+                found.append(None)
+                new_rows.setdefault(key, {"plugin": plugin, "ref": None, "name": msg.sender_name, "email": key,
+                                          "phone": None, "address": msg.address, "created_at": now, "data": {}})
+            continue
+        _insert_customers(session, new_rows, lookup)
+        found.append(find_or_create_customer(
+            session, plugin=plugin, now=now, ref=claim.customer_ref or msg.account,
+            email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
+            name=msg.sender_name, address=msg.address, lookup=lookup))
+    _insert_customers(session, new_rows, lookup)
+    return [c if c is not None else lookup.customers_by_email((o.understood.message.sender or "").strip().lower())[0]
+            for o, c in zip(openings, found, strict=True)]
+
+
+def _insert_customers(session: Any, rows: dict[str, dict[str, Any]], lookup: BatchLookup) -> None:
+    """Insert the new customers in ``rows`` in one statement (then empty it)."""
+    if not rows:
+        return
+    for customer in session.scalars(insert(Customer).returning(Customer), list(rows.values())):
+        lookup.added_customer(customer)
+    rows.clear()
 
 
 def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,

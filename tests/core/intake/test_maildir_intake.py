@@ -215,15 +215,16 @@ def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
         heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kefu.intake.process as process
 
-    real_open = process._open
+    real_open_cases = process.open_cases
 
-    def flaky_open(app, session, item, msg, claim, *rest):  # type: ignore[no-untyped-def]
-        case = real_open(app, session, item, msg, claim, *rest)
-        if "boom" in msg.text:  # after the case and its customer were written: all rolled back
+    def flaky_open_cases(ctx, new):  # type: ignore[no-untyped-def]
+        cases = real_open_cases(ctx, new)
+        texts = [ctx.db().get(InboundItem, spec.data["item_id"]).text for spec in new]
+        if any("boom" in text for text in texts):  # after the cases and customers were written
             raise RuntimeError("database said no")
-        return case
+        return cases
 
-    monkeypatch.setattr(process, "_open", flaky_open)
+    monkeypatch.setattr(process, "open_cases", flaky_open_cases)
     app = heat_app()
     deliver(maildir, build_mail(text="暖气漏水 1"))
     deliver(maildir, build_mail(text="暖气漏水 boom"))
