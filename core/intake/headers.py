@@ -34,6 +34,7 @@ _FOLD = re.compile(r"\r?\n[ \t]+")
 _BASE64_CHARS = re.compile(r"[A-Za-z0-9+/]+")
 
 
+@lru_cache(maxsize=256)
 def codec_for(charset: str | None) -> str:
     """The Python codec to decode text labelled ``charset`` with (supersets applied)."""
     label = (charset or "utf-8").strip().strip('"').lower().partition("*")[0]  # RFC 2231 language

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import compat32
+from typing import Any
 
 from kefu.channels.config import MailLimits
 from kefu.intake.headers import SUPERSETS, codec_for, decode_bytes, decode_header_value
@@ -56,6 +57,32 @@ class ParsedAttachment:
         return hashlib.sha256(self.content).hexdigest()
 
 
+class Headers:
+    """A message's headers by lower-cased name, read once from :meth:`Message.items` (each
+    ``Message.get`` scans every header again)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, msg: Message) -> None:
+        values: dict[str, list[Any]] = {}
+        for name, value in msg.items():
+            values.setdefault(name.lower(), []).append(value)
+        self._values = values
+
+    def get(self, name: str) -> Any:
+        """The first value of header ``name`` (lower case), None if absent."""
+        found = self._values.get(name)
+        return found[0] if found else None
+
+    def get_all(self, name: str) -> list[Any]:
+        """Every value of header ``name`` (lower case), in order."""
+        return self._values.get(name, [])
+
+    def names(self) -> set[str]:
+        """The lower-cased names of the headers present."""
+        return set(self._values)
+
+
 @dataclass
 class ParsedMail:
     """What intake needs from one mail; ``problems`` says what of it could not be read."""
@@ -70,6 +97,7 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     message: email.message.Message | None = None
     problems: list[str] = field(default_factory=list)
+    headers: Headers | None = None
 
 
 _MSGID = re.compile(r"<[^<>\s\x00]+>")
@@ -152,7 +180,8 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
                          f"({type(exc).__name__}: {exc})") from exc
     except RecursionError as exc:  # the parser recurses once per level of nesting
         raise ParseError("MIME parts nested too deeply to read") from exc
-    from_value = decode_header_value(msg.get("From") or msg.get("Sender") or msg.get("Return-Path"))
+    headers = Headers(msg)
+    from_value = decode_header_value(headers.get("from") or headers.get("sender") or headers.get("return-path"))
     name, parsed_address = email.utils.parseaddr(from_value)
     address: str | None = parsed_address.strip().lower() or None
     if address is not None and "@" not in address:
@@ -166,15 +195,16 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
     return ParsedMail(
         sender=address,
         sender_name=name.strip(),
-        subject=decode_header_value(msg.get("Subject")),
+        subject=decode_header_value(headers.get("subject")),
         text=text,
-        message_id=next(iter(message_ids(str(msg.get("Message-ID") or ""))), None),
-        references=_references(msg),
+        message_id=next(iter(message_ids(str(headers.get("message-id") or ""))), None),
+        references=_references(headers),
         to=[a.lower() for _n, a in email.utils.getaddresses(
-            [decode_header_value(v) for v in (msg.get_all("To") or []) + (msg.get_all("Cc") or [])]) if a],
+            [decode_header_value(v) for v in headers.get_all("to") + headers.get_all("cc")]) if a],
         attachments=body.attachments,
         message=msg,
         problems=body.problems,
+        headers=headers,
     )
 
 
@@ -308,6 +338,8 @@ def _why_undecodable(data: bytes, charset: str | None) -> str:
 
 def _filename(part: Message) -> str:
     """The part's file name (RFC 2231, or the RFC 2047 words many Chinese clients put there)."""
+    if part.get("Content-Disposition") is None and "name" not in str(part.get("Content-Type") or "").lower():
+        return ""  # where get_filename would look, nothing names a file
     try:
         raw = part.get_filename()
     except (ValueError, TypeError, LookupError):  # a malformed RFC 2231 parameter
@@ -336,10 +368,10 @@ def _filename_from_bytes(part: Message) -> str | None:
     return None
 
 
-def _references(msg: Message) -> list[str]:
+def _references(headers: Headers) -> list[str]:
     seen: list[str] = []
-    for header in ("In-Reply-To", "References"):
-        for value in msg.get_all(header) or []:
+    for header in ("in-reply-to", "references"):
+        for value in headers.get_all(header):
             for mid in message_ids(str(value)):
                 if mid not in seen:
                     seen.append(mid)

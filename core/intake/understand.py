@@ -86,7 +86,7 @@ def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
 def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any) -> Understood:
     parsed = parse_mail(raw, channels.limits)
     assert parsed.message is not None
-    noise = detect_noise(parsed.message, parsed.sender)
+    noise = detect_noise(parsed.message, parsed.sender, parsed.headers)
     own = {cfg.user} if cfg is not None and isinstance(getattr(cfg, "user", None), str) else set()
     bounce = read_bounce(parsed.message, own) if noise is not None and noise.kind == "bounce" else None
     msg = InboundMessage(
@@ -102,6 +102,10 @@ def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any)
 def _clean(understood: Understood) -> Understood:
     """No NUL in any text intake writes (see :func:`no_nul`)."""
     msg = understood.message
+    if not any("\x00" in text for text in (msg.subject, msg.text, msg.sender or "", msg.sender_name, *msg.to,
+                                           *msg.in_reply_to, *msg.attachments, *understood.problems)) \
+            and understood.bounce is None:
+        return understood
     for f in fields(msg):
         value = getattr(msg, f.name)
         if isinstance(value, str) and "\x00" in value:
