@@ -42,11 +42,13 @@ _AUTO_SUBJECT = re.compile(r"^(自动回复|自动答复|auto(matic)? ?reply|out
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 # The notice's own words before the failed recipient, in the shapes providers write them.
 _RECIPIENT_CUES = re.compile(
-    r"(?:收件人|收信人|原收件人|Recipient|Original recipient|Failed recipient)s?(?:\(s\))?\s*(?:地址)?\s*[：:]\s*"
+    r"(?:原?收[\s\u3000]*[件信][\s\u3000]*人|Recipient|Original recipient|Failed recipient)s?(?:\(s\))?"
+    r"[\s\u3000]*(?:地址)?[\s\u3000]*[：:][\s\u3000]*"
     r"|(?:无法|未能|不能)(?:成功)?(?:发送|投递|送达|传递)(?:到|至|给)\s*"
     r"|(?:发送|投递|发)(?:到|至|给)\s*(?=\S+@)"
     r"|(?:your message to|delivery to|could not be delivered to|couldn't be delivered to|"
-    r"wasn't delivered to|failed to deliver to|the following (?:recipient|address)\(?e?s?\)?[^:\n]*:)\s*",
+    r"wasn't delivered to|failed to deliver to|the following (?:recipient|address)\(?e?s?\)?[^:\n]*:|"
+    r"delivery has failed to these recipients(?: or groups)?:)\s*",
     re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^[ \t>]*([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$", re.MULTILINE)
 _ID_HEADERS = {"message-id", "in-reply-to", "references", "resent-message-id", "x-message-id",
@@ -214,7 +216,8 @@ def _cued_addresses(text: str) -> list[str]:
     listed on the lines after "the following recipients:"."""
     found: list[str] = []
     for cue in _RECIPIENT_CUES.finditer(text):
-        listing = "following" in cue.group(0).lower()
+        listing = cue.group(0).rstrip().endswith(":") and ("following" in cue.group(0).lower()
+                                                           or "these recipients" in cue.group(0).lower())
         window = text[cue.end():cue.end() + 400]
         for match in _ADDRESS.finditer(window):
             before = window[:match.start()].replace("\r", "")

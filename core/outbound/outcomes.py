@@ -170,7 +170,12 @@ def flag_customers(session: Any, row: OutboxRow | OutboxMessage, flag: str, now:
         query = query.where((Customer.phone == row.recipient) | (Customer.id == (row.customer_id or -1)))
     else:
         query = query.where((Customer.email == row.recipient) | (Customer.id == (row.customer_id or -1)))
+    from kefu.intake.bounces import mark_undeliverable
+
     for customer in session.scalars(query):
+        if flag == "email_undeliverable":
+            mark_undeliverable(customer, row.recipient, text)  # that address, not the customer's others
+            continue
         setattr(customer, flag, True)
         if flag == "sms_opt_out" and customer.sms_opt_out_at is None:
             customer.sms_opt_out_at = now
