@@ -141,7 +141,7 @@ def test_kill_9_during_intake_leaves_no_orphan_and_a_restart_finishes_once(
     first = DaemonProcess(config, tmp_path, name="first")
     try:
         first.wait_ready(timeout=30)
-        _wait(lambda: 0 < _counts(sqlite_url)[2], "the first case", first)
+        _wait(lambda: _counts(sqlite_url)[2] > 0, "the first case", first)
         assert _children(first.pid) == []
         first.kill()
     finally:
