@@ -156,8 +156,8 @@ def _walk(msg: Message, limits: MailLimits) -> list[Message]:
         if depth > limits.max_depth:
             raise ParseError(f"MIME parts nested too deeply: more than {limits.max_depth} levels "
                              "([channels.limits] max_depth)")
-        if part.is_multipart():
-            children = part.get_payload()
+        children = part.get_payload() if part.is_multipart() else None
+        if isinstance(children, list):
             stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
         else:
             leaves.append(part)

@@ -257,7 +257,7 @@ def _read_status_block(block: email.message.Message, bounce: Bounce) -> None:
 def _embedded(part: email.message.Message) -> email.message.Message | None:
     if part.is_multipart():
         payload = part.get_payload()
-        first = payload[0] if payload else None
+        first = payload[0] if isinstance(payload, list) and payload else None
         return first if isinstance(first, email.message.Message) else None
     data = part.get_payload(decode=True)
     return email.message_from_bytes(data, policy=compat32) if isinstance(data, bytes) else None
