@@ -34,13 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import selectinload
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
 from kefu.collector import collector_paused
 from kefu.db.engine import is_postgres, transaction
-from kefu.db.models import Attachment, Case, Customer, InboundItem
+from kefu.db.models import Attachment, Case, Customer, InboundItem, InboundRaw
 from kefu.intake.bounces import record_bounce
 from kefu.intake.customers import find_or_create_customer
 from kefu.intake.lookup import BatchLookup
@@ -67,30 +66,34 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
     while limit is None or done < limit:
         size = batch if limit is None else min(batch, limit - done)
         with collector_paused(), transaction(app.sessions) as session:
-            items = _claim(session, size, ids)
-            process_batch(app, session, items, secret)
+            claimed = _claim(session, size, ids)
+            items = [item for item, _raw in claimed]
+            process_batch(app, session, items, secret, raws={item.id: raw for item, raw in claimed})
         done += len(items)
         if len(items) < size:
             break
     return done
 
 
-def _claim(session: Any, size: int, ids: list[int] | None) -> list[InboundItem]:
-    query = (select(InboundItem).where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size)
-             .options(selectinload(InboundItem.raw_row)))
+def _claim(session: Any, size: int, ids: list[int] | None) -> list[tuple[InboundItem, bytes]]:
+    """The next pending items with their raw bytes (read in the same query)."""
+    query = (select(InboundItem, InboundRaw.raw).join(InboundRaw, InboundRaw.item_id == InboundItem.id)
+             .where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size))
     if ids is not None:
         query = query.where(InboundItem.id.in_(ids))
     if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+        query = query.with_for_update(of=InboundItem, skip_locked=True)
+    return [(item, raw) for item, raw in session.execute(query)]
 
 
-def process_batch(app: App, session: Any, items: list[InboundItem], secret: str | None) -> None:
-    """Process claimed ``items`` in the caller's transaction (see the module's docstring)."""
+def process_batch(app: App, session: Any, items: list[InboundItem], secret: str | None,
+                  raws: dict[int, bytes] | None = None) -> None:
+    """Process claimed ``items`` in the caller's transaction (see the module's docstring);
+    ``raws`` holds their bytes when the claim read them."""
     parsed: dict[int, Understood] = {}
     for item in items:
         try:
-            parsed[item.id] = understand(item, app.settings.channels)
+            parsed[item.id] = understand(item, app.settings.channels, (raws or {}).get(item.id))
         except ParseError as exc:  # nothing of the item was written yet
             _quarantine(app, item, f"cannot parse: {exc}")
     lookup = BatchLookup(session)
@@ -225,8 +228,8 @@ def _record_parsed(app: App, item: InboundItem, understood: Understood) -> None:
         extra.update(noise=msg.noise, noise_reason=msg.noise_reason)
     if understood.problems:
         extra["problems"] = understood.problems
-    if extra:
-        item.data = {**(item.data or {}), **extra}
+    # Always set, so every item of the batch changes the same columns: one executemany UPDATE.
+    item.data = {**(item.data or {}), **extra}
 
 
 def _default_claim(app: App, session: Any, item: InboundItem, understood: Understood,
@@ -334,10 +337,11 @@ def _finish(session: Any, item: InboundItem, understood: Understood, case: Case 
     case_id = case.id if case is not None else None
     item.status, item.reason, item.case_id = status, reason, case_id
     lookup.added_message(item.message_id, case_id)  # a later item of the batch may refer to this one
-    for att in understood.attachments:
-        session.add(Attachment(item_id=item.id, case_id=case_id, filename=att.filename,
-                               content_type=att.content_type, size=len(att.content),
-                               sha256=hashlib.sha256(att.content).hexdigest(), content=att.content))
+    rows = [{"item_id": item.id, "case_id": case_id, "filename": att.filename, "content_type": att.content_type,
+             "size": len(att.content), "sha256": hashlib.sha256(att.content).hexdigest(), "content": att.content}
+            for att in understood.attachments]
+    if rows:  # nothing in the batch reads them: one executemany, no ORM objects
+        session.execute(insert(Attachment), rows)
 
 
 def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,

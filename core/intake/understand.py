@@ -44,8 +44,11 @@ def no_nul(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
-    """Parse ``item`` once. Raises :class:`ParseError` with the reason when it cannot be."""
+def understand(item: InboundItem, channels: ChannelsSection, raw: bytes | None = None) -> Understood:
+    """Parse ``item`` once (``raw``: its bytes, when the caller read them with it). Raises
+    :class:`ParseError` with the reason when it cannot be."""
+    if raw is None:
+        raw = item.raw
     channel, kind = item.channel, item.kind
     cfg = inbox_settings(channels, channel)
     base: dict[str, Any] = {
@@ -54,9 +57,9 @@ def understand(item: InboundItem, channels: ChannelsSection) -> Understood:
         "inbox": channel.partition(":")[2] or channel,
     }
     if kind == "email":
-        return _clean(_mail(base, item.raw, channels, cfg))
+        return _clean(_mail(base, raw, channels, cfg))
     try:
-        payload = json.loads(item.raw.decode("utf-8"))
+        payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ParseError(f"stored {kind} item is not UTF-8 JSON: {exc}") from exc
     if not isinstance(payload, dict):
