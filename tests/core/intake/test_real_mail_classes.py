@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from ndr_samples import PROVIDERS  # beside this file (pytest puts its folder on the path)
 from sqlalchemy import select
 
 from kefu.app import App
@@ -36,6 +35,7 @@ from kefu.db.models import (
 from kefu.intake.mailparse import parse_mail
 from kefu.intake.noise import detect_noise, read_bounce
 from kefu.intake.runner import run_intake
+from kefu.testing.bounces import PROVIDERS
 from kefu.testing.mail import build_mail, encoded_word
 from kefu.testing.mail import deliver_to_maildir as deliver
 

@@ -1,4 +1,4 @@
-"""Non-RFC-3464 bounces in the shapes Chinese and Exchange mail servers send them.
+"""Test mail: non-RFC-3464 bounces in the shapes Chinese and Exchange mail servers send them.
 
 Made for these tests after the public descriptions of each provider's notices (the wording,
 the layout, where the failed address and the original message go); addresses, ids and
