@@ -102,12 +102,18 @@ def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any)
     return Understood(msg, parsed.attachments, bounce, parsed.problems)
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+
+
 def _clean(understood: Understood) -> Understood:
     """No NUL in any text intake writes (see :func:`no_nul`)."""
     msg = understood.message
-    if not any("\x00" in text for text in (msg.subject, msg.text, msg.sender or "", msg.sender_name, *msg.to,
-                                           *msg.in_reply_to, *msg.attachments, *understood.problems)) \
-            and understood.bounce is None:
+    if understood.bounce is None and not any(_has_nul(v) for v in vars(msg).values()) \
+            and not any(_has_nul(p) for p in understood.problems) \
+            and not any(_has_nul(a.filename) for a in understood.attachments):
         return understood
     for f in fields(msg):
         value = getattr(msg, f.name)

@@ -270,7 +270,8 @@ def test_one_broken_attachment_beside_readable_text_still_opens_the_case(
 
 def test_nul_bytes_never_reach_a_text_column_and_stay_in_the_raw_bytes(
         heat_app: Callable[..., App], maildir: Path) -> None:
-    raw = build_mail(subject="x", text="暖气\x00漏水", encoding="8bit").replace(b"Subject: x", b"Subject: \x00\xe6\xbc\x8f")
+    raw = build_mail(subject="x", text="暖气\x00漏水", encoding="8bit", headers={"Auto-Submitted": "no"}).replace(
+        b"Subject: x", b"Subject: \x00\xe6\xbc\x8f")
     app = heat_app()
     deliver(maildir, raw)
     assert run_intake(app) == 1
@@ -278,5 +279,10 @@ def test_nul_bytes_never_reach_a_text_column_and_stay_in_the_raw_bytes(
     [case] = _all(app, Case)
     assert item.status == "processed" and item.case_id == case.id
     assert item.text == "暖气漏水" and "\x00" not in (item.subject or "") and "\x00" not in case.title
+    # A NUL in a noise header is no text either: the list mail is stored, its reason without it.
+    deliver(maildir, build_mail(sender="news@example.com", headers={"List-Id": "<a\x00b.example.com>"}))
+    run_intake(app)
+    noise = _all(app, InboundItem)[-1]
+    assert noise.status == "noise" and "\x00" not in noise.data["noise_reason"]
     with transaction(app.sessions) as session:
         assert b"\x00" in session.get(InboundRaw, item.id).raw
