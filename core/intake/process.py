@@ -33,11 +33,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
 from kefu.channels.threading_ids import site_secret
 from kefu.collector import collector_paused
+from kefu.db.base import table_of
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Attachment, Case, Customer, InboundItem, InboundRaw
 from kefu.intake.bounces import record_bounce
@@ -117,6 +119,7 @@ def process_batch(app: App, session: Any, items: list[InboundItem], secret: str 
         except Exception as exc:
             _failed(app, item, exc, lookup)
     _open_gathered(app, session, gathered, lookup)
+    _write_items(session, items)
 
 
 @dataclass
@@ -176,7 +179,8 @@ def _failed(app: App, item: InboundItem, exc: Exception, lookup: BatchLookup) ->
 
 
 def _quarantine(app: App, item: InboundItem, reason: str) -> None:
-    item.status, item.reason, item.processed_at = "quarantined", reason[:2000], app.clock.now()
+    # No case: one a rolled-back savepoint opened is gone.
+    _set(item, status="quarantined", reason=reason[:2000], processed_at=app.clock.now(), case_id=None)
     log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
 
 
@@ -219,17 +223,15 @@ def _process(app: App, session: Any, item: InboundItem, understood: Understood, 
 def _record_parsed(app: App, item: InboundItem, understood: Understood) -> None:
     """Keep what parsing found on the item (sender, subject, text, noise, problems)."""
     msg = understood.message
-    item.sender = (msg.sender or "")[:320] or None
-    item.subject = msg.subject[:1000]
-    item.text = msg.text
-    item.processed_at = app.clock.now()
+    _set(item, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000], text=msg.text,
+         processed_at=app.clock.now())
     extra: dict[str, Any] = {}
     if msg.noise:
         extra.update(noise=msg.noise, noise_reason=msg.noise_reason)
     if understood.problems:
         extra["problems"] = understood.problems
-    # Always set, so every item of the batch changes the same columns: one executemany UPDATE.
-    item.data = {**(item.data or {}), **extra}
+    if extra:
+        _set(item, data={**(item.data or {}), **extra})
 
 
 def _default_claim(app: App, session: Any, item: InboundItem, understood: Understood,
@@ -332,16 +334,39 @@ def _insert_customers(session: Any, rows: dict[str, dict[str, Any]], lookup: Bat
     rows.clear()
 
 
+_ATTACHMENTS = table_of(Attachment)
+_ITEMS = table_of(InboundItem)
+_ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
+_WRITE_ITEM = (update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
+               .values({name: bindparam(name, type_=_ITEMS.c[name].type) for name in _ITEM_COLUMNS}))
+
+
+def _set(item: InboundItem, **values: Any) -> None:
+    """Set what processing found on the loaded item without making it dirty: every item of the
+    batch is written once, by :func:`_write_items`, and the object shows the values at once to
+    the hooks that read the item through the session. A savepoint that rolls back leaves them
+    (the item's own columns are written whatever becomes of its case)."""
+    for key, value in values.items():
+        set_committed_value(item, key, value)
+
+
+def _write_items(session: Any, items: list[InboundItem]) -> None:
+    """One executemany UPDATE of every item's own columns, as processing left them."""
+    if items:
+        session.connection().execute(_WRITE_ITEM, [
+            {"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}} for item in items])
+
+
 def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
             status: str, reason: str, lookup: BatchLookup) -> None:
     case_id = case.id if case is not None else None
-    item.status, item.reason, item.case_id = status, reason, case_id
+    _set(item, status=status, reason=reason, case_id=case_id)
     lookup.added_message(item.message_id, case_id)  # a later item of the batch may refer to this one
     rows = [{"item_id": item.id, "case_id": case_id, "filename": att.filename, "content_type": att.content_type,
              "size": len(att.content), "sha256": hashlib.sha256(att.content).hexdigest(), "content": att.content}
             for att in understood.attachments]
-    if rows:  # nothing in the batch reads them: one executemany, no ORM objects
-        session.execute(insert(Attachment), rows)
+    if rows:  # nothing in the batch reads them: a Core executemany, no ORM objects
+        session.connection().execute(insert(_ATTACHMENTS), rows)
 
 
 def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,
@@ -360,7 +385,7 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
     for customer in customers:
         customer.sms_opt_out = opt_out
         customer.sms_opt_out_at = now if opt_out else None
-    item.status = "processed"
-    item.reason = f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)"
+    _set(item, status="processed",
+         reason=f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)")
     log.info("SMS %s from %s", "opt-out" if opt_out else "opt-in", mask(msg.phone))
     return True
