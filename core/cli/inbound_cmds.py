@@ -27,10 +27,11 @@ def inbound() -> None:
 @inbound.command("list")
 @click.option("--quarantined", is_flag=True, help="only items that could not be processed, with why")
 @click.option("--unclaimed", is_flag=True, help="only items no plugin claimed (staff triage)")
+@click.option("--noise", is_flag=True, help="only auto-replies and list mail that opened no case")
 @click.option("--channel", help="only this channel (imap:NAME, maildir:NAME, sms, hotline)")
 @click.option("--limit", default=50, show_default=True, help="newest N items")
 @json_option
-def inbound_list(quarantined: bool, unclaimed: bool, channel: str | None, limit: int,
+def inbound_list(quarantined: bool, unclaimed: bool, noise: bool, channel: str | None, limit: int,
                  as_json: bool) -> None:
     """List the newest inbound items, their status and the case they went to."""
     app = obtain_app()
@@ -40,6 +41,8 @@ def inbound_list(quarantined: bool, unclaimed: bool, channel: str | None, limit:
             query = query.where(InboundItem.status == "quarantined")
         if unclaimed:
             query = query.where(InboundItem.status == "unclaimed")
+        if noise:
+            query = query.where(InboundItem.status == "noise")
         if channel:
             query = query.where(InboundItem.channel == channel)
         rows = session.execute(query.order_by(InboundItem.id.desc()).limit(limit)).all()

@@ -177,9 +177,17 @@ def refusal(row: OutboxRow, customers: _Customers) -> str | None:
                 return "not sent: the number is known to be invalid (an earlier send was refused)"
     if row.channel == "email":
         owner = customers.by_id.get(row.customer_id or 0)
-        if owner is not None and owner.email_undeliverable and owner.email == row.recipient:
+        if owner is not None and row.recipient.strip().lower() in _undeliverable(owner):
             return "not sent: the address is known to be undeliverable (an earlier send bounced)"
     return None
+
+
+def _undeliverable(customer: Customer) -> set[str]:
+    """The customer's addresses that bounced: per address, so the others still get mail."""
+    bad = {a.lower() for a in (customer.data or {}).get("undeliverable_emails") or []}
+    if customer.email_undeliverable and customer.email:
+        bad.add(customer.email.strip().lower())
+    return bad
 
 
 def hold_until(app: App, row: OutboxRow, now: datetime) -> datetime | None:
