@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kefu.db.base import table_of
 from kefu.db.models import ChannelState
+from kefu.db.upsert import insert_missing
 
 # Cursor keys of a silence episode: when a channel never read was first tried (its silence
 # starts there, having no last success), and when staff were told of the current silence.
@@ -20,9 +22,10 @@ def channel_state(session: Session, name: str) -> ChannelState:
     """The state row of channel ``name`` (created empty the first time)."""
     row = session.get(ChannelState, name)
     if row is None:
-        row = ChannelState(name=name, cursor={})
-        session.add(row)
-        session.flush()
+        # Two daemons may read one channel for the first time together: neither may fail on the key.
+        insert_missing(session, table_of(ChannelState), {"name": name, "cursor": {}}, key=["name"])
+        row = session.get(ChannelState, name)
+        assert row is not None
     return row
 
 
