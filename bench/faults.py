@@ -1,13 +1,13 @@
 """Faults under load: kill -9 the daemon and stop its peers while mail comes in and acks go out.
 
-A real ``kefu run`` reads a private Dovecot over IMAP, opens a case per mail and
-acknowledges each case by mail through a local SMTP server (aiosmtpd), on a
-database of its own: a private PostgreSQL cluster on a free port when this
+Real daemons (two by default, under one ``node_name``, as two units on one host)
+read a private Dovecot over IMAP, open a case per mail and acknowledge each case
+by mail through a local SMTP server (aiosmtpd), on a database of their own: a private PostgreSQL cluster on a free port when this
 machine can run one (``initdb``/``pg_ctl``; the shared server at 5432 is never
 touched), else SQLite, with the reason printed. While the mails are APPENDed in
 chunks, between chunks one fault is injected at random:
 
-* ``kill``: SIGKILL the daemon at a random moment and start it again (as
+* ``kill``: SIGKILL one daemon at a random moment and start it again (as
   systemd's ``Restart=`` would);
 * ``smtp``: stop the SMTP server for a moment, then start it on the same port;
 * ``dovecot``: restart Dovecot (UIDs and UIDVALIDITY survive);
@@ -23,7 +23,7 @@ mail is in, the daemon is left to catch up, stopped, and the run is checked:
   on the wire when its sender died, or whose 250 reply was lost);
 * no child process outlived a killed daemon (``--allow-orphans`` only reports them).
 
-    python bench/faults.py [--quick] [--messages N] [--faults K] [--seed S]
+    python bench/faults.py [--quick] [--messages N] [--faults K] [--daemons D] [--seed S]
 
 Prints the counts, then one JSON line {"bench", "value", "unit", "baseline",
 "ratio", "params"}: value is the number of extra sends, baseline the number the
@@ -57,6 +57,7 @@ from kefu.testing.mail import build_mail
 from kefu.testing.smtp import SmtpServer
 
 PLUGIN = Path(__file__).with_name("faults_plugin.py")
+SMTP_DELAY = 0.005  # a relay's answer takes a moment: the daemons' dispatch runs overlap
 sys.path.insert(0, str(PLUGIN.parent))
 from faults_plugin import TEMPLATE, TEMPLATE_TEXT  # noqa: E402
 
@@ -69,7 +70,7 @@ def log(text: str) -> None:
 class Run:
     """The daemon under test and its peers, with what was done to them."""
 
-    def __init__(self, work: Path, stack: ExitStack, rng: random.Random) -> None:
+    def __init__(self, work: Path, stack: ExitStack, rng: random.Random, daemons: int) -> None:
         self.work, self.stack, self.rng = work, stack, rng
         self.faults: Counter[str] = Counter()
         self.pg: pgcluster.PrivatePostgres | None = None
@@ -87,6 +88,7 @@ class Run:
         self.dovecot = Dovecot(root).start()
         stack.callback(self.dovecot.stop)
         self.smtp = SmtpServer().start()
+        self.smtp.delay = SMTP_DELAY
         self.stopped_smtp: list[SmtpServer] = []
         stack.callback(self.smtp.stop)
         engine = make_engine(self.url)
@@ -129,7 +131,7 @@ class Run:
         )
         self.started = 0
         self.orphans = 0
-        self.daemon = self.start_daemon()
+        self.daemons = [self.start_daemon() for _ in range(daemons)]
 
     def start_daemon(self) -> DaemonProcess:
         """Start the next daemon process (each with its own log)."""
@@ -141,11 +143,14 @@ class Run:
         return daemon
 
     def supervise(self) -> None:
-        """Start the daemon again if it exited on its own (systemd's Restart=on-failure)."""
-        if self.daemon.proc.poll() is not None:
-            self.faults["exited"] += 1
-            log(f"daemon exited on its own ({self.daemon.proc.returncode}); starting it again")
-            self.daemon = self.start_daemon()
+        """Start a daemon again if it exited on its own (systemd's Restart=on-failure)."""
+        for index, daemon in enumerate(self.daemons):
+            if daemon.proc.poll() is not None:
+                self.faults["exited"] += 1
+                log(
+                    f"{daemon.name} exited on its own ({daemon.proc.returncode}); starting it again"
+                )
+                self.daemons[index] = self.start_daemon()
 
     def pause(self, low: float, high: float) -> None:
         """Let the daemon work for a random moment, restarting it if it exits meanwhile."""
@@ -159,19 +164,22 @@ class Run:
         self.faults[fault] += 1
         log(f"fault: {fault}")
         if fault == "kill":
-            self.daemon.kill()
+            index = self.rng.randrange(len(self.daemons))
+            victim = self.daemons[index]
+            victim.kill()
             # A child of the daemon must die with it (it holds IMAP connections and the database).
             gone_by = time.monotonic() + 3
-            while self.daemon.survivors() and time.monotonic() < gone_by:
+            while victim.survivors() and time.monotonic() < gone_by:
                 time.sleep(0.05)
-            self.orphans += len(self.daemon.survivors())
-            self.daemon = self.start_daemon()
+            self.orphans += len(victim.survivors())
+            self.daemons[index] = self.start_daemon()
         elif fault == "smtp":
             self.smtp.stop()
             self.pause(0.3, 2.0)
             # aiosmtpd's controller does not start twice: a new server on the same port.
             self.stopped_smtp.append(self.smtp)
             self.smtp = SmtpServer(port=self.smtp.port).start()
+            self.smtp.delay = SMTP_DELAY
             self.stack.callback(self.smtp.stop)
         elif fault == "dovecot":
             self.dovecot.stop()
@@ -232,10 +240,18 @@ def settled(run: Run, expected: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the fault script; 0 when every check holds."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a small run (CI): 60 mails, 5 faults")
+    parser.add_argument(
+        "--quick", action="store_true", help="a small run (CI): 100 mails, 5 faults"
+    )
     parser.add_argument("--messages", type=int, help="mails delivered (default 400)")
     parser.add_argument("--faults", type=int, help="faults injected (default 16)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: printed)")
+    parser.add_argument(
+        "--daemons",
+        type=int,
+        default=2,
+        help="daemons sharing the database under one node_name (default 2)",
+    )
     parser.add_argument(
         "--allow-orphans",
         action="store_true",
@@ -248,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         "--settle", type=float, default=120.0, help="seconds allowed to catch up at the end"
     )
     args = parser.parse_args(argv)
-    messages = args.messages or (60 if args.quick else 400)
+    messages = args.messages or (100 if args.quick else 400)
     fault_count = args.faults if args.faults is not None else (5 if args.quick else 16)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -265,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"work folder (kept): {work}", flush=True)
         else:
             stack.callback(shutil.rmtree, work, True)
-        run = Run(work, stack, rng)
+        run = Run(work, stack, rng, args.daemons)
         kinds = ["kill", "smtp", "dovecot"] + (["postgres"] if run.pg is not None else [])
         # Every kind once (in random order), then kills twice as often as the others.
         plan = rng.sample(kinds, len(kinds))[:fault_count]
@@ -280,9 +296,10 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(messages)
         ]
         log(
-            f"seed {seed}: {messages} mails, {fault_count} faults, database {run.url.split(':')[0]}"
+            f"seed {seed}: {args.daemons} daemons, {messages} mails, {fault_count} faults, database {run.url.split(':')[0]}"
         )
-        run.daemon.wait_ready(timeout=60)
+        for daemon in run.daemons:
+            daemon.wait_ready(timeout=60)
         chunk = -(-messages // (fault_count + 1))
         for start in range(0, messages, chunk):
             run.supervise()
@@ -293,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + args.settle
         while not settled(run, messages) and time.monotonic() < deadline:
             run.pause(0.3, 0.3)
-        code, _took = run.daemon.stop(timeout=30)
+        code = max(abs(daemon.stop(timeout=30)[0]) for daemon in run.daemons)
         found = counts(run.url)
         sent = Counter(
             rcpt
@@ -331,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     if run.orphans and not args.allow_orphans:
         problems.append(f"{run.orphans} child processes outlived their killed daemon")
     if code != 0:
-        problems.append(f"the last daemon stopped with status {code}")
+        problems.append(f"a daemon stopped with status {code}")
     print(
         f"seed {seed}; database {'private PostgreSQL' if run.pg else 'SQLite'}; "
         f"{time.monotonic() - began:.0f} s"
