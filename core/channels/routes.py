@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +91,19 @@ def hotline_api(app: App, request: Request) -> Response:
     return Response.json({"calls": _store_and_process(app, items)})
 
 
+def _without_nul(item: NewItem) -> NewItem:
+    """The item with NUL removed from its text columns (PostgreSQL refuses NUL in text; the raw
+    bytes keep it): a request carrying one gets its answer, not an error."""
+    def clean(text: str | None) -> str | None:
+        return text.replace("\x00", "") if text else text
+
+    return dataclasses.replace(item, source_key=clean(item.source_key) or "", message_id=clean(item.message_id),
+                               sender=clean(item.sender), subject=clean(item.subject))
+
+
 def _store_and_process(app: App, items: list[NewItem]) -> list[dict[str, Any]]:
     """Store, process at once, and say what became of each item."""
+    items = [_without_nul(item) for item in items]
     with transaction(app.sessions) as session:
         store_items(session, items)
     keys = [(i.channel, i.source_key) for i in items]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu.db.base import table_of
 from kefu.db.models import ChannelState
-from kefu.db.upsert import insert_missing
 
 # Cursor keys of a silence episode: when a channel never read was first tried (its silence
 # starts there, having no last success), and when staff were told of the current silence.
@@ -22,10 +21,16 @@ def channel_state(session: Session, name: str) -> ChannelState:
     """The state row of channel ``name`` (created empty the first time)."""
     row = session.get(ChannelState, name)
     if row is None:
-        # Two daemons may read one channel for the first time together: neither may fail on the key.
-        insert_missing(session, table_of(ChannelState), {"name": name, "cursor": {}}, key=["name"])
-        row = session.get(ChannelState, name)
-        assert row is not None
+        try:
+            with session.begin_nested():
+                row = ChannelState(name=name, cursor={})
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            # Another daemon reading this channel for the first time created it meanwhile.
+            row = session.get(ChannelState, name)
+            if row is None:
+                raise
     return row
 
 

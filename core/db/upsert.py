@@ -31,10 +31,3 @@ def upsert(session: Session, table: Table, values: Mapping[str, Any], key: Seque
     changed = {name: stmt.excluded[name] for name in values if name not in key}
     session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=changed))
 
-
-def insert_missing(
-    session: Session, table: Table, values: Mapping[str, Any], key: Sequence[str]
-) -> None:
-    """Insert ``values`` unless a row with the same ``key`` columns exists (then change nothing)."""
-    stmt = _insert(session, table, values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=list(key)))

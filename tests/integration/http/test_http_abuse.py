@@ -197,6 +197,33 @@ def test_a_body_that_is_not_utf8_is_400(served, no_handler_errors) -> None:
     assert request(server, "POST", "/echo/json", [], b"[" * 100_000)[0] == 400
 
 
+def test_a_nul_byte_in_a_signed_sms_or_an_authorised_call_is_no_500(
+    served, no_handler_errors
+) -> None:
+    # PostgreSQL refuses NUL in text columns; the request still gets its answer.
+    _app, server = served
+    params = {"MessageSid": "SM\x00nul", "From": "+86138\x0012345678", "Body": "暖气\x00不热"}
+    url = f"http://127.0.0.1:{server.port}{SMS_PATH}"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params).encode()
+    status, body = request(
+        server,
+        "POST",
+        SMS_PATH,
+        [("X-Twilio-Signature", signature)],
+        urllib.parse.urlencode(params).encode(),
+    )
+    assert status == 200, body
+    call = {"caller": "138\x0012345678", "category": "跑冒滴漏", "text": "漏水\x00了"}
+    status, body = request(
+        server,
+        "POST",
+        HOTLINE_PATH,
+        [("Authorization", b"Bearer " + HOTLINE_TOKEN.encode())],
+        json.dumps(call).encode(),
+    )
+    assert status == 200, body
+
+
 # ---- the fuzz ---------------------------------------------------------------------------------
 
 HEADER_NAMES = [
