@@ -105,4 +105,5 @@ def test_two_daemons_with_one_node_name_send_1000_messages_exactly_once(
     assert not twice, f"{len(twice)} messages sent more than once"
     assert len(sent) == COUNT and sum(sent.values()) == COUNT
     logs = [d.log() for d in daemons]
-    assert all("Traceback" not in log for log in logs), logs
+    # Started together on a fresh schema: neither fails on the other's first heartbeat row.
+    assert all("Traceback" not in log and " ERROR " not in log for log in logs), logs
