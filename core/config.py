@@ -43,7 +43,10 @@ class KefuSection(StrictModel):
     state_dir: Path = Path("/var/lib/kefu")
     timezone: str = "Asia/Shanghai"
     site_name: str = "客服中心"
-    node_name: str = Field(default_factory=socket.gethostname)
+    node_name: str = Field(
+        default_factory=socket.gethostname,
+        description="a label for people (logs, outbox listings); claims name the process itself",
+    )
     link_secret: str | None = Field(
         default=None,
         description="name of the secret that signs our outbound Message-IDs (threading)",
