@@ -7,11 +7,7 @@ site template folder. The ack's key names the case, so it is queued once per cas
 
 from __future__ import annotations
 
-from kefu.context import PluginContext
-from kefu.db.models import Case
-from kefu.hookspecs import hookimpl
-from kefu.kinds import CaseKind
-from kefu.outbound.outbox import queue_message
+from kefu.api import Case, CaseKind, PluginContext, hookimpl
 
 KIND = "faults.mail"
 TEMPLATE = "faults/ack.txt"
@@ -19,18 +15,17 @@ TEMPLATE_TEXT = "Subject: 已受理 {{ case_number }}\n\n您的来信已受理�
 
 
 @hookimpl
-def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+def kefu_case_kinds(ctx: PluginContext[None]) -> list[CaseKind]:
     """One kind, opened by the channel's ``default_kind``."""
     return [CaseKind(name=KIND, title="来信", prefix="FT")]
 
 
 @hookimpl
-def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
+def kefu_case_opened(case: Case, ctx: PluginContext[None]) -> None:
     """Acknowledge the case to whoever wrote."""
     reply_to = (case.data or {}).get("reply_to")
     if reply_to:
-        queue_message(
-            ctx,
+        ctx.queue(
             key=f"{case.number}/ack/email",
             channel="email",
             recipient=reply_to,
