@@ -59,8 +59,8 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
     else:
         click.echo(f"{app.config_path}: OK")
         for key, value in summary.items():
-            if key == "problems":
-                continue
+            if key in ("problems", "warnings"):
+                continue  # printed below, one line each
             click.echo(f"  {key}: {value}")
         for warning in summary["warnings"]:
             click.echo(f"warning: {warning}", err=True)

@@ -148,6 +148,19 @@ def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: da
     return "queued"
 
 
+def mark_waiting(app: App, row: OutboxRow, reason: str, until: datetime) -> None:
+    """Something the site must fix (a letter font) holds the row until ``until``; it never dies of it.
+
+    The claim's attempt is given back, so waiting for a person does not use up the retries.
+    """
+    with transaction(app.sessions) as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            state="queued", not_before=until, last_error=reason, claimed_by=None, claimed_at=None,
+            attempts=max((row.attempts or 1) - 1, 0), data={**(row.data or {}), "held": "letter fonts"}))
+    log.error("outbox row %d (%s to %s) waits until %s: %s", row.id, row.channel, mask(row.recipient),
+              until.isoformat(timespec="seconds"), reason)
+
+
 def mark_failed(app: App, row: OutboxRow, failure: PermanentFailure | Exception, now: datetime) -> None:
     """A permanent failure: never retried; recorded on the customer and on the case."""
     text = f"{failure}"
