@@ -54,5 +54,6 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic"):
+    # WeasyPrint logs each step and fontTools each subset table at INFO: hundreds of lines a letter.
+    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

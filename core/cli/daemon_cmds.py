@@ -162,6 +162,46 @@ def status(ctx: click.Context, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@click.command()
+@click.option("--no-tests", is_flag=True, help="leave out what only the test suite needs")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, no_tests: bool, as_json: bool) -> None:
+    """List every system dependency, font, directory and peer: OK, missing, and how to fix it.
+
+    Exit 0 when nothing the daemon needs is missing, 1 otherwise. What only the tests
+    need (Dovecot, PostgreSQL's test database, chromium) shows as "optional".
+    """
+    from kefu.app import build_app
+    from kefu.doctor import as_rows, diagnose
+
+    app, error = None, None
+    try:
+        app = build_app(ctx.obj.get("config"))
+    except ConfigError as exc:
+        error = str(exc)
+    try:
+        findings = diagnose(app, error, tests=not no_tests)
+    finally:
+        if app is not None:
+            app.dispose()
+    problems = [f for f in findings if f.status == "missing"]
+    if as_json:
+        click.echo(json.dumps(as_rows(findings), ensure_ascii=False, indent=1))
+    else:
+        area = None
+        for f in findings:
+            if f.area != area:
+                area = f.area
+                click.echo(f"{area}:")
+            fix = f"  → {f.fix}" if f.fix and f.status != "OK" else ""
+            click.echo(f"  [{f.status}] {f.name}: {f.detail}{fix}")
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+                   + ("; fix the lines marked [missing]" if problems else ""))
+    if problems:
+        raise SystemExit(1)
+
+
 def _safe_url(exc: Exception) -> str:
     """The URL of the engine that failed, password hidden (best effort)."""
     from kefu.app import build_app
@@ -181,4 +221,4 @@ def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-COMMANDS: list[click.Command] = [run, check_config, db, plugins, status]
+COMMANDS: list[click.Command] = [run, check_config, db, plugins, status, doctor]

@@ -8,13 +8,7 @@ without letters does not need it.
 
 from __future__ import annotations
 
-import logging
-
 from kefu.templating import CORE_TEMPLATES
-
-# WeasyPrint reports each step and fontTools each subset table at INFO: hundreds of lines
-# per letter that tell staff nothing. Their warnings still reach the journal; `kefu -v` shows all.
-CHATTY_LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools")
 
 
 class LetterError(Exception):
@@ -27,9 +21,6 @@ def html_to_pdf(html: str) -> bytes:
         from weasyprint import HTML
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise LetterError("letters need WeasyPrint: pip install 'kefu[letters]'") from exc
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
-        for name in CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         pdf = HTML(string=html, base_url=str(CORE_TEMPLATES)).write_pdf()
     except Exception as exc:
