@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
 
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.config import ConfigError
+
+if TYPE_CHECKING:
+    from kefu.daemon import Daemon
 
 
 @click.command()
@@ -27,7 +31,7 @@ def run(ctx: click.Context, once: bool) -> None:
         if once:
             click.echo(json.dumps(run_once(config, clock=ctx.obj.get("clock"))))
             return
-        raise SystemExit(serve(config))
+        raise SystemExit(serve(config, on_ready=_print_banner))
     except (ConfigError, SchemaOutdated) as exc:
         fail(str(exc))
     except OperationalError as exc:
@@ -35,6 +39,20 @@ def run(ctx: click.Context, once: bool) -> None:
         url = _safe_url(exc)
         fail(f"cannot use the database {url}: {exc.orig}; check [database] url in the config "
              "and that the server runs")
+
+
+def _print_banner(daemon: Daemon) -> None:
+    """On a terminal only: where mail goes in, where messages land, the URLs, what to try."""
+    import sys
+
+    from kefu.run_banner import banner, should_show
+
+    if daemon.app is None or not should_show(sys.stderr):
+        return
+    http = daemon.http
+    routes = list(getattr(http.router, "routes", {})) if http is not None else []
+    base = f"http://{daemon.app.settings.http.host}:{http.port}" if http is not None else None
+    click.echo(banner(daemon.app, routes, base), err=True)
 
 
 @click.command("check-config")
