@@ -67,6 +67,7 @@ def health_report(app: App) -> dict[str, Any]:
         checks = [Check("database", False, f"unreachable: {type(exc).__name__}: {exc}")]
     return {
         "ok": all(c.ok for c in checks),
+        "times": "UTC",  # for monitors; `kefu status` shows the site's zone
         "now": now.isoformat(),
         "checks": [asdict(c) for c in checks],
     }

@@ -167,10 +167,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=_iso))
         raise SystemExit(0 if report["ok"] else 1)
-    click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {report['now']})")
+    tz = app.settings.tz
+    now = datetime.fromisoformat(report["now"]).astimezone(tz).isoformat(timespec="seconds")
+    click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {now}, {app.settings.kefu.timezone})")
     for check in report["checks"]:
         click.echo(f"  [{'ok' if check['ok'] else '!!'}] {check['name']}: {check['detail']}")
-    tz = app.settings.tz
     for loop in report["loops"]:
         when = loop["last_success"].astimezone(tz).isoformat(timespec="seconds") if loop["last_success"] else "never"
         click.echo(f"  loop {loop['loop']}: last success {when} ({loop['detail']})")

@@ -107,7 +107,7 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
     letter = Letter(
         case_id=row.case_id, outbox_id=row.id, plugin=row.plugin, title=row.subject or row.template,
         to_post=to_post, template=data.get("letter") or row.template,
-        recipient_name=row.recipient_name or row.recipient, address=data.get("address"),
+        recipient_name=row.recipient_name or row.recipient, address=_postal_address(data),
         pdf=pdf, created_at=now,
     )
     session.add(letter)
@@ -122,6 +122,13 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
                                 + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
                          data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post})
     return letter
+
+
+def _postal_address(data: dict[str, Any]) -> str | None:
+    """Where the letter is posted: the row's address, else the one its template printed."""
+    context = data.get("context") or {}
+    found = data.get("address") or (context.get("address") if isinstance(context, dict) else None)
+    return str(found) if found else None
 
 
 def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: datetime) -> str:

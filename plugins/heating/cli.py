@@ -68,6 +68,10 @@ def import_cmd(what: str, file: Path) -> None:
 
     Re-importing the same file changes nothing; bad rows are listed by line and the
     good rows are still imported.
+
+    \b
+    Exit status: 0 all rows imported; 1 nothing imported (unreadable file, bad
+    header); 2 partial success (good rows imported, bad rows listed by line).
     """
     try:
         with _ctx() as ctx:
