@@ -221,8 +221,10 @@ class Daemon:
         assert app is not None and cron is not None
         try:
             if what in STEPS:
-                run_step(app, what)
+                done = run_step(app, what)
                 self.progress[what] = self.monotonic()
+                if what == "intake" and done:
+                    self.wake("dispatch")  # the acknowledgements it queued go now, not at the next tick
             elif what == "cron":
                 ran = cron.run_due()
                 record_heartbeat(app, "cron", f"{len(ran)} firings")
