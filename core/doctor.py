@@ -170,7 +170,7 @@ def peer_findings(app: App) -> Iterator[Finding]:
         yield Finding("peers", "database", "missing", f"{url}: {exc}", fix)
     s = app.settings
     servers: dict[str, tuple[str, int]] = {
-        f"imap:{name}": (cfg.host, cfg.effective_port()) for name, cfg in s.channels.imap.items()
+        f"imap:{name}": (cfg.host, cfg.effective_port) for name, cfg in s.channels.imap.items()
     }
     if s.outbound.email_sender == "smtp":
         servers["smtp"] = (s.outbound.smtp.host, s.outbound.smtp.port)
