@@ -102,6 +102,7 @@ def test_check_config_lists_the_fonts_found(tmp_path, sqlite_url) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "letter fonts: Noto Serif CJK SC (/" in result.output
+    assert "  warnings:" not in result.output  # each warning is its own "warning: …" line
 
 
 def test_a_character_no_letter_font_draws_is_named() -> None:
