@@ -1,4 +1,4 @@
-"""Watching a Maildir's ``new/`` folder so a mail dropped there is read at once.
+"""Watching a Maildir so a mail dropped into its ``new/`` folder is read at once.
 
 The watchdog library uses inotify on Linux (and the platform's own notification
 elsewhere, or a polling observer); like the IMAP IDLE worker, the watcher never
@@ -10,6 +10,7 @@ pass) is looked for every second until it does.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,11 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
+
+try:
+    from watchdog.observers.inotify import InotifyObserver
+except ImportError:  # not Linux: no inotify, no close events
+    InotifyObserver = None  # type: ignore[assignment,misc]
 
 from kefu.app import App
 from kefu.channels.polling import schedule_for
@@ -26,19 +32,36 @@ LOOK_FOR_FOLDER_SECONDS = 1.0
 
 
 class _Handler(FileSystemEventHandler):
-    """Wakes intake when a file appears in ``new/`` (delivered, or renamed into it from ``tmp/``)."""
+    """Wakes intake when a complete file is in ``new/``: renamed into it (from ``tmp/``, how a
+    Maildir delivery finishes) or, for a file written there directly (``cp``), once it is closed.
 
-    def __init__(self, wake: Callable[[], None]) -> None:
+    The whole Maildir is watched so a rename from ``tmp/`` is seen as one; files kefu itself
+    moves on to ``cur/`` wake nothing. Waking at creation would read a file ``cp`` has not
+    finished writing (an empty message, quarantined); observers without close events (no
+    inotify) can only wake at creation.
+    """
+
+    def __init__(self, new: Path, wake: Callable[[], None], *, close_events: bool) -> None:
+        self.new = new
         self.wake = wake
+        self.close_events = close_events
+
+    def _in_new(self, path: str | bytes) -> bool:
+        return Path(os.fsdecode(path)).parent == self.new
 
     def on_created(self, event: FileSystemEvent) -> None:
-        """A file was written straight into ``new/``."""
-        if not event.is_directory:
+        """A file appeared; complete only where the observer cannot tell when it is closed."""
+        if not event.is_directory and not self.close_events and self._in_new(event.src_path):
+            self.wake()
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        """A file written in ``new/`` was closed: it is complete."""
+        if not event.is_directory and self._in_new(event.src_path):
             self.wake()
 
     def on_moved(self, event: FileSystemEvent) -> None:
-        """A file was renamed into ``new/`` (how Maildir delivery finishes)."""
-        if not event.is_directory:
+        """A file was renamed into ``new/``."""
+        if not event.is_directory and self._in_new(event.dest_path):
             self.wake()
 
 
@@ -76,7 +99,11 @@ class MaildirWatcher:
             if self.folder.is_dir():
                 try:
                     observer = Observer()
-                    observer.schedule(_Handler(self.wake), str(self.folder), recursive=False)
+                    close_events = InotifyObserver is not None and isinstance(
+                        observer, InotifyObserver
+                    )
+                    handler = _Handler(self.folder, self.wake, close_events=close_events)
+                    observer.schedule(handler, str(self.folder.parent), recursive=True)
                     observer.start()
                 except Exception as exc:  # no inotify watches left, a folder gone meanwhile …
                     log.warning(

@@ -87,3 +87,31 @@ def test_a_maildir_created_after_the_start_is_watched_once_it_exists(make_app, t
         assert woken.wait(5)
     finally:
         watcher.stop()
+
+
+def test_a_mail_copied_straight_into_new_is_read_only_once_complete(make_app, maildir) -> None:
+    # `cp leak.eml maildir/new/` writes in place: waking at creation read an empty message.
+    app = make_app(config={"channels": {"maildir": {"box": {"path": str(maildir)}}}})
+    woken = threading.Event()
+    sizes: list[int] = []
+    target = maildir / "new" / "copied.eml"
+    raw = build_mail()
+
+    def wake(_what: str) -> None:
+        sizes.append(target.stat().st_size if target.exists() else -1)
+        woken.set()
+
+    watcher = MaildirWatcher(app, "box", maildir, wake).start()
+    try:
+        assert woken.wait(5)  # the first wake, before anything was dropped
+        woken.clear()
+        sizes.clear()
+        with target.open("wb") as fh:
+            fh.write(raw[:10])
+            fh.flush()
+            woken.wait(1)  # time for a wake at creation to happen, if the watcher did that
+            fh.write(raw[10:])
+        assert woken.wait(5)
+        assert sizes and sizes[0] == len(raw)
+    finally:
+        watcher.stop()
