@@ -236,7 +236,8 @@ def anchor_paths(model: BaseModel, base: Path) -> BaseModel:
 
 def _anchored(value: Any, base: Path) -> Any:
     if isinstance(value, Path):
-        return value if value.is_absolute() else base / value
+        # normpath, not resolve(): `..` is folded for people to read, symbolic links are kept.
+        return value if value.is_absolute() else Path(os.path.normpath(base / value))
     if isinstance(value, BaseModel):
         return anchor_paths(value, base)
     if isinstance(value, dict):
