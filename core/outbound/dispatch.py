@@ -107,6 +107,8 @@ class Dispatcher:
         self.pending: tuple[OutboxRow, SendResult, datetime] | None = None
         # The letter fonts as fontconfig resolves them, asked once per run at its first letter.
         self.fonts: Resolved | LetterFontsMissing | None = None
+        self.font_waits: list[int] = []  # rows held for fonts this run, told once at its end
+        self.font_wait_reason = ""
 
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
@@ -126,6 +128,9 @@ class Dispatcher:
                     break
         finally:
             self._flush_sent()
+            if self.font_waits:
+                log.error("%d letter(s) wait for their fonts (rows %s): %s", len(self.font_waits),
+                          ", ".join(map(str, self.font_waits[:10])), self.font_wait_reason)
         return handled
 
     def handle(self, item: Claimed) -> int:
@@ -159,6 +164,8 @@ class Dispatcher:
                 mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
         except LetterFontsMissing as exc:
             mark_waiting(app, row, str(exc), app.clock.now() + FONT_RECHECK)
+            self.font_waits.append(row.id)
+            self.font_wait_reason = str(exc)
         except PermanentFailure as exc:
             mark_failed(app, row, exc, app.clock.now())
         except (TransientFailure, LetterError) as exc:

@@ -164,7 +164,7 @@ def mark_waiting(app: App, row: OutboxRow, reason: str, until: datetime) -> None
         session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
             state="queued", not_before=until, last_error=reason, claimed_by=None, claimed_at=None,
             attempts=max((row.attempts or 1) - 1, 0), data={**(row.data or {}), "held": "letter fonts"}))
-    log.error("outbox row %d (%s to %s) waits until %s: %s", row.id, row.channel, mask(row.recipient),
+    log.debug("outbox row %d (%s to %s) waits until %s: %s", row.id, row.channel, mask(row.recipient),
               until.isoformat(timespec="seconds"), reason)
 
 
