@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from kefu.senders.letters import LIBRARIES_FIX
+
 if TYPE_CHECKING:
     from kefu.app import App
 
@@ -81,7 +83,7 @@ def system_findings() -> Iterator[Finding]:
             "weasyprint",
             "missing",
             f"{type(exc).__name__}: {exc}",
-            "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0",
+            LIBRARIES_FIX,
         )
 
 

@@ -45,7 +45,7 @@ from kefu.senders.base import (
     WaitLendingSender,
 )
 from kefu.senders.letter_fonts import LetterFontsMissing, Resolved, require_fonts, resolve_all
-from kefu.senders.letters import LetterError, html_to_pdf, letter_filename
+from kefu.senders.letters import LetterError, LetterSetupMissing, html_to_pdf, letter_filename
 
 log = logging.getLogger("kefu.outbox")
 # A rate slot this close is waited for on the wall clock; a later one holds the row in the queue.
@@ -162,7 +162,7 @@ class Dispatcher:
                 self._record_sent(row, result, app.clock.now())
             else:
                 mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
-        except LetterFontsMissing as exc:
+        except LetterSetupMissing as exc:  # a font or a library: the site installs it, the letter waits
             mark_waiting(app, row, str(exc), app.clock.now() + FONT_RECHECK)
             self.font_waits.append(row.id)
             self.font_wait_reason = str(exc)

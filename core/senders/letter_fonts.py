@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from kefu.senders.letters import LetterError
+from kefu.senders.letters import LetterSetupMissing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ CJK_PROBE = "通知客服编号地址"
 FC_TIMEOUT_SECONDS = 20
 
 
-class LetterFontsMissing(LetterError):
+class LetterFontsMissing(LetterSetupMissing):
     """The configured letter fonts are not installed or cannot draw the letter's text."""
 
 

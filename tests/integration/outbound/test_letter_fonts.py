@@ -126,3 +126,33 @@ def test_the_installed_cjk_font_passes() -> None:
 def test_fontconfig_charset_ranges() -> None:
     ranges = parse_charset("20-7e a0-17f 4e00-9fff 3000")
     assert ranges == ((0x20, 0x7E), (0xA0, 0x17F), (0x3000, 0x3000), (0x4E00, 0x9FFF))
+
+
+def test_a_letter_waits_when_weasyprint_cannot_load_its_libraries(
+    outbound_app, run_pass, monkeypatch
+) -> None:
+    from kefu.outbound import dispatch
+    from kefu.senders.letters import LIBRARIES_FIX, LetterSetupMissing
+
+    def no_pango(html: str) -> bytes:
+        raise LetterSetupMissing(
+            f"WeasyPrint cannot load its libraries (no libpango); {LIBRARIES_FIX}"
+        )
+
+    monkeypatch.setattr(dispatch, "html_to_pdf", no_pango)  # as on a machine without Pango
+    app = outbound_app()
+    number = open_example_case(app)
+    queue(
+        app,
+        number,
+        key="l",
+        channel="letter",
+        recipient="某租户",
+        recipient_name="某租户",
+        **NOTICE,
+    )
+    for _ in range(app.settings.outbound.retry.max_attempts + 2):
+        run_pass(app)
+        app.clock.advance(timedelta(minutes=11))
+    (row,) = outbox_rows(app)
+    assert row.state == "queued" and LIBRARIES_FIX in row.last_error  # waiting, never dead
