@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -232,6 +232,36 @@ def iter_secret_refs(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, 
                     yield from iter_secret_refs(v, f"{key}.{i}.")
 
 
+def anchor_paths(model: BaseModel, base: Path) -> BaseModel:
+    """``model`` with every relative path in it (any section, plugins' too) made relative to ``base``.
+
+    A config names paths as seen from the config file, so ``kefu --config examples/demo.toml``
+    finds the same state directory from whatever directory it is run.
+    """
+    updates = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        anchored = _anchored(value, base)
+        if anchored is not value:
+            updates[name] = anchored
+    return model.model_copy(update=updates) if updates else model
+
+
+def _anchored(value: Any, base: Path) -> Any:
+    if isinstance(value, Path):
+        # normpath, not resolve(): `..` is folded for people to read, symbolic links are kept.
+        return value if value.is_absolute() else Path(os.path.normpath(base / value))
+    if isinstance(value, BaseModel):
+        return anchor_paths(value, base)
+    if isinstance(value, dict):
+        items = {k: _anchored(v, base) for k, v in value.items()}
+        return items if any(items[k] is not value[k] for k in value) else value
+    if isinstance(value, list | tuple):
+        seq = [_anchored(v, base) for v in value]
+        return type(value)(seq) if any(a is not b for a, b in zip(seq, value, strict=True)) else value
+    return value
+
+
 def validate_settings(
     path: Path, raw: dict[str, Any], sections: Mapping[str, type[BaseModel] | None]
 ) -> CoreSettings:
@@ -243,6 +273,7 @@ def validate_settings(
         settings = model.model_validate(raw, context={"country": country})
     except ValidationError as exc:
         raise ConfigError(path, format_validation_error(exc)) from exc
+    settings = cast(CoreSettings, anchor_paths(settings, Path(path).absolute().parent))
     missing = [
         f"{key}: secret {name!r} is not provided (set KEFU_{name.upper().replace('-', '_').replace('.', '_')} "
         f"or the systemd credential {name!r})"

@@ -25,12 +25,16 @@ def summarize(app: App) -> dict[str, Any]:
     """A summary of the validated config: plugins, kinds, jobs, channels, senders, warnings."""
     s = app.settings
     problems: list[str] = []
+    from kefu.senders.letter_fonts import check_app_fonts
     from kefu.templating import outbound_summary
 
     outbound_lines, template_problems = outbound_summary(app)
     problems.extend(template_problems)
+    fonts = check_app_fonts(app)
+    problems.extend(fonts.problems)
     return {
         **outbound_lines,
+        "letter fonts": fonts.summary().removeprefix("letter fonts: ") if fonts.ok else "MISSING (see below)",
         "database": make_url(s.database_url()).render_as_string(hide_password=True),
         "plugins": ", ".join(app.host.enabled) or "none",
         "case kinds": ", ".join(sorted(app.kinds)) or "none",

@@ -111,6 +111,7 @@ class Daemon:
             raise
         self.notifier.ready(f"running {len(app.host.enabled)} plugins")
         log.info("kefu ready: plugins %s", ", ".join(app.host.enabled) or "none")
+        log_start_warnings(app)
         return app
 
     def _start_parts(self, app: App) -> None:
@@ -218,8 +219,10 @@ class Daemon:
         assert app is not None and cron is not None
         try:
             if what in STEPS:
-                run_step(app, what)
+                done = run_step(app, what)
                 self.progress[what] = self.monotonic()
+                if what == "intake" and done:
+                    self.wake("dispatch")  # the acknowledgements it queued go now, not at the next tick
             elif what == "cron":
                 ran = cron.run_due()
                 record_heartbeat(app, "cron", f"{len(ran)} firings")
@@ -258,6 +261,22 @@ class Daemon:
         if self.app is not None:
             self.app.dispose()
         log.info("kefu stopped")
+
+
+def log_start_warnings(app: App) -> None:
+    """What check-config warns about (a calendar year without holidays …) and letter fonts
+    that would make letters wait, in the start log where the operator looks."""
+    from kefu.senders.letter_fonts import check_app_fonts
+
+    for warning in app.warnings:
+        log.warning("%s", warning)
+    try:
+        fonts = check_app_fonts(app)
+    except Exception as exc:  # a start must not fail on the check itself
+        log.warning("could not check the letter fonts: %s: %s", type(exc).__name__, exc)
+        return
+    if not fonts.ok:
+        log.error("letters will wait: %s", fonts.summary())
 
 
 def run_once(

@@ -51,8 +51,9 @@ def loop_checks(app: App, session: Session, now: datetime) -> list[Check]:
 def _checks() -> list[Callable[[App, Session, datetime], list[Check]]]:
     from kefu.channels.health import channel_checks
     from kefu.outbound.health import outbox_checks
+    from kefu.senders.letter_fonts import letter_font_checks
 
-    return [loop_checks, channel_checks, outbox_checks]
+    return [loop_checks, channel_checks, outbox_checks, letter_font_checks]
 
 
 def health_report(app: App) -> dict[str, Any]:
@@ -66,6 +67,7 @@ def health_report(app: App) -> dict[str, Any]:
         checks = [Check("database", False, f"unreachable: {type(exc).__name__}: {exc}")]
     return {
         "ok": all(c.ok for c in checks),
+        "times": "UTC",  # for monitors; `kefu status` shows the site's zone
         "now": now.isoformat(),
         "checks": [asdict(c) for c in checks],
     }

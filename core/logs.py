@@ -87,5 +87,6 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
-    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic"):
+    # WeasyPrint logs each step and fontTools each subset table at INFO: hundreds of lines a letter.
+    for noisy in ("apscheduler", "twilio.http_client", "imapclient", "alembic", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

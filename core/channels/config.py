@@ -37,6 +37,11 @@ class MaildirChannel(_Strict):
     )
     default_kind: str | None = None
     poll_interval: Duration = timedelta(seconds=30)
+    watch: bool = Field(
+        default=True,
+        description="watch new/ (inotify where the system has it) so a dropped mail is read at once; "
+                    "poll_interval still applies",
+    )
     silence_alarm: Duration = timedelta(hours=2)
     alarm_staff: list[str] | None = Field(
         default=None, description="roles, people or rota:NAME told when this channel falls silent "

@@ -137,7 +137,9 @@ def poll_channels(app: App, *, force: bool = False, on_stored: OnStored | None =
                 log.exception("could not record the failure of channel %s", full)
             continue
         schedule.failures.pop(full, None)
-        schedule.next_at[full] = app.clock.now() + poll_interval(cfg)
+        # From the start of this pass, not the end of the read: the next intake tick, one interval
+        # later, must find the channel due (from the end it just missed it: read every 2nd tick).
+        schedule.next_at[full] = now + poll_interval(cfg)
     return stored
 
 

@@ -119,8 +119,13 @@ def _is_news(response: object) -> bool:
 
 def start_channels(app: App, wake: Callable[[str], None]) -> list[ChannelWorker]:
     """Start one worker per push-driven channel; ``wake("intake")`` asks for an intake pass."""
+    from kefu.channels.maildir_watch import MaildirWatcher
+
     workers: list[ChannelWorker] = []
     for name, cfg in app.settings.channels.imap.items():
         if cfg.idle:
             workers.append(ImapIdleWorker(app, name, cfg, wake).start())
+    for name, mcfg in app.settings.channels.maildir.items():
+        if mcfg.watch:
+            workers.append(MaildirWatcher(app, name, mcfg.path, wake).start())
     return workers

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 import click
 
 from kefu.app import App, build_app
+from kefu.clock import as_utc
 from kefu.config import ConfigError
 from kefu.db.revisions import MigrationError
 from kefu.db.schema import check_schema
@@ -56,9 +58,21 @@ def emit(rows: Sequence[dict[str, Any]], as_json: bool, columns: Sequence[str] |
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, datetime):
+        tz = _site_zone()
+        # Stored in UTC; a person reads every time of one screen in the site's zone.
+        return (as_utc(value).astimezone(tz) if tz is not None else value).isoformat(timespec="minutes")
     if hasattr(value, "isoformat"):
-        return str(value.isoformat(timespec="minutes"))
+        return str(value.isoformat())
     return str(value)
+
+
+def _site_zone() -> tzinfo | None:
+    """The time zone of the app the current command runs on, if it has one yet."""
+    ctx = click.get_current_context(silent=True)
+    holder = ctx.find_root().obj if ctx is not None else None
+    app = holder.get("app") if isinstance(holder, dict) else None
+    return app.settings.tz if isinstance(app, App) else None
 
 
 def _width(text: str) -> int:

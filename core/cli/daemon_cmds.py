@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import func, select
 
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.config import ConfigError
+
+if TYPE_CHECKING:
+    from kefu.daemon import Daemon
 
 
 @click.command()
@@ -27,7 +31,7 @@ def run(ctx: click.Context, once: bool) -> None:
         if once:
             click.echo(json.dumps(run_once(config, clock=ctx.obj.get("clock"))))
             return
-        raise SystemExit(serve(config))
+        raise SystemExit(serve(config, on_ready=_print_banner))
     except (ConfigError, MigrationError) as exc:
         fail(str(exc))
     except OperationalError as exc:
@@ -35,6 +39,20 @@ def run(ctx: click.Context, once: bool) -> None:
         url = _safe_url(exc)
         fail(f"cannot use the database {url}: {exc.orig}; check [database] url in the config "
              "and that the server runs")
+
+
+def _print_banner(daemon: Daemon) -> None:
+    """On a terminal only: where mail goes in, where messages land, the URLs, what to try."""
+    import sys
+
+    from kefu.run_banner import banner, should_show
+
+    if daemon.app is None or not should_show(sys.stderr):
+        return
+    http = daemon.http
+    routes = list(getattr(http.router, "routes", {})) if http is not None else []
+    base = f"http://{daemon.app.settings.http.host}:{http.port}" if http is not None else None
+    click.echo(banner(daemon.app, routes, base), err=True)
 
 
 @click.command("check-config")
@@ -59,8 +77,8 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
     else:
         click.echo(f"{app.config_path}: OK")
         for key, value in summary.items():
-            if key == "problems":
-                continue
+            if key in ("problems", "warnings"):
+                continue  # printed below, one line each
             click.echo(f"  {key}: {value}")
         for warning in summary["warnings"]:
             click.echo(f"warning: {warning}", err=True)
@@ -120,16 +138,57 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=_iso))
         raise SystemExit(0 if report["ok"] else 1)
-    click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {report['now']})")
+    tz = app.settings.tz
+    now = datetime.fromisoformat(report["now"]).astimezone(tz).isoformat(timespec="seconds")
+    click.echo(f"overall: {'OK' if report['ok'] else 'PROBLEM'}  (now {now}, {app.settings.kefu.timezone})")
     for check in report["checks"]:
         click.echo(f"  [{'ok' if check['ok'] else '!!'}] {check['name']}: {check['detail']}")
-    tz = app.settings.tz
     for loop in report["loops"]:
         when = loop["last_success"].astimezone(tz).isoformat(timespec="seconds") if loop["last_success"] else "never"
         click.echo(f"  loop {loop['loop']}: last success {when} ({loop['detail']})")
     click.echo(f"  open cases: {report['open_cases']}  open deadlines: {report['open_deadlines']}  "
                f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}")
     if not report["ok"]:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--no-tests", is_flag=True, help="leave out what only the test suite needs")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, no_tests: bool, as_json: bool) -> None:
+    """List every system dependency, font, directory and peer: OK, missing, and how to fix it.
+
+    Exit 0 when nothing the daemon needs is missing, 1 otherwise. What only the tests
+    need (Dovecot, PostgreSQL's test database, chromium) shows as "optional".
+    """
+    from kefu.app import build_app
+    from kefu.doctor import as_rows, diagnose
+
+    app, error = None, None
+    try:
+        app = build_app(ctx.obj.get("config"))
+    except ConfigError as exc:
+        error = str(exc)
+    try:
+        findings = diagnose(app, error, tests=not no_tests)
+    finally:
+        if app is not None:
+            app.dispose()
+    problems = [f for f in findings if f.status == "missing"]
+    if as_json:
+        click.echo(json.dumps(as_rows(findings), ensure_ascii=False, indent=1))
+    else:
+        area = None
+        for f in findings:
+            if f.area != area:
+                area = f.area
+                click.echo(f"{area}:")
+            fix = f"  → {f.fix}" if f.fix and f.status != "OK" else ""
+            click.echo(f"  [{f.status}] {f.name}: {f.detail}{fix}")
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+                   + ("; fix the lines marked [missing]" if problems else ""))
+    if problems:
         raise SystemExit(1)
 
 
@@ -152,4 +211,4 @@ def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-COMMANDS: list[click.Command] = [run, check_config, plugins, status]
+COMMANDS: list[click.Command] = [run, check_config, plugins, status, doctor]

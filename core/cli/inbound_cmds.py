@@ -100,7 +100,14 @@ def hotline_log(caller: str, category: str, text: str, address: str, account: st
 
 @click.group("import")
 def import_group() -> None:
-    """Import records exported by other systems."""
+    """Import records exported by other systems.
+
+    \b
+    Exit status of every import:
+      0  every row imported (or already imported before)
+      1  nothing imported: the file or the config is unusable (the error says why)
+      2  partial success: the good rows were imported, the bad ones are listed by line
+    """
 
 
 @import_group.command("hotline")
@@ -110,8 +117,11 @@ def import_hotline(file: Path, dry_run: bool, as_json: bool) -> None:
     """Import the city hotline's daily export (CSV in UTF-8 or GB18030, or XLSX; columns per config).
 
     Bad rows are reported with their line numbers and skipped; good rows are
-    imported. Importing the same file again adds nothing. Exit 0: all imported;
-    1: the file was refused (nothing written); 2: the bad rows listed were left out.
+    imported. Importing the same file again adds nothing.
+
+    \b
+    Exit status: 0 all rows imported; 1 nothing imported (unreadable file, bad
+    columns); 2 partial success (good rows imported, bad rows listed by line).
     """
     app = obtain_app()
     try:

@@ -10,6 +10,7 @@ import click
 
 from kefu import __version__
 from kefu.cli import cases_cmds, daemon_cmds, db_cmds, inbound_cmds, outbound_cmds, sla_cmds
+from kefu.cli.plugin_placeholders import add_placeholders
 from kefu.logs import setup_logging
 
 
@@ -30,12 +31,17 @@ class KefuGroup(click.Group):
         from kefu.plugin_host import discover
 
         path = config_path((ctx.obj or {}).get("config") if ctx.obj else None)
+        installed = discover()
         try:
-            _settings, host = load_settings(path, read_toml(path), discover())
-        except (ConfigError, Exception):
-            return  # `kefu --help` must work without a config; plugin commands need one.
+            _settings, host = load_settings(path, read_toml(path), installed)
+        except (ConfigError, Exception) as exc:
+            # `kefu --help` must work without a config; plugin commands need one.
+            problems = exc.problems if isinstance(exc, ConfigError) else [f"{type(exc).__name__}: {exc}"]
+            add_placeholders(self, installed, (), f"{path}: {'; '.join(problems)}")
+            return
         # Each plugin's context builds the application only when one of its commands uses it.
         PluginCalls(host).cli(self, lambda name: PluginContext.deferred(name, obtain_app))
+        add_placeholders(self, installed, host.enabled)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands(ctx)

@@ -107,7 +107,9 @@ def letters_pending(ctx: click.Context, as_json: bool) -> None:
             select(Letter, Case.number).outerjoin(Case, Case.id == Letter.case_id)
             .where(Letter.to_post.is_(True), Letter.posted_at.is_(None)).order_by(Letter.id)).all()
     emit([{"id": letter.id, "case": number, "title": letter.title, "recipient": letter.recipient_name,
-           "address": letter.address, "created_at": letter.created_at} for letter, number in rows], as_json)
+           "address": letter.address or ("(none: see the case)" if not as_json else None),
+           "created_at": letter.created_at} for letter, number in rows], as_json,
+         None if as_json else ["id", "case", "title", "recipient", "address", "created_at"])
 
 
 @letters.command("pdf")

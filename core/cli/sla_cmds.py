@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime
 
@@ -50,6 +51,11 @@ def parse_until(text: str, now: datetime, tz: object) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=tz)  # type: ignore[arg-type]
 
 
+# How the table names what would happen (the JSON keeps the recorded states).
+SIMULATED_WHAT = {"cron:done": "cron: would fire", "cron:failed": "cron: would fail",
+                  "notify:staff": "would notify staff", "notify:customer": "would notify customer"}
+
+
 @click.command()
 @click.option("--until", "until", required=True, help="an ISO time ('2026-11-09T09:00') or '+7d', '+36h'")
 @json_option
@@ -66,23 +72,37 @@ def simulate(ctx: click.Context, until: str, as_json: bool) -> None:
         return
     if end <= app.clock.now():
         fail(f"--until {until!r} is not in the future")
-    timeline = run(app, end)
+    # The jobs run against a rolled-back transaction; their INFO lines ("cron job … ran") would
+    # read as if they had run for real. Warnings still show; `kefu -v` shows everything.
+    root = logging.getLogger()
+    level = root.level
+    if level > logging.DEBUG:
+        root.setLevel(logging.WARNING)
+    try:
+        timeline = run(app, end)
+    finally:
+        root.setLevel(level)
     if as_json:
         click.echo(json.dumps(timeline, ensure_ascii=False, indent=1, default=str))
         return
-    emit([{**e, "at": e["at"][:16]} for e in timeline], False,
+    tz = app.settings.tz
+    click.echo(f"simulated {app.clock.now().astimezone(tz):%Y-%m-%d %H:%M} → {end.astimezone(tz):%Y-%m-%d %H:%M} "
+               f"({app.settings.kefu.timezone}); nothing was written or sent:")
+    emit([{**e, "at": e["at"][:16], "what": SIMULATED_WHAT.get(e["what"], e["what"])} for e in timeline], False,
          ["at", "what", "case", "deadline", "level", "recipient", "channel", "template"])
 
 
 @click.command()
-@click.option("--period", required=True, help="a month, e.g. 2026-11")
+@click.option("--period", help="a month, e.g. 2026-11 (default: this month, in the site's time zone)")
 @json_option
 @click.pass_context
-def report(ctx: click.Context, period: str, as_json: bool) -> None:
+def report(ctx: click.Context, period: str | None, as_json: bool) -> None:
     """KPIs per plugin, unit and person for a month: closure, in-time, satisfaction, breaches, medians."""
     from kefu.sla.kpi import compute_kpis, month_bounds
 
     app = obtain_app(ctx)
+    if period is None:
+        period = f"{app.clock.now().astimezone(app.settings.tz):%Y-%m}"
     try:
         start, end = month_bounds(period, app.settings.tz)
     except ValueError as exc:
@@ -93,6 +113,7 @@ def report(ctx: click.Context, period: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"period": period, "rows": rows}, ensure_ascii=False, indent=1))
         return
+    click.echo(f"period {period}:")
     emit([{**r, **{k: _pct(r[k]) for k in ("closure_rate", "in_time_rate", "first_response_in_time_rate")}}
           for r in rows], False,
          ["by", "group", "opened", "closed", "closure_rate", "in_time_rate", "first_response_in_time_rate",

@@ -32,7 +32,7 @@ from kefu.clock import SystemClock
 from kefu.db.engine import transaction
 from kefu.db.models import OutboxMessage, StaffMember
 from kefu.outbound.claims import Claimed, LeaseKeeper, OutboxRow, claim_due, release_orphans
-from kefu.outbound.outcomes import SentRecorder, mark_failed, mark_retry, mark_sent
+from kefu.outbound.outcomes import SentRecorder, mark_failed, mark_retry, mark_sent, mark_waiting
 from kefu.outbound.policy import Pacer
 from kefu.secrets import mask
 from kefu.senders.base import (
@@ -44,11 +44,14 @@ from kefu.senders.base import (
     TransientFailure,
     WaitLendingSender,
 )
-from kefu.senders.letters import LetterError, html_to_pdf, letter_filename
+from kefu.senders.letter_fonts import LetterFontsMissing, Resolved, require_fonts, resolve_all
+from kefu.senders.letters import LetterError, LetterSetupMissing, html_to_pdf, letter_filename
 
 log = logging.getLogger("kefu.outbox")
 # A rate slot this close is waited for on the wall clock; a later one holds the row in the queue.
 MAX_PACING_WAIT = 1.0
+# A letter whose fonts are missing is looked at again this often (someone installs the font).
+FONT_RECHECK = timedelta(minutes=10)
 _PACERS: dict[int, dict[str, Pacer]] = {}
 
 
@@ -102,6 +105,10 @@ class Dispatcher:
         self.recorder: SentRecorder | None = None  # where sent rows are recorded, one transaction each
         # The row last sent by a sender that lends its wait, not recorded yet (see _send_overlapped).
         self.pending: tuple[OutboxRow, SendResult, datetime] | None = None
+        # The letter fonts as fontconfig resolves them, asked once per run at its first letter.
+        self.fonts: Resolved | LetterFontsMissing | None = None
+        self.font_waits: list[int] = []  # rows held for fonts this run, told once at its end
+        self.font_wait_reason = ""
 
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
@@ -131,6 +138,9 @@ class Dispatcher:
                     break
         finally:
             self._flush_sent()
+            if self.font_waits:
+                log.error("%d letter(s) wait for their fonts (rows %s): %s", len(self.font_waits),
+                          ", ".join(map(str, self.font_waits[:10])), self.font_wait_reason)
         return handled
 
     def handle(self, item: Claimed) -> int:
@@ -141,7 +151,7 @@ class Dispatcher:
                 return 1
             now = app.clock.now()
             if row.channel == "letter":
-                pdf = html_to_pdf(row.body)
+                pdf = self._pdf(row.body)
                 result = self._spool_letter(row, item.case_number, pdf)
                 mark_sent(app, row, result, now, letter_pdf=pdf)
                 return 1
@@ -149,7 +159,7 @@ class Dispatcher:
             attachments: tuple[Attachment, ...] = ()
             letter_html = (row.data or {}).get("letter_html")
             if row.channel == "email" and letter_html:
-                letter_pdf = html_to_pdf(letter_html)
+                letter_pdf = self._pdf(letter_html)
                 title = _title(letter_html) or "letter"
                 attachments = (Attachment(letter_filename(title, item.case_number, row.id), letter_pdf),)
             sender = self.sender(row.channel)
@@ -162,6 +172,10 @@ class Dispatcher:
                 self._record_sent(row, result, app.clock.now())
             else:
                 mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
+        except LetterSetupMissing as exc:  # a font or a library: the site installs it, the letter waits
+            mark_waiting(app, row, str(exc), app.clock.now() + FONT_RECHECK)
+            self.font_waits.append(row.id)
+            self.font_wait_reason = str(exc)
         except PermanentFailure as exc:
             mark_failed(app, row, exc, app.clock.now())
         except (TransientFailure, LetterError) as exc:
@@ -169,6 +183,18 @@ class Dispatcher:
         except Exception as exc:  # a bug or an unexpected library error: retried, then dead
             self._unexpected(row, exc)
         return 1
+
+    def _pdf(self, html: str) -> bytes:
+        """The letter's PDF, once the fonts are known to draw every character of it."""
+        if self.fonts is None:
+            try:
+                self.fonts = resolve_all(self.app.settings.outbound.letters.fonts)
+            except LetterFontsMissing as exc:
+                self.fonts = exc
+        if isinstance(self.fonts, LetterFontsMissing):
+            raise self.fonts
+        require_fonts(self.app, html, self.fonts)
+        return html_to_pdf(html)
 
     def _send_overlapped(self, sender: Sender, row: OutboxRow, outgoing: Outgoing) -> None:
         """Send ``row``, recording the previous row while the server answers MAIL FROM.

@@ -80,7 +80,7 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
     letter = Letter(
         case_id=row.case_id, outbox_id=row.id, plugin=row.plugin, title=row.subject or row.template,
         to_post=to_post, template=data.get("letter") or row.template,
-        recipient_name=row.recipient_name or row.recipient, address=data.get("address"),
+        recipient_name=row.recipient_name or row.recipient, address=_postal_address(data),
         pdf=pdf, created_at=now,
     )
     session.add(letter)
@@ -95,6 +95,13 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
                                 + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
                          data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post})
     return letter
+
+
+def _postal_address(data: dict[str, Any]) -> str | None:
+    """Where the letter is posted: the row's address, else the one its template printed."""
+    context = data.get("context") or {}
+    found = data.get("address") or (context.get("address") if isinstance(context, dict) else None)
+    return str(found) if found else None
 
 
 def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: datetime) -> str:
@@ -119,6 +126,19 @@ def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: da
     log.warning("outbox row %d (%s to %s) failed (attempt %d), retrying at %s: %s",
                 row.id, row.channel, mask(row.recipient), attempts, due.isoformat(timespec="seconds"), text)
     return "queued"
+
+
+def mark_waiting(app: App, row: OutboxRow, reason: str, until: datetime) -> None:
+    """Something the site must fix (a letter font) holds the row until ``until``; it never dies of it.
+
+    The claim's attempt is given back, so waiting for a person does not use up the retries.
+    """
+    with transaction(app.sessions) as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            state="queued", not_before=until, last_error=reason, claimed_by=None, claimed_at=None,
+            attempts=max((row.attempts or 1) - 1, 0), data={**(row.data or {}), "held": "letter fonts"}))
+    log.debug("outbox row %d (%s to %s) waits until %s: %s", row.id, row.channel, mask(row.recipient),
+              until.isoformat(timespec="seconds"), reason)
 
 
 def mark_failed(app: App, row: OutboxRow, failure: PermanentFailure | Exception, now: datetime) -> None:

@@ -1,6 +1,6 @@
 """``[outbound]``: how notifications leave (spool, SMTP, Twilio, letters) and when.
 
-Every default here is DOMAIN.md's (quiet hours 21:00–08:00, signature 【…】, opt-out
+Every default here is a business rule the README states (quiet hours 21:00–08:00, signature 【…】, opt-out
 hint 回T退订) or our documented choice; a department changes them in its TOML.
 """
 

@@ -15,12 +15,22 @@ class LetterError(Exception):
     """The PDF could not be produced (WeasyPrint missing or the HTML unusable)."""
 
 
+class LetterSetupMissing(LetterError):
+    """Something the machine must provide is missing (a library, a font): letters wait for it."""
+
+
+LIBRARIES_FIX = "apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+
+
 def html_to_pdf(html: str) -> bytes:
     """The PDF of ``html`` (relative URLs resolve against the core templates folder)."""
     try:
         from weasyprint import HTML
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise LetterError("letters need WeasyPrint: pip install 'kefu[letters]'") from exc
+        raise LetterSetupMissing("letters need WeasyPrint: pip install weasyprint") from exc
+    except OSError as exc:  # cffi could not open Pango: the system libraries are missing
+        raise LetterSetupMissing(f"WeasyPrint cannot load its libraries ({exc}); letters wait until "
+                                 f"they are installed: {LIBRARIES_FIX}") from exc
     try:
         pdf = HTML(string=html, base_url=str(CORE_TEMPLATES)).write_pdf()
     except Exception as exc:

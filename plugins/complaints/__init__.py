@@ -1,1 +1,1 @@
-"""plugins/complaints: the property developer's customer service (DOMAIN.md 第一篇)."""
+"""plugins/complaints: the property developer's customer service (rule table in its README.md)."""

@@ -1,6 +1,6 @@
-"""``[complaints]``: the property developer's customer service (DOMAIN.md 第一篇).
+"""``[complaints]``: the property developer's customer service (rule table: plugins/complaints/README.md).
 
-Every number DOMAIN.md gives (seed or **default**) is a field default here, so a
+Every number the rule table gives (seed or **default**) is a field default here, so a
 department changes "48 h" or "60 days before expiry" in its TOML, never in code.
 """
 
@@ -128,7 +128,7 @@ class StepDeadline(_Strict):
 
 
 def _default_steps() -> dict[str, StepDeadline]:
-    # 沟通联系 2 h workday and 现场查看 24 h are DOMAIN.md's; the middle steps are our
+    # 沟通联系 2 h workday and 现场查看 24 h are the rule table's; the middle steps are our
     # **defaults**; 维修关闭 takes its time from the repair class.
     return {
         "沟通联系": StepDeadline(within=timedelta(hours=2), clock="workday"),

@@ -3,7 +3,7 @@
 Before breach the first role of the chain (the engineer, the project CS, risk
 control) is warned — a contractor is reminded of its own due date. At breach and
 every ``escalation_repeat`` after, the next role up is told: engineer → repair
-manager → head for repairs (DOMAIN.md). Each message is keyed by case, deadline,
+manager → head for repairs (the README's rule table). Each message is keyed by case, deadline,
 round and level, so none is sent twice; each escalation is an event on the case.
 """
 

@@ -2,8 +2,8 @@
 
 Text → kind and repair class; delivery date + warranty table → expiry dates and
 notice dates; project dates → milestone and assessment tasks; case figures →
-KPIs. The hooks and jobs are thin glue around these, and each DOMAIN.md row has a
-test here under its own name.
+KPIs. The hooks and jobs are thin glue around these, and each row of the README's rule
+table has a test here under its own name.
 """
 
 from __future__ import annotations

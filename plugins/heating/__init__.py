@@ -1,1 +1,1 @@
-"""The district-heating hotline (供暖客服, DOMAIN.md 第三篇): leaks, complaints, fees, outages."""
+"""The district-heating hotline (供暖客服; rule table in its README.md): leaks, complaints, fees, outages."""

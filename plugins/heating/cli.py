@@ -60,8 +60,11 @@ def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
     """Import a CSV (UTF-8 or GB18030) or XLSX: households, fees, measurements, visits, coal, audit.
 
     Re-importing the same file changes nothing; bad rows are listed by line and the
-    good rows are still imported. Exit 0: all imported; 1: the file was refused
-    (nothing written); 2: the bad rows listed were left out, the rest imported.
+    good rows are still imported.
+
+    \b
+    Exit status: 0 all rows imported; 1 nothing imported (unreadable file, bad
+    header); 2 partial success (good rows imported, bad rows listed by line).
     """
     try:
         with _ctx() as ctx:

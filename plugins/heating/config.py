@@ -1,4 +1,4 @@
-"""``[heating]``: every number of DOMAIN.md's heating table, as a field default.
+"""``[heating]``: every number of the rule table in plugins/heating/README.md, as a field default.
 
 Stations (所/站: 锅炉房 boiler rooms, 换热站 exchange stations) and branches (分公司)
 with their duty rotas and heads live here too: the escalation chain station on duty →

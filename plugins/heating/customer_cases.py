@@ -54,7 +54,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     context = case_context(ctx, case, due=due, hours=_hours(spec))
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
-        # Leaks are emergencies: the ack ignores quiet hours (DOMAIN.md cross-cutting rules).
+        # Leaks are emergencies: the ack ignores quiet hours (urgent rows skip quiet hours).
         sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent)
         mail_customer(ctx, case, customer, "ack", "ack.txt", context)
     for person in on_duty:

@@ -1,4 +1,4 @@
-"""A broken plugin is isolated as ARCHITECTURE.md says: logged with its name, the item goes on,
+"""A broken plugin is isolated as docs/architecture.md says: logged with its name, the item goes on,
 other plugins go on; a failing registration hook refuses the start and the reload."""
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +19,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
 def test_the_fault_script_keeps_every_promise_at_a_small_size() -> None:
     if not Path(DOVECOT).exists():
         skip_or_fail(f"dovecot is not installed ({DOVECOT}); apt-get install dovecot-imapd")
-    # The forked intake worker outlives a kill -9 (issue 15 item 3); while it exists the
-    # script reports such orphans (and cleans them up) without failing on them.
-    tolerate = ["--allow-orphans"] if importlib.util.find_spec("kefu.intake.worker") else []
+    # No child process may outlive a killed daemon: the script fails on any orphan.
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--settle", "90", *tolerate],
+        [sys.executable, str(SCRIPT), "--quick", "--settle", "90"],
         capture_output=True,
         text=True,
         timeout=220,

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from kefu.cli.main import cli
-from kefu.testing.fixtures import skip_or_fail
 from kefu.testing.outbox import (
     add_customer,
     case_events,
@@ -19,17 +15,9 @@ from kefu.testing.outbox import (
     outbox_rows,
     queue,
 )
+from kefu.testing.pdf import assert_cjk_drawn, pdf_text
 
 NOTICE = dict(template="example/repair_notice.html", context={"due": "2026-11-10", "work": "卫生间防水维修"})
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        skip_or_fail("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "letter.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
-                          text=True).stdout
 
 
 def invoke(app, *args: str) -> str:
@@ -48,7 +36,8 @@ def test_letter_pdf_holds_the_chinese_recipient_and_case_number(outbound_app, ru
     row = outbox_rows(app)[0]
     (letter,) = letters(app)
     assert row.state == "sent" and row.provider_id == f"letter:{row.id}"
-    text = pdf_text(letter.pdf, tmp_path)
+    text = pdf_text(letter.pdf)
+    assert_cjk_drawn(letter.pdf)
     assert "华安建设工程有限公司" in text and number in text
     assert "工程维修通知单" in text and "2026年11月10日" in text
     assert letter.to_post and letter.title == "工程维修通知单"
@@ -82,6 +71,7 @@ def test_letter_is_emailed_as_pdf_attachment(outbound_app, run_pass, smtp_server
     from email.header import decode_header, make_header
 
     assert str(make_header(decode_header(parts[0].get_filename()))) == f"工程维修通知单-{number}.pdf"
-    assert "华安建设" in pdf_text(parts[0].get_payload(decode=True), tmp_path)
+    assert "华安建设" in pdf_text(parts[0].get_payload(decode=True))
+    assert_cjk_drawn(parts[0].get_payload(decode=True))
     (archived,) = letters(app)
     assert not archived.to_post  # emailed only: not in the list of letters to post

@@ -4,8 +4,6 @@ archived with the case, the payment request, the archive; and every template ren
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,21 +19,12 @@ from kefu.passes import PassResult
 from kefu.plugins.complaints import actions
 from kefu.sla.cases import find_case
 from kefu.templating import check_templates, template_samples
-from kefu.testing.fixtures import skip_or_fail
 from kefu.testing.mail import build_mail, deliver_to_maildir
+from kefu.testing.pdf import assert_cjk_drawn, pdf_text
 
 from .conftest import COMPLAINTS, STAFF
 
 PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-of-the-ceiling"
-
-
-def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        skip_or_fail("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "letter.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
-                          text=True).stdout
 
 
 def _act(app: App, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
@@ -89,7 +78,8 @@ def test_compensation_evidence_letter_pdf_payment_and_archive(
     posted = [lt for lt in letters if lt.to_post]
     assert len(posted) == 1 and posted[0].title == "关于客户赔付事宜的函"
     assert posted[0].address == "北京市朝阳区某路1号"
-    text = _pdf_text(posted[0].pdf, tmp_path)
+    text = pdf_text(posted[0].pdf)
+    assert_cjk_drawn(posted[0].pdf)
     for expected in ("恒安防水工程有限公司", number, parent, "3,000.00", "吊顶照片.jpg", "吊顶维修报价单"):
         assert expected in text, expected
 

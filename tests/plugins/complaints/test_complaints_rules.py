@@ -1,4 +1,4 @@
-"""One test per row of DOMAIN.md's complaints table, on the pure rules (no database)."""
+"""One test per row of plugins/complaints/README.md's rule table, on the pure rules (no database)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Temperature checks, outages, fees and 关栓, visits, audit, coal lab: one test per DOMAIN.md row."""
+"""Temperature checks, outages, fees and 关栓, visits, audit, coal lab: one test per rule-table row (plugins/heating/README.md)."""
 
 from __future__ import annotations
 

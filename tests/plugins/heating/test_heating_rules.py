@@ -1,4 +1,4 @@
-"""The heating table's pure rules, one test per DOMAIN.md row (no database)."""
+"""The heating table's pure rules, one test per row of plugins/heating/README.md (no database)."""
 
 from __future__ import annotations
 
