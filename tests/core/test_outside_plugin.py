@@ -1,0 +1,160 @@
+"""A plugin installed from outside the repository brings its own table through ``kefu db upgrade``.
+
+tests/outside_plugin/kefu_notes is installed as pip would leave it: the package and a
+``kefu_notes-0.1.dist-info`` (METADATA, entry_points.txt naming ``notes`` in
+``kefu.plugins``) in a folder on the ``PYTHONPATH`` of a real ``kefu`` process. The
+test process never imports it, so its model stays out of the metadata other tests
+compare with the migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from kefu.db.engine import make_engine
+from kefu.testing.daemons import write_config
+from kefu.testing.fixtures import base_config
+
+PLUGIN = Path(__file__).resolve().parent.parent / "outside_plugin" / "kefu_notes"
+
+
+def install(site: Path, *, with_migrations: bool = True) -> Path:
+    """Install kefu_notes into ``site`` (a folder for PYTHONPATH) as a distribution."""
+    ignore = ["__pycache__"] + ([] if with_migrations else ["migrations"])
+    shutil.copytree(PLUGIN, site / "kefu_notes", ignore=shutil.ignore_patterns(*ignore))
+    dist = site / "kefu_notes-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: kefu-notes\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[kefu.plugins]\nnotes = kefu_notes.hooks\n", encoding="utf-8"
+    )
+    return site
+
+
+def kefu(site: Path, *args: str) -> tuple[int, str]:
+    """Run the real ``kefu`` command with ``site`` installed; exit code and stdout+stderr."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+    )
+    env.pop("KEFU_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from kefu.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def config(tmp_path: Path, url: str, plugins: list[str], name: str = "kefu.toml") -> str:
+    return str(write_config(tmp_path / name, base_config(tmp_path, url, plugins)))
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return install(tmp_path / "site")
+
+
+def test_db_upgrade_creates_the_outside_plugins_table_and_current_lists_it(site, tmp_path, db_url):
+    cfg = config(tmp_path, db_url, ["example", "notes"])
+    code, out = kefu(site, "--config", cfg, "db", "upgrade")
+    assert code == 0, out
+    assert "database upgraded from empty to 0001" in out
+    assert "plugin notes: from empty to notes_0001" in out
+    assert "notes_items" in tables(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # a real table: the core's cases are its foreign key's target
+        conn.execute(
+            text(
+                "INSERT INTO notes_items (author, text, created_at) "
+                "VALUES ('li', '记录', '2026-11-02 01:00:00')"
+            )
+        )
+    engine.dispose()
+    code, out = kefu(site, "--config", cfg, "db", "current", "--json")
+    assert code == 0, out
+    rows = {row["branch"]: row for row in json.loads(out)}
+    assert rows["kefu"] == {
+        "branch": "kefu",
+        "enabled": True,
+        "database": "0001",
+        "code": "0001",
+        "current": True,
+    }
+    assert rows["notes"] == {
+        "branch": "notes",
+        "enabled": True,
+        "database": "notes_0001",
+        "code": "notes_0001",
+        "current": True,
+    }
+    code, out = kefu(site, "--config", cfg, "run", "--once")
+    assert code == 0, out
+
+
+def test_a_disabled_plugin_gets_no_table_and_enabling_it_asks_for_an_upgrade(
+    site, tmp_path, sqlite_url
+):
+    without = config(tmp_path, sqlite_url, ["example"])
+    code, out = kefu(site, "--config", without, "db", "upgrade")
+    assert code == 0, out
+    assert "notes" not in out and "notes_items" not in tables(sqlite_url)
+    code, out = kefu(site, "--config", without, "db", "current")
+    assert code == 0 and "notes" not in out, out
+
+    with_notes = config(tmp_path, sqlite_url, ["example", "notes"], name="notes.toml")
+    code, out = kefu(site, "--config", with_notes, "run", "--once")
+    assert code == 1
+    assert "the code needs revision notes_0001" in out and "run `kefu db upgrade`" in out
+    code, out = kefu(site, "--config", with_notes, "db", "current")
+    assert code == 0
+    notes_line = next(line for line in out.splitlines() if line.startswith("notes"))
+    assert notes_line.split() == ["notes", "True", "empty", "notes_0001", "False"]
+    code, out = kefu(site, "--config", with_notes, "db", "upgrade")
+    assert code == 0 and "plugin notes: from empty to notes_0001" in out, out
+    assert "notes_items" in tables(sqlite_url)
+    code, out = kefu(site, "--config", with_notes, "run", "--once")
+    assert code == 0, out
+
+    # Disabled again, its table stays and `db current` still shows whose it is.
+    code, out = kefu(site, "--config", without, "db", "current", "--json")
+    rows = {row["branch"]: row for row in json.loads(out)}
+    assert rows["notes"]["enabled"] is False and rows["notes"]["database"] == "notes_0001"
+
+
+def test_db_revision_writes_the_plugins_first_revision_into_its_package(tmp_path):
+    site = install(tmp_path / "site", with_migrations=False)
+    code, out = kefu(site, "db", "revision", "notes", "-m", "initial tables")
+    assert code == 0, out
+    written = list((site / "kefu_notes" / "migrations").glob("notes_0001_*.py"))
+    assert [p.name for p in written] == ["notes_0001_initial_tables.py"], out
+    body = written[0].read_text(encoding="utf-8")
+    assert "branch_labels = ('notes',)" in body and "depends_on = '0001'" in body
+    assert "import kefu.api.tables" in body and "kefu.db" not in body
+    # The committed revision is exactly what the command writes from the model.
+    committed = (PLUGIN / "migrations" / "notes_0001_initial.py").read_text(encoding="utf-8")
+    assert body[body.index("revision = ") :] == committed[committed.index("revision = ") :]
+
+    code, out = kefu(site, "db", "revision", "nobody", "-m", "x")
+    assert code == 1 and "no installed plugin is named 'nobody'" in out
