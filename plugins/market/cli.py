@@ -1,0 +1,113 @@
+"""``kefu market …``: imports of the register, the ledger and payments; payments by hand; the ladder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from kefu.api import command_context, emit, json_option
+from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
+from kefu.plugins.market import fees, imports
+from kefu.plugins.market.config import Ctx
+from kefu.plugins.market.models import FeeLine
+
+
+@contextmanager
+def _ctx() -> Iterator[Ctx]:
+    """The market plugin's context in one transaction (committed when the command succeeds)."""
+    with command_context(__name__).transaction() as ctx:
+        yield ctx
+
+
+def _today(ctx: Ctx, given: str | None) -> date:
+    return date.fromisoformat(given) if given else ctx.local_now().date()
+
+
+@click.group()
+def market() -> None:
+    """Wholesale market management office (商贸城管理部): shops, fees, reminders."""
+
+
+_IMPORTS: dict[str, Callable[[Ctx], Importer[Any]]] = {
+    "shops": imports.ShopImport,
+    "fees": imports.FeeImport,
+    "payments": imports.PaymentImport,
+}
+
+
+@market.command("import")
+@click.argument("what", type=click.Choice(sorted(_IMPORTS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@import_options
+def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import a CSV (UTF-8 or GB18030) or XLSX file: shops, fees (the ledger) or payments.
+
+    Re-importing the same file changes nothing; bad rows are listed by line and the
+    good rows are still imported (exit 2).
+    """
+    try:
+        with _ctx() as ctx:
+            report = imports.run_in(ctx, _IMPORTS[what](ctx), file, dry_run=dry_run)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    show_report(report, as_json)
+
+
+@market.command("paid")
+@click.argument("shop_no")
+@click.argument("kind")
+@click.argument("period")
+@click.option("--amount", help="the amount paid (default: all that is owed)")
+@click.option("--on", "paid_on", help="the payment's date (default: today)")
+def paid_cmd(shop_no: str, kind: str, period: str, amount: str | None, paid_on: str | None) -> None:
+    """Record a payment of SHOP_NO's KIND (租金, rent …) for PERIOD (2026-11): its ladder stops at once."""
+    with _ctx() as ctx:
+        try:
+            key = (shop_no, imports.fee_kind(ctx, kind), imports.parse_period(period))
+        except RowError as exc:
+            raise click.ClickException(exc.reason) from exc
+        line = (
+            ctx.db()
+            .scalars(
+                select(FeeLine).where(
+                    FeeLine.shop_no == key[0], FeeLine.kind == key[1], FeeLine.period == key[2]
+                )
+            )
+            .one_or_none()
+        )
+        if line is None:
+            raise click.ClickException(f"no ledger line {'/'.join(key)}")
+        try:
+            value = Decimal(amount) if amount else line.owed
+        except InvalidOperation as exc:
+            raise click.ClickException(f"--amount {amount!r} is not a number") from exc
+        if value <= 0:
+            raise click.ClickException("nothing to pay: the amount must be positive")
+        imports.record_payment(ctx, line, value, _today(ctx, paid_on))
+        click.echo(f"{'/'.join(key)}: paid {value:.2f}, owed {line.owed:.2f}")
+
+
+@market.command("ladder")
+@click.option("--day", help="run as of this day (default: today)")
+@json_option
+def ladder_cmd(day: str | None, as_json: bool) -> None:
+    """Run the fee reminder ladder now (the daily job does it; a re-run queues nothing new)."""
+    with _ctx() as ctx:
+        run = fees.run_ladder(ctx, _today(ctx, day))
+    emit(
+        [
+            {
+                "reminders": run.reminders,
+                "escalated": run.escalated,
+                "watch_alerts": run.watch_alerts,
+            }
+        ],
+        as_json,
+    )

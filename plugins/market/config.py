@@ -1,0 +1,161 @@
+"""``[market]``: the market's floors, areas and the people who answer for them, and every
+number of DOMAIN.md's market table as a field default (seed 第四篇 商贸城管理部).
+
+Roles are staff targets of ``[staff]``: a role (``market_manager``), a person, a rota
+(``rota:duty-deputy``) or a per-floor role (``floor_manager@{unit}``, filled with the
+floor's key, so ``floor_manager@3F`` in ``[staff.roles]``).
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.api import Duration, PluginContext
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AreaConfig(_Strict):
+    """A 片区 of a floor and its area supervisor (片区主管), who keeps the opening checks."""
+
+    name: str = ""
+    supervisor: str = Field(
+        default="", description="staff target of the area supervisor (片区主管)"
+    )
+
+
+class FloorConfig(_Strict):
+    """A 楼层: its name, its floor manager (楼层经理) and its areas."""
+
+    name: str = ""
+    manager: str = Field(
+        default="floor_manager@{unit}",
+        description="staff target of the floor manager; {unit} is the floor's key (floor_manager@3F)",
+    )
+    areas: dict[str, AreaConfig] = Field(default_factory=dict)
+
+
+# The fee kinds of the seed's 应收尽收 (租金、水电费、物管费、税费、工商费) and a catch-all.
+FEE_KINDS: dict[str, str] = {
+    "rent": "租金",
+    "utilities": "水电费",
+    "property": "物管费",
+    "tax": "税费",
+    "commerce": "工商费",
+    "other": "其他",
+}
+
+
+class FeesConfig(_Strict):
+    """The reminder ladder of one unpaid ledger line (DOMAIN.md defaults)."""
+
+    remind_before: Duration = Field(
+        default=timedelta(days=7),
+        description="first reminder this long before the due date (7 d, default)",
+    )
+    remind_on_due_day: bool = Field(
+        default=True, description="a reminder on the due date itself (default)"
+    )
+    overdue_every: Duration = Field(
+        default=timedelta(days=3),
+        description="while overdue, one reminder each this long (3 d, default)",
+    )
+    escalate_after: Duration = Field(
+        default=timedelta(days=30),
+        description="this long overdue → the market manager (30 d, default)",
+    )
+    pay_within: Duration = Field(
+        default=timedelta(days=7),
+        description="the reasonable period to pay that the 催缴通知书 grants from its date (民法典 art. 944)",
+    )
+    letter: bool = Field(
+        default=True, description="each reminder step also queues a 催缴通知书 letter (PDF)"
+    )
+    reminder_hour: int = Field(
+        default=9, ge=8, le=20, description="local hour the ladder runs each day"
+    )
+    overdue_list_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        description="local hour each floor manager gets the day's overdue list",
+    )
+    kinds: dict[str, str] = Field(
+        default_factory=lambda: dict(FEE_KINDS),
+        description="fee kinds a ledger line may carry, with labels",
+    )
+
+
+class PatrolWindowsConfig(_Strict):
+    """When security patrols fall due (公安部令第61号 art. 25 and the seed)."""
+
+    opens: time = Field(default=time(8, 30), description="business hours start: the opening round")
+    closes: time = Field(default=time(17, 30), description="business hours end: the closing round")
+    noon: time = Field(default=time(12, 0), description="the extra noon round")
+    every: Duration = Field(
+        default=timedelta(hours=2), description="rounds every 2 h during business hours"
+    )
+    window: Duration = Field(
+        default=timedelta(hours=1), description="a round's points must be checked within this"
+    )
+    night: list[time] = Field(
+        default_factory=lambda: [time(22, 0), time(2, 0)], description="night rounds (≥ 2, seed)"
+    )
+
+
+class PatrolConfig(_Strict):
+    """Fire-safety patrols: points, routes, time windows, who hears of a missed point."""
+
+    points: dict[str, str] = Field(
+        default_factory=dict, description="patrol point key → place (3F = 三楼消防通道 …)"
+    )
+    routes: dict[str, list[str]] = Field(
+        default_factory=dict, description="route name → its points, in walking order"
+    )
+    windows: PatrolWindowsConfig = Field(default_factory=PatrolWindowsConfig)
+    escalate_after: Duration = Field(
+        default=timedelta(hours=1),
+        description="a 漏巡 not acknowledged by then → the security manager",
+    )
+    sign_within: Duration = Field(
+        default=timedelta(hours=12),
+        description="a patrol record unsigned by the supervisor this long → reminded",
+    )
+    supervisor: str = Field(
+        default="security_manager", description="who countersigns records (GB/T 40248-2021)"
+    )
+    token_secret: str | None = Field(
+        default=None, description="secret naming the patrol app's bearer token; no API without it"
+    )
+
+
+class MarketConfig(_Strict):
+    """The ``[market]`` section."""
+
+    floors: dict[str, FloorConfig] = Field(
+        default_factory=dict, description="floor key (1F …) → floor"
+    )
+    market_manager: str = Field(default="market_manager", description="管理部经理: staff target")
+    general_manager: str = Field(
+        default="general_manager", description="总经理: staff target (major hazards)"
+    )
+    security_manager: str = Field(
+        default="security_manager", description="安保部经理: staff target"
+    )
+    duty_deputy: str = Field(
+        default="rota:duty-deputy", description="带队副经理 on duty: staff target (a rota)"
+    )
+    fees: FeesConfig = Field(default_factory=FeesConfig)
+    patrols: PatrolConfig = Field(default_factory=PatrolConfig)
+
+    def floor_manager(self, floor: str) -> str:
+        """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""
+        spec = self.floors.get(floor)
+        return (spec.manager if spec else FloorConfig().manager).replace("{unit}", floor)
+
+
+Ctx = PluginContext[MarketConfig]

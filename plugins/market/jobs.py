@@ -1,0 +1,36 @@
+"""The market plugin's cron jobs; each takes the firing time and works in the firing's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kefu.api import CronJob
+from kefu.plugins.market import fees
+from kefu.plugins.market.config import Ctx, MarketConfig
+
+
+def fee_ladder(ctx: Ctx, fired_at: datetime) -> None:
+    """Queue the day's fee reminders and escalations."""
+    fees.run_ladder(ctx, fired_at.astimezone(ctx.tz).date())
+
+
+def overdue_lists(ctx: Ctx, fired_at: datetime) -> None:
+    """Send each floor manager the floor's overdue list."""
+    fees.overdue_lists(ctx, fired_at.astimezone(ctx.tz).date())
+
+
+def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
+    """Every job, on schedules from config; a missed day runs once at start (run_once)."""
+    f = cfg.fees
+    return [
+        CronJob(
+            "fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"
+        ),
+        CronJob(
+            "overdue_lists",
+            f"0 {f.overdue_list_hour} * * *",
+            overdue_lists,
+            "run_once",
+            "楼层欠费清单",
+        ),
+    ]

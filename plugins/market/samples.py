@@ -1,0 +1,58 @@
+"""A sample context for every market template (``kefu check-config`` renders them all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LINE = {
+    "tenant": "王经营户",
+    "shop_no": "3F-018",
+    "floor": "3F",
+    "kind": "租金",
+    "period": "2026-11",
+    "owed": "3200.00",
+    "due_on": "2026-11-10",
+    "days_overdue": 3,
+    "notice_date": "2026-11-13",
+    "pay_by": "2026-11-20",
+    "step": "overdue-1",
+    "site_name": "商贸城管理部",
+    "staff_name": "李经理",
+    "items": [
+        {
+            "kind": "租金",
+            "period": "2026-11",
+            "amount": "3200.00",
+            "paid": "0.00",
+            "owed": "3200.00",
+            "due_on": "2026-11-10",
+        }
+    ],
+}
+
+
+def template_samples() -> dict[str, dict[str, Any]]:
+    """Template name (relative to the plugin) → a context it renders with."""
+    return {
+        "fee_reminder.txt": _LINE,
+        "fee_notice.html": {**_LINE, "recipient_name": "王经营户", "address": "3F 3F-018 号商铺"},
+        "arrears_escalation.txt": {**_LINE, "case_number": "MA-2026-000001", "days_overdue": 30},
+        "watch_overdue.txt": _LINE,
+        "overdue_list.txt": {
+            "floor": "3F",
+            "day": "2026-11-13",
+            "staff_name": "李经理",
+            "site_name": "商贸城管理部",
+            "rows": [
+                {
+                    "shop_no": "3F-018",
+                    "tenant": "王经营户",
+                    "kind": "租金",
+                    "period": "2026-11",
+                    "owed": "3200.00",
+                    "due_on": "2026-11-10",
+                    "days_overdue": 3,
+                }
+            ],
+        },
+    }
