@@ -163,19 +163,26 @@ class PluginContext(Generic[ConfigT]):
         return render(self._core(), self.template(template), channel, context)
 
     def queue(self, *, key: str, channel: str, recipient: str, template: str,
-              letter: str | None = None, **options: Any) -> OutboxMessage | None:
+              context: dict[str, Any] | None = None, case: Case | None = None,
+              customer: Customer | None = None, audience: str = "customer",
+              recipient_name: str | None = None, urgent: bool = False, marketing: bool = False,
+              not_before: datetime | None = None, letter: str | None = None,
+              address: str | None = None, auto: bool = True) -> OutboxMessage | None:
         """Queue one message unless its idempotency ``key`` is already in the outbox (then None).
 
-        The keyword arguments are :func:`kefu.outbound.outbox.queue_message`'s
-        (context, case, customer, audience, recipient_name, urgent, marketing,
-        not_before, address, auto); ``template`` and ``letter`` may be the plugin's
-        own names (``"ack.txt"``).
+        ``channel`` is email, sms or letter; ``template`` and ``letter`` (a letter
+        attached to an email as PDF) may be the plugin's own names (``"ack.txt"``).
+        ``urgent`` ignores customers' quiet hours; ``audience="staff"`` rows are timed
+        by ``not_before`` only. An acknowledgement template (``{# kefu: ack #}``) is not
+        queued for a case intake marked ``no_ack`` (auto-replies, bounces, lists).
         """
         from kefu.outbound.outbox import queue_message
 
         return queue_message(self, key=key, channel=channel, recipient=recipient,
-                             template=self.template(template),
-                             letter=self.template(letter) if letter else None, **options)
+                             template=self.template(template), context=context, case=case,
+                             customer=customer, audience=audience, recipient_name=recipient_name,
+                             urgent=urgent, marketing=marketing, not_before=not_before,
+                             letter=self.template(letter) if letter else None, address=address, auto=auto)
 
     def queue_many(self, items: Iterable[OutboxItem]) -> list[str]:
         """Queue every item whose idempotency key is new (bulk campaigns); the keys queued, in order."""

@@ -205,6 +205,7 @@ def kefu_template_samples(ctx: PluginContext[Any]) -> dict[str, dict[str, Any]]:
     Every template of the plugin is compiled, and each one named here is rendered
     against its sample with undefined variables as errors, so a broken template
     is found before the daemon starts rather than when a customer is due a letter.
+    A name without a folder (``"ack.sms.txt"``) is the plugin's own template.
     Called by ``kefu check-config`` once per enabled plugin, outside any
     transaction. Results of all plugins are merged.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kefu.channels.silence import alarm_staff_problems
@@ -23,6 +23,16 @@ class Registrations:
     jobs: dict[str, tuple[str, CronJob]] = field(default_factory=dict)
 
 
+def _own_templates(kind: CaseKind, plugin: str) -> CaseKind:
+    """``kind`` with its policies' template names without a folder taken as the plugin's own."""
+    def qualified(name: str) -> str:
+        return name if "/" in name else f"{plugin}/{name}"
+
+    policies = tuple(replace(p, template=qualified(p.template), warning_template=qualified(p.warning_template))
+                     for p in kind.policies)
+    return kind if policies == kind.policies else replace(kind, policies=policies)
+
+
 def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
     """Call ``kefu_case_kinds`` and ``kefu_schedule`` on every plugin and validate the results.
 
@@ -35,6 +45,7 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
         for kind in kinds:
             if not isinstance(kind, CaseKind):
                 raise ValueError(f"plugin {plugin!r}: kefu_case_kinds returned {kind!r}, not a CaseKind")
+            kind = _own_templates(kind, plugin)
             if not kind.name.startswith(plugin + "."):
                 raise ValueError(
                     f"plugin {plugin!r}: case kind {kind.name!r} must start with '{plugin}.'"

@@ -94,11 +94,11 @@ def issue_letter(ctx: Ctx, case: Case) -> None:
     """Queue the 责任方函件: a letter to post (PDF archived with the case), and by email if known."""
     cfg = ctx.config
     party = case.data["party"]
-    template = f"complaints/{cfg.compensation.letter_template}"
+    template = f"{cfg.compensation.letter_template}"
     context = letter_context(ctx, case)
     if party.get("email"):
         ctx.queue(key=f"{case.number}/party_letter/email", channel="email", recipient=party["email"],
-                      recipient_name=party["name"], audience="staff", template="complaints/compensation_letter.txt",
+                      recipient_name=party["name"], audience="staff", template="compensation_letter.txt",
                       letter=template, address=party.get("address"), case=case, context=context)
     if not party.get("address"):
         ctx.log.warning("%s: the responsible party %s has no address; the letter is listed to post without one",

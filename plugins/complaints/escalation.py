@@ -78,6 +78,6 @@ def _remind_contractor(ctx: Ctx, job: Case, context: dict[str, object], key: str
         return
     ctx.queue(
         key=f"{key}/contractor/email", channel="email", recipient=contractor.email,
-        recipient_name=contractor.name, audience="staff", template="complaints/contractor_reminder.txt",
+        recipient_name=contractor.name, audience="staff", template="contractor_reminder.txt",
         case=job, context={**context, "contractor_name": contractor.name},
     )

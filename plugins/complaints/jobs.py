@@ -91,7 +91,7 @@ def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
             messages.extend(notify.tell_items(customer, "warranty_notice", {
                 "home": home.ref, "expires": expires.strftime("%Y年%m月%d日"), "items": "、".join(titles),
                 "item_list": titles, "lead_days": lead,
-            }, key=f"complaints/warranty/{home.ref}/{expires.isoformat()}/{lead}",
+            }, key=f"{ctx.name}/warranty/{home.ref}/{expires.isoformat()}/{lead}",
                 channels=tuple(cfg.warranty.channels)))
         if lead <= cfg.warranty.defect_list_days_before:
             defect_homes[(home.project_code, expires)].append(home)
@@ -120,7 +120,7 @@ def _defect_lists(ctx: Ctx, groups: dict[tuple[str, date], list[Home]],
         if rows:
             notify.tell_role(ctx, project, "repair_manager", "defect_list",
                              {"expires": expires.strftime("%Y年%m月%d日"), "rows": rows},
-                             key=f"complaints/defect_list/{project}/{expires.isoformat()}")
+                             key=f"{ctx.name}/defect_list/{project}/{expires.isoformat()}")
 
 
 def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
@@ -179,8 +179,8 @@ def monthly_reports(ctx: Ctx, fired_at: datetime) -> None:
     defects = reports.defect_rows(session, period, ctx.tz)
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "defect_report",
                      {"period": period, "rows": defects, "total": sum(r["count"] for r in defects)},
-                     key=f"complaints/defect_report/{period}")
+                     key=f"{ctx.name}/defect_report/{period}")
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "kpi_report",
                      {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz)},
-                     key=f"complaints/kpi_report/{period}")
+                     key=f"{ctx.name}/kpi_report/{period}")
 

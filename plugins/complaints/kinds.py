@@ -15,15 +15,18 @@ from sqlalchemy import select
 from kefu.api import Case, CaseKind, Deadline, DeadlinePolicy, Level
 from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig, Ctx
 
-REPAIR = "complaints.repair"
-COMPLAINT = "complaints.complaint"
-INQUIRY = "complaints.inquiry"
-SUGGESTION = "complaints.suggestion"
-THIRD_PARTY = "complaints.third_party"
-COMPENSATION = "complaints.compensation"
-ASSESSMENT = "complaints.assessment"
-MILESTONE = "complaints.milestone"
-DEFECT_REPORT = "complaints.defect_report"
+# Kind names are stored with every case, so they are data, not derived: the core refuses
+# to start unless they begin with the plugin's name (check this line after a rename).
+NAMESPACE = "complaints."
+REPAIR = NAMESPACE + "repair"
+COMPLAINT = NAMESPACE + "complaint"
+INQUIRY = NAMESPACE + "inquiry"
+SUGGESTION = NAMESPACE + "suggestion"
+THIRD_PARTY = NAMESPACE + "third_party"
+COMPENSATION = NAMESPACE + "compensation"
+ASSESSMENT = NAMESPACE + "assessment"
+MILESTONE = NAMESPACE + "milestone"
+DEFECT_REPORT = NAMESPACE + "defect_report"
 
 FEEDBACK = {"complaint": COMPLAINT, "inquiry": INQUIRY, "suggestion": SUGGESTION}
 COMPENSATION_STEPS: tuple[str, ...] = ("协商谈判", "责任方函件", "付款申请", "资料存档")

@@ -37,12 +37,12 @@ def issue_repair_notice(ctx: Ctx, job: Case, due: datetime) -> None:
     cfg = ctx.config
     contractor = cfg.contractors[str(job.data["contractor"])]
     context = notice_context(ctx, job, due)
-    letter = f"complaints/{cfg.third_party.letter_template}"
+    letter = f"{cfg.third_party.letter_template}"
     if contractor.email:
         ctx.queue(
             key=f"{job.number}/repair_notice/contractor/email", channel="email",
             recipient=contractor.email, recipient_name=contractor.name, audience="staff",
-            template="complaints/repair_notice.txt", letter=letter, address=contractor.address,
+            template="repair_notice.txt", letter=letter, address=contractor.address,
             case=job, context=context,
         )
     else:

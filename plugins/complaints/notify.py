@@ -92,7 +92,7 @@ def tell(
             continue
         row = ctx.queue(
             key=f"{key}/{channel}", channel=channel, recipient=address,
-            template=f"complaints/{rule}.txt",
+            template=f"{rule}.txt",
             context={"customer_name": customer.name, **context},
             case=case, customer=customer, recipient_name=customer.name, urgent=urgent,
         )
@@ -105,7 +105,7 @@ def tell_items(customer: Customer, rule: str, context: dict[str, Any], *, key: s
                channels: tuple[str, ...] = ("sms", "email")) -> list[OutboxItem]:
     """What :func:`tell` would queue, as items for the core's bulk ``queue_many`` (campaign jobs)."""
     return [
-        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"complaints/{rule}.txt",
+        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"{rule}.txt",
                    context={"customer_name": customer.name, **context}, customer=customer,
                    recipient_name=customer.name)
         for channel in channels
@@ -143,7 +143,7 @@ def tell_role(
             continue
         row = ctx.queue(
             key=f"{key}/{person.key}/{channel}", channel=channel, recipient=address,
-            template=f"complaints/{rule}.txt",
+            template=f"{rule}.txt",
             context={"staff_name": person.name, "role": role, "project": project or "", **context},
             case=case, audience="staff", recipient_name=person.name, urgent=urgent, not_before=not_before,
         )

@@ -78,7 +78,7 @@ def defect_rows(session: Session, period: str, tz: ZoneInfo) -> list[dict[str, A
     start, end = _month_utc(period, tz)
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for case in session.scalars(select(Case).where(
-        Case.plugin == "complaints", Case.resolved_at >= start, Case.resolved_at < end
+        Case.kind.startswith(kinds.NAMESPACE), Case.resolved_at >= start, Case.resolved_at < end
     )):
         defect = case.data.get("defect")
         if not defect:

@@ -12,14 +12,14 @@ from kefu.plugins.example.config import Ctx, ExampleConfig
 
 @hookimpl
 def kefu_config_section() -> type[BaseModel]:
-    """The ``[example]`` section."""
+    """The plugin's section, named after it (``[example]``)."""
     return ExampleConfig
 
 
 @hookimpl
 def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
     """One kind of case: an example request."""
-    return [CaseKind(name="example.request", title="示例请求", prefix="EX")]
+    return [CaseKind(name=f"{ctx.name}.request", title="示例请求", prefix="EX")]
 
 
 def heartbeat(ctx: Ctx, fired_at: datetime) -> None:
@@ -40,5 +40,5 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     cfg = ctx.config
     haystack = f"{item.subject}\n{item.text}".lower()
     if any(word.lower() in haystack for word in cfg.keywords):
-        return Classification(kind="example.request")
+        return Classification(kind=f"{ctx.name}.request")
     return None

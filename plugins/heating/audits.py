@@ -83,7 +83,7 @@ def open_audit_case(ctx: Ctx, finding: AuditFinding, hh: Household, cust: Custom
         key=f"{case.number}/rectification_notice/{hh.account}/{cfg.audit.letter_channel}",
         channel=cfg.audit.letter_channel, recipient=(hh.address if cfg.audit.letter_channel == "letter"
                                                      else (cust.email or "")),
-        recipient_name=cust.name or hh.account, template="heating/rectification_notice.html",
+        recipient_name=cust.name or hh.account, template="rectification_notice.html",
         context={"case_number": case.number, "recipient_name": cust.name or "住户",
                  "today": ctx.local_now().date().isoformat(), "address": hh.address,
                  "account": hh.account, "finding": title, "area_m2": finding.area_m2,

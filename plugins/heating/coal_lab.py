@@ -85,7 +85,7 @@ def import_coal_lab(ctx: Ctx, path: Path | str) -> cf.ImportReport:
                    {"rows": [{"sample": s, "measure": r.measure, "first": r.first, "second": r.second,
                               "mean": r.mean} for s, r in accepted],
                     "site_name": ctx.site_name},
-                   scope=f"heating/coal/{digest}", channels=("email",))
+                   scope=f"{ctx.name}/coal/{digest}", channels=("email",))
     session.flush()
     return report
 

@@ -56,8 +56,8 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
         # Leaks are emergencies: the ack ignores quiet hours (DOMAIN.md cross-cutting rules).
-        sms_customer(ctx, case, customer, "ack", "heating/ack.txt", context, urgent=spec.urgent)
-        mail_customer(ctx, case, customer, "ack", "heating/ack.txt", context)
+        sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent)
+        mail_customer(ctx, case, customer, "ack", "ack.txt", context)
     for person in on_duty:
         tell_staff(ctx, person, "dispatch", "dispatch", context, case=case, urgent=spec.urgent)
     if on_duty and case.owner is None and on_duty[0] in ctx.people:
@@ -98,8 +98,8 @@ def start_callback(ctx: Ctx, case: Case) -> Callback | None:
     session.flush()
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None:
-        sms_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
-        mail_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
+        sms_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case))
+        mail_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case))
     if case.state == "resolved":
         ctx.transition(case, "callback", reason="已发回访短信")
     return cb
@@ -159,7 +159,7 @@ def reply_to_hotline(ctx: Ctx, case: Case) -> None:
     hotline_ref = item.source_key if item is not None and not item.source_key.startswith("sha256:") else ""
     ctx.queue(
         key=f"{case.number}/hotline_reply/office/email", channel="email", recipient=office,
-        recipient_name="热线办", audience="staff", template="heating/hotline_reply.txt",
+        recipient_name="热线办", audience="staff", template="hotline_reply.txt",
         context=case_context(ctx, case, hotline_ref=hotline_ref,
                              resolved_at=(case.resolved_at or ctx.now()).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
                              result=data.get("resolution", "已处理")),

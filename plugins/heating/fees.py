@@ -54,15 +54,15 @@ def run_campaign(ctx: Ctx, day: date, *, force: bool = False) -> tuple[str | Non
             "season_start": start.strftime("%m月%d日"), "season_end": end.strftime("%m月%d日"),
             "campaign": campaign, "site_name": ctx.site_name,
         }
-        item = customer_sms(None, cust, "fee", f"heating/fee_{campaign}.txt", context,
-                            key=rules.fee_reminder_key(d.account, season_year, day))
+        item = customer_sms(None, cust, "fee", f"fee_{campaign}.txt", context,
+                            key=rules.fee_reminder_key(ctx.name, d.account, season_year, day))
         if item is not None:
             items.append(item)
     if cfg.season.letter_without_phone:
-        items.extend(_letters(rows, rules.fee_campaign_prefix(season_year, day), season_year, campaign, start))
+        items.extend(_letters(rows, rules.fee_campaign_prefix(ctx.name, season_year, day), season_year, campaign, start))
     # One INSERT … ON CONFLICT DO NOTHING per 500 rows; keys already queued (a re-run) are skipped unrendered.
     queued = len(ctx.queue_many(items))
-    ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(rows))
+    ctx.log.info("%s: fee campaign %s %s: %d queued of %d owing", ctx.name, campaign, day, queued, len(rows))
     return campaign, queued
 
 
@@ -72,7 +72,7 @@ def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, seas
     return [
         OutboxItem(
             key=f"{prefix}{hh.account}/letter", channel="letter", recipient=cust.name or hh.account,
-            recipient_name=cust.name or None, address=hh.address, template="heating/fee_letter.html",
+            recipient_name=cust.name or None, address=hh.address, template="fee_letter.html",
             customer=cust,
             context={"account": hh.account, "owed": f"{fee.amount_due - fee.amount_paid:.2f}",
                      "season": f"{season_year}-{season_year + 1}", "campaign": campaign,

@@ -123,4 +123,4 @@ def kefu_cli(group: click.Group, ctx: Ctx) -> None:
 @hookimpl
 def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
     """A sample context for every heating template."""
-    return template_samples()
+    return template_samples(ctx.name)

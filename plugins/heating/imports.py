@@ -70,7 +70,7 @@ def import_households(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     session = ctx.db()
     now = ctx.now()
     report = cf.ImportReport("households")
-    customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == "heating"))}
+    customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == ctx.name))}
     households = {h.account: h for h in session.scalars(select(Household))}
     seen: dict[str, int] = {}
     # New households wait for their customer's id: one flush for the whole file, not one per row.
@@ -99,7 +99,7 @@ def import_households(ctx: Ctx, path: Path | str) -> cf.ImportReport:
         cust = customers.get(account)
         hh = households.get(account)
         if cust is None:
-            cust = Customer(plugin="heating", ref=account, created_at=now, **contact)
+            cust = Customer(plugin=ctx.name, ref=account, created_at=now, **contact)
             session.add(cust)
             customers[account] = cust
             waiting.append((cust, {"account": account, **values}))

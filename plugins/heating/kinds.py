@@ -10,15 +10,18 @@ from kefu.api import Case, CaseKind, DeadlinePolicy
 from kefu.plugins.heating import rules
 from kefu.plugins.heating.config import Ctx, HeatingConfig
 
-LEAK = "heating.leak"
-GENERAL = "heating.general"
-LOW_TEMP = "heating.low_temp"
-OUTAGE = "heating.outage"
-SHUTOFF_CHECK = "heating.shutoff_check"
-SHUTOFF_ESCALATION = "heating.shutoff_escalation"
-VISIT_SHORTFALL = "heating.visit_shortfall"
-AUDIT = "heating.audit"
-COAL_RETEST = "heating.coal_retest"
+# Kind names are stored with every case, so they are data, not derived: the core refuses
+# to start unless they begin with the plugin's name (check this line after a rename).
+NAMESPACE = "heating."
+LEAK = NAMESPACE + "leak"
+GENERAL = NAMESPACE + "general"
+LOW_TEMP = NAMESPACE + "low_temp"
+OUTAGE = NAMESPACE + "outage"
+SHUTOFF_CHECK = NAMESPACE + "shutoff_check"
+SHUTOFF_ESCALATION = NAMESPACE + "shutoff_escalation"
+VISIT_SHORTFALL = NAMESPACE + "visit_shortfall"
+AUDIT = NAMESPACE + "audit"
+COAL_RETEST = NAMESPACE + "coal_retest"
 
 # Customer-facing kinds: acknowledged, dispatched to the station on duty, called back.
 CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP)
@@ -54,7 +57,7 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
 # The resolution chain of customer cases, as the core sees it: three placeholders the
 # kinds' resolve_role fills per case, when each notification goes out, from the case's
 # station: station on duty → branch head → CS-centre head (rules.escalation_level).
-CHAIN_LEVELS = ("heating:chain/1", "heating:chain/2", "heating:chain/3")
+CHAIN_LEVELS = tuple(f"{NAMESPACE[:-1]}:chain/{level}" for level in (1, 2, 3))
 
 
 def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, Ctx], list[str] | None]:

@@ -56,9 +56,10 @@ def customer_sms(
     """
     if not customer.phone or customer.sms_opt_out or customer.phone_invalid:
         return None
-    scope = case.number if case is not None else "heating"
+    if key is None and case is None:
+        raise ValueError(f"an SMS of rule {rule!r} without a case needs its idempotency key")
     return OutboxItem(
-        key=key or f"{scope}/{rule}/{customer.ref or customer.id}/sms",
+        key=key or f"{case.number if case is not None else ''}/{rule}/{customer.ref or customer.id}/sms",
         channel="sms",
         recipient=customer.phone,
         recipient_name=customer.name or None,
@@ -128,9 +129,9 @@ def tell_staff(
     """
     person = ctx.people.get(staff_key)
     if person is None:
-        ctx.log.warning("heating: staff %r is not in [staff.people]; %s not sent", staff_key, rule)
+        ctx.log.warning("%s: staff %r is not in [staff.people]; %s not sent", ctx.name, staff_key, rule)
         return 0
-    where = scope or (case.number if case is not None else "heating")
+    where = scope or (case.number if case is not None else ctx.name)
     queued = 0
     for channel in channels:
         address = person.phone if channel == "sms" else person.email
@@ -141,7 +142,7 @@ def tell_staff(
             channel=channel,
             recipient=address,
             recipient_name=person.name,
-            template=f"heating/{template}.txt",
+            template=f"{template}.txt",
             context={**context, "staff_name": person.name},
             case=case,
             audience="staff",
@@ -156,7 +157,7 @@ def people_for(ctx: Ctx, target: str, unit: str | None = None) -> list[str]:
     try:
         return ctx.staff_for(target, unit=unit)
     except UnknownRecipient as exc:
-        ctx.log.error("heating: %s; nobody reached", exc)
+        ctx.log.error("%s: %s; nobody reached", ctx.name, exc)
         return []
 
 

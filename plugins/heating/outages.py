@@ -56,7 +56,7 @@ def _sms_households(ctx: Ctx, case: Case, hit: list[tuple[Household, Customer]],
                     context: dict[str, Any]) -> int:
     """One urgent SMS per affected household that can be texted, queued in bulk; how many were queued."""
     items = [item for hh, cust in hit
-             if (item := customer_sms(case, cust, rule, f"heating/{rule}.txt", {**context, "address": hh.address},
+             if (item := customer_sms(case, cust, rule, f"{rule}.txt", {**context, "address": hh.address},
                                       urgent=True)) is not None]
     return len(ctx.queue_many(items))
 

@@ -57,7 +57,7 @@ def midweek_reminder(ctx: Ctx, today: date) -> list[str]:
             tell_staff(ctx, who, "visit_reminder", "visit_reminder",
                        {"station": cfg.stations[station].name, "week": f"{week_start:%Y-%m-%d}",
                         "site_name": ctx.site_name},
-                       scope=f"heating/visits/{week_start.isoformat()}/{station}", channels=("sms",))
+                       scope=f"{ctx.name}/visits/{week_start.isoformat()}/{station}", channels=("sms",))
             reminded.append(station)
     return reminded
 
@@ -85,5 +85,5 @@ def monthly_check(ctx: Ctx, today: date) -> dict[str, list[str]]:
                    {"period": period, "rows": summary, "site_name": ctx.site_name,
                     "per_week": cfg.visits.per_week, "per_month": cfg.visits.per_month,
                     "far_end_households": cfg.visits.far_end_households},
-                   scope=f"heating/visits/{period}", channels=("email",))
+                   scope=f"{ctx.name}/visits/{period}", channels=("email",))
     return short
