@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kefu.api import command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import fees, imports
+from kefu.plugins.market import fees, imports, patrols
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -39,6 +39,7 @@ _IMPORTS: dict[str, Callable[[Ctx], Importer[Any]]] = {
     "shops": imports.ShopImport,
     "fees": imports.FeeImport,
     "payments": imports.PaymentImport,
+    "patrols": imports.PatrolImport,
 }
 
 
@@ -47,7 +48,7 @@ _IMPORTS: dict[str, Callable[[Ctx], Importer[Any]]] = {
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @import_options
 def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
-    """Import a CSV (UTF-8 or GB18030) or XLSX file: shops, fees (the ledger) or payments.
+    """Import a CSV (UTF-8 or GB18030) or XLSX file: shops, fees (the ledger), payments or patrols.
 
     Re-importing the same file changes nothing; bad rows are listed by line and the
     good rows are still imported (exit 2).
@@ -111,3 +112,45 @@ def ladder_cmd(day: str | None, as_json: bool) -> None:
         ],
         as_json,
     )
+
+
+@market.group("patrol")
+def patrol() -> None:
+    """Fire-safety patrol records: list the rounds, countersign them."""
+
+
+@patrol.command("sign")
+@click.argument("round_id", type=int)
+@click.option("--by", "by", required=True, help="the supervisor's staff key")
+def sign_cmd(round_id: int, by: str) -> None:
+    """Countersign patrol round ROUND_ID's record (GB/T 40248-2021)."""
+    with _ctx() as ctx:
+        try:
+            rnd = patrols.sign(ctx, round_id, by)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"round {rnd.id} ({rnd.route} {rnd.starts_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}) signed by {by}"
+        )
+
+
+@patrol.command("rounds")
+@click.option("--unsigned", is_flag=True, help="only the rounds not yet countersigned")
+@json_option
+def rounds_cmd(unsigned: bool, as_json: bool) -> None:
+    """The recorded rounds: route, window, persons, problems, missed points, signature."""
+    with _ctx() as ctx:
+        rows = [
+            {
+                "id": r.id,
+                "route": r.route,
+                "label": r.label,
+                "window": f"{r.starts_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}",
+                "persons": "、".join(r.persons),
+                "problems": "；".join(r.problems),
+                "missed": "、".join(r.missed),
+                "signed_by": r.signed_by or "",
+            }
+            for r in patrols.rounds(ctx, unsigned=unsigned)
+        ]
+    emit(rows, as_json)

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kefu.api import CaseKind, CronJob, hookimpl
-from kefu.plugins.market import kinds
+from kefu.api import Case, CaseKind, Classification, CronJob, InboundMessage, Route, hookimpl
+from kefu.plugins.market import api, kinds, patrols
 from kefu.plugins.market.config import Ctx, MarketConfig
 from kefu.plugins.market.jobs import cron_jobs
 from kefu.plugins.market.samples import template_samples
@@ -42,8 +42,36 @@ def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
 
 @hookimpl
 def kefu_schedule(ctx: Ctx) -> list[CronJob]:
-    """The fee ladder and the floor managers' overdue lists."""
+    """The fee ladder, the floor managers' overdue lists, patrol rounds and unsigned-record reminders."""
     return cron_jobs(ctx.config)
+
+
+@hookimpl
+def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
+    """Claim patrol reports by SMS or mail: ``巡查 3F``, ``巡查 3F 正常``, ``巡查 3F 隐患 消防通道堆货``."""
+    for text in (item.text, item.subject):
+        report = patrols.parse_report(text)
+        if report is not None and report.point in ctx.config.patrols.points:
+            return Classification(
+                kind=f"{ctx.name}.{kinds.PATROL_REPORT}",
+                unit=report.point,
+                title=text.strip().splitlines()[0][:200],
+                score=2.0,
+            )
+    return None
+
+
+@hookimpl
+def kefu_case_opened(case: Case, ctx: Ctx) -> None:
+    """A patrol report: its check-in is recorded; a report without a hazard is closed at once."""
+    if case.kind == f"{ctx.name}.{kinds.PATROL_REPORT}":
+        patrols.on_report(ctx, case)
+
+
+@hookimpl
+def kefu_http(ctx: Ctx) -> list[Route]:
+    """The patrol app's check-in API (when a token secret is configured)."""
+    return api.routes(ctx)
 
 
 @hookimpl

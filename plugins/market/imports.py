@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from kefu.api.imports import (
     Importer,
     ImportReport,
     ImportRow,
+    LocalTime,
     Number,
     OptionalPhone,
     Outcome,
@@ -36,7 +37,7 @@ from kefu.api.imports import (
 )
 from kefu.plugins.market import fees
 from kefu.plugins.market.config import Ctx
-from kefu.plugins.market.models import FeeLine, Shop
+from kefu.plugins.market.models import FeeLine, PatrolCheckin, Shop
 
 SHOP_NO = ("铺位号", "商铺号", "摊位号", "店铺号", "shop")
 _PERIOD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
@@ -352,3 +353,61 @@ class PaymentImport(Importer[PaymentRow]):
             return "unchanged"
         record_payment(self.ctx, line, amount, paid_on)
         return "updated"
+
+
+# ------------------------------------------------------------------ patrol-stick exports
+
+
+class PatrolRow(ImportRow):
+    """One read of a patrol stick (巡更棒): point, the guard's card or staff id, the time."""
+
+    point: Code = column("点位号", "巡查点", "地点编号", "point_no")
+    person: Code = column("人员卡号", "卡号", "工号", "巡查人", "card")
+    at: LocalTime = column("巡查时间", "时间", "打卡时间", "time")
+    status: str = column("状态", "结果", default="")
+    problem: str = column("问题", "隐患描述", "备注", default="")
+
+
+class PatrolImport(Importer[PatrolRow]):
+    """``kefu market import patrols``: patrol-stick reads keyed by point + time + person."""
+
+    name = "patrol check-ins"
+    row_model = PatrolRow
+    key_label = "point/time/person"
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.seen: set[tuple[str, datetime, str]] = set()
+
+    def key(self, row: PatrolRow) -> tuple[str, datetime, str]:
+        """Point, time and person."""
+        return row.point.upper(), row.at, row.person
+
+    def start(self, session: Session) -> None:
+        """The check-ins already recorded."""
+        self.seen = {(c.point, c.at, c.person) for c in session.scalars(select(PatrolCheckin))}
+
+    def check(self, row: PatrolRow) -> None:
+        """A point of ``[market.patrols.points]`` and a status we read."""
+        if row.point.upper() not in self.ctx.config.patrols.points:
+            raise RowError(f"patrol point {row.point!r} is not in [market.patrols.points]", "point")
+        if row.status not in ("", "正常", "隐患"):
+            raise RowError(f"status {row.status!r}: write 正常 or 隐患", "status")
+
+    def apply(self, session: Session, row: PatrolRow) -> Outcome:
+        """Record the check-in unless it is there already."""
+        key = self.key(row)
+        if key in self.seen:
+            return "unchanged"
+        session.add(
+            PatrolCheckin(
+                point=key[0],
+                at=row.at,
+                person=row.person,
+                status=row.status,
+                problem=row.problem,
+                source="stick",
+            )
+        )
+        self.seen.add(key)
+        return "created"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kefu.api import CronJob
-from kefu.plugins.market import fees
+from kefu.plugins.market import fees, patrols
 from kefu.plugins.market.config import Ctx, MarketConfig
 
 
@@ -19,6 +19,19 @@ def overdue_lists(ctx: Ctx, fired_at: datetime) -> None:
     fees.overdue_lists(ctx, fired_at.astimezone(ctx.tz).date())
 
 
+PATROL_STEP = timedelta(minutes=15)
+
+
+def patrol_rounds(ctx: Ctx, fired_at: datetime) -> None:
+    """Record the rounds whose window has closed; a missed point alerts the duty deputy manager."""
+    patrols.evaluate(ctx, patrols.evaluate_since(ctx, fired_at, PATROL_STEP), fired_at)
+
+
+def unsigned_rounds(ctx: Ctx, fired_at: datetime) -> None:
+    """Remind the supervisor of patrol records left unsigned."""
+    patrols.remind_unsigned(ctx, fired_at)
+
+
 def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     """Every job, on schedules from config; a missed day runs once at start (run_once)."""
     f = cfg.fees
@@ -26,6 +39,8 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
         CronJob(
             "fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"
         ),
+        CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
+        CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),
         CronJob(
             "overdue_lists",
             f"0 {f.overdue_list_hour} * * *",
