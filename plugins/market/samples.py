@@ -34,8 +34,21 @@ _LINE = {
 def template_samples() -> dict[str, dict[str, Any]]:
     """Template name (relative to the plugin) → a context it renders with."""
     return {
-        "fee_reminder.txt": _LINE,
-        "fee_notice.html": {**_LINE, "recipient_name": "王经营户", "address": "3F 3F-018 号商铺"},
+        "fee_reminder.sms.txt": _LINE,
+        "fee_notice.html": {
+            **_LINE,
+            "recipient_name": "王经营户",
+            "address": "3F 3F-018 号商铺",
+            "case_number": "",
+            "today": "2026-11-13",
+            "letter": {
+                "sender_name": "商贸城管理部",
+                "return_address": "商贸城一楼管理部",
+                "phone": "",
+                "fonts": ["Noto Serif CJK SC"],
+                "page_size": "A4",
+            },
+        },
         "arrears_escalation.txt": {**_LINE, "case_number": "MA-2026-000001", "days_overdue": 30},
         "watch_overdue.txt": _LINE,
         "missed_patrol.txt": {
