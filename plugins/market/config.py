@@ -105,6 +105,10 @@ class PatrolWindowsConfig(_Strict):
     night: list[time] = Field(
         default_factory=lambda: [time(22, 0), time(2, 0)], description="night rounds (≥ 2, seed)"
     )
+    deputy_every: Duration = Field(
+        default=timedelta(hours=1),
+        description="during business hours the duty deputy manager checks in at least once each (seed: ≥ 1 / h)",
+    )
 
 
 class PatrolConfig(_Strict):

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from kefu.api import Case
+from kefu.api import Case, UnknownRecipient
 from kefu.plugins.market import kinds, windows
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import PatrolCheckin, PatrolRound
@@ -118,7 +118,59 @@ def evaluate(ctx: Ctx, since: datetime, until: datetime) -> list[PatrolRound]:
             if exists is not None:
                 continue
             done.append(_record(ctx, route, points, window))
+    for window in windows.deputy_closed_between(since, until, cfg.windows, ctx.tz):
+        exists = session.scalar(
+            select(PatrolRound.id).where(
+                PatrolRound.route == windows.DEPUTY, PatrolRound.starts_at == window.starts_at
+            )
+        )
+        if exists is None:
+            done.append(_record_deputy(ctx, window))
     return done
+
+
+def _record_deputy(ctx: Ctx, window: windows.Window) -> PatrolRound:
+    """The duty deputy manager's hour: at least one check-in by whoever the rota had on duty (seed ≥ 1 / h)."""
+    cfg = ctx.config
+    try:
+        on_duty = set(ctx.staff_for(cfg.duty_deputy, when=window.starts_at))
+    except UnknownRecipient:
+        on_duty = set()
+    rows = list(
+        ctx.db().scalars(
+            select(PatrolCheckin).where(
+                PatrolCheckin.at >= window.starts_at,
+                PatrolCheckin.at < window.ends_at,
+                PatrolCheckin.person.in_(sorted(on_duty)),
+            )
+        )
+    )
+    rnd = PatrolRound(
+        route=windows.DEPUTY,
+        label=windows.DEPUTY,
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        persons=sorted({r.person for r in rows}),
+        missed=[] if rows else ["带队副经理巡场"],
+        data={"on_duty": sorted(on_duty)},
+        problems=[f"{r.point} {r.problem}".strip() for r in rows if r.status == "隐患"],
+    )
+    ctx.db().add(rnd)
+    ctx.db().flush()
+    if not rows:
+        local = window.starts_at.astimezone(ctx.tz)
+        tell(
+            ctx,
+            cfg.security_manager,
+            f"patrol/{rnd.id}/deputy",
+            "deputy_missed.txt",
+            {
+                "window": f"{local:%Y-%m-%d %H:%M}",
+                "on_duty": "、".join(sorted(on_duty)) or "无人值班",
+            },
+            urgent=True,
+        )
+    return rnd
 
 
 def _record(ctx: Ctx, route: str, points: list[str], window: windows.Window) -> PatrolRound:
@@ -212,7 +264,11 @@ def remind_unsigned(ctx: Ctx, now: datetime) -> int:
     late = list(
         ctx.db().scalars(
             select(PatrolRound)
-            .where(PatrolRound.signed_at.is_(None), PatrolRound.ends_at <= now - cfg.sign_within)
+            .where(
+                PatrolRound.signed_at.is_(None),
+                PatrolRound.route != windows.DEPUTY,  # the deputy's hours are not countersigned
+                PatrolRound.ends_at <= now - cfg.sign_within,
+            )
             .order_by(PatrolRound.id)
         )
     )

@@ -60,6 +60,12 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "staff_name": "带队副经理",
             "site_name": "商贸城管理部",
         },
+        "deputy_missed.txt": {
+            "window": "2026-11-13 10:30",
+            "on_duty": "dep1",
+            "staff_name": "安保部经理",
+            "site_name": "商贸城管理部",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",

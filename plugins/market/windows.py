@@ -54,3 +54,28 @@ def closed_between(
         out.extend(w for w in windows_of(day, cfg, tz) if since < w.ends_at <= until)
         day += timedelta(days=1)
     return out
+
+
+DEPUTY = "deputy"
+
+
+def deputy_windows(day: date, cfg: PatrolWindowsConfig, tz: ZoneInfo) -> list[Window]:
+    """The duty deputy manager's hours of ``day``: business hours cut into ``deputy_every`` slices."""
+    out: list[Window] = []
+    at, closes = _at(day, cfg.opens, tz), _at(day, cfg.closes, tz)
+    while at < closes:
+        out.append(Window(DEPUTY, at, min(at + cfg.deputy_every, closes)))
+        at += cfg.deputy_every
+    return out
+
+
+def deputy_closed_between(
+    since: datetime, until: datetime, cfg: PatrolWindowsConfig, tz: ZoneInfo
+) -> list[Window]:
+    """The deputy's hours that ended in ``(since, until]``, in order."""
+    out: list[Window] = []
+    day = since.astimezone(tz).date()
+    while day <= until.astimezone(tz).date():
+        out.extend(w for w in deputy_windows(day, cfg, tz) if since < w.ends_at <= until)
+        day += timedelta(days=1)
+    return out

@@ -2,7 +2,7 @@
 
 Revision ID: market_0001
 Revises: 
-Create Date: 2026-12-02 01:21:54.623113
+Create Date: 2026-12-02 01:45:41.598267
 """
 
 from __future__ import annotations
