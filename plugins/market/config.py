@@ -8,7 +8,7 @@ floor's key, so ``floor_manager@3F`` in ``[staff.roles]``).
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,6 +137,65 @@ class PatrolConfig(_Strict):
     )
 
 
+class EventConfig(_Strict):
+    """One yearly event of the seed's calendar; ``dates`` fixes its day per year (else ``month``/``day``)."""
+
+    name: str
+    month: int = Field(ge=1, le=12)
+    day: int = Field(default=1, ge=1, le=28)
+    dates: dict[str, date] = Field(default_factory=dict, description="year → the event's first day")
+    major: bool = Field(
+        default=True, description="a major event: a 地毯式 fire inspection before it"
+    )
+
+    def on(self, year: int) -> date:
+        """The event's first day in ``year``."""
+        return self.dates.get(str(year)) or date(year, self.month, self.day)
+
+
+def _seed_events() -> dict[str, EventConfig]:
+    # 第四篇 楼层经理职责三: 年底 年货博览会, 年初 迎春购物月, 四月 运动会, 五月 冰洗节,
+    # 六月 下乡回访月, 秋冬(旺季) 商品交易促销月. Days within the month are defaults to adjust.
+    return {
+        "nianhuo": EventConfig(name="年货博览会", month=12, day=15),
+        "yingchun": EventConfig(name="迎春购物月", month=1, day=5),
+        "sports": EventConfig(name="商贸城运动会", month=4, day=15, major=False),
+        "bingxi": EventConfig(name="冰洗节", month=5, day=10),
+        "xiaxiang": EventConfig(name="下乡回访月", month=6, day=1, major=False),
+        "cuxiao": EventConfig(name="商品交易促销月", month=10, day=15),
+    }
+
+
+# 防火(安全)检查和巡查制度 六 and 片区主管职责 七 of the seed.
+FIRE_CHECKLIST = [
+    "市场内部有无火险隐患",
+    "灭火器、消火栓、防火卷帘门、报警按钮、模块是否完好无损、有无遮挡",
+    "消防通道、安全出口是否畅通，有无堆货",
+    "店面装潢有无审批手续",
+    "有无乱拉乱接电线、使用大功率电器",
+    "片区内有无煮饭、炒菜、用电驴烤火",
+    "闭店后非必要电源是否切断、有无遗留火源",
+]
+
+
+class EventsConfig(_Strict):
+    """The events calendar and the 地毯式 fire inspections before holidays and major events."""
+
+    events: dict[str, EventConfig] = Field(default_factory=_seed_events)
+    lead_times: list[Duration] = Field(
+        default_factory=lambda: [timedelta(days=30), timedelta(days=7)],
+        description="tasks to the floor managers this long before each event (30 d and 7 d, default)",
+    )
+    inspect_before: Duration = Field(
+        default=timedelta(days=3),
+        description="the 地毯式 inspection task opens this long before each statutory holiday or major event",
+    )
+    checklist: list[str] = Field(default_factory=lambda: list(FIRE_CHECKLIST))
+    plan_hour: int = Field(
+        default=7, ge=0, le=23, description="local hour the day's tasks are planned"
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -155,6 +214,7 @@ class MarketConfig(_Strict):
     )
     fees: FeesConfig = Field(default_factory=FeesConfig)
     patrols: PatrolConfig = Field(default_factory=PatrolConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kefu.api import CronJob
-from kefu.plugins.market import fees, patrols
+from kefu.plugins.market import fees, patrols, plan
 from kefu.plugins.market.config import Ctx, MarketConfig
 
 
@@ -32,12 +32,24 @@ def unsigned_rounds(ctx: Ctx, fired_at: datetime) -> None:
     patrols.remind_unsigned(ctx, fired_at)
 
 
+def plan_tasks(ctx: Ctx, fired_at: datetime) -> None:
+    """Open the day's event-preparation and 地毯式 inspection tasks."""
+    plan.plan_day(ctx, fired_at.astimezone(ctx.tz).date())
+
+
 def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     """Every job, on schedules from config; a missed day runs once at start (run_once)."""
     f = cfg.fees
     return [
         CronJob(
             "fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"
+        ),
+        CronJob(
+            "plan_tasks",
+            f"0 {cfg.events.plan_hour} * * *",
+            plan_tasks,
+            "run_once",
+            "活动与地毯式检查任务",
         ),
         CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
         CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kefu.api import CaseKind, DeadlinePolicy
 from kefu.plugins.market.config import MarketConfig
 
 ARREARS = "arrears"
 MISSED_PATROL = "missed_patrol"
 PATROL_REPORT = "patrol_report"
+FIRE_INSPECTION = "fire_inspection"
+EVENT_TASK = "event_task"
 
 
 def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
@@ -15,6 +19,22 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
     return [
         CaseKind(name=f"{name}.{ARREARS}", title="欠费逾期", prefix="MA"),
         CaseKind(name=f"{name}.{PATROL_REPORT}", title="巡查上报", prefix="MR"),
+        CaseKind(
+            name=f"{name}.{FIRE_INSPECTION}",
+            title="地毯式消防安全检查",
+            prefix="MF",
+            policies=(
+                DeadlinePolicy.resolution(
+                    cfg.events.inspect_before, chain=(cfg.security_manager, cfg.market_manager)
+                ),
+            ),
+        ),
+        CaseKind(
+            name=f"{name}.{EVENT_TASK}",
+            title="活动筹备",
+            prefix="ME",
+            policies=(DeadlinePolicy.resolution(timedelta(days=30), chain=(cfg.market_manager,)),),
+        ),
         CaseKind(
             name=f"{name}.{MISSED_PATROL}",
             title="漏巡",

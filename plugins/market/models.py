@@ -105,3 +105,16 @@ class PatrolRound(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID, ondelete="SET NULL"))
     signed_by: Mapped[str | None] = mapped_column(String(64))
     signed_at: Mapped[datetime | None]
+
+
+class MarketTask(Base):
+    """A task the market's calendar set (event preparation, 地毯式 inspection, monthly checks), once per key."""
+
+    __tablename__ = "market_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True, doc="inspect/holiday/2027-02-06 …")
+    label: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID, ondelete="SET NULL"))
+    created_at: Mapped[datetime]

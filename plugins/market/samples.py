@@ -66,6 +66,23 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "staff_name": "安保部经理",
             "site_name": "商贸城管理部",
         },
+        "fire_inspection.txt": {
+            "case_number": "MF-2027-000001",
+            "reason": "春节假期",
+            "due_on": "2027-02-05",
+            "checklist": ["消防通道是否畅通"],
+            "staff_name": "安保部经理",
+            "site_name": "商贸城管理部",
+        },
+        "event_task.txt": {
+            "case_number": "ME-2027-000001",
+            "event": "冰洗节",
+            "starts": "2027-05-10",
+            "days": 30,
+            "floor": "3F",
+            "staff_name": "三楼经理",
+            "site_name": "商贸城管理部",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",
