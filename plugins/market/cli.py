@@ -12,9 +12,9 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from kefu.api import command_context, emit, json_option
+from kefu.api import Case, command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import fees, imports, patrols
+from kefu.plugins.market import fees, hazards, imports, kinds, patrols
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -154,3 +154,54 @@ def rounds_cmd(unsigned: bool, as_json: bool) -> None:
             for r in patrols.rounds(ctx, unsigned=unsigned)
         ]
     emit(rows, as_json)
+
+
+@market.group("hazard")
+def hazard() -> None:
+    """隐患: register one, report it fixed, record the re-check."""
+
+
+def _case(ctx: Ctx, number: str) -> Case:
+    case = ctx.find_case(number)
+    if case is None or case.kind != f"{ctx.name}.{kinds.HAZARD}":
+        raise click.ClickException(f"{number}: no hazard case with this number")
+    return case
+
+
+@hazard.command("report")
+@click.argument("point")
+@click.argument("problem")
+@click.option("--by", "by", required=True, help="who found it (staff key)")
+@click.option(
+    "--major/--not-major",
+    default=None,
+    help="major hazard (default: from [market.hazards] major_words)",
+)
+def hazard_report(point: str, problem: str, by: str, major: bool | None) -> None:
+    """Register a hazard found at POINT (staff entry): a rectification case, due in 24 h."""
+    with _ctx() as ctx:
+        case = hazards.report(ctx, point.upper(), problem, by=by, major=major)
+        click.echo(f"{case.number}: {case.title}")
+
+
+@hazard.command("fixed")
+@click.argument("number")
+@click.option("--by", "by", required=True)
+@click.option("--note", default="")
+def hazard_fixed(number: str, by: str, note: str) -> None:
+    """Report hazard NUMBER fixed: it waits for the security re-check."""
+    with _ctx() as ctx:
+        hazards.fixed(ctx, _case(ctx, number), by=by, note=note)
+        click.echo(f"{number}: 待复查")
+
+
+@hazard.command("recheck")
+@click.argument("number")
+@click.option("--by", "by", required=True)
+@click.option("--failed", is_flag=True, help="the fix did not pass: back to 整改")
+@click.option("--note", default="")
+def hazard_recheck(number: str, by: str, failed: bool, note: str) -> None:
+    """Record the re-check of hazard NUMBER: passed resolves it, --failed sends it back to 整改."""
+    with _ctx() as ctx:
+        hazards.rechecked(ctx, _case(ctx, number), by=by, ok=not failed, note=note)
+        click.echo(f"{number}: {'复查不合格，重新整改' if failed else '复查合格'}")

@@ -196,6 +196,29 @@ class EventsConfig(_Strict):
     )
 
 
+class HazardsConfig(_Strict):
+    """隐患: fixed on the spot or within 24 h (default); a major one goes to the general manager at once (seed)."""
+
+    fix_within: Duration = Field(
+        default=timedelta(hours=24), description="rectification deadline (24 h, default)"
+    )
+    recheck_within: Duration = Field(
+        default=timedelta(hours=24), description="security re-checks a reported fix within this"
+    )
+    major_words: list[str] = Field(
+        default_factory=lambda: [
+            "重大",
+            "明火",
+            "起火",
+            "冒烟",
+            "电线短路",
+            "消防通道堵死",
+            "消防设施损坏",
+        ],
+        description="words that make a reported hazard major (总经理 at once)",
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -215,6 +238,7 @@ class MarketConfig(_Strict):
     fees: FeesConfig = Field(default_factory=FeesConfig)
     patrols: PatrolConfig = Field(default_factory=PatrolConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
+    hazards: HazardsConfig = Field(default_factory=HazardsConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

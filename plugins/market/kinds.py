@@ -11,6 +11,8 @@ ARREARS = "arrears"
 MISSED_PATROL = "missed_patrol"
 PATROL_REPORT = "patrol_report"
 FIRE_INSPECTION = "fire_inspection"
+HAZARD = "hazard"
+FIX, RECHECK = "整改", "复查"
 EVENT_TASK = "event_task"
 
 
@@ -19,6 +21,23 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
     return [
         CaseKind(name=f"{name}.{ARREARS}", title="欠费逾期", prefix="MA"),
         CaseKind(name=f"{name}.{PATROL_REPORT}", title="巡查上报", prefix="MR"),
+        CaseKind(
+            name=f"{name}.{HAZARD}",
+            title="隐患整改",
+            prefix="MH",
+            steps=(FIX, RECHECK),
+            policies=(
+                DeadlinePolicy.for_step(
+                    FIX,
+                    cfg.hazards.fix_within,
+                    chain=(cfg.security_manager, cfg.market_manager),
+                    channels=("sms", "email"),
+                ),
+                DeadlinePolicy.for_step(
+                    RECHECK, cfg.hazards.recheck_within, chain=(cfg.security_manager,)
+                ),
+            ),
+        ),
         CaseKind(
             name=f"{name}.{FIRE_INSPECTION}",
             title="地毯式消防安全检查",

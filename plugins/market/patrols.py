@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from kefu.api import Case, UnknownRecipient
-from kefu.plugins.market import kinds, windows
+from kefu.plugins.market import hazards, kinds, windows
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import PatrolCheckin, PatrolRound
 from kefu.plugins.market.notify import people_for, tell
@@ -70,7 +70,17 @@ def on_report(ctx: Ctx, case: Case) -> None:
         problem=report.text,
         source=str((case.data or {}).get("source") or "sms"),
     )
-    if report.status != "隐患":
+    if report.status == "隐患":
+        # The report's case is done; the hazard goes on as its own rectification case.
+        hazard = hazards.report(
+            ctx,
+            report.point,
+            report.text or "（未说明）",
+            by=person,
+            source=str((case.data or {}).get("source") or "sms"),
+        )
+        ctx.close(case, actor=person, reason=f"隐患已转整改工单 {hazard.number}")
+    else:
         ctx.close(case, actor=person, reason="巡查打卡已记录")
 
 

@@ -257,8 +257,15 @@ def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_s
         states = sorted(
             c.state for c in s.scalars(select(Case).where(Case.kind == "market.patrol_report"))
         )
+        hazard = s.scalars(select(Case).where(Case.kind == "market.hazard")).one()
     assert rows == [("3F", "guard", "正常", ""), ("3F-B", "guard", "隐患", "消防通道堆货")]
-    assert states == ["closed", "new"]  # the hazard report stays open for its rectification
+    # both reports are recorded and closed; the hazard goes on as its own rectification case
+    assert states == ["closed", "closed"]
+    assert (
+        hazard.step == "整改"
+        and hazard.data["problem"] == "消防通道堆货"
+        and hazard.state in ("new", "assigned")
+    )
 
 
 def _post(base: str, body: Any, token: str | None) -> tuple[int, Any]:
