@@ -12,9 +12,9 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from kefu.api import Case, command_context, emit, json_option
+from kefu.api import Case, TransitionRefused, command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import fees, hazards, imports, kinds, patrols
+from kefu.plugins.market import fees, hazards, imports, kinds, patrols, watch
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -40,6 +40,7 @@ _IMPORTS: dict[str, Callable[[Ctx], Importer[Any]]] = {
     "fees": imports.FeeImport,
     "payments": imports.PaymentImport,
     "patrols": imports.PatrolImport,
+    "opening": imports.OpeningImport,
 }
 
 
@@ -205,3 +206,60 @@ def hazard_recheck(number: str, by: str, failed: bool, note: str) -> None:
     with _ctx() as ctx:
         hazards.rechecked(ctx, _case(ctx, number), by=by, ok=not failed, note=note)
         click.echo(f"{number}: {'复查不合格，重新整改' if failed else '复查合格'}")
+
+
+@market.group("request")
+def request_group() -> None:
+    """门市转让、出租、装修 requests: open one, the floor manager's first review, the manager's decision."""
+
+
+def _request(ctx: Ctx, number: str) -> Case:
+    case = ctx.find_case(number)
+    if case is None or case.kind != f"{ctx.name}.{kinds.REQUEST}":
+        raise click.ClickException(f"{number}: no request case with this number")
+    return case
+
+
+@request_group.command("open")
+@click.argument("shop_no")
+@click.argument("what", type=click.Choice(sorted(watch.REQUESTS)))
+@click.option("--note", default="", help="what the tenant asks")
+@click.option("--by", "by", default="desk", help="who took the request")
+def request_open(shop_no: str, what: str, note: str, by: str) -> None:
+    """Register SHOP_NO's request: the market manager is told at once, the floor manager reviews first."""
+    with _ctx() as ctx:
+        try:
+            case = watch.request(ctx, shop_no, what, note, by=by)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{case.number}: {case.title}")
+
+
+@request_group.command("review")
+@click.argument("number")
+@click.option("--by", "by", required=True, help="the floor manager's staff key")
+@click.option("--reject", is_flag=True, help="the first review refuses the request")
+@click.option("--note", default="")
+def request_review(number: str, by: str, reject: bool, note: str) -> None:
+    """The floor manager's first review of request NUMBER (严把审核第一关)."""
+    with _ctx() as ctx:
+        try:
+            watch.first_review(ctx, _request(ctx, number), by=by, ok=not reject, note=note)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{number}: {'初审未通过' if reject else '初审通过，报经理审批'}")
+
+
+@request_group.command("decide")
+@click.argument("number")
+@click.option("--by", "by", required=True, help="the market manager's staff key")
+@click.option("--approve/--refuse", required=True)
+@click.option("--note", default="")
+def request_decide(number: str, by: str, approve: bool, note: str) -> None:
+    """The market manager's decision on request NUMBER (refused before the first review)."""
+    with _ctx() as ctx:
+        try:
+            watch.decide(ctx, _request(ctx, number), by=by, approve=approve, note=note)
+        except TransitionRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{number}: {'批准' if approve else '不批准'}")

@@ -219,6 +219,22 @@ class HazardsConfig(_Strict):
     )
 
 
+class WatchConfig(_Strict):
+    """Watch-list tenants and requests (seed: 发现异常动态及时向上级领导报告; 严把审核第一关)."""
+
+    closed_days: int = Field(
+        default=3, ge=1, description="a shop closed this many days in a row → the manager"
+    )
+    review_within: Duration = Field(
+        default=timedelta(days=2),
+        description="the floor manager's first review of a transfer/sublet/refit request",
+    )
+    decide_within: Duration = Field(
+        default=timedelta(days=5),
+        description="the market manager decides after the first review within this",
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -239,6 +255,7 @@ class MarketConfig(_Strict):
     patrols: PatrolConfig = Field(default_factory=PatrolConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
     hazards: HazardsConfig = Field(default_factory=HazardsConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

@@ -37,7 +37,7 @@ from kefu.api.imports import (
 )
 from kefu.plugins.market import fees
 from kefu.plugins.market.config import Ctx
-from kefu.plugins.market.models import FeeLine, PatrolCheckin, Shop
+from kefu.plugins.market.models import FeeLine, OpeningCheck, PatrolCheckin, Shop
 
 SHOP_NO = ("铺位号", "商铺号", "摊位号", "店铺号", "shop")
 _PERIOD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
@@ -411,3 +411,78 @@ class PatrolImport(Importer[PatrolRow]):
         )
         self.seen.add(key)
         return "created"
+
+
+# ------------------------------------------------------------------ opening checks
+
+
+_OPEN = {
+    "开门": True,
+    "营业": True,
+    "是": True,
+    "open": True,
+    "1": True,
+    "y": True,
+    "未开门": False,
+    "关门": False,
+    "未营业": False,
+    "否": False,
+    "closed": False,
+    "0": False,
+    "n": False,
+}
+
+
+class OpeningRow(ImportRow):
+    """One shop's opening check on one day, as the area supervisor records it (经营户考勤)."""
+
+    shop_no: Code = column(*SHOP_NO)
+    day: Day = column("日期", "检查日期", "date")
+    opened: str = column("开门营业", "是否开门", "营业情况", "open")
+    checked_by: str = column("检查人", "片区主管", "checker", default="")
+
+
+class OpeningImport(Importer[OpeningRow]):
+    """``kefu market import opening``: opening checks keyed by shop + day."""
+
+    name = "opening checks"
+    row_model = OpeningRow
+    key_label = "shop/day"
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.checks: dict[tuple[str, date], OpeningCheck] = {}
+        self.shops: set[str] = set()
+
+    def key(self, row: OpeningRow) -> tuple[str, date]:
+        """Shop and day."""
+        return row.shop_no, row.day
+
+    def start(self, session: Session) -> None:
+        """The checks already recorded and the register."""
+        self.checks = {(c.shop_no, c.day): c for c in session.scalars(select(OpeningCheck))}
+        self.shops = set(session.scalars(select(Shop.shop_no)))
+
+    def check(self, row: OpeningRow) -> None:
+        """A registered shop and an answer we read."""
+        if row.shop_no not in self.shops:
+            raise RowError(f"shop {row.shop_no!r} is not in the register", "shop_no")
+        if row.opened.strip().lower() not in _OPEN:
+            raise RowError(f"{row.opened!r}: write 开门 or 未开门", "opened")
+
+    def apply(self, session: Session, row: OpeningRow) -> Outcome:
+        """Record or correct the check."""
+        opened = _OPEN[row.opened.strip().lower()]
+        found = self.checks.get((row.shop_no, row.day))
+        if found is None:
+            found = OpeningCheck(
+                shop_no=row.shop_no, day=row.day, opened=opened, checked_by=row.checked_by
+            )
+            session.add(found)
+            self.checks[(row.shop_no, row.day)] = found
+            return "created"
+        return (
+            "updated"
+            if _differ(found, {"opened": opened, "checked_by": row.checked_by})
+            else "unchanged"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kefu.api import CronJob
-from kefu.plugins.market import fees, patrols, plan
+from kefu.plugins.market import fees, patrols, plan, watch
 from kefu.plugins.market.config import Ctx, MarketConfig
 
 
@@ -37,6 +37,11 @@ def plan_tasks(ctx: Ctx, fired_at: datetime) -> None:
     plan.plan_day(ctx, fired_at.astimezone(ctx.tz).date())
 
 
+def closed_shops(ctx: Ctx, fired_at: datetime) -> None:
+    """Tell the market manager of shops closed N days in a row (from the opening checks)."""
+    watch.closed_streaks(ctx, fired_at.astimezone(ctx.tz).date())
+
+
 def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     """Every job, on schedules from config; a missed day runs once at start (run_once)."""
     f = cfg.fees
@@ -51,6 +56,7 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
             "run_once",
             "活动与地毯式检查任务",
         ),
+        CronJob("closed_shops", "0 11 * * *", closed_shops, "run_once", "连续未开门商铺"),
         CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
         CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),
         CronJob(

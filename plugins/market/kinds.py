@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kefu.api import CaseKind, DeadlinePolicy
+from kefu.api import Case, CaseKind, DeadlinePolicy
 from kefu.plugins.market.config import MarketConfig
 
 ARREARS = "arrears"
@@ -12,8 +12,17 @@ MISSED_PATROL = "missed_patrol"
 PATROL_REPORT = "patrol_report"
 FIRE_INSPECTION = "fire_inspection"
 HAZARD = "hazard"
+REQUEST = "request"
+FIRST_REVIEW, DECISION, REJECTED_FIRST = "初审", "审批", "初审驳回"
 FIX, RECHECK = "整改", "复查"
 EVENT_TASK = "event_task"
+
+
+def _first_review_done(case: Case, to_state: str) -> str | None:
+    """No decision on a request before the floor manager's first review (严把审核第一关)."""
+    if to_state in ("resolved", "closed") and case.step not in (DECISION, REJECTED_FIRST):
+        return "楼层经理初审尚未完成 (kefu market request review)"
+    return None
 
 
 def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
@@ -21,6 +30,21 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
     return [
         CaseKind(name=f"{name}.{ARREARS}", title="欠费逾期", prefix="MA"),
         CaseKind(name=f"{name}.{PATROL_REPORT}", title="巡查上报", prefix="MR"),
+        CaseKind(
+            name=f"{name}.{REQUEST}",
+            title="转让/出租/装修申请",
+            prefix="MT",
+            steps=(FIRST_REVIEW, DECISION, REJECTED_FIRST),
+            guard=_first_review_done,
+            policies=(
+                DeadlinePolicy.for_step(
+                    FIRST_REVIEW, cfg.watch.review_within, chain=(cfg.market_manager,)
+                ),
+                DeadlinePolicy.for_step(
+                    DECISION, cfg.watch.decide_within, chain=(cfg.general_manager,)
+                ),
+            ),
+        ),
         CaseKind(
             name=f"{name}.{HAZARD}",
             title="隐患整改",

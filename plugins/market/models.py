@@ -118,3 +118,16 @@ class MarketTask(Base):
     due_on: Mapped[date]
     case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID, ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class OpeningCheck(Base):
+    """An area supervisor's opening check of one shop on one day (经营户开门营业管理/考勤)."""
+
+    __tablename__ = "market_opening_checks"
+    __table_args__ = (UniqueConstraint("shop_no", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_no: Mapped[str] = mapped_column(String(32), index=True)
+    day: Mapped[date]
+    opened: Mapped[bool]
+    checked_by: Mapped[str] = mapped_column(String(64), default="")
