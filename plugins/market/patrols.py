@@ -118,6 +118,8 @@ def evaluate(ctx: Ctx, since: datetime, until: datetime) -> list[PatrolRound]:
     cfg = ctx.config.patrols
     session = ctx.db()
     done: list[PatrolRound] = []
+    if not cfg.routes:
+        return done  # a market that keeps no patrol routes here is never told of missed rounds
     for window in windows.closed_between(since, until, cfg.windows, ctx.tz):
         for route, points in sorted(cfg.routes.items()):
             exists = session.scalar(
