@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kefu.api import Case, TransitionRefused, command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import fees, hazards, imports, kinds, patrols, watch
+from kefu.plugins.market import fees, hazards, imports, kinds, patrols, plan, watch
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -263,3 +263,23 @@ def request_decide(number: str, by: str, approve: bool, note: str) -> None:
         except TransitionRefused as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"{number}: {'批准' if approve else '不批准'}")
+
+
+@market.command("check-done")
+@click.argument("number")
+@click.option("--by", "by", required=True, help="who did the check (staff key)")
+@click.option("--note", default="", help="what was found")
+def check_done_cmd(number: str, by: str, note: str) -> None:
+    """Record that scheduled check NUMBER (night check, monthly fire inspection) was done, and by whom."""
+    with _ctx() as ctx:
+        case = ctx.find_case(number)
+        if case is None or case.kind not in (
+            f"{ctx.name}.{kinds.CHECK}",
+            f"{ctx.name}.{kinds.FIRE_INSPECTION}",
+        ):
+            raise click.ClickException(f"{number}: no scheduled check with this number")
+        try:
+            plan.check_done(ctx, case, by=by, note=note)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{number}: done by {by}")

@@ -235,6 +235,20 @@ class WatchConfig(_Strict):
     )
 
 
+class ChecksConfig(_Strict):
+    """Scheduled checks (seed 防火检查和巡查制度 四; 公安部令第61号 art. 26), each a task with its doer recorded."""
+
+    weekly_night: str = Field(
+        default="security_manager", description="安保部每周一次夜间查岗: who does it"
+    )
+    monthly_night: str = Field(
+        default="market_manager", description="商贸城负责人每月不少于一次夜间查岗"
+    )
+    monthly_fire: str = Field(
+        default="security_manager", description="每月至少一次防火检查 (61号令 art. 26)"
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -256,6 +270,7 @@ class MarketConfig(_Strict):
     events: EventsConfig = Field(default_factory=EventsConfig)
     hazards: HazardsConfig = Field(default_factory=HazardsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

@@ -13,6 +13,7 @@ PATROL_REPORT = "patrol_report"
 FIRE_INSPECTION = "fire_inspection"
 HAZARD = "hazard"
 REQUEST = "request"
+CHECK = "check"
 FIRST_REVIEW, DECISION, REJECTED_FIRST = "初审", "审批", "初审驳回"
 FIX, RECHECK = "整改", "复查"
 EVENT_TASK = "event_task"
@@ -43,6 +44,14 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
                 DeadlinePolicy.for_step(
                     DECISION, cfg.watch.decide_within, chain=(cfg.general_manager,)
                 ),
+            ),
+        ),
+        CaseKind(
+            name=f"{name}.{CHECK}",
+            title="定期检查",
+            prefix="MC",
+            policies=(
+                DeadlinePolicy.resolution(timedelta(days=31), chain=(cfg.security_manager,)),
             ),
         ),
         CaseKind(

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from kefu.api import Case
 from kefu.plugins.market import kinds
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import MarketTask
@@ -114,10 +115,71 @@ def _inspection(ctx: Ctx, key: str, reason: str, starts: date) -> MarketTask | N
     return task
 
 
-def plan_day(ctx: Ctx, today: date) -> list[str]:
-    """Open the tasks that fall due ``today``: event preparation and 地毯式 inspections; their keys."""
-    ev = ctx.config.events
+CHECKS = {
+    "weekly_night": "安保部夜间查岗（每周一次）",
+    "monthly_night": "商贸城负责人夜间查岗（每月不少于一次）",
+    "monthly_fire": "防火检查（每月一次）",
+}
+
+
+def plan_checks(ctx: Ctx, today: date) -> list[str]:
+    """The week's night check (from Monday) and the month's night check and fire inspection (from the 1st)."""
+    cfg = ctx.config.checks
+    week_start = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    periods = {
+        "weekly_night": (f"{week_start:%G-W%V}", week_start + timedelta(days=6), cfg.weekly_night),
+        "monthly_night": (
+            f"{month_start:%Y-%m}",
+            next_month - timedelta(days=1),
+            cfg.monthly_night,
+        ),
+        "monthly_fire": (f"{month_start:%Y-%m}", next_month - timedelta(days=1), cfg.monthly_fire),
+    }
     opened: list[str] = []
+    for what, (period, due, target) in periods.items():
+        task = _task(ctx, f"check/{what}/{period}", f"{CHECKS[what]} {period}", due)
+        if task is None:
+            continue
+        owners = people_for(ctx, target)
+        case = ctx.open_case(
+            kind=f"{ctx.name}.{kinds.CHECK}",
+            title=f"{CHECKS[what]}：{period}（{due} 前）",
+            owner=owners[0] if owners else None,
+            due={"resolution": _end_of(ctx, due)},
+            data={"task": task.key, "check": what, "period": period},
+        )
+        task.case_id = case.id
+        tell(
+            ctx,
+            target,
+            f"{case.number}/check",
+            "check_task.txt",
+            {
+                "case_number": case.number,
+                "check": CHECKS[what],
+                "period": period,
+                "due_on": due.isoformat(),
+            },
+            case=case,
+        )
+        opened.append(task.key)
+    return opened
+
+
+def check_done(ctx: Ctx, case: Case, *, by: str, note: str = "") -> None:
+    """Record who did a scheduled check (the case resolves with them as its actor)."""
+    if ctx.person(by) is None:
+        raise ValueError(f"{by!r} is not in [staff.people]")
+    ctx.record_event(case, "check_done", actor=by, reason=note or "已完成", data={"done_by": by})
+    ctx.resolve(case, actor=by, reason=f"{by} 完成" + (f"：{note}" if note else ""))
+
+
+def plan_day(ctx: Ctx, today: date) -> list[str]:
+    """Open the tasks that fall due ``today``: checks, event preparation, 地毯式 inspections; their keys."""
+    ev = ctx.config.events
+    opened: list[str] = plan_checks(ctx, today)
     lead = timedelta(days=_days(ev.inspect_before))
     for year in (today.year, today.year + 1):
         for block in holidays(ctx, year):

@@ -133,6 +133,14 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "staff_name": "三楼经理",
             "site_name": "商贸城管理部",
         },
+        "check_task.txt": {
+            "case_number": "MC-2026-000001",
+            "check": "防火检查（每月一次）",
+            "period": "2026-11",
+            "due_on": "2026-11-30",
+            "staff_name": "安保部经理",
+            "site_name": "商贸城管理部",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",

@@ -6,10 +6,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from kefu.db.models import Case
 from kefu.plugins.market import plan
+from kefu.plugins.market.cli import market
 from kefu.plugins.market.models import MarketTask
 
 from .conftest import in_tx, outbox
@@ -114,4 +116,44 @@ def test_event_dates_per_year_come_from_config(market_app, clock) -> None:  # ty
         }
     )
     _walk(app, clock, date(2027, 4, 15), date(2027, 4, 21))
-    assert list(_tasks(app)) == ["event/bingxi/2027-05-20/30d"]
+    assert [k for k in _tasks(app) if k.startswith("event/")] == ["event/bingxi/2027-05-20/30d"]
+
+
+def test_weekly_and_monthly_night_checks_and_fire_inspection_are_tasks_with_who_did_them(  # type: ignore[no-untyped-def]
+    market_app, clock, run_pass
+) -> None:
+    app = market_app()
+    _walk(app, clock, date(2026, 11, 3), date(2026, 11, 10))
+    keys = sorted(k for k in _tasks(app) if k.startswith("check/"))
+    assert keys == [
+        "check/monthly_fire/2026-11",
+        "check/monthly_night/2026-11",
+        "check/weekly_night/2026-W45",
+        "check/weekly_night/2026-W46",
+    ]
+    with app.sessions() as s:
+        cases = {
+            c.data["task"]: (c.number, c.owner)
+            for c in s.scalars(select(Case).where(Case.kind == "market.check"))
+        }
+    fire, owner = cases["check/monthly_fire/2026-11"]
+    assert owner == "sec"
+    result = CliRunner().invoke(
+        market, ["check-done", fire, "--by", "sec", "--note", "灭火器均在有效期"], obj={"app": app}
+    )
+    assert result.exit_code == 0, result.output
+    with app.sessions() as s:
+        case = s.scalars(select(Case).where(Case.number == fire)).one()
+        assert case.state == "resolved" and [
+            e.actor for e in case.events if e.type == "check_done"
+        ] == ["sec"]
+    night, owner = cases["check/monthly_night/2026-11"]
+    assert owner == "mm"
+    clock.set(datetime.fromisoformat("2026-12-01T00:30:00+08:00"))
+    run_pass(
+        app
+    )  # the market head's night check was not done in November: the security manager hears
+    assert any(
+        night in m.idem_key and m.recipient == "sec@market.test"
+        for m in outbox(app, audience="staff")
+    )
