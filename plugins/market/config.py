@@ -249,6 +249,33 @@ class ChecksConfig(_Strict):
     )
 
 
+class ComplaintsConfig(_Strict):
+    """Purchasers' and customers' complaints (第四篇 片区主管职责 十, 十三): reply 24 h, then a callback."""
+
+    keywords: list[str] = Field(
+        default_factory=lambda: [
+            "投诉",
+            "假货",
+            "以次充好",
+            "缺斤短两",
+            "质量问题",
+            "态度恶劣",
+            "欺骗",
+            "不给退",
+        ],
+        description="words that make a message a complaint",
+    )
+    reply_within: Duration = Field(
+        default=timedelta(hours=24), description="first reply (24 h, default)"
+    )
+    callback_within: Duration = Field(
+        default=timedelta(days=3),
+        description="the complainant answers the callback within this, else staff call",
+    )
+    satisfied: list[str] = Field(default_factory=lambda: ["满意", "1"])
+    unsatisfied: list[str] = Field(default_factory=lambda: ["不满意", "2"])
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -271,6 +298,7 @@ class MarketConfig(_Strict):
     hazards: HazardsConfig = Field(default_factory=HazardsConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

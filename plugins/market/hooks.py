@@ -6,8 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kefu.api import Case, CaseKind, Classification, CronJob, InboundMessage, Route, hookimpl
-from kefu.plugins.market import api, kinds, patrols
+from kefu.api import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    Classification,
+    CronJob,
+    InboundMessage,
+    Route,
+    hookimpl,
+)
+from kefu.plugins.market import api, complaints, kinds, patrols
 from kefu.plugins.market.config import Ctx, MarketConfig
 from kefu.plugins.market.jobs import cron_jobs
 from kefu.plugins.market.samples import template_samples
@@ -58,6 +67,11 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
                 title=text.strip().splitlines()[0][:200],
                 score=2.0,
             )
+    text = "\n".join(p for p in (item.subject, item.text) if p)
+    if complaints.is_complaint(ctx, text):
+        return Classification(
+            kind=f"{ctx.name}.{kinds.COMPLAINT}", title=" ".join(text.split())[:200]
+        )
     return None
 
 
@@ -66,6 +80,15 @@ def kefu_case_opened(case: Case, ctx: Ctx) -> None:
     """A patrol report: its check-in is recorded; a report without a hazard is closed at once."""
     if case.kind == f"{ctx.name}.{kinds.PATROL_REPORT}":
         patrols.on_report(ctx, case)
+    elif case.kind == f"{ctx.name}.{kinds.COMPLAINT}":
+        complaints.on_opened(ctx, case)
+
+
+@hookimpl
+def kefu_case_changed(case: Case, event: CaseEvent, ctx: Ctx) -> None:
+    """Complaints: resolution → callback SMS; the answer closes or reopens."""
+    if case.kind == f"{ctx.name}.{kinds.COMPLAINT}":
+        complaints.on_changed(ctx, case, event)
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kefu.api import Case, CaseKind, DeadlinePolicy
+from kefu.api import Case, CaseKind, DeadlinePolicy, Level
 from kefu.plugins.market.config import MarketConfig
 
 ARREARS = "arrears"
@@ -14,6 +14,7 @@ FIRE_INSPECTION = "fire_inspection"
 HAZARD = "hazard"
 REQUEST = "request"
 CHECK = "check"
+COMPLAINT = "complaint"
 FIRST_REVIEW, DECISION, REJECTED_FIRST = "初审", "审批", "初审驳回"
 FIX, RECHECK = "整改", "复查"
 EVENT_TASK = "event_task"
@@ -43,6 +44,26 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
                 ),
                 DeadlinePolicy.for_step(
                     DECISION, cfg.watch.decide_within, chain=(cfg.general_manager,)
+                ),
+            ),
+        ),
+        CaseKind(
+            name=f"{name}.{COMPLAINT}",
+            title="客商投诉",
+            prefix="MK",
+            reopen_on_reply=False,
+            policies=(
+                # The reply runs while nobody has taken the complaint up (new or just assigned):
+                # the floor manager answering moves it on (in_progress), which meets it.
+                DeadlinePolicy(
+                    name="reply",
+                    within=cfg.complaints.reply_within,
+                    chain=(Level("floor_manager@{unit}"), Level(cfg.market_manager)),
+                    active_states=frozenset({"new", "assigned"}),
+                    channels=("sms", "email"),
+                ),
+                DeadlinePolicy.callback(
+                    cfg.complaints.callback_within, chain=("floor_manager@{unit}",)
                 ),
             ),
         ),

@@ -141,6 +141,25 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "staff_name": "安保部经理",
             "site_name": "商贸城管理部",
         },
+        "complaint_ack.sms.txt": {
+            "case_number": "MK-2026-000001",
+            "hours": "24",
+            "site_name": "商贸城管理部",
+            "shop_no": "3F-A018",
+            "text": "投诉",
+        },
+        "complaint_callback.sms.txt": {
+            "case_number": "MK-2026-000001",
+            "site_name": "商贸城管理部",
+        },
+        "complaint_staff.txt": {
+            "case_number": "MK-2026-000001",
+            "hours": "24",
+            "site_name": "商贸城管理部",
+            "shop_no": "3F-A018",
+            "text": "投诉3F-A018卖假货",
+            "staff_name": "三楼经理",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",
