@@ -241,7 +241,7 @@ def served(market_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[],
         server.stop()
 
 
-def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_stays_open(  # type: ignore[no-untyped-def]
+def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_opens_a_case(  # type: ignore[no-untyped-def]
     served, clock, run_pass
 ) -> None:
     app, base = served()
