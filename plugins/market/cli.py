@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kefu.api import Case, TransitionRefused, command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import fees, hazards, imports, kinds, patrols, plan, watch
+from kefu.plugins.market import desk, fees, hazards, imports, kinds, patrols, plan, watch
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -283,3 +283,63 @@ def check_done_cmd(number: str, by: str, note: str) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"{number}: done by {by}")
+
+
+@market.group("desk")
+def desk_group() -> None:
+    """The service desk (服务台): lost items, gift stock, registers and their monthly export."""
+
+
+@desk_group.command("lost")
+@click.argument("description")
+@click.option("--place", default="")
+@click.option("--owner-phone", default=None, help="the owner's phone, if known (texted at once)")
+@click.option("--by", "by", default="desk")
+def desk_lost(description: str, place: str, owner_phone: str | None, by: str) -> None:
+    """Register a lost item (遗留商品): held 30 d, then reported."""
+    with _ctx() as ctx:
+        item = desk.register_lost(ctx, description, place=place, owner_phone=owner_phone, by=by)
+        click.echo(f"lost item {item.id}: held until {item.held_until}")
+
+
+@desk_group.command("gift")
+@click.argument("gift")
+@click.argument("qty", type=int)
+@click.option("--by", "by", default="desk")
+def desk_gift(gift: str, qty: int, by: str) -> None:
+    """Add (QTY > 0) or issue (QTY < 0) a promotional gift; an issue beyond the stock is refused."""
+    with _ctx() as ctx:
+        try:
+            balance = desk.gift_move(ctx, gift, qty, by=by)
+        except desk.DeskError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{gift}: {balance} in stock")
+
+
+@desk_group.command("add")
+@click.argument("register", type=click.Choice(sorted(desk.REGISTERS)))
+@click.argument("detail")
+@click.option("--customer", default="")
+@click.option("--phone", default=None)
+@click.option("--outcome", default="")
+@click.option("--by", "by", default="desk")
+def desk_add(
+    register: str, detail: str, customer: str, phone: str | None, outcome: str, by: str
+) -> None:
+    """Add an entry to a register (退换货, 发票, 会员卡, 存包, 意见建议)."""
+    with _ctx() as ctx:
+        row = desk.entry(
+            ctx, register, detail, customer=customer, phone=phone, outcome=outcome, by=by
+        )
+        click.echo(f"{register} {row.id}: {row.state or 'registered'}")
+
+
+@desk_group.command("export")
+@click.argument("month")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def desk_export(month: str, fmt: str, out: Path) -> None:
+    """Export MONTH's registers (2026-11) as CSV or XLSX."""
+    with _ctx() as ctx:
+        out.write_bytes(desk.export_month(ctx, month, fmt))
+    click.echo(f"wrote {out}")

@@ -276,6 +276,21 @@ class ComplaintsConfig(_Strict):
     unsatisfied: list[str] = Field(default_factory=lambda: ["不满意", "2"])
 
 
+class DeskConfig(_Strict):
+    """The store service desk (第二篇 卖场客服组): registers, lost items, gift stock, parcels."""
+
+    lost_hold: Duration = Field(
+        default=timedelta(days=30), description="a lost item is held this long (30 d)"
+    )
+    lost_report_to: str = Field(
+        default="security_manager",
+        description="who a lost item unclaimed after lost_hold is reported to",
+    )
+    supervisor: str = Field(
+        default="market_manager", description="客服主管: suggestions and parcels left at closing"
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -299,6 +314,7 @@ class MarketConfig(_Strict):
     watch: WatchConfig = Field(default_factory=WatchConfig)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
+    desk: DeskConfig = Field(default_factory=DeskConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

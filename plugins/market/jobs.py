@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kefu.api import CronJob
-from kefu.plugins.market import fees, patrols, plan, watch
+from kefu.plugins.market import desk, fees, patrols, plan, watch
 from kefu.plugins.market.config import Ctx, MarketConfig
 
 
@@ -42,9 +42,20 @@ def closed_shops(ctx: Ctx, fired_at: datetime) -> None:
     watch.closed_streaks(ctx, fired_at.astimezone(ctx.tz).date())
 
 
+def lost_items(ctx: Ctx, fired_at: datetime) -> None:
+    """Report lost items held past their time."""
+    desk.report_unclaimed(ctx, fired_at.astimezone(ctx.tz).date())
+
+
+def parcels(ctx: Ctx, fired_at: datetime) -> None:
+    """At closing, tell the supervisor of parcels not collected."""
+    desk.parcels_left(ctx, fired_at.astimezone(ctx.tz).date())
+
+
 def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     """Every job, on schedules from config; a missed day runs once at start (run_once)."""
     f = cfg.fees
+    closes = cfg.patrols.windows.closes
     return [
         CronJob(
             "fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"
@@ -57,6 +68,10 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
             "活动与地毯式检查任务",
         ),
         CronJob("closed_shops", "0 11 * * *", closed_shops, "run_once", "连续未开门商铺"),
+        CronJob("lost_items", "30 9 * * *", lost_items, "run_once", "遗留商品保管期满上报"),
+        CronJob(
+            "parcels", f"{closes.minute} {closes.hour} * * *", parcels, "run_once", "闭店未取存包"
+        ),
         CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
         CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),
         CronJob(

@@ -131,3 +131,46 @@ class OpeningCheck(Base):
     day: Mapped[date]
     opened: Mapped[bool]
     checked_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LostItem(Base):
+    """A 遗留商品 registered at the desk: held ``lost_hold`` (30 d), returned or then reported."""
+
+    __tablename__ = "market_lost_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    found_at: Mapped[datetime] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text)
+    owner_phone: Mapped[str | None] = mapped_column(String(32))
+    held_until: Mapped[date]
+    state: Mapped[str] = mapped_column(String(16), default="held", doc="held, returned, reported")
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class GiftStock(Base):
+    """A promotional gift's stock (赠品): its balance never goes below zero."""
+
+    __tablename__ = "market_gift_stock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift: Mapped[str] = mapped_column(String(100), unique=True)
+    balance: Mapped[int] = mapped_column(default=0)
+
+
+class DeskEntry(Base):
+    """One entry of a desk register: return/exchange, invoice, membership card, parcel, suggestion."""
+
+    __tablename__ = "market_desk_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    register: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    customer: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime]

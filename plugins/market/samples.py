@@ -160,6 +160,33 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "text": "投诉3F-A018卖假货",
             "staff_name": "三楼经理",
         },
+        "lost_owner.sms.txt": {
+            "description": "黑色钱包",
+            "place": "二楼服务台",
+            "held_until": "2026-12-13",
+            "site_name": "商贸城管理部",
+        },
+        "lost_report.txt": {
+            "item_id": 3,
+            "description": "黑色钱包",
+            "place": "二楼",
+            "found_on": "2026-11-13",
+            "staff_name": "安保部经理",
+            "site_name": "商贸城管理部",
+        },
+        "suggestion.txt": {
+            "entry_id": 5,
+            "customer": "顾客",
+            "detail": "希望增加休息座椅",
+            "staff_name": "客服主管",
+            "site_name": "商贸城管理部",
+        },
+        "parcels_left.txt": {
+            "day": "2026-11-13",
+            "tickets": [12, 15],
+            "staff_name": "客服主管",
+            "site_name": "商贸城管理部",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",
