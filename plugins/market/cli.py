@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kefu.api import Case, TransitionRefused, command_context, emit, json_option
 from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
-from kefu.plugins.market import desk, fees, hazards, imports, kinds, patrols, plan, watch
+from kefu.plugins.market import desk, fees, hazards, imports, kinds, logs, patrols, plan, watch
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
 
@@ -343,3 +343,17 @@ def desk_export(month: str, fmt: str, out: Path) -> None:
     with _ctx() as ctx:
         out.write_bytes(desk.export_month(ctx, month, fmt))
     click.echo(f"wrote {out}")
+
+
+@market.command("log")
+@click.argument("log")
+@click.argument("text")
+@click.option("--by", "by", required=True, help="who writes it (staff key)")
+def log_cmd(log: str, text: str, by: str) -> None:
+    """Write the current shift's LOG: ``duty`` (值班记录) or ``floor:3F`` (that floor's 工作日志)."""
+    with _ctx() as ctx:
+        try:
+            row = logs.write(ctx, log, text, by=by)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{log} {row.day}: recorded")

@@ -291,6 +291,20 @@ class DeskConfig(_Strict):
     )
 
 
+class LogsConfig(_Strict):
+    """值班记录 and 工作日志: one per shift; a shift that ends without one is reminded to who was on duty."""
+
+    duty_ends: time = Field(
+        default=time(8, 0), description="the duty deputy manager's shift ends (值班记录 due)"
+    )
+    floor_ends: time = Field(
+        default=time(17, 30), description="floor managers' day ends (each floor's 工作日志 due)"
+    )
+    grace: Duration = Field(
+        default=timedelta(minutes=30), description="reminded this long after the shift ends"
+    )
+
+
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
@@ -315,6 +329,7 @@ class MarketConfig(_Strict):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
     desk: DeskConfig = Field(default_factory=DeskConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
 
     def floor_manager(self, floor: str) -> str:
         """The staff target of a floor's manager (the default per-floor role if the floor is unknown)."""

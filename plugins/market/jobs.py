@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kefu.api import CronJob
-from kefu.plugins.market import desk, fees, patrols, plan, watch
+from kefu.plugins.market import desk, fees, logs, patrols, plan, watch
 from kefu.plugins.market.config import Ctx, MarketConfig
 
 
@@ -52,6 +52,11 @@ def parcels(ctx: Ctx, fired_at: datetime) -> None:
     desk.parcels_left(ctx, fired_at.astimezone(ctx.tz).date())
 
 
+def shift_logs(ctx: Ctx, fired_at: datetime) -> None:
+    """Remind shifts that ended without their duty or work log."""
+    logs.remind_missing(ctx, fired_at)
+
+
 def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     """Every job, on schedules from config; a missed day runs once at start (run_once)."""
     f = cfg.fees
@@ -72,6 +77,7 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
         CronJob(
             "parcels", f"{closes.minute} {closes.hour} * * *", parcels, "run_once", "闭店未取存包"
         ),
+        CronJob("shift_logs", "*/15 * * * *", shift_logs, "run_once", "值班记录/工作日志未填提醒"),
         CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
         CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),
         CronJob(

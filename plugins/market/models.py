@@ -174,3 +174,17 @@ class DeskEntry(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime]
+
+
+class ShiftLog(Base):
+    """A 值班记录 (``duty``) or a floor's 工作日志 (``floor:3F``) for one shift day."""
+
+    __tablename__ = "market_shift_logs"
+    __table_args__ = (UniqueConstraint("log", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    log: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date]
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]

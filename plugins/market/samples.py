@@ -187,6 +187,13 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "staff_name": "客服主管",
             "site_name": "商贸城管理部",
         },
+        "log_missing.txt": {
+            "log": "值班记录",
+            "day": "2026-11-13",
+            "command": "duty",
+            "staff_name": "带队副经理",
+            "site_name": "商贸城管理部",
+        },
         "unsigned_patrol.txt": {
             "round_id": 12,
             "route": "三楼",

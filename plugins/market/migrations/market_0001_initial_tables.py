@@ -2,7 +2,7 @@
 
 Revision ID: market_0001
 Revises: 
-Create Date: 2026-12-02 02:00:07.907139
+Create Date: 2026-12-02 02:02:58.375441
 """
 
 from __future__ import annotations
@@ -86,6 +86,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_market_patrol_checkins_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_market_patrol_checkins_point'), ['point'], unique=False)
 
+    op.create_table('market_shift_logs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('log', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('author', sa.String(length=64), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('written_at', kefu.api.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_shift_logs')),
+    sa.UniqueConstraint('log', 'day', name=op.f('uq_market_shift_logs_log_day'))
+    )
     op.create_table('market_shops',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_no', sa.String(length=32), nullable=False),
@@ -177,6 +187,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_market_shops_customer_id'))
 
     op.drop_table('market_shops')
+    op.drop_table('market_shift_logs')
     with op.batch_alter_table('market_patrol_checkins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_market_patrol_checkins_point'))
         batch_op.drop_index(batch_op.f('ix_market_patrol_checkins_at'))
