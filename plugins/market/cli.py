@@ -68,7 +68,10 @@ def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
 @click.argument("period")
 @click.option("--amount", help="the amount paid (default: all that is owed)")
 @click.option("--on", "paid_on", help="the payment's date (default: today)")
-def paid_cmd(shop_no: str, kind: str, period: str, amount: str | None, paid_on: str | None) -> None:
+@click.option("--receipt", default="", help="the receipt number (收据号)")
+def paid_cmd(
+    shop_no: str, kind: str, period: str, amount: str | None, paid_on: str | None, receipt: str
+) -> None:
     """Record a payment of SHOP_NO's KIND (租金, rent …) for PERIOD (2026-11): its ladder stops at once."""
     with _ctx() as ctx:
         try:
@@ -92,7 +95,10 @@ def paid_cmd(shop_no: str, kind: str, period: str, amount: str | None, paid_on: 
             raise click.ClickException(f"--amount {amount!r} is not a number") from exc
         if value <= 0:
             raise click.ClickException("nothing to pay: the amount must be positive")
-        imports.record_payment(ctx, line, value, _today(ctx, paid_on))
+        if not imports.record_payment(
+            ctx, line, value, _today(ctx, paid_on), receipt=receipt, source="cli"
+        ):
+            raise click.ClickException("this payment (date, amount, receipt) is recorded already")
         click.echo(f"{'/'.join(key)}: paid {value:.2f}, owed {line.owed:.2f}")
 
 

@@ -37,7 +37,7 @@ from kefu.api.imports import (
 )
 from kefu.plugins.market import fees
 from kefu.plugins.market.config import Ctx
-from kefu.plugins.market.models import FeeLine, OpeningCheck, PatrolCheckin, Shop
+from kefu.plugins.market.models import FeeLine, FeePayment, OpeningCheck, PatrolCheckin, Shop
 
 SHOP_NO = ("铺位号", "商铺号", "摊位号", "店铺号", "shop")
 _PERIOD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
@@ -299,14 +299,48 @@ class PaymentRow(ImportRow):
     period: str = column("账期", "所属期", "月份", "month")
     amount: Number = column("实收金额", "缴费金额", "金额", "paid")
     paid_on: Day = column("缴费日期", "收款日期", "日期", "date")
+    receipt: Code = column("收据号", "票据号", "流水号", "receipt_no", default="")
 
 
-def record_payment(ctx: Ctx, line: FeeLine, amount: Decimal, paid_on: date) -> None:
-    """Add a payment to a line; a settled line leaves the ladder at once (the ladder reads ``owed``)."""
+def record_payment(
+    ctx: Ctx,
+    line: FeeLine,
+    amount: Decimal,
+    paid_on: date,
+    *,
+    receipt: str = "",
+    source: str = "import",
+) -> bool:
+    """Add a payment to a line unless it is recorded already (False); a settled line leaves the ladder at once.
+
+    The ladder selects only lines that still owe, so the next run sends nothing for it.
+    """
+    session = ctx.db()
+    seen = session.scalar(
+        select(FeePayment.id).where(
+            FeePayment.line_id == line.id,
+            FeePayment.paid_on == paid_on,
+            FeePayment.amount == amount,
+            FeePayment.receipt == receipt,
+        )
+    )
+    if seen is not None:
+        return False
+    session.add(
+        FeePayment(
+            line_id=line.id,
+            paid_on=paid_on,
+            amount=amount,
+            receipt=receipt,
+            source=source,
+            recorded_at=ctx.now(),
+        )
+    )
     line.paid = Decimal(line.paid) + amount
     line.paid_on = paid_on
     line.updated_at = ctx.now()
     fees.settle_escalation(ctx, line)
+    return True
 
 
 class PaymentImport(Importer[PaymentRow]):
@@ -314,18 +348,19 @@ class PaymentImport(Importer[PaymentRow]):
 
     name = "payments"
     row_model = PaymentRow
-    key_label = "shop/kind/period/date/amount"
+    key_label = "shop/kind/period/date/amount/receipt"
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.lines: dict[tuple[str, str, str], FeeLine] = {}
 
-    def key(self, row: PaymentRow) -> tuple[str, str, str, date, Decimal]:
-        """The line, the date and the amount."""
+    def key(self, row: PaymentRow) -> tuple[str, str, str, date, Decimal, str]:
+        """The line, the date, the amount and the receipt number."""
         return (
             *_line_key(self.ctx, row.shop_no, row.kind, row.period),
             row.paid_on,
             cents(row.amount),
+            row.receipt,
         )
 
     def start(self, session: Session) -> None:
@@ -336,7 +371,7 @@ class PaymentImport(Importer[PaymentRow]):
         """A line of the ledger and a positive amount."""
         fee_kind(self.ctx, row.kind)
         parse_period(row.period)
-        shop_no, kind, period, _day, amount = self.key(row)
+        shop_no, kind, period, _day, amount, _receipt = self.key(row)
         if (shop_no, kind, period) not in self.lines:
             raise RowError(
                 f"no ledger line {shop_no}/{kind}/{period} (import the ledger first)", "shop_no"
@@ -345,13 +380,11 @@ class PaymentImport(Importer[PaymentRow]):
             raise RowError(f"amount {row.amount:g} must be positive", "amount")
 
     def apply(self, session: Session, row: PaymentRow) -> Outcome:
-        """Add the payment unless this line already shows it (same date, paid in full or more)."""
-        shop_no, kind, period, paid_on, amount = self.key(row)
+        """Add the payment unless it is recorded already (a re-import)."""
+        shop_no, kind, period, paid_on, amount, receipt = self.key(row)
         line = self.lines[(shop_no, kind, period)]
-        # The same payment imported again: the line already carries it on that date.
-        if line.paid_on == paid_on and Decimal(line.paid) >= amount:
+        if not record_payment(self.ctx, line, amount, paid_on, receipt=receipt):
             return "unchanged"
-        record_payment(self.ctx, line, amount, paid_on)
         return "updated"
 
 

@@ -68,6 +68,23 @@ class FeeLine(Base):
         return max(Decimal("0"), Decimal(self.amount) - Decimal(self.paid))
 
 
+class FeePayment(Base):
+    """One payment against a ledger line, keyed by line, date, amount and receipt (收据号), so a re-import adds nothing."""
+
+    __tablename__ = "market_fee_payments"
+    __table_args__ = (UniqueConstraint("line_id", "paid_on", "amount", "receipt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("market_fee_lines.id", ondelete="CASCADE"), index=True
+    )
+    paid_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    receipt: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(16), default="import")
+    recorded_at: Mapped[datetime]
+
+
 class PatrolCheckin(Base):
     """One patrol check-in at a point: by SMS, mail, the patrol app or a patrol-stick export."""
 

@@ -179,3 +179,37 @@ def test_watch_list_tenant_with_an_overdue_fee_alerts_the_manager_at_once(
     assert in_tx(app, fees.run_ladder, date(2026, 11, 11)).watch_alerts == 1
     assert in_tx(app, fees.run_ladder, date(2026, 11, 12)).watch_alerts == 0
     assert all("3F-002" in m.body for m in outbox(app, audience="staff"))
+
+
+def test_two_payments_on_one_day_both_count_and_a_reimport_adds_neither(
+    app, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _load(app, tmp_path, shop_rows(1), [["3F-001", "租金", "2026-11", "3200", "2026-11-10"]])
+    header = [*PAY_HEADER, "收据号"]
+    pay = write_csv(
+        tmp_path / "p.csv",
+        header,
+        [
+            ["3F-001", "租金", "2026-11", "1000", "2026-11-11", "R1"],
+            ["3F-001", "租金", "2026-11", "500", "2026-11-11", "R2"],
+        ],
+    )
+    assert in_tx(app, lambda ctx: imports.run_in(ctx, imports.PaymentImport(ctx), pay)).updated == 2
+    assert (
+        in_tx(app, lambda ctx: imports.run_in(ctx, imports.PaymentImport(ctx), pay)).unchanged == 2
+    )
+    in_tx(app, fees.run_ladder, date(2026, 11, 13))
+    assert "1700.00" in outbox(app, channel="sms")[0].body
+
+
+def test_paid_command_settles_the_line_and_the_ladder_stops(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from kefu.plugins.market.cli import market
+
+    _load(app, tmp_path, shop_rows(1), [["3F-001", "水电费", "2026-11", "180.50", "2026-11-10"]])
+    result = CliRunner().invoke(
+        market, ["paid", "3F-001", "水电费", "2026-11", "--on", "2026-11-09"], obj={"app": app}
+    )
+    assert result.exit_code == 0 and "owed 0.00" in result.output, result.output
+    assert [in_tx(app, fees.run_ladder, date(2026, 11, d)).reminders for d in (10, 13)] == [0, 0]
