@@ -25,8 +25,17 @@ from pydantic_core import PydanticUndefined
 
 from kefu.phones import OptionalPhone, Phone
 
-__all__ = ["Code", "Day", "ImportRow", "LocalTime", "Number", "OptionalPhone", "Phone", "column",
-           "headers_of"]
+__all__ = [
+    "Code",
+    "Day",
+    "ImportRow",
+    "LocalTime",
+    "Number",
+    "OptionalPhone",
+    "Phone",
+    "column",
+    "headers_of",
+]
 
 
 class ImportRow(BaseModel):
@@ -56,6 +65,10 @@ def _fold(text: str) -> str:
 
 def _number(value: Any) -> Any:
     if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
         cleaned = _fold(value).replace(",", "").replace("¥", "").replace(" ", "")
         try:
             return float(cleaned)
@@ -66,6 +79,8 @@ def _number(value: Any) -> Any:
 
 def _code(value: Any) -> Any:
     # Account, order and ID numbers: text, exactly as written; full-width digits folded.
+    if isinstance(value, str) and value.isascii():
+        return value.strip()
     return _fold(str(value)) if value is not None else value
 
 
@@ -92,8 +107,10 @@ def _day(value: Any) -> Any:
     return parse_day(value) if isinstance(value, str) else value
 
 
-_MOMENT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[ T]+"
-                     r"(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?$")
+_MOMENT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[ T]+"
+    r"(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?$"
+)
 
 
 def parse_local_time(text: str, tz: ZoneInfo) -> datetime:

@@ -60,9 +60,13 @@ def required_fields(model: type[BaseModel]) -> list[str]:
     return [name for name, info in model.model_fields.items() if info.is_required()]
 
 
-def find_header(table: Table, model: type[BaseModel], hint: str = "",
-                accepted: dict[str, tuple[str, ...]] | None = None,
-                required: list[str] | None = None) -> Header:
+def find_header(
+    table: Table,
+    model: type[BaseModel],
+    hint: str = "",
+    accepted: dict[str, tuple[str, ...]] | None = None,
+    required: list[str] | None = None,
+) -> Header:
     """The first row (of the first sheet that has one) naming every required column.
 
     A file without one is refused: the message names each missing column with the
@@ -84,11 +88,17 @@ def find_header(table: Table, model: type[BaseModel], hint: str = "",
             if len(columns) > best[0]:
                 best = (len(columns), sheet, cells)
     if not any(sheet.rows for sheet in table.sheets):
-        raise ImportFileError(f"{table.source}: the file is empty; the first line must name the columns")
-    _score, sheet, cells = best
+        raise ImportFileError(
+            f"{table.source}: the file is empty; the first line must name the columns"
+        )
+    _score, closest, cells = best
     _columns, labels = _match(cells, lookup)
-    missing = "; ".join(f"{name} ({'/'.join(accepted[name])})" for name in required if name not in labels)
-    where = f"sheet {sheet.name!r}: " if sheet is not None and sheet.name is not None else ""
+    missing = "; ".join(
+        f"{name} ({'/'.join(accepted[name])})" for name in required if name not in labels
+    )
+    where = f"sheet {closest.name!r}: " if closest is not None and closest.name is not None else ""
     found = ", ".join(c.strip() for c in cells if c.strip()) or "no header"
-    raise ImportFileError(f"{table.source}: {where}missing column(s) {missing}; the header row "
-                          f"closest to it has {found}{hint}")
+    raise ImportFileError(
+        f"{table.source}: {where}missing column(s) {missing}; the header row "
+        f"closest to it has {found}{hint}"
+    )

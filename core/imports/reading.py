@@ -23,6 +23,7 @@ from typing import Any
 from kefu.imports.report import Where
 
 XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the OLE2 container of Excel 97-2003 .xls files
 
 
 class ImportFileError(ValueError):
@@ -65,10 +66,14 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             # Only the last character is broken: the file was cut off, not in another encoding.
-            if exc.start >= len(data) - 3 and exc.reason.startswith(("unexpected end", "incomplete")):
+            if exc.start >= len(data) - 3 and exc.reason.startswith(
+                ("unexpected end", "incomplete")
+            ):
                 return data[: exc.start].decode(encoding), encoding
-    raise ImportFileError(f"{where}: neither UTF-8 nor GB18030; save the file as UTF-8 CSV "
-                          "(or GB18030, as Excel writes it) and import again")
+    raise ImportFileError(
+        f"{where}: neither UTF-8 nor GB18030; save the file as UTF-8 CSV "
+        "(or GB18030, as Excel writes it) and import again"
+    )
 
 
 def read_csv(data: bytes, source: str) -> Table:
@@ -77,9 +82,10 @@ def read_csv(data: bytes, source: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[Where, list[str]]] = []
     start = 1
+    guarded = '="' in text  # most files have no guard: skip looking at every cell
     try:
         for cells in reader:
-            rows.append((Where(start), [unguard(c) for c in cells]))
+            rows.append((Where(start), [unguard(c) for c in cells] if guarded else cells))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise ImportFileError(f"{source}: line {reader.line_num}: {exc}") from exc
@@ -111,24 +117,31 @@ def read_xlsx(data: bytes, source: str) -> Table:
     import openpyxl  # a workbook import is rare; do not load it for every CSV
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # A damaged workbook fails in the zip, in its XML (SyntaxError) or in openpyxl's reading.
+    broken = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except broken as exc:
         raise ImportFileError(f"{source}: not a readable XLSX workbook ({exc})") from exc
     table = Table(source, "xlsx")
     try:
         for ws in book.worksheets:
             first = ws.min_row or 1
-            rows = [(Where(first + i, ws.title), [cell_text(v) for v in values])
-                    for i, values in enumerate(ws.iter_rows(values_only=True))]
+            rows = [
+                (Where(first + i, ws.title), [cell_text(v) for v in values])
+                for i, values in enumerate(ws.iter_rows(values_only=True))
+            ]
             table.sheets.append(Sheet(ws.title, rows))
+    except broken as exc:
+        raise ImportFileError(f"{source}: not a readable XLSX workbook ({exc})") from exc
     finally:
         book.close()
     return table
 
 
-def read_table(path: Path | str | None = None, *, data: bytes | None = None,
-               name: str | None = None) -> Table:
+def read_table(
+    path: Path | str | None = None, *, data: bytes | None = None, name: str | None = None
+) -> Table:
     """Read a file (or its bytes): XLSX by its content, anything else as CSV."""
     if data is None:
         if path is None:
@@ -140,11 +153,14 @@ def read_table(path: Path | str | None = None, *, data: bytes | None = None,
     source = name or (str(path) if path is not None else "data")
     if data.startswith(XLSX_MAGIC):
         return read_xlsx(data, source)
+    if data.startswith(XLS_MAGIC):
+        raise ImportFileError(f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or "
+                              "CSV (UTF-8) and import again")
     return read_csv(data, source)
 
 
 def iter_cells(sheet: Sheet, start: int) -> Iterator[tuple[Where, list[str]]]:
     """The sheet's rows from index ``start`` on, blank rows left out."""
     for where, cells in sheet.rows[start:]:
-        if any(c.strip() for c in cells):
+        if "".join(cells).strip():
             yield where, cells

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Outcome = Literal["created", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """A row's place in its file: the line of a CSV, or the sheet and row of a workbook."""
 
     row: int
     sheet: str | None = None
 
     def __str__(self) -> str:
-        return f"sheet {self.sheet!r} row {self.row}" if self.sheet is not None else f"line {self.row}"
+        return (
+            f"sheet {self.sheet!r} row {self.row}" if self.sheet is not None else f"line {self.row}"
+        )
 
     def after(self, file: str) -> str:
         """``file:line`` for a CSV (as compilers print it), ``file[sheet]:row`` for a workbook."""
-        return f"{file}[{self.sheet}]:{self.row}" if self.sheet is not None else f"{file}:{self.row}"
+        return (
+            f"{file}[{self.sheet}]:{self.row}" if self.sheet is not None else f"{file}:{self.row}"
+        )
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,12 @@ class BadRow:
 
     def as_dict(self) -> dict[str, Any]:
         """The row's JSON form."""
-        return {"line": self.where.row, "sheet": self.where.sheet, "column": self.column,
-                "error": self.message}
+        return {
+            "line": self.where.row,
+            "sheet": self.where.sheet,
+            "column": self.column,
+            "error": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -80,15 +87,31 @@ class ImportReport:
     def summary(self) -> str:
         """The one line people read: read / created / updated / unchanged / bad."""
         noun = f" {self.noun}" if self.noun else ""
-        head = f"{self.source or self.name}: " + ("dry run, nothing written; " if self.dry_run else "")
-        return (f"{head}{self.read} read, {self.created}{noun} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {len(self.bad)} bad")
+        head = f"{self.source or self.name}: " + (
+            "dry run, nothing written; " if self.dry_run else ""
+        )
+        return (
+            f"{head}{self.read} read, {self.created}{noun} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {len(self.bad)} bad"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The report as ``--json`` prints it."""
-        return {"import": self.name, "file": self.source, "encoding": self.encoding,
-                "dry_run": self.dry_run, "read": self.read, "created": self.created,
-                "updated": self.updated, "unchanged": self.unchanged, "bad": len(self.bad),
-                "errors": [b.as_dict() for b in self.bad], "notes": list(self.notes),
-                "changes": [{"where": str(c.where), "key": c.key, "outcome": c.outcome}
-                            for c in self.changes] if self.dry_run else []}
+        return {
+            "import": self.name,
+            "file": self.source,
+            "encoding": self.encoding,
+            "dry_run": self.dry_run,
+            "read": self.read,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "bad": len(self.bad),
+            "errors": [b.as_dict() for b in self.bad],
+            "notes": list(self.notes),
+            "changes": [
+                {"where": str(c.where), "key": c.key, "outcome": c.outcome} for c in self.changes
+            ]
+            if self.dry_run
+            else [],
+        }

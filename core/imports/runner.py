@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import click
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kefu.imports.fields import ImportRow, headers_of
 from kefu.imports.header import Header, find_header, required_fields
-from kefu.imports.reading import Sheet, read_table
+from kefu.imports.reading import iter_cells, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
 
 R = TypeVar("R", bound=ImportRow)
@@ -89,12 +89,7 @@ class Importer(Generic[R]):
 
 def _label(header: Header, field: str) -> str:
     shown = header.labels.get(field, field)
-    return field if fold_equal(shown, field) else f"{field} ({shown})"
-
-
-def fold_equal(a: str, b: str) -> bool:
-    """Two header spellings that read the same."""
-    return a.strip().lower() == b.strip().lower()
+    return field if shown.strip().lower() == field else f"{field} ({shown})"
 
 
 def _reason(err: Mapping[str, Any]) -> str:
@@ -136,8 +131,14 @@ def _show_key(key: Hashable) -> str:
 class _Run(Generic[R]):
     """The state of one import while it runs."""
 
-    def __init__(self, importer: Importer[R], session: Session, report: ImportReport,
-                 header: Header, context: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        importer: Importer[R],
+        session: Session,
+        report: ImportReport,
+        header: Header,
+        context: Mapping[str, Any],
+    ) -> None:
         self.importer = importer
         self.session = session
         self.report = report
@@ -146,30 +147,68 @@ class _Run(Generic[R]):
         self.seen: dict[Hashable, Where] = {}
         self.width = header.width
         self.cut = header.sheet.cut_short
+        self.workbook = header.sheet.name is not None
+        self.columns = sorted(header.columns.items())
+        self.many = TypeAdapter(list[importer.row_model])  # type: ignore[name-defined]
 
-    def parse(self, where: Where, cells: list[str]) -> tuple[R, Hashable | None] | BadRow:
-        """Validate one row's cells; the row, or why it is bad."""
-        filled = len(cells)
-        while filled and not cells[filled - 1].strip():
-            filled -= 1
-        if self.header.sheet.name is None and (len(cells) < self.width or filled > self.width):
-            cut = " (the file ends inside this line)" if where == self.cut else ""
-            return BadRow(where, f"has {len(cells)} fields where the header has {self.width}{cut}")
-        if filled > self.width:
-            return BadRow(where, f"has cells beyond the header's {self.width} columns")
-        values = {name: cells[i] for i, name in self.header.columns.items()
-                  if i < len(cells) and cells[i].strip()}
+    def cells(self, where: Where, cells: list[str]) -> dict[str, str] | BadRow:
+        """A row's non-empty cells by field, or why its width is wrong."""
+        width = len(cells)
+        if width != self.width:
+            filled = width
+            while filled and not cells[filled - 1].strip():
+                filled -= 1
+            if not self.workbook and (width < self.width or filled > self.width):
+                cut = " (the file ends inside this line)" if where == self.cut else ""
+                return BadRow(where, f"has {width} fields where the header has {self.width}{cut}")
+            if filled > self.width:
+                return BadRow(where, f"has cells beyond the header's {self.width} columns")
+        return {
+            name: cell
+            for i, name in self.columns
+            if i < width and (cell := cells[i]) and not cell.isspace()
+        }
+
+    def parse(self, chunk: list[tuple[Where, list[str]]]) -> list[tuple[Where, R, Hashable | None]]:
+        """Validate a chunk of rows (in one call while they are all good); bad ones to the report."""
+        filled: list[tuple[Where, dict[str, str]]] = []
+        for where, cells in chunk:
+            values = self.cells(where, cells)
+            if isinstance(values, BadRow):
+                self.report.bad.append(values)
+            else:
+                filled.append((where, values))
+        rows: list[R | BadRow]
         try:
-            row = self.importer.row_model.model_validate(values, context=self.context)
+            rows = self.many.validate_python([v for _, v in filled], context=self.context)
+        except ValidationError:  # at least one bad row: validate each, to tell which
+            rows = [self.one(where, values) for where, values in filled]
+        batch: list[tuple[Where, R, Hashable | None]] = []
+        for (where, _values), row in zip(filled, rows, strict=True):
+            if isinstance(row, BadRow):
+                self.report.bad.append(row)
+                continue
+            key = self.importer.key(row)
+            if key is not None:
+                first = self.seen.get(key)
+                if first is not None:
+                    self.report.bad.append(
+                        BadRow(
+                            where,
+                            f"{self.importer.key_label} {_show_key(key)} already given on {first}",
+                        )
+                    )
+                    continue
+                self.seen[key] = where
+            batch.append((where, row, key))
+        return batch
+
+    def one(self, where: Where, values: dict[str, str]) -> R | BadRow:
+        """One row validated on its own: the row, or why it is bad."""
+        try:
+            return self.importer.row_model.model_validate(values, context=self.context)
         except ValidationError as exc:
             return _invalid(where, exc, self.header)
-        key = self.importer.key(row)
-        if key is not None:
-            first = self.seen.get(key)
-            if first is not None:
-                return BadRow(where, f"{self.importer.key_label} {_show_key(key)} already given on {first}")
-            self.seen[key] = where
-        return row, key
 
     def write(self, batch: list[tuple[Where, R, Hashable | None]]) -> None:
         """Write a batch in one SAVEPOINT; on a failed write, again row by row."""
@@ -194,8 +233,9 @@ class _Run(Generic[R]):
             savepoint.commit()
         self.record(done, bad)
 
-    def write_each(self, batch: list[tuple[Where, R, Hashable | None]]
-                   ) -> tuple[list[tuple[Where, Hashable | None, Outcome]], list[BadRow]]:
+    def write_each(
+        self, batch: list[tuple[Where, R, Hashable | None]]
+    ) -> tuple[list[tuple[Where, Hashable | None, Outcome]], list[BadRow]]:
         """The batch again, each row in its own SAVEPOINT, so only the failing row is left out."""
         done: list[tuple[Where, Hashable | None, Outcome]] = []
         bad: list[BadRow] = []
@@ -224,7 +264,9 @@ class _Run(Generic[R]):
         for where, key, outcome in done:
             self.report.count(outcome)
             if self.report.dry_run and outcome != "unchanged":
-                self.report.changes.append(Change(where, "" if key is None else _show_key(key), outcome))
+                self.report.changes.append(
+                    Change(where, "" if key is None else _show_key(key), outcome)
+                )
         self.report.bad.extend(bad)
 
     def refuse(self, where: Where, key: Hashable | None, exc: Exception) -> BadRow:
@@ -232,10 +274,6 @@ class _Run(Generic[R]):
         if key is not None and self.seen.get(key) == where:
             del self.seen[key]
         return _refused(where, exc)
-
-
-def _rows(sheet: Sheet, start: int) -> list[tuple[Where, list[str]]]:
-    return [(w, c) for w, c in sheet.rows[start:] if any(x.strip() for x in c)]
 
 
 @contextmanager
@@ -267,26 +305,25 @@ def run_import(
     anything is written; bad rows are in the report and the good rows are written.
     """
     table = read_table(path, data=data, name=name)
-    header = find_header(table, importer.row_model, importer.missing_hint, importer.headers(),
-                         importer.required())
-    rows = _rows(header.sheet, header.index + 1)
-    report = ImportReport(importer.name, source=table.source, encoding=table.encoding,
-                          noun=importer.noun, dry_run=dry_run)
+    header = find_header(
+        table, importer.row_model, importer.missing_hint, importer.headers(), importer.required()
+    )
+    rows = list(iter_cells(header.sheet, header.index + 1))
+    report = ImportReport(
+        importer.name,
+        source=table.source,
+        encoding=table.encoding,
+        noun=importer.noun,
+        dry_run=dry_run,
+    )
     outer = session.begin_nested() if dry_run else None
     run = _Run(importer, session, report, header, context or {})
     importer.start(session)
     with _progress(len(rows), f"{importer.name}", progress) as bar:
         for offset in range(0, len(rows), batch_rows):
-            chunk = rows[offset:offset + batch_rows]
-            batch: list[tuple[Where, R, Hashable | None]] = []
-            for where, cells in chunk:
-                report.read += 1
-                parsed = run.parse(where, cells)
-                if isinstance(parsed, BadRow):
-                    report.bad.append(parsed)
-                else:
-                    batch.append((where, *parsed))
-            run.write(batch)
+            chunk = rows[offset : offset + batch_rows]
+            report.read += len(chunk)
+            run.write(run.parse(chunk))
             if bar is not None:
                 bar.update(len(chunk))
     importer.finish(session, report)

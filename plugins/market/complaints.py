@@ -9,6 +9,7 @@ that shop's floor, so its deadlines escalate along ``floor_manager@{unit}``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 
@@ -36,7 +37,7 @@ def shop_named(ctx: Ctx, text: str) -> Shop | None:
     return None
 
 
-def _sms(ctx: Ctx, case: Case, rule: str, template: str, context: dict[str, object]) -> None:
+def _sms(ctx: Ctx, case: Case, rule: str, template: str, context: Mapping[str, object]) -> None:
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is None or not customer.phone or customer.sms_opt_out or customer.phone_invalid:
         return
@@ -45,7 +46,7 @@ def _sms(ctx: Ctx, case: Case, rule: str, template: str, context: dict[str, obje
         channel="sms",
         recipient=customer.phone,
         template=template,
-        context=context,
+        context=dict(context),
         case=case,
         customer=customer,
     )
@@ -107,7 +108,7 @@ def on_changed(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     elif event.type == "customer_reply" and case.state == "callback":
         item_id = (event.data or {}).get("item_id")
         item = ctx.db().get(InboundItem, item_id) if item_id else None
-        answer = parse_answer(ctx, item.text if item is not None else "")
+        answer = parse_answer(ctx, (item.text if item is not None else None) or "")
         if answer is not None:
             ctx.record_callback(
                 case,
