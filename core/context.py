@@ -99,6 +99,12 @@ class PluginContext(Generic[ConfigT]):
 
         return calendar_of(self._core())
 
+    def secret(self, name: str) -> str | None:
+        """The secret ``name`` (systemd credential or ``KEFU_<NAME>``), or None: a plugin's API tokens."""
+        from kefu.secrets import find_secret
+
+        return find_secret(name)
+
     def now(self) -> datetime:
         """The current time from the daemon's one clock (aware UTC)."""
         return self._core().clock.now()

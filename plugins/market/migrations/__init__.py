@@ -1,0 +1,1 @@
+"""The market plugin's schema revisions (its own Alembic branch)."""
