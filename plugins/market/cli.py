@@ -13,7 +13,7 @@ import click
 from sqlalchemy import select
 
 from kefu.api import Case, TransitionRefused, command_context, emit, json_option
-from kefu.api.imports import Importer, ImportFileError, RowError, import_options, show_report
+from kefu.api.imports import Importer, ImportFileError, RowError, import_options, run, show_report
 from kefu.plugins.market import desk, fees, hazards, imports, kinds, logs, patrols, plan, watch
 from kefu.plugins.market.config import Ctx
 from kefu.plugins.market.models import FeeLine
@@ -56,7 +56,7 @@ def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
     """
     try:
         with _ctx() as ctx:
-            report = imports.run(ctx, _IMPORTS[what](ctx), file, dry_run=dry_run)
+            report = run(ctx, _IMPORTS[what](ctx), file, dry_run=dry_run)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     show_report(report, as_json)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kefu.api import imports as pipeline
 from kefu.app import App
 from kefu.db.models import Case
 from kefu.http.server import HttpServer
@@ -39,7 +40,7 @@ def served(
             }
         )
         shops = write_csv(tmp_path / "s.csv", SHOP_HEADER, shop_rows(3))
-        in_tx(app, lambda ctx: imports.run(ctx, imports.ShopImport(ctx), shops))
+        in_tx(app, lambda ctx: pipeline.run(ctx, imports.ShopImport(ctx), shops))
         server = HttpServer(app)
         server.start()
         servers.append(server)

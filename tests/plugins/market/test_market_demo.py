@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from kefu.api import imports as pipeline
 from kefu.app import App
 from kefu.plugins.market import fees, imports
 
@@ -31,7 +32,7 @@ def test_demo_market_imports_300_shops_a_month_of_ledger_and_patrols(
         ("patrols", imports.PatrolImport),
     ):
         report = in_tx(
-            app, lambda ctx, i=importer, w=what: imports.run(ctx, i(ctx), DEMO / f"{w}.csv")
+            app, lambda ctx, i=importer, w=what: pipeline.run(ctx, i(ctx), DEMO / f"{w}.csv")
         )
         assert report.bad == [], (what, report.bad[:3])
         runs[what] = report.created + report.updated

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kefu.api import imports as pipeline
 from kefu.plugins.market import fees, imports
 
 from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, in_tx, outbox, shop_rows, write_csv
@@ -15,13 +16,13 @@ from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, in_tx, outbox, shop_r
 def _load(app, tmp_path: Path, shops: list[list[str]], lines: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
     in_tx(
         app,
-        lambda ctx: imports.run(
+        lambda ctx: pipeline.run(
             ctx, imports.ShopImport(ctx), write_csv(tmp_path / "s.csv", SHOP_HEADER, shops)
         ),
     )
     in_tx(
         app,
-        lambda ctx: imports.run(
+        lambda ctx: pipeline.run(
             ctx, imports.FeeImport(ctx), write_csv(tmp_path / "f.csv", FEE_HEADER, lines)
         ),
     )
@@ -41,10 +42,10 @@ def test_shop_and_fee_imports_are_idempotent_and_bad_rows_are_named_by_line(
         [*shop_rows(3), ["9F-001", "9F", "", "T9", "x", "", "", "", ""]],
         encoding="gb18030",
     )
-    report = in_tx(app, lambda ctx: imports.run(ctx, imports.ShopImport(ctx), shops))
+    report = in_tx(app, lambda ctx: pipeline.run(ctx, imports.ShopImport(ctx), shops))
     assert (report.created, len(report.bad)) == (3, 1)
     assert report.bad[0].where.row == 5 and "9F" in report.bad[0].message
-    again = in_tx(app, lambda ctx: imports.run(ctx, imports.ShopImport(ctx), shops))
+    again = in_tx(app, lambda ctx: pipeline.run(ctx, imports.ShopImport(ctx), shops))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     ledger = write_csv(
         tmp_path / "f.csv",
@@ -56,10 +57,10 @@ def test_shop_and_fee_imports_are_idempotent_and_bad_rows_are_named_by_line(
             ["3F-404", "租金", "2026-11", "10", "2026-11-10"],
         ],
     )
-    report = in_tx(app, lambda ctx: imports.run(ctx, imports.FeeImport(ctx), ledger))
+    report = in_tx(app, lambda ctx: pipeline.run(ctx, imports.FeeImport(ctx), ledger))
     assert report.created == 2 and [b.where.row for b in report.bad] == [4, 5]
     assert (
-        in_tx(app, lambda ctx: imports.run(ctx, imports.FeeImport(ctx), ledger)).unchanged == 2
+        in_tx(app, lambda ctx: pipeline.run(ctx, imports.FeeImport(ctx), ledger)).unchanged == 2
     )
 
 
@@ -114,9 +115,9 @@ def test_payment_stops_the_ladder_at_once(app, tmp_path: Path) -> None:  # type:
     pay = write_csv(
         tmp_path / "p.csv", PAY_HEADER, [["3F-001", "租金", "2026-11", "3200", "2026-11-11"]]
     )
-    assert in_tx(app, lambda ctx: imports.run(ctx, imports.PaymentImport(ctx), pay)).updated == 1
+    assert in_tx(app, lambda ctx: pipeline.run(ctx, imports.PaymentImport(ctx), pay)).updated == 1
     assert (
-        in_tx(app, lambda ctx: imports.run(ctx, imports.PaymentImport(ctx), pay)).unchanged == 1
+        in_tx(app, lambda ctx: pipeline.run(ctx, imports.PaymentImport(ctx), pay)).unchanged == 1
     )
     assert [in_tx(app, fees.run_ladder, date(2026, 11, d)).reminders for d in (13, 16, 19)] == [
         0,
@@ -130,7 +131,7 @@ def test_partial_payment_keeps_the_ladder_for_what_is_still_owed(app, tmp_path: 
     pay = write_csv(
         tmp_path / "p.csv", PAY_HEADER, [["3F-001", "租金", "2026-11", "1000", "2026-11-11"]]
     )
-    in_tx(app, lambda ctx: imports.run(ctx, imports.PaymentImport(ctx), pay))
+    in_tx(app, lambda ctx: pipeline.run(ctx, imports.PaymentImport(ctx), pay))
     assert in_tx(app, fees.run_ladder, date(2026, 11, 13)).reminders == 2
     assert "2200.00" in outbox(app, channel="sms")[0].body
 
@@ -194,9 +195,9 @@ def test_two_payments_on_one_day_both_count_and_a_reimport_adds_neither(
             ["3F-001", "租金", "2026-11", "500", "2026-11-11", "R2"],
         ],
     )
-    assert in_tx(app, lambda ctx: imports.run(ctx, imports.PaymentImport(ctx), pay)).updated == 2
+    assert in_tx(app, lambda ctx: pipeline.run(ctx, imports.PaymentImport(ctx), pay)).updated == 2
     assert (
-        in_tx(app, lambda ctx: imports.run(ctx, imports.PaymentImport(ctx), pay)).unchanged == 2
+        in_tx(app, lambda ctx: pipeline.run(ctx, imports.PaymentImport(ctx), pay)).unchanged == 2
     )
     in_tx(app, fees.run_ladder, date(2026, 11, 13))
     assert "1700.00" in outbox(app, channel="sms")[0].body

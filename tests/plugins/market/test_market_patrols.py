@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from kefu.api import imports as pipeline
 from kefu.app import App
 from kefu.db.models import Case
 from kefu.http.server import HttpServer
@@ -208,10 +209,10 @@ def test_patrol_stick_export_is_imported_once_with_bad_rows_by_line(app, tmp_pat
         ],
         encoding="gb18030",
     )
-    report = in_tx(app, lambda ctx: imports.run(ctx, imports.PatrolImport(ctx), path))
+    report = in_tx(app, lambda ctx: pipeline.run(ctx, imports.PatrolImport(ctx), path))
     assert report.created == 2 and [b.where.row for b in report.bad] == [4]
     assert (
-        in_tx(app, lambda ctx: imports.run(ctx, imports.PatrolImport(ctx), path)).unchanged == 2
+        in_tx(app, lambda ctx: pipeline.run(ctx, imports.PatrolImport(ctx), path)).unchanged == 2
     )
     with app.sessions() as s:
         assert {c.source for c in s.scalars(select(PatrolCheckin))} == {"stick"}
