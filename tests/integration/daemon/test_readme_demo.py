@@ -72,4 +72,4 @@ def test_the_readme_demo_block_shows_a_case_and_its_acknowledgement(tmp_path: Pa
     assert "heating.leak" in case_line and "assigned" in case_line
     sms = (checkout / "demo-state" / "spool" / "sms.jsonl").read_text(encoding="utf-8")
     assert "HT-2026-000001" in sms  # the household's acknowledgement carries the case number
-    assert "3 rows" in out and "HT-2026-000001: callback" in out, out
+    assert "hotline.csv: 3 read" in out and "HT-2026-000001: callback" in out, out
