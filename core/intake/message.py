@@ -47,10 +47,17 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Classification:
-    """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns."""
+    """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns.
+
+    ``score`` says how well the item matches the plugin (higher is better): when several
+    plugins claim one item the best score wins, a tie goes to the inbox's default kind's
+    plugin, then to the first in ``[plugins] enabled``. Plugins that leave it at the
+    default all tie, so the first to answer wins, as before scores existed.
+    """
 
     kind: str
     urgent: bool = False
     customer_ref: str | None = None
     title: str | None = None
     unit: str | None = None
+    score: float = 1.0

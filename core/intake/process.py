@@ -32,7 +32,7 @@ from kefu.intake.lookup import BatchLookup
 from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
-from kefu.intake.understand import Understood, understand
+from kefu.intake.understand import Understood, inbox_settings, understand
 from kefu.intake.worker import ReadAhead
 from kefu.plugin_host import PluginError
 from kefu.secrets import mask
@@ -176,7 +176,7 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
                 lookup, writes)
         return
     claim = _claim_or_default(app, session, item, understood,
-                              classify(app, msg) if claimed is _UNASKED else claimed, writes)
+                              classify(app, msg, session) if claimed is _UNASKED else claimed, writes)
     if claim is None:
         return
     new = _new_case(app, session, item, msg, claim, lookup)
@@ -230,11 +230,28 @@ def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Und
         _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup, writes)
 
 
-def classify(app: App, msg: InboundMessage) -> Classification | None:
-    """Ask the enabled plugins in order; the first valid answer wins, a raising plugin is skipped."""
+def classify(app: App, msg: InboundMessage, session: Any = None) -> Classification | None:
+    """Ask the plugins the item's inbox serves; the best-scoring valid answer wins.
+
+    The inbox's ``plugins`` (default: every enabled plugin) are asked; a tie goes to
+    the plugin of the inbox's ``default_kind``, then to the first in ``[plugins]
+    enabled``. ``session`` lets plugins look the sender up in their own tables.
+    """
+    cfg = inbox_settings(app.settings.channels, msg.channel)
+    default = msg.default_kind.split(".", 1)[0] if msg.default_kind else None
+    return _ask_classify(app, msg, getattr(cfg, "plugins", None), default, session)
+
+
+def _ask_classify(app: App, msg: InboundMessage, plugins: list[str] | None, tie_default_plugin: str | None,
+                  session: Any = None) -> Classification | None:
+    """Ask ``plugins`` (None: every enabled one) in enabled order; the highest score wins, ties go
+    to ``tie_default_plugin``, then to the first asked. A raising or invalid answer is skipped."""
+    best: tuple[str, Classification] | None = None
     for name, _func in app.host.implementations("kefu_classify"):
+        if plugins is not None and name not in plugins:
+            continue
         try:
-            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name))
+            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name, session))
         except PluginError:
             log.exception("plugin %r failed to classify inbound item %s; asking the next", name, msg.item_id)
             continue
@@ -245,8 +262,10 @@ def classify(app: App, msg: InboundMessage) -> Classification | None:
             log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "
                       "ignored", name, answer)
             continue
-        return answer
-    return None
+        if best is None or answer.score > best[1].score \
+                or (answer.score == best[1].score and name == tie_default_plugin):
+            best = (name, answer)
+    return best[1] if best is not None else None
 
 
 def _no_ack(msg: InboundMessage) -> dict[str, Any]:
@@ -348,7 +367,7 @@ def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed
         if not plain:
             tainted.add(key)
             continue
-        claim = claims[item.id] = classify(app, msg)
+        claim = claims[item.id] = classify(app, msg, session)
         kind = claim.kind if claim is not None else msg.default_kind
         if not kind or kind not in app.kinds:
             continue  # unclaimed: no customer

@@ -15,6 +15,7 @@ from kefu.kinds import CaseKind
 from kefu.plugins.heating import customer_cases, kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.jobs import cron_jobs
+from kefu.plugins.heating.notify import household_standing
 from kefu.plugins.heating.samples import template_samples
 from kefu.sla.recipients import check_target
 
@@ -66,23 +67,32 @@ def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
 
 @hookimpl
 def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
-    """Claim hotline records, SMS and mail about leaks (urgent) or heating complaints."""
+    """Claim leaks (urgent), heating complaints, outage and fee questions, scored for the inbox's
+    other plugins: heating's words, the sender being a household of ours, its open case."""
     cfg: HeatingConfig = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
-    category: str | None = rules.classify_text(text, cfg.keywords)
+    found = rules.match_text(text, cfg.keywords, cfg.score.weights)
+    category: str | None = found.category if found is not None else None
+    words = found.score if found is not None else 0.0
     reported = rules.reported_temperature(text)
     low = reported is not None and rules.is_low_temperature(reported, cfg.temperature.threshold_c)
+    if low:
+        words += cfg.score.low_temperature
     if category is None and not low:
         fallback = cfg.inbox_kinds.get(item.channel)
-        if fallback not in ("leak", "general"):
+        if fallback not in ("leak", "general", "outage_inquiry", "fee_inquiry"):
             return None
-        category = fallback
+        category = fallback.removesuffix("_inquiry")
+        words = cfg.score.inbox_fallback
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
+    customer, open_case = household_standing(ctx, item, ref) if ctx.session is not None else (False, False)
+    score = rules.claim_score(words, customer=customer, open_case=open_case, score=cfg.score)
     if category == "leak":
-        return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref)
+        return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref, score=score)
     # A household stating a room temperature under the threshold is a 测温 case (24 h).
-    return Classification(kind=kinds.LOW_TEMP if low else kinds.GENERAL, customer_ref=ref)
+    kind = kinds.LOW_TEMP if low else kinds.CATEGORY_KINDS[category or "general"]
+    return Classification(kind=kind, customer_ref=ref, score=score)
 
 
 @hookimpl

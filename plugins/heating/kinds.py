@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 LEAK = "heating.leak"
 GENERAL = "heating.general"
 LOW_TEMP = "heating.low_temp"
+OUTAGE_INQUIRY = "heating.outage_inquiry"
+FEE_INQUIRY = "heating.fee_inquiry"
 OUTAGE = "heating.outage"
 SHUTOFF_CHECK = "heating.shutoff_check"
 SHUTOFF_ESCALATION = "heating.shutoff_escalation"
@@ -26,7 +28,11 @@ AUDIT = "heating.audit"
 COAL_RETEST = "heating.coal_retest"
 
 # Customer-facing kinds: acknowledged, dispatched to the station on duty, called back.
-CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP)
+CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP, OUTAGE_INQUIRY, FEE_INQUIRY)
+# The customer kinds that are questions, answered (resolved) within their reply deadline.
+INQUIRY_KINDS = (OUTAGE_INQUIRY, FEE_INQUIRY)
+# What each text category of rules.match_text opens (a stated low temperature opens LOW_TEMP).
+CATEGORY_KINDS = {"leak": LEAK, "general": GENERAL, "outage": OUTAGE_INQUIRY, "fee": FEE_INQUIRY}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
         LEAK: KindSpec("跑冒滴漏报修", "HT", True, d.leak, True),
         GENERAL: KindSpec("供暖一般投诉", "HT", False, d.general, True),
         LOW_TEMP: KindSpec("室温不达标", "HT", False, d.low_temp, True),
+        OUTAGE_INQUIRY: KindSpec("停供暖咨询", "HT", False, d.outage_inquiry, True),
+        FEE_INQUIRY: KindSpec("采暖费咨询", "HT", False, d.fee_inquiry, True),
         OUTAGE: KindSpec("停缓供", "HTO", True, None, False),
         SHUTOFF_CHECK: KindSpec("关栓抽查", "HTS", False, d.shutoff_check, False),
         SHUTOFF_ESCALATION: KindSpec("欠费未关栓", "HTS", False, d.shutoff_check, False),
