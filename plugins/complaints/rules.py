@@ -84,7 +84,7 @@ def match_text(text: str, cfg: ComplaintsConfig) -> TextMatch | None:
     if not every:
         return None
     table = _weight_table(cfg.score.weights)
-    order = list(cfg.feedback.order)
+    order: list[str] = list(cfg.feedback.order)
 
     def strength(kind: str) -> tuple[float, int]:
         words = found[kind]
