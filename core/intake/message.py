@@ -14,7 +14,9 @@ class InboundMessage:
     ``sms``, ``hotline``); ``kind`` is email, sms or hotline. ``in_reply_to`` holds
     every Message-ID the item refers to (In-Reply-To first, then References).
     ``noise`` is ``auto_reply``, ``list`` or ``bounce`` for mail that must never be
-    acknowledged, with ``noise_reason`` saying which header showed it.
+    acknowledged, with ``noise_reason`` saying which header showed it. ``occurred_at`` is
+    when the customer acted, when the channel knows it and it is earlier than receipt (a
+    hotline call's time, 来电时间): the case opens at that time.
     """
 
     item_id: int
@@ -38,6 +40,7 @@ class InboundMessage:
     address: str | None = None
     account: str | None = None
     inbox: str | None = None
+    occurred_at: datetime | None = None
 
     @property
     def body(self) -> str:

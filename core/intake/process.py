@@ -291,7 +291,8 @@ def _new_case(app: App, session: Any, item: InboundItem, msg: InboundMessage, cl
             data[key] = getattr(msg, key)
     title = claim.title or msg.subject or msg.text[:60] or ""
     return NewCase(kind=claim.kind, title=title[:500], customer=customer, unit=claim.unit,
-                   urgent=claim.urgent or None, data=data, actor="customer", reason=f"{msg.kind} via {item.channel}")
+                   urgent=claim.urgent or None, data=data, actor="customer", reason=f"{msg.kind} via {item.channel}",
+                   opened_at=msg.occurred_at)
 
 
 def _set(item: InboundItem, writes: BatchWrites | None, **values: Any) -> None:
