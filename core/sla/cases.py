@@ -20,6 +20,7 @@ from kefu.db.base import table_of
 from kefu.db.many_rows import ManyRows
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
 from kefu.kinds import DONE_STATES, OPEN_STATES
+from kefu.outbound.moot import cancel_moot, triggers_of
 from kefu.sla.deadlines import first_deadlines, fix_due, history_of, schedule, sync_deadlines
 from kefu.sla.lifecycle import check_transition, reopen_state
 
@@ -279,11 +280,26 @@ def record_event(
         sync_deadlines(ctx, case, due=due)
     if type == "escalation_acknowledged":
         _stop_repeats(session, case)
+    if triggers_of(event):
+        _cancel_moot(ctx, case, event)
     owner_ctx = ctx.app.context(case.plugin, session)
     _call_isolated(owner_ctx, "kefu_case_changed", case, event=event)
     if type == "customer_reply":
         _react_to_reply(ctx, case, actor)
     return event
+
+
+def _cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+    """Cancel the case's queued messages ``event`` made pointless, and say so in its history."""
+    cancelled = cancel_moot(ctx, case, event)
+    if cancelled:
+        reason = cancelled[0].data["cancelled"]
+        ctx.db().add(CaseEvent(
+            case_id=case.id, at=ctx.now(), actor="system", type="notification_cancelled",
+            reason=f"{len(cancelled)} queued message(s) cancelled: {reason}"[:1000],
+            data={"outbox_ids": [row.id for row in cancelled],
+                  "messages": [f"{row.channel} {row.template}" for row in cancelled]},
+        ))
 
 
 def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from kefu.context import PluginContext
 
 SATISFIED_SCORE, UNSATISFIED_SCORE = 5, 1
+# What makes a queued message moot before it goes: an ack once the case is done, a callback
+# question once the household has answered it (by the other channel) or the case is closed.
+ACK_MOOT = ("resolved", "closed")
+CALLBACK_MOOT = ("callback_answered", "closed")
 
 
 def cfg_of(ctx: PluginContext) -> HeatingConfig:
@@ -63,8 +67,9 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
         # Leaks are emergencies: the ack ignores quiet hours (DOMAIN.md cross-cutting rules).
-        sms_customer(ctx, case, customer, "ack", "heating/ack.txt", context, urgent=spec.urgent)
-        mail_customer(ctx, case, customer, "ack", "heating/ack.txt", context)
+        sms_customer(ctx, case, customer, "ack", "heating/ack.txt", context, urgent=spec.urgent,
+                     cancel_on=ACK_MOOT)
+        mail_customer(ctx, case, customer, "ack", "heating/ack.txt", context, cancel_on=ACK_MOOT)
     for person in on_duty:
         tell_staff(ctx, person, "dispatch", "dispatch", context, case=case, urgent=spec.urgent)
     if on_duty and case.owner is None and on_duty[0] in ctx.settings.staff.people:
@@ -104,11 +109,18 @@ def start_callback(ctx: PluginContext, case: Case) -> Callback | None:
     session.add(cb)
     session.flush()
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
+    asked = []
     if customer is not None:
-        sms_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
-        mail_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case))
+        if sms_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case),
+                        cancel_on=CALLBACK_MOOT):
+            asked.append("短信")
+        if mail_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case),
+                         cancel_on=CALLBACK_MOOT):
+            asked.append("邮件")
     if case.state == "resolved":
-        transition(ctx, case, "callback", reason="已发回访短信")
+        # Queued, not sent: a night's SMS waits for the end of quiet hours (the outbox says when).
+        transition(ctx, case, "callback",
+                   reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式")
     return cb
 
 

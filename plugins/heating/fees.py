@@ -17,6 +17,7 @@ from sqlalchemy import select
 from kefu.db.models import Case, Customer
 from kefu.kinds import OPEN_STATES
 from kefu.outbound.bulk import OutboxItem, queue_many
+from kefu.outbound.moot import cancel_queued
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.models import FeeEntry, Household, ShutoffCheck
@@ -71,6 +72,17 @@ def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple
     queued = len(queue_many(ctx, items))
     ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(rows))
     return campaign, queued
+
+
+def cancel_paid_reminders(ctx: PluginContext, accounts: set[str], season_year: int, how: str) -> int:
+    """Households that paid need no reminder: cancel their season's reminders still queued (held for
+    quiet hours, paced), SMS and letter; ``how`` says where the payment was seen. How many were cancelled."""
+    if not accounts:
+        return 0
+    prefix = rules.fee_season_prefix(season_year)
+    return cancel_queued(  # keys: <prefix><day>/<account>/<channel>
+        ctx, key_prefix=prefix, matches=lambda key: key.rsplit("/", 2)[-2] in accounts,
+        reason=f"the household paid its {season_year} heating fee ({how}) before it went")
 
 
 def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, season_year: int, campaign: str,
@@ -133,6 +145,8 @@ def record_shutoff_finding(ctx: PluginContext, account: str, finding: str, *, se
     if check is None:
         raise ValueError(f"account {account!r} has no 关栓 spot check for season {season_year}")
     check.finding, check.recorded_at = finding, ctx.now()
+    if finding == "paid":
+        cancel_paid_reminders(ctx, {account}, season_year, "found paid at the 关栓 spot check")
     escalated = None
     fee = session.scalars(select(FeeEntry).where(FeeEntry.account == account, FeeEntry.season_year == season_year)).first()
     unpaid = fee is not None and fee.amount_paid < fee.amount_due - 0.005

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from kefu.db.models import Customer
 from kefu.plugins.heating import csvfiles as cf
+from kefu.plugins.heating import fees
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.models import FeeEntry, Household, Visit
 
@@ -132,6 +133,7 @@ def import_fees(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
     report = cf.ImportReport("fees")
     households = {h.account: h for h in session.scalars(select(Household))}
     entries = {(e.account, e.season_year): e for e in session.scalars(select(FeeEntry))}
+    paid_now: dict[int, set[str]] = {}
 
     def handle(_line: int, row: dict[str, str]) -> str:
         account = cf.need(row, "account")
@@ -153,10 +155,14 @@ def import_fees(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
             entry.imported_at = now
             outcome = "updated"
         hh.payment_status = "paid" if paid + 0.005 >= due else ("partial" if paid > 0 else "unpaid")
+        if hh.payment_status == "paid":
+            paid_now.setdefault(season, set()).add(account)
         return outcome
 
     cf.each_row(report, cf.read_rows(path, FEE_COLUMNS, ("account", "season", "amount_due")), handle)
     session.flush()
+    for season, accounts in paid_now.items():  # a reminder still waiting is moot once paid
+        fees.cancel_paid_reminders(ctx, accounts, season, "fee ledger import")
     return report
 
 

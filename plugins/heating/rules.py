@@ -219,9 +219,14 @@ def fee_reminder_recipients(debtors: Iterable[FeeDebtor]) -> list[FeeDebtor]:
     return out
 
 
+def fee_season_prefix(season_year: int) -> str:
+    """What every reminder key of one season starts with."""
+    return f"heating/fee/{season_year}/"
+
+
 def fee_campaign_prefix(season_year: int, day: date) -> str:
     """What every reminder key of one campaign day starts with."""
-    return f"heating/fee/{season_year}/{day.isoformat()}/"
+    return f"{fee_season_prefix(season_year)}{day.isoformat()}/"
 
 
 def fee_reminder_key(account: str, season_year: int, day: date) -> str:
