@@ -16,7 +16,9 @@ class InboundMessage:
     ``noise`` is ``auto_reply``, ``list`` or ``bounce`` for mail that must never be
     acknowledged, with ``noise_reason`` saying which header showed it. ``occurred_at`` is
     when the customer acted, when the channel knows it and it is earlier than receipt (a
-    hotline call's time, 来电时间): the case opens at that time.
+    hotline call's time, 来电时间): the case opens at that time. ``customer_of`` names the
+    plugins the sender is a known customer of (a customer they imported, with its
+    reference: a household, a home's owner), filled in before the plugins are asked.
     """
 
     item_id: int
@@ -41,6 +43,7 @@ class InboundMessage:
     account: str | None = None
     inbox: str | None = None
     occurred_at: datetime | None = None
+    customer_of: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:

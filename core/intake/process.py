@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, inspect, select, update
@@ -176,7 +176,7 @@ def _process(app: App, session: Any, item: InboundItem, secret: str | None,
                 lookup, writes)
         return
     claim = _claim_or_default(app, session, item, understood,
-                              classify(app, msg, session) if claimed is _UNASKED else claimed, writes)
+                              classify(app, msg, session, lookup) if claimed is _UNASKED else claimed, writes)
     if claim is None:
         return
     new = _new_case(app, session, item, msg, claim, lookup)
@@ -230,20 +230,34 @@ def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Und
         _finish(session, item, understood, case, "processed", f"opened {case.number}", lookup, writes)
 
 
-def classify(app: App, msg: InboundMessage, session: Any = None) -> Classification | None:
+def classify(app: App, msg: InboundMessage, session: Any = None,
+             lookup: BatchLookup | None = None) -> Classification | None:
     """Ask the plugins the item's inbox serves; the best-scoring valid answer wins.
 
     The inbox's ``plugins`` (default: every enabled plugin) are asked; a tie goes to
     the plugin of the inbox's ``default_kind``, then to the first in ``[plugins]
-    enabled``. ``session`` lets plugins look the sender up in their own tables.
+    enabled``. Before they are asked the item learns whose known customer its sender
+    is (``customer_of``, from ``lookup`` or ``session``), so the hook stays pure.
     """
     cfg = inbox_settings(app.settings.channels, msg.channel)
     default = msg.default_kind.split(".", 1)[0] if msg.default_kind else None
-    return _ask_classify(app, msg, getattr(cfg, "plugins", None), default, session)
+    if session is not None:
+        msg = replace(msg, customer_of=_customer_of(session, msg, lookup))
+    return _ask_classify(app, msg, getattr(cfg, "plugins", None), default)
 
 
-def _ask_classify(app: App, msg: InboundMessage, plugins: list[str] | None, tie_default_plugin: str | None,
-                  session: Any = None) -> Classification | None:
+def _customer_of(session: Any, msg: InboundMessage, lookup: BatchLookup | None) -> tuple[str, ...]:
+    """The plugins whose known customer (one with a reference: imported) sent ``msg``."""
+    found: list[Customer] = []
+    if msg.kind == "email" and msg.sender:
+        found += lookup.customers_by_email(msg.sender) if lookup else customers_by_email(session, msg.sender)
+    if msg.phone:
+        found += lookup.customers_by_phone(msg.phone) if lookup else customers_by_phone(session, msg.phone)
+    return tuple(dict.fromkeys(c.plugin for c in found if c.plugin and c.ref))
+
+
+def _ask_classify(app: App, msg: InboundMessage, plugins: list[str] | None,
+                  tie_default_plugin: str | None) -> Classification | None:
     """Ask ``plugins`` (None: every enabled one) in enabled order; the highest score wins, ties go
     to ``tie_default_plugin``, then to the first asked. A raising or invalid answer is skipped."""
     best: tuple[str, Classification] | None = None
@@ -251,7 +265,7 @@ def _ask_classify(app: App, msg: InboundMessage, plugins: list[str] | None, tie_
         if plugins is not None and name not in plugins:
             continue
         try:
-            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name, session))
+            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name))
         except PluginError:
             log.exception("plugin %r failed to classify inbound item %s; asking the next", name, msg.item_id)
             continue
@@ -368,7 +382,7 @@ def _create_new_senders(app: App, session: Any, items: list[InboundItem], parsed
         if not plain:
             tainted.add(key)
             continue
-        claim = claims[item.id] = classify(app, msg, session)
+        claim = claims[item.id] = classify(app, msg, session, lookup)
         kind = claim.kind if claim is not None else msg.default_kind
         if not kind or kind not in app.kinds:
             continue  # unclaimed: no customer

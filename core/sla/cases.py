@@ -293,6 +293,7 @@ def _cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
     """Cancel the case's queued messages ``event`` made pointless, and say so in its history."""
     cancelled = cancel_moot(ctx, case, event)
     if cancelled:
+        # A note in the history, not a move of the case: no hook, no deadlines to keep in step.
         reason = cancelled[0].data["cancelled"]
         ctx.db().add(CaseEvent(
             case_id=case.id, at=ctx.now(), actor="system", type="notification_cancelled",

@@ -192,8 +192,10 @@ class ScoreSection(_Strict):
 
     Each matched word counts its weight (``weights``, else 1), a word inside a longer
     matched one once, as the longer; the kind is the one whose strongest word weighs
-    most, ties in ``feedback.order``. ``context_words`` found add their weight too. An owner of one of our homes adds ``customer``, one
-    with a case still open ``open_case``; both only to an item some word already matched.
+    most, ties in ``feedback.order``. ``context_words`` found add their weight too. An
+    owner of one of our homes (an imported one, by phone or mail) adds ``customer``, only
+    to an item some word already matched. An item that threads onto a case goes to it
+    before anyone is asked.
     """
 
     weights: dict[str, float] = Field(
@@ -211,7 +213,6 @@ class ScoreSection(_Strict):
                     "物业); they add to a match, never make one",
     )
     customer: float = Field(default=1.0, description="the sender owns one of our homes")
-    open_case: float = Field(default=0.5, description="the sender has a complaints case still open")
 
 
 class CallbackSection(_Strict):

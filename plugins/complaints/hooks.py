@@ -13,7 +13,7 @@ from kefu.hookspecs import hookimpl
 from kefu.intake.message import Classification, InboundMessage
 from kefu.jobs import CronJob
 from kefu.kinds import CaseKind
-from kefu.plugins.complaints import escalation, feedback, jobs, kinds, notify, repair, rules, tasks
+from kefu.plugins.complaints import escalation, feedback, jobs, kinds, repair, rules, tasks
 from kefu.plugins.complaints.config import ComplaintsConfig
 
 TASK_KINDS = {kinds.COMPENSATION, kinds.ASSESSMENT, kinds.MILESTONE, kinds.DEFECT_REPORT}
@@ -41,7 +41,7 @@ def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
 @hookimpl
 def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
     """Claim repair reports, complaints, inquiries and suggestions by their keywords, scored for
-    the inbox's other plugins: our words, the sender owning one of our homes, its open case."""
+    the inbox's other plugins: our words and the sender owning one of our homes."""
     cfg: ComplaintsConfig = ctx.config
     if cfg.inboxes and item.channel not in cfg.inboxes:
         return None
@@ -49,8 +49,7 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
     found = rules.match_text(text, cfg)
     if found is None:
         return None
-    customer, open_case = notify.owner_standing(ctx, item) if ctx.session is not None else (False, False)
-    score = rules.claim_score(found.score, customer=customer, open_case=open_case, cfg=cfg)
+    score = rules.claim_score(found.score, customer=ctx.name in item.customer_of, cfg=cfg)
     if found.kind == "repair":
         cls_name = rules.repair_class(text, cfg.repair)
         return Classification(kind=kinds.repair_kind(cls_name, cfg), urgent=cfg.repair.classes[cls_name].urgent,

@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from kefu.db.models import Case, Customer, OutboxMessage, RotaShift
 from kefu.outbound.bulk import OutboxItem
 from kefu.outbound.outbox import queue_message
-from kefu.plugins.complaints.models import Home
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
-    from kefu.intake.message import InboundMessage
     from kefu.plugins.complaints.config import ComplaintsConfig
 
 
@@ -39,25 +37,6 @@ class StaffContact:
     name: str
     email: str | None
     phone: str | None
-
-
-def owner_standing(ctx: PluginContext, item: InboundMessage) -> tuple[bool, bool]:
-    """Whether the sender of ``item`` owns one of our homes (by phone or mail), and whether it has
-    a complaints case still open: what makes an item more likely ours."""
-    who = []
-    if item.phone:
-        who.append(Customer.phone == item.phone)
-    if item.kind == "email" and item.sender:
-        who.append(Customer.email == item.sender.strip().lower())
-    if not who:
-        return False, False
-    open_case = (select(Case.id).where(Case.customer_id == Customer.id, Case.plugin == ctx.name,
-                                       Case.resolved_at.is_(None), Case.closed_at.is_(None))
-                 .limit(1).scalar_subquery())
-    found = ctx.db().execute(
-        select(Home.id, open_case).join(Customer, Customer.id == Home.customer_id).where(or_(*who)).limit(1)
-    ).first()
-    return (found is not None, found is not None and found[1] is not None)
 
 
 def role_holders(ctx: PluginContext, project: str | None, role: str) -> list[StaffContact]:

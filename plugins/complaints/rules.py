@@ -108,15 +108,12 @@ def classify_text(text: str, cfg: ComplaintsConfig) -> str | None:
     return found.kind if found is not None else None
 
 
-def claim_score(words: float, *, customer: bool, open_case: bool, cfg: ComplaintsConfig) -> float:
-    """How well an item matches complaints: its word score plus the sender's standing with us.
-
-    ``customer``: the sender owns one of our homes; ``open_case``: it has a complaints case
-    still open. The standing only adds to an item its words already matched.
-    """
+def claim_score(words: float, *, customer: bool, cfg: ComplaintsConfig) -> float:
+    """How well an item matches complaints: its word score, plus ``score.customer`` when the sender
+    owns one of our homes. The standing only adds to an item its words matched."""
     if words <= 0:
         return 0.0
-    return words + (cfg.score.customer if customer else 0.0) + (cfg.score.open_case if open_case else 0.0)
+    return words + (cfg.score.customer if customer else 0.0)
 
 
 def repair_class(text: str, repair: RepairSection) -> str:

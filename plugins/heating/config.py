@@ -65,9 +65,10 @@ class ScoreConfig(_Strict):
     """How well an item matches heating when several plugins serve one inbox (higher wins).
 
     Each matched word counts its weight (``weights``, else 1); a word inside a longer
-    matched one counts once, as the longer. A household of ours (its phone, mail or
-    account) adds ``customer``, one with a case still open adds ``open_case``; both
-    only to an item some word (or a stated low temperature) already matched.
+    matched one counts once, as the longer. A household of ours (an imported one, by
+    phone or mail) adds ``customer``, only to an item some word (or a stated low
+    temperature) already matched. An item that threads onto a case (a reply, a case
+    number, an SMS from a sender with an open case) goes to it before anyone is asked.
     """
 
     weights: dict[str, float] = Field(
@@ -85,7 +86,6 @@ class ScoreConfig(_Strict):
     low_temperature: float = Field(default=2.0, description="a stated room temperature under the threshold")
     inbox_fallback: float = Field(default=0.5, description="an item claimed only through inbox_kinds")
     customer: float = Field(default=1.0, description="the sender is a household of ours")
-    open_case: float = Field(default=0.5, description="the sender has a heating case still open")
 
 
 class DeadlinesConfig(_Strict):

@@ -15,7 +15,6 @@ from kefu.kinds import CaseKind
 from kefu.plugins.heating import customer_cases, kinds, rules
 from kefu.plugins.heating.config import HeatingConfig
 from kefu.plugins.heating.jobs import cron_jobs
-from kefu.plugins.heating.notify import household_standing
 from kefu.plugins.heating.samples import template_samples
 from kefu.sla.recipients import check_target
 
@@ -68,7 +67,7 @@ def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
 @hookimpl
 def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
     """Claim leaks (urgent), heating complaints, outage and fee questions, scored for the inbox's
-    other plugins: heating's words, the sender being a household of ours, its open case."""
+    other plugins: heating's words and the sender being one of our households."""
     cfg: HeatingConfig = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
     found = rules.match_text(text, cfg.keywords, cfg.score.weights)
@@ -86,8 +85,7 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
         words = cfg.score.inbox_fallback
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
-    customer, open_case = household_standing(ctx, item, ref) if ctx.session is not None else (False, False)
-    score = rules.claim_score(words, customer=customer, open_case=open_case, score=cfg.score)
+    score = rules.claim_score(words, customer=ctx.name in item.customer_of, score=cfg.score)
     if category == "leak":
         return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref, score=score)
     # A household stating a room temperature under the threshold is a 测温 case (24 h).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from kefu.db.models import Case, Customer
 from kefu.outbound.bulk import OutboxItem
@@ -18,7 +18,6 @@ from kefu.sla.recipients import UnknownRecipient, resolve
 
 if TYPE_CHECKING:
     from kefu.context import PluginContext
-    from kefu.intake.message import InboundMessage
 
 
 def household_of(ctx: PluginContext, case: Case) -> Household | None:
@@ -26,28 +25,6 @@ def household_of(ctx: PluginContext, case: Case) -> Household | None:
     if case.customer_id is None:
         return None
     return ctx.db().scalars(select(Household).where(Household.customer_id == case.customer_id)).one_or_none()
-
-
-def household_standing(ctx: PluginContext, item: InboundMessage, account: str | None) -> tuple[bool, bool]:
-    """Whether the sender of ``item`` is one of our households (by phone, mail or ``account``), and
-    whether it has a heating case still open: what makes an item more likely ours."""
-    who = []
-    if item.phone:
-        who.append(Customer.phone == item.phone)
-    if item.kind == "email" and item.sender:
-        who.append(Customer.email == item.sender.strip().lower())
-    if account:
-        who.append(Household.account == account)
-    if not who:
-        return False, False
-    open_case = (select(Case.id).where(Case.customer_id == Customer.id, Case.plugin == ctx.name,
-                                       Case.resolved_at.is_(None), Case.closed_at.is_(None))
-                 .limit(1).scalar_subquery())
-    found = ctx.db().execute(
-        select(Household.id, open_case).join(Customer, Customer.id == Household.customer_id)
-        .where(or_(*who)).limit(1)
-    ).first()
-    return (found is not None, found is not None and found[1] is not None)
 
 
 def case_context(ctx: PluginContext, case: Case, **extra: Any) -> dict[str, Any]:

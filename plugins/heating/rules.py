@@ -93,15 +93,12 @@ def classify_text(text: str, keywords: KeywordsConfig) -> Category | None:
     return found.category if found is not None else None
 
 
-def claim_score(words: float, *, customer: bool, open_case: bool, score: ScoreConfig) -> float:
-    """How well an item matches heating: its word score, plus the sender's standing with us.
-
-    ``customer``: the sender is one of our households; ``open_case``: it has a heating case
-    still open. The standing only adds to an item its words already matched (``words > 0``).
-    """
+def claim_score(words: float, *, customer: bool, score: ScoreConfig) -> float:
+    """How well an item matches heating: its word score, plus ``score.customer`` when the sender
+    is one of our households. The standing only adds to an item its words matched (``words > 0``)."""
     if words <= 0:
         return 0.0
-    return words + (score.customer if customer else 0.0) + (score.open_case if open_case else 0.0)
+    return words + (score.customer if customer else 0.0)
 
 
 _QUOTE_START = re.compile(

@@ -179,8 +179,9 @@ def test_a_specific_word_weighs_more_than_a_generic_one_and_counts_once() -> Non
 
 def test_the_senders_standing_adds_only_to_an_item_the_words_matched() -> None:
     score = CFG.score
-    assert rules.claim_score(1.0, customer=True, open_case=True, score=score) == 1.0 + score.customer + score.open_case
-    assert rules.claim_score(0.0, customer=True, open_case=True, score=score) == 0.0
+    assert rules.claim_score(1.0, customer=True, score=score) == 1.0 + score.customer
+    assert rules.claim_score(1.0, customer=False, score=score) == 1.0
+    assert rules.claim_score(0.0, customer=True, score=score) == 0.0
 
 
 def test_score_weights_come_from_config() -> None:
