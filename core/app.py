@@ -18,6 +18,7 @@ from kefu.db.engine import make_engine, session_factory
 from kefu.intake.worker import IntakeWorker
 from kefu.jobs import CronJob
 from kefu.kinds import CaseKind
+from kefu.plugin_calls import PluginCalls
 from kefu.plugin_host import PluginError, PluginHost, PluginInfo, UnknownPlugin, discover
 from kefu.registrations import Registrations, collect_registrations
 
@@ -37,10 +38,14 @@ class App:
     sessions: sessionmaker[Session]
     warnings: list[str] = field(default_factory=list)
     intake_worker: IntakeWorker = field(default_factory=IntakeWorker)
+    calls: PluginCalls = field(init=False)
 
-    def context(self, plugin: str, session: Session | None = None) -> PluginContext:
+    def __post_init__(self) -> None:
+        self.calls = PluginCalls(self.host)
+
+    def context(self, plugin: str, session: Session | None = None) -> PluginContext[Any]:
         """The context handed to ``plugin``'s hooks."""
-        return PluginContext(name=plugin, app=self, session=session)
+        return PluginContext(plugin, self, session)
 
     @property
     def kinds(self) -> dict[str, CaseKind]:
@@ -71,10 +76,8 @@ def load_settings(
         raise ConfigError(path, [f"plugins.enabled: {exc}"]) from exc
     except Exception as exc:  # an import error or a misspelt hook in a plugin
         raise ConfigError(path, [f"plugins.enabled: a plugin failed to load: {exc}"]) from exc
-    sections: dict[str, type[BaseModel] | None] = {}
     try:
-        for name, model in host.call_each("kefu_config_section", lambda _n: {}, isolate=False):
-            sections[name] = model
+        sections: dict[str, type[BaseModel] | None] = PluginCalls(host).config_sections()
     except PluginError as exc:
         raise ConfigError(path, [str(exc)]) from exc
     return validate_settings(path, raw, sections), host

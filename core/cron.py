@@ -16,6 +16,7 @@ from kefu.app import App
 from kefu.db.engine import transaction
 from kefu.db.models import JobRun
 from kefu.jobs import CronJob, firings, latest_firing, make_trigger
+from kefu.plugin_host import PluginError
 
 log = logging.getLogger("kefu.jobs")
 
@@ -109,18 +110,20 @@ class CronRunner:
                 )
                 session.add(run)
                 session.flush()  # the unique key is taken here, before the work
-                job.func(self.app.context(plugin, session), scheduled)
+                self.app.calls.run_job(plugin, job, self.app.context(plugin, session), scheduled)
                 run.finished_at = self.app.clock.now()
         except IntegrityError:
             return False
         except Exception as exc:
             log.exception("cron job %s (plugin %r) failed for %s", job_id, plugin, scheduled)
-            self._record_failure(job_id, scheduled, node, exc)
+            # The firing records what the job raised; the log above names plugin and job.
+            cause = exc.original if isinstance(exc, PluginError) else exc
+            self._record_failure(job_id, scheduled, node, cause)
             return True
         log.info("cron job %s ran for %s", job_id, scheduled.isoformat())
         return True
 
-    def _record_failure(self, job_id: str, scheduled: datetime, node: str, exc: Exception) -> None:
+    def _record_failure(self, job_id: str, scheduled: datetime, node: str, exc: BaseException) -> None:
         now = self.app.clock.now()
         try:
             with transaction(self.app.sessions) as session:

@@ -92,7 +92,7 @@ class Daemon:
     def _build(self) -> App:
         app = build_app(self.config, clock=self.clock, available=self.available)
         try:
-            check_schema(app.engine)
+            check_schema(app.engine, app.host.enabled)
         except Exception:
             app.dispose()
             raise
@@ -281,7 +281,7 @@ def run_once(
     """``kefu run --once``: one full pass (intake, sweep, due jobs, dispatch), then exit."""
     app = build_app(config, clock=clock, available=available)
     try:
-        check_schema(app.engine)
+        check_schema(app.engine, app.host.enabled)
         sync_staff(app)
         cron = CronRunner(app, started_at=app.clock.now())
         cron.catch_up()

@@ -5,19 +5,39 @@
 Every hook a plugin may implement is declared here, in the order the daemon calls
 them: registration at start (and again at each reload), then intake, then cases
 and their deadlines, then the staff tools. A plugin implements a hook by defining
-a function of the same name decorated with :data:`kefu.hookspecs.hookimpl` in its
-``hooks`` module, which is registered through the ``kefu.plugins`` entry point
-group exactly like a third-party plugin's.
+a function of the same name decorated with ``kefu.api.hookimpl`` in its ``hooks``
+module, which is registered through the ``kefu.plugins`` entry point group exactly
+like a third-party plugin's. An implementation may take any subset of the spec's
+arguments (pluggy matches them by name).
 
-The core never lets pluggy call a whole hook at once: it calls each plugin's
-implementation itself (see :mod:`kefu.plugin_calls`) so that one plugin's exception
-is logged with its name and isolated — inside a savepoint where a transaction is
-open — and the others go on. How results combine is stated per hook below.
+The core calls hooks in one place only, :class:`kefu.plugin_calls.PluginCalls`
+(one method per hook), never the whole pluggy hook at once: pluggy stops at the
+first exception, so each plugin's implementation is called on its own, its
+exception named with plugin and hook, and handled by the rule of its phase:
 
-``ctx`` is always the calling plugin's own :class:`kefu.context.PluginContext`:
-its name, its validated config section, the clock, the time zone and, for hooks
-called inside a transaction, the database session through which the plugin adds
-events, deadlines and notifications.
+==========================  ====================================================
+phase                       when a plugin raises
+==========================  ====================================================
+registration (config        the start is refused, or the reload, and the old
+section, case kinds,        config keeps running; the error names the plugin
+schedule, http)
+classify                    logged with plugin and item; the other plugins are
+                            asked; nobody claims it → the inbox's default kind
+case opened / changed       its savepoint is rolled back, the error is recorded
+                            on the case (a ``plugin_error`` event), the case
+                            change itself commits
+deadline due                the deadline's savepoint is rolled back; the sweep
+                            retries it with backoff, then flags it to staff
+cron job (from schedule)    the firing is recorded ``failed`` with the error
+cli                         logged; that plugin's commands are missing, the
+                            others are there (``kefu --help`` always works)
+template samples            logged; ``check-config`` goes on without them
+==========================  ====================================================
+
+``ctx`` is always the calling plugin's own ``PluginContext[ItsConfig]`` (see
+:mod:`kefu.api`): its name, its validated config section, the clock, the time zone
+and, for hooks called inside a transaction, the session through which the plugin
+opens and moves cases, records events, sets deadlines and queues messages.
 """
 
 from __future__ import annotations
@@ -32,7 +52,7 @@ if TYPE_CHECKING:
 
     from kefu.context import PluginContext
     from kefu.db.models import Case, CaseEvent, Deadline
-    from kefu.http.router import Router
+    from kefu.http.route import Route
     from kefu.intake.message import Classification, InboundMessage
     from kefu.jobs import CronJob
     from kefu.kinds import CaseKind
@@ -63,19 +83,20 @@ def kefu_config_section() -> type[BaseModel] | None:
 
 
 @hookspec
-def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+def kefu_case_kinds(ctx: PluginContext[Any]) -> list[CaseKind]:
     """Return the case kinds this plugin owns, with their deadline policies.
 
     Called at start and reload, after config validation. Durations must come from
-    ``ctx.config`` so a department changes "4 h" without code. Kind names must
-    start with the plugin's name (``heating.leak``); the core rejects duplicates,
-    bad prefixes and unknown escalation recipients before the daemon starts.
+    ``ctx.config`` so a department changes "4 h" without code. A plugin names its
+    kinds without its own name (``leak``): the core stores them with it in front
+    (``heating.leak``; a name already starting with it is kept) and rejects
+    duplicates and unknown escalation recipients before the daemon starts.
     Results of all plugins are concatenated.
     """
 
 
 @hookspec
-def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
+def kefu_schedule(ctx: PluginContext[Any]) -> list[CronJob]:
     """Return this plugin's cron jobs (fee reminders, warranty notices, patrol checks).
 
     Called at start and reload. Jobs are returned, never registered by the plugin:
@@ -91,16 +112,21 @@ def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
 # -------------------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
-def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
-    """Claim a new inbound item: return its case kind, urgency and customer, or None.
+@hookspec
+def kefu_classify(item: InboundMessage, ctx: PluginContext[Any]) -> Classification | None:
+    """Claim a new inbound item: return its case kind, urgency, customer and score, or None.
 
-    Called once for each new item that does not thread onto an existing case, in
-    the order of ``[plugins] enabled``; the first non-None answer wins and the
-    remaining plugins are not asked. Must be pure (keyword rules over the text and
-    the inbox the item came from); it runs outside the case transaction. A plugin
-    that raises here is logged and skipped; if nobody claims the item it becomes
-    the inbox's default kind for staff to triage.
+    Called once for each new item that does not thread onto an existing case, for
+    every enabled plugin (or only the plugins the inbox names), each on its own.
+    How the answers combine: None, and an answer naming a kind that is not one of
+    the answering plugin's registered kinds (``leak`` or ``heating.leak``), are
+    dropped; of the rest the highest ``Classification.score`` (how well the item
+    matches; 1.0 unless the plugin weighs its answers) wins, and a tie goes to the
+    plugin asked first (``[plugins] enabled`` order). Must be pure (keyword rules
+    over the text and the inbox the item came from); it runs outside the case
+    transaction. A plugin that raises is logged with the item and the others'
+    answers stand; if nobody claims the item it becomes the inbox's default kind
+    for staff to triage.
     """
 
 
@@ -112,7 +138,7 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
 
 
 @hookspec
-def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
+def kefu_case_opened(case: Case, ctx: PluginContext[Any]) -> None:
     """React to a new case of this plugin's kinds: acknowledge, assign, add deadlines.
 
     Called once, in the transaction that created the case, after the core has set
@@ -123,7 +149,7 @@ def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
 
 
 @hookspec
-def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
+def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext[Any]) -> None:
     """React to a change of one of this plugin's cases (state, step, reply, callback answer).
 
     Called for every event recorded on the case after it is opened, in the same
@@ -133,7 +159,7 @@ def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
 
 
 @hookspec(firstresult=True)
-def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> bool | None:
+def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext[Any]) -> bool | None:
     """Handle a deadline of this plugin's case that the sweep found due.
 
     Called by the sweep, for the owner plugin only, in the transaction that claims
@@ -142,7 +168,7 @@ def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> boo
     policy's default warning/escalation chain. An exception rolls back this
     deadline's savepoint; the sweep retries it with backoff and, after repeated
     failures, flags it to staff. Declared ``firstresult``: only the owner is asked,
-    so its (first and only) answer is the result.
+    so its first (and only) answer is the result.
     """
 
 
@@ -152,33 +178,40 @@ def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> boo
 
 
 @hookspec
-def kefu_cli(group: click.Group) -> None:
+def kefu_cli(group: click.Group, ctx: PluginContext[Any]) -> None:
     """Add this plugin's commands to the ``kefu`` command line.
 
     Called when the CLI is built, for the plugins enabled in the config file (none
     when it cannot be read, so ``kefu --help`` always works). Add one subgroup
-    named after the plugin (``kefu heating import households FILE``); a command
-    gets the running application with :func:`kefu.cli.appctx.obtain_app`. Return
-    value ignored.
+    named ``ctx.name`` (``kefu heating import households FILE``). ``ctx`` builds
+    the application only when a command uses it; a command finds its plugin's
+    context with ``kefu.api.command_context(__name__)`` and works in
+    ``with ctx.transaction() as tx:``. Return value ignored. A plugin that raises
+    is logged and its commands are missing; the others' are there.
     """
 
 
 @hookspec
-def kefu_http(router: Router, ctx: PluginContext) -> None:
-    """Add this plugin's HTTP routes (imports, pushes from other systems) to the listener.
+def kefu_http(ctx: PluginContext[Any]) -> list[Route]:
+    """Return this plugin's HTTP routes (imports, pushes from other systems, console pages).
 
-    Called once at start. Paths must start with ``/<plugin name>/``; the listener
-    binds to loopback unless configured otherwise. Return value ignored.
+    Called once when the listener is built, outside any transaction; pure, like
+    datasette's ``register_routes``: the plugin returns ``kefu.api.Route(method,
+    path, handler)`` values and the core checks and serves them. Paths must start
+    with ``/<plugin name>/`` and be unique; a handler takes a ``Request`` and
+    returns a ``Response``. Results of all plugins are concatenated. A plugin that
+    raises, or returns a bad route, refuses the start (a registration hook).
     """
 
 
 @hookspec
-def kefu_template_samples(ctx: PluginContext) -> dict[str, dict[str, Any]]:
+def kefu_template_samples(ctx: PluginContext[Any]) -> dict[str, dict[str, Any]]:
     """Return sample render contexts by template name, for ``kefu check-config``.
 
     Every template of the plugin is compiled, and each one named here is rendered
     against its sample with undefined variables as errors, so a broken template
     is found before the daemon starts rather than when a customer is due a letter.
+    A name without a folder (``"ack.sms.txt"``) is the plugin's own template.
     Called by ``kefu check-config`` once per enabled plugin, outside any
     transaction. Results of all plugins are merged.
     """

@@ -1,20 +1,23 @@
-"""Finding plugins through entry points, registering the enabled ones, calling them safely.
+"""Finding plugins through entry points and registering the enabled ones with pluggy.
 
-pluggy stops a hook call at the first exception, so the core never calls a whole
-hook: it calls each enabled plugin's implementation itself, names the plugin and
-the hook in the log when one raises, and goes on with the others.
+Hooks are called through :class:`kefu.plugin_calls.PluginCalls` only, which holds
+the failure rule of each phase; this module gives it its one primitive,
+:meth:`PluginHost.call_one`: one plugin's implementation of one hook, through
+pluggy's own hook caller (so pluggy matches the arguments an implementation takes),
+its exception raised as a :class:`PluginError` naming plugin and hook.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
 import pluggy
+from pluggy import HookCaller
 
 from kefu import hookspecs
 
@@ -82,11 +85,11 @@ class PluginHost:
 
     def __init__(self, enabled: Iterable[str], available: dict[str, PluginInfo]) -> None:
         self.enabled: list[str] = list(enabled)
-        # Plugins are registered here only, so each hook's implementations are found once.
-        self._implementations: dict[str, list[tuple[str, Callable[..., Any]]]] = {}
         self.available = available
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        # One hook caller per (hook, plugin), built once: pluggy's subset of a single plugin.
+        self._callers: dict[tuple[str, str], _OneCall] = {}
         unknown = [name for name in self.enabled if name not in available]
         if unknown:
             raise UnknownPlugin(
@@ -108,50 +111,70 @@ class PluginHost:
                 f"(check the spelling; the hooks are {', '.join(known)})"
             ) from exc
 
-    def implementations(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
-        """(plugin name, function) of every enabled plugin implementing ``hook``, in enabled order."""
-        found = self._implementations.get(hook)
+    def _caller(self, hook: str, plugin: str) -> _OneCall:
+        found = self._callers.get((hook, plugin))
         if found is None:
-            caller = getattr(self.pm.hook, hook)
-            by_name = {impl.plugin_name: impl.function for impl in caller.get_hookimpls()}
-            found = self._implementations[hook] = [(name, by_name[name]) for name in self.enabled if name in by_name]
-        return list(found)
+            others = [obj for name, obj in self.pm.list_name_plugin() if name != plugin]
+            found = self._callers[(hook, plugin)] = _OneCall(
+                self.pm.subset_hook_caller(hook, remove_plugins=others))
+        return found
+
+    def implements(self, hook: str, plugin: str) -> bool:
+        """Whether the enabled plugin ``plugin`` implements ``hook``."""
+        return self._caller(hook, plugin).impl is not None
+
+    def implementers(self, hook: str) -> list[str]:
+        """The enabled plugins implementing ``hook``, in ``enabled`` order."""
+        return [name for name in self.enabled if self.implements(hook, name)]
 
     def call_one(self, hook: str, plugin: str, **kwargs: Any) -> Any:
-        """Call ``plugin``'s implementation of ``hook`` (None if it has none); errors as PluginError."""
-        for name, func in self.implementations(hook):
-            if name == plugin:
-                try:
-                    return func(**_accepted(func, kwargs))
-                except Exception as exc:
-                    raise PluginError(plugin, hook, exc) from exc
+        """``plugin``'s answer to ``hook`` (None if it does not implement it); its error as PluginError.
+
+        Each implementation gets the arguments it names (a subset of the spec's), as
+        pluggy matches them for any hook.
+        """
+        one = self._callers.get((hook, plugin)) or self._caller(hook, plugin)
+        if one.impl is None:
+            return None
+        try:
+            if one.function is not None:
+                return one.function(*[kwargs[name] for name in one.argnames])
+            return one.through_pluggy(kwargs)
+        except Exception as exc:
+            raise PluginError(plugin, hook, exc) from exc
+
+    def plugin_of_module(self, module: str) -> str | None:
+        """The enabled plugin whose package holds module ``module`` (a plugin's ``cli`` finds itself)."""
+        for name, obj in self.pm.list_name_plugin():
+            own = obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
+            package = own.rpartition(".")[0]
+            if module == own or (package and module.startswith(package + ".")):
+                return name
         return None
 
-    def call_each(
-        self,
-        hook: str,
-        kwargs_for: Callable[[str], dict[str, Any]],
-        *,
-        isolate: bool = True,
-    ) -> list[tuple[str, Any]]:
-        """Call every implementation with the kwargs built for its plugin.
 
-        With ``isolate`` a failing plugin is logged (plugin, hook, traceback) and
-        skipped; without it the first failure is raised as :class:`PluginError`
-        (registration hooks, which must refuse the start).
-        """
-        results: list[tuple[str, Any]] = []
-        for name, func in self.implementations(hook):
-            try:
-                results.append((name, func(**_accepted(func, kwargs_for(name)))))
-            except Exception as exc:
-                if not isolate:
-                    raise PluginError(name, hook, exc) from exc
-                log.exception("plugin %r failed in %s; going on without it", name, hook)
-        return results
+class _OneCall:
+    """One plugin's implementation of one hook, called with the arguments pluggy found it names.
 
+    pluggy's subset hook caller finds the implementation and its argument names
+    (``HookImpl.argnames``); a plain implementation is then called with those
+    directly, which is what the caller does for a single implementation without
+    its per-call bookkeeping (the sweep calls one per due deadline). A wrapper
+    implementation goes through the hook caller itself.
+    """
 
-def _accepted(func: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    # pluggy lets an implementation take a subset of the spec's arguments; so do we.
-    names = func.__code__.co_varnames[: func.__code__.co_argcount]
-    return {k: v for k, v in kwargs.items() if k in names}
+    __slots__ = ("argnames", "caller", "first", "function", "impl")
+
+    def __init__(self, caller: HookCaller) -> None:
+        impls = caller.get_hookimpls()
+        self.caller = caller
+        self.impl = impls[0] if impls else None
+        self.first = bool(caller.spec is not None and caller.spec.opts.get("firstresult"))
+        plain = self.impl is not None and not (self.impl.hookwrapper or self.impl.wrapper)
+        self.function = self.impl.function if plain and self.impl is not None else None
+        self.argnames = tuple(self.impl.argnames) if self.impl is not None else ()
+
+    def through_pluggy(self, kwargs: dict[str, Any]) -> Any:
+        """The answer as pluggy's hook caller gives it (for a wrapper implementation)."""
+        result = self.caller(**kwargs)
+        return result if self.first else (result[0] if result else None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kefu.channels.silence import alarm_staff_problems
@@ -23,6 +23,16 @@ class Registrations:
     jobs: dict[str, tuple[str, CronJob]] = field(default_factory=dict)
 
 
+def _own_templates(kind: CaseKind, plugin: str) -> CaseKind:
+    """``kind`` with its policies' template names without a folder taken as the plugin's own."""
+    def qualified(name: str) -> str:
+        return name if "/" in name else f"{plugin}/{name}"
+
+    policies = tuple(replace(p, template=qualified(p.template), warning_template=qualified(p.warning_template))
+                     for p in kind.policies)
+    return kind if policies == kind.policies else replace(kind, policies=policies)
+
+
 def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
     """Call ``kefu_case_kinds`` and ``kefu_schedule`` on every plugin and validate the results.
 
@@ -31,16 +41,14 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
     """
     regs = Registrations()
     warnings: list[str] = []
-    for plugin, kinds in app.host.call_each(
-        "kefu_case_kinds", lambda name: {"ctx": app.context(name)}, isolate=False
-    ):
-        for kind in kinds or []:
+    for plugin, kinds in app.calls.case_kinds(app.context):
+        for kind in kinds:
             if not isinstance(kind, CaseKind):
                 raise ValueError(f"plugin {plugin!r}: kefu_case_kinds returned {kind!r}, not a CaseKind")
+            # A plugin names its kinds without its own name ("leak" is heating.leak).
             if not kind.name.startswith(plugin + "."):
-                raise ValueError(
-                    f"plugin {plugin!r}: case kind {kind.name!r} must start with '{plugin}.'"
-                )
+                kind = replace(kind, name=f"{plugin}.{kind.name}")
+            kind = _own_templates(kind, plugin)
             if kind.name in regs.kinds:
                 raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r} is declared twice")
             problems, notes = check_kind(app, kind)
@@ -48,10 +56,8 @@ def collect_registrations(app: App) -> tuple[Registrations, list[str]]:
                 raise ValueError(f"plugin {plugin!r}: case kind {kind.name!r}: " + "; ".join(problems))
             warnings.extend(f"case kind {kind.name}: {note}" for note in notes)
             regs.kinds[kind.name] = kind
-    for plugin, jobs in app.host.call_each(
-        "kefu_schedule", lambda name: {"ctx": app.context(name)}, isolate=False
-    ):
-        for job in jobs or []:
+    for plugin, jobs in app.calls.schedules(app.context):
+        for job in jobs:
             if not isinstance(job, CronJob):
                 raise ValueError(f"plugin {plugin!r}: kefu_schedule returned {job!r}, not a CronJob")
             full_id = f"{plugin}.{job.id}"

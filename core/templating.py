@@ -325,10 +325,7 @@ def check_templates(app: App, samples: dict[str, dict[str, Any]]) -> list[str]:
 
 def template_samples(app: App) -> dict[str, dict[str, Any]]:
     """Sample contexts from every plugin's ``kefu_template_samples``, merged."""
-    merged: dict[str, dict[str, Any]] = {}
-    for _name, result in app.host.call_each("kefu_template_samples", lambda name: {"ctx": app.context(name)}):
-        merged.update(result or {})
-    return merged
+    return app.calls.template_samples(app.context)
 
 
 def outbound_summary(app: App) -> tuple[dict[str, str], list[str]]:

@@ -1,33 +1,34 @@
-"""Regenerate the initial migration from the models (only while nothing is released).
+"""Regenerate the initial revisions from the models (only while nothing is released).
 
-Until the first release the schema has a single migration; run this after
-changing a model: ``python tools/regen_initial_migration.py``.
+Until the first release each branch has a single initial revision: the core's
+(``0001``, branch ``kefu``) and one per in-tree plugin (``<plugin>_0001``, in
+``plugins/<plugin>/migrations/``, depending on the core's). Run this after
+changing a model: ``python tools/regen_initial_migration.py``. After a release,
+append revisions instead: ``kefu db revision <branch> -m "what changed"``.
 """
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from alembic import command
+from kefu.db.branches import CORE, CORE_VERSIONS, plugin_folders
+from kefu.db.new_revision import write_revision
 
-from kefu.db.engine import make_engine
-from kefu.db.schema import alembic_config
-
-VERSIONS = Path(__file__).resolve().parent.parent / "core" / "migrations" / "versions"
+ROOT = Path(__file__).resolve().parent.parent
+IN_TREE = ("heating", "complaints")
 
 
 def main() -> None:
-    for old in VERSIONS.glob("0001_*.py"):
-        old.unlink()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/empty.db")
-        cfg = alembic_config(engine)
-        command.revision(cfg, message="initial schema", autogenerate=True, rev_id="0001")
-        engine.dispose()
-    for new in VERSIONS.glob("0001_*.py"):
-        new.rename(VERSIONS / "0001_initial.py")
-    print("wrote", VERSIONS / "0001_initial.py")
+    folders = plugin_folders()
+    targets = [(CORE, CORE_VERSIONS, "0001")] + [(name, folders[name], f"{name}_0001") for name in IN_TREE]
+    for _name, folder, rev_id in targets:
+        for old in folder.glob(f"{rev_id}_*.py"):
+            old.unlink()
+    for name, folder, rev_id in targets:
+        written = write_revision(name, "initial schema" if name == CORE else "initial tables")
+        final = folder / f"{rev_id}_initial.py"
+        written.rename(final)
+        print("wrote", final.relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import click
 
 from kefu.app import App, build_app
 from kefu.config import ConfigError
-from kefu.db.schema import SchemaOutdated, check_schema
+from kefu.db.revisions import MigrationError
+from kefu.db.schema import check_schema
 
 
 def obtain_app(ctx: click.Context | None = None, *, check: bool = True) -> App:
@@ -26,8 +27,8 @@ def obtain_app(ctx: click.Context | None = None, *, check: bool = True) -> App:
             raise click.ClickException(str(exc)) from exc
         if check:
             try:
-                check_schema(app.engine)
-            except SchemaOutdated as exc:
+                check_schema(app.engine, app.host.enabled)
+            except MigrationError as exc:
                 app.dispose()
                 raise click.ClickException(str(exc)) from exc
         holder["app"] = app

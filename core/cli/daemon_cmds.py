@@ -20,7 +20,7 @@ def run(ctx: click.Context, once: bool) -> None:
     from sqlalchemy.exc import OperationalError
 
     from kefu.daemon import run_once, serve
-    from kefu.db.schema import SchemaOutdated
+    from kefu.db.revisions import MigrationError
 
     config = ctx.obj.get("config")
     try:
@@ -28,7 +28,7 @@ def run(ctx: click.Context, once: bool) -> None:
             click.echo(json.dumps(run_once(config, clock=ctx.obj.get("clock"))))
             return
         raise SystemExit(serve(config))
-    except (ConfigError, SchemaOutdated) as exc:
+    except (ConfigError, MigrationError) as exc:
         fail(str(exc))
     except OperationalError as exc:
         # Nothing ran yet: say which database and what it answered, not a traceback.
@@ -68,35 +68,6 @@ def check_config(ctx: click.Context, as_json: bool) -> None:
         for problem in summary["problems"]:
             click.echo(f"error: {problem}", err=True)
         raise SystemExit(1)
-
-
-@click.group()
-def db() -> None:
-    """The database schema."""
-
-
-@db.command("upgrade")
-@click.pass_context
-def db_upgrade(ctx: click.Context) -> None:
-    """Apply every pending migration."""
-    from kefu.db.schema import current_revision, head_revision, upgrade
-
-    app = obtain_app(ctx, check=False)
-    before = current_revision(app.engine)
-    upgrade(app.engine)
-    click.echo(f"database upgraded from {before or 'empty'} to {head_revision(app.engine)}")
-
-
-@db.command("current")
-@json_option
-@click.pass_context
-def db_current(ctx: click.Context, as_json: bool) -> None:
-    """Print the schema revision of the database and of the code."""
-    from kefu.db.schema import current_revision, head_revision
-
-    app = obtain_app(ctx, check=False)
-    database, code = current_revision(app.engine), head_revision(app.engine)
-    emit([{"database": database or "empty", "code": code, "current": database == code}], as_json)
 
 
 @click.command()
@@ -181,4 +152,4 @@ def _iso(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-COMMANDS: list[click.Command] = [run, check_config, db, plugins, status]
+COMMANDS: list[click.Command] = [run, check_config, plugins, status]

@@ -9,7 +9,7 @@ import sys
 import click
 
 from kefu import __version__
-from kefu.cli import cases_cmds, daemon_cmds, inbound_cmds, outbound_cmds, sla_cmds
+from kefu.cli import cases_cmds, daemon_cmds, db_cmds, inbound_cmds, outbound_cmds, sla_cmds
 from kefu.logs import setup_logging
 
 
@@ -23,7 +23,10 @@ class KefuGroup(click.Group):
             return
         self._plugins_added = True
         from kefu.app import load_settings
+        from kefu.cli.appctx import obtain_app
         from kefu.config import ConfigError, config_path, read_toml
+        from kefu.context import PluginContext
+        from kefu.plugin_calls import PluginCalls
         from kefu.plugin_host import discover
 
         path = config_path((ctx.obj or {}).get("config") if ctx.obj else None)
@@ -31,7 +34,8 @@ class KefuGroup(click.Group):
             _settings, host = load_settings(path, read_toml(path), discover())
         except (ConfigError, Exception):
             return  # `kefu --help` must work without a config; plugin commands need one.
-        host.call_each("kefu_cli", lambda _name: {"group": self})
+        # Each plugin's context builds the application only when one of its commands uses it.
+        PluginCalls(host).cli(self, lambda name: PluginContext.deferred(name, obtain_app))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands(ctx)
@@ -63,7 +67,7 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
-for module in (daemon_cmds, cases_cmds, sla_cmds, inbound_cmds, outbound_cmds):
+for module in (daemon_cmds, db_cmds, cases_cmds, sla_cmds, inbound_cmds, outbound_cmds):
     for command in module.COMMANDS:
         cli.add_command(command)
 

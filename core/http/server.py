@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 from kefu.config import ConfigError
-from kefu.http.router import PluginRouter, Request, Response, Router
+from kefu.http.router import Request, Response, Router
+from kefu.plugin_host import PluginError
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -31,13 +32,13 @@ def build_router(app: App) -> Router:
     add_core_routes(router, app)
     add_channel_routes(router, app)
     add_outbound_routes(router, app)
-    # A registration hook: a plugin that raises (or adds a path outside /<plugin>/) refuses the
-    # start, named in the error, rather than running without its routes.
-    app.host.call_each(
-        "kefu_http",
-        lambda name: {"router": PluginRouter(router, name), "ctx": app.context(name)},
-        isolate=False,
-    )
+    # A registration hook: a plugin that raises (or returns a path outside /<plugin>/) refuses
+    # the start, named in the error, rather than running without its routes.
+    for plugin, route in app.calls.http_routes(app.context):
+        try:
+            router.add(route.method, route.path, route.handler)
+        except ValueError as exc:  # a path registered twice
+            raise PluginError(plugin, "kefu_http", exc) from exc
     return router
 
 

@@ -55,10 +55,9 @@ class InboundMessage:
 class Classification:
     """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns.
 
-    ``score`` says how well the item matches the plugin (higher is better): when several
-    plugins claim one item the best score wins, a tie goes to the inbox's default kind's
-    plugin, then to the first in ``[plugins] enabled``. Plugins that leave it at the
-    default all tie, so the first to answer wins, as before scores existed.
+    ``score`` says how well the item matches (the highest answer wins); a tie goes to the
+    plugin asked first: the inbox's default kind's plugin, then ``[plugins] enabled``
+    order. Plugins that do not weigh their answers keep 1.0.
     """
 
     kind: str

@@ -34,7 +34,6 @@ from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import CASE_NUMBER, FINISHED_STATES, find_thread
 from kefu.intake.understand import Understood, inbox_settings, understand
 from kefu.intake.worker import ReadAhead
-from kefu.plugin_host import PluginError
 from kefu.secrets import mask
 from kefu.sla.cases import NewCase, open_case, open_cases, record_event
 
@@ -232,18 +231,31 @@ def _open_gathered(app: App, session: Any, gathered: list[tuple[InboundItem, Und
 
 def classify(app: App, msg: InboundMessage, session: Any = None,
              lookup: BatchLookup | None = None) -> Classification | None:
-    """Ask the plugins the item's inbox serves; the best-scoring valid answer wins.
+    """The best claim on ``msg`` of the plugins its inbox serves (see
+    :meth:`kefu.plugin_calls.PluginCalls.classify`).
 
-    The inbox's ``plugins`` (default: every enabled plugin) are asked; a tie goes to
-    the plugin of the inbox's ``default_kind``, then to the first in ``[plugins]
-    enabled``. Before they are asked the item learns whose known customer its sender
-    is (``customer_of``, from ``lookup`` or ``session``), so the hook stays pure.
+    The inbox's ``plugins`` (default: every enabled plugin) are asked, the plugin of the
+    inbox's ``default_kind`` first so that a tie goes to it, then in ``[plugins] enabled``
+    order. Before they are asked the item learns whose known customer its sender is
+    (``customer_of``, from ``lookup`` or ``session``), so the hook stays pure.
     """
     cfg = inbox_settings(app.settings.channels, msg.channel)
     default = msg.default_kind.split(".", 1)[0] if msg.default_kind else None
     if session is not None:
         msg = replace(msg, customer_of=_customer_of(session, msg, lookup))
-    return _ask_classify(app, msg, getattr(cfg, "plugins", None), default)
+    return app.calls.classify(msg, app.context, app.kinds, ask=_asked(app, getattr(cfg, "plugins", None), default))
+
+
+def _asked(app: App, plugins: list[str] | None, tie_default_plugin: str | None) -> list[str] | None:
+    """Who is asked, in order: ``plugins`` (None: every enabled one) in enabled order, with
+    ``tie_default_plugin`` first (a tie goes to the plugin asked first); None for all, in order."""
+    if plugins is None and tie_default_plugin is None:
+        return None
+    names = [name for name in app.host.enabled if plugins is None or name in plugins]
+    if tie_default_plugin in names:
+        names.remove(tie_default_plugin)
+        names.insert(0, tie_default_plugin)
+    return names
 
 
 def _customer_of(session: Any, msg: InboundMessage, lookup: BatchLookup | None) -> tuple[str, ...]:
@@ -254,32 +266,6 @@ def _customer_of(session: Any, msg: InboundMessage, lookup: BatchLookup | None) 
     if msg.phone:
         found += lookup.customers_by_phone(msg.phone) if lookup else customers_by_phone(session, msg.phone)
     return tuple(dict.fromkeys(c.plugin for c in found if c.plugin and c.ref))
-
-
-def _ask_classify(app: App, msg: InboundMessage, plugins: list[str] | None,
-                  tie_default_plugin: str | None) -> Classification | None:
-    """Ask ``plugins`` (None: every enabled one) in enabled order; the highest score wins, ties go
-    to ``tie_default_plugin``, then to the first asked. A raising or invalid answer is skipped."""
-    best: tuple[str, Classification] | None = None
-    for name, _func in app.host.implementations("kefu_classify"):
-        if plugins is not None and name not in plugins:
-            continue
-        try:
-            answer = app.host.call_one("kefu_classify", name, item=msg, ctx=app.context(name))
-        except PluginError:
-            log.exception("plugin %r failed to classify inbound item %s; asking the next", name, msg.item_id)
-            continue
-        if answer is None:
-            continue
-        if not isinstance(answer, Classification) or answer.kind not in app.kinds \
-                or not answer.kind.startswith(f"{name}."):
-            log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "
-                      "ignored", name, answer)
-            continue
-        if best is None or answer.score > best[1].score \
-                or (answer.score == best[1].score and name == tie_default_plugin):
-            best = (name, answer)
-    return best[1] if best is not None else None
 
 
 def _no_ack(msg: InboundMessage) -> dict[str, Any]:

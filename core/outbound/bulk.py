@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Insert, select
 
+from kefu.context import app_of
 from kefu.db.base import table_of
 from kefu.db.engine import is_postgres
 from kefu.db.models import Case, Customer, OutboxMessage
@@ -81,7 +82,7 @@ def queue_many(ctx: PluginContext, items: Iterable[OutboxItem | Mapping[str, Any
         if not fresh:
             continue
         now = ctx.now()
-        base = base_context(ctx.app, now)
+        base = base_context(app_of(ctx), now)
         rows = [values for item in fresh if (values := _values(ctx, now, base, item)) is not None]
         if rows:
             result = session.connection().execute(_insert(session).returning(_TABLE.c.idem_key), rows)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
+from kefu.context import app_of
 from kefu.db.base import table_of
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.moot import check_triggers
@@ -123,7 +124,7 @@ def row_values(
     queue exactly the same row. ``base`` is :func:`standard_context` without case,
     customer, recipient and address (computed once for many rows).
     """
-    app = ctx.app
+    app = app_of(ctx)
     if case is not None and (case.data or {}).get("no_ack") and _is_ack(app, template, channel):
         log.info("not acknowledging case %s: intake marked it no_ack (%s); template %s",
                  case.number, case.data.get("no_ack_reason", "auto-reply/bounce/list"), template)

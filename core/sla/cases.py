@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from kefu.context import app_of
 from kefu.db.base import table_of
 from kefu.db.many_rows import ManyRows
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kefu.context import PluginContext
+    from kefu.kinds import CaseKind
 
 log = logging.getLogger("kefu.cases")
 
@@ -124,7 +126,8 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
     if not new:
         return []
     session = ctx.db()
-    app = ctx.app
+    app = app_of(ctx)
+    new = [_own_kind(app.kinds, ctx.name, spec) for spec in new]
     for spec in new:
         case_kind = app.kinds.get(spec.kind)
         if case_kind is None:
@@ -188,6 +191,11 @@ def _start_of(spec: NewCase, now: datetime) -> datetime:
     if spec.opened_at.tzinfo is None:
         raise ValueError(f"case of kind {spec.kind}: opened_at {spec.opened_at} has no time zone")
     return min(spec.opened_at, now)
+def _own_kind(kinds: Mapping[str, CaseKind], plugin: str, spec: NewCase) -> NewCase:
+    """``spec`` with a kind its plugin named without its own name (``"leak"``) made whole."""
+    if spec.kind in kinds or f"{plugin}.{spec.kind}" not in kinds:
+        return spec
+    return replace(spec, kind=f"{plugin}.{spec.kind}")
 
 
 def _row_of(obj: Any, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -203,28 +211,11 @@ def _numbers_for(session: Session, prefixes: list[str], year: int) -> list[str]:
     return [next(issued[prefix]) for prefix in prefixes]
 
 
-def _tell_owners_opened(ctx: PluginContext, cases: list[Case]) -> None:
-    """``kefu_case_opened`` for each case in order, all in one savepoint when they succeed.
-
-    A savepoint per case (its flush, SAVEPOINT and RELEASE) was most of the cost of
-    opening a batch; so the batch is told in one, and only if a hook fails is that
-    savepoint rolled back and each case told again in its own, to isolate the failure.
-    """
+def _tell_owners_opened(ctx: PluginContext[Any], cases: list[Case]) -> None:
+    """``kefu_case_opened`` for each case, each owner in its own context (see ``PluginCalls.cases_opened``)."""
+    app = app_of(ctx)
     session = ctx.db()
-    owners = {name for name, _func in ctx.app.host.implementations("kefu_case_opened")}
-    told = [case for case in cases if case.plugin in owners]
-    if len(told) > 1:
-        try:
-            with session.begin_nested():
-                for case in told:
-                    ctx.app.host.call_one("kefu_case_opened", case.plugin, case=case,
-                                          ctx=ctx.app.context(case.plugin, session))
-            return
-        except Exception:
-            log.info("a kefu_case_opened hook failed in a batch of %d cases; telling each case alone "
-                     "to find it", len(told), exc_info=True)
-    for case in told:
-        _call_isolated(ctx.app.context(case.plugin, session), "kefu_case_opened", case)
+    app.calls.cases_opened(cases, lambda plugin: app.context(plugin, session))
 
 
 def record_event(
@@ -282,8 +273,8 @@ def record_event(
         _stop_repeats(session, case)
     if triggers_of(event):
         _cancel_moot(ctx, case, event)
-    owner_ctx = ctx.app.context(case.plugin, session)
-    _call_isolated(owner_ctx, "kefu_case_changed", case, event=event)
+    app = app_of(ctx)
+    app.calls.case_changed(case, event, app.context(case.plugin, session))
     if type == "customer_reply":
         _react_to_reply(ctx, case, actor)
     return event
@@ -310,7 +301,7 @@ def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:
             back = _state_before_wait(history_of(ctx.db(), case))
             record_event(ctx, case, "resumed", actor="system", to_state=back, reason="客户已回复")
             return
-        kind = ctx.app.kinds.get(case.kind)
+        kind = app_of(ctx).kinds.get(case.kind)
         if case.state in DONE_STATES and kind is not None and kind.reopen_on_reply:
             reopen(ctx, case, actor="system", reason="客户回复，重新打开")
     except TransitionRefused as exc:
@@ -323,7 +314,7 @@ def check_guard(ctx: PluginContext, case: Case, to_state: str) -> None:
     A guard that fails refuses the move too (naming the failure): a rule the plugin
     could not check is not taken as satisfied.
     """
-    kind = ctx.app.kinds.get(case.kind)
+    kind = app_of(ctx).kinds.get(case.kind)
     if kind is None or kind.guard is None:
         return
     try:
@@ -361,7 +352,7 @@ def transition(ctx: PluginContext, case: Case, to_state: str, *, actor: str = "s
 def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
            reason: str | None = None) -> CaseEvent:
     """Give ``case`` to staff member ``owner``; a case still in triage becomes ``assigned``."""
-    if owner not in ctx.app.settings.staff.people:
+    if owner not in app_of(ctx).settings.staff.people:
         raise CaseError(f"case {case.number}: {owner!r} is not in [staff.people]")
     if case.state not in OPEN_STATES:
         raise CaseError(f"case {case.number} is {case.state}; reopen it before assigning it")
@@ -378,7 +369,7 @@ def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system"
     ``due_at`` is an explicit due time for the step's deadline (``step:<step>``), e.g.
     the date agreed with a contractor.
     """
-    kind = ctx.app.kinds.get(case.kind)
+    kind = app_of(ctx).kinds.get(case.kind)
     steps = kind.steps if kind else ()
     if step not in steps:
         raise CaseError(f"case {case.number}: unknown step {step!r}; steps of {case.kind}: {', '.join(steps) or 'none'}")
@@ -400,7 +391,7 @@ def set_due(ctx: PluginContext, case: Case, name: str, due_at: datetime, *,
     pause of the policy moves both on by the time paused. A warned deadline is warned again
     before the new time; a breached one stays breached. Recorded as a ``deadline_due_set`` event.
     """
-    kind = ctx.app.kinds.get(case.kind)
+    kind = app_of(ctx).kinds.get(case.kind)
     policy = kind.policy(name) if kind else None
     session = ctx.db()
     row = session.scalars(
@@ -415,7 +406,7 @@ def set_due(ctx: PluginContext, case: Case, name: str, due_at: datetime, *,
     fix_due(row, due_at, remind_before)
     if row.stage == "warned":
         row.stage = "pending"
-    schedule(ctx.app, row, policy, history_of(session, case))
+    schedule(app_of(ctx), row, policy, history_of(session, case))
     record_event(ctx, case, "deadline_due_set", actor=actor, reason=reason, data={
         "deadline": name, "round": row.round, "due": row.due_at.isoformat(), "previous": previous.isoformat(),
     })
@@ -449,7 +440,7 @@ def record_callback(ctx: PluginContext, case: Case, score: int, *, actor: str = 
         raise CaseError(f"case {case.number}: callback score {score} is not between 1 and 5")
     if case.state not in ("resolved", "callback"):
         raise CaseError(f"case {case.number} is {case.state}; a callback answer needs a resolved case")
-    kind = ctx.app.kinds.get(case.kind)
+    kind = app_of(ctx).kinds.get(case.kind)
     satisfied = score >= (kind.satisfied_from if kind else 4)
     case.satisfaction = score
     event = record_event(ctx, case, "callback_answered", actor=actor, reason=reason,
@@ -465,23 +456,6 @@ def acknowledge_escalation(ctx: PluginContext, case: Case, *, actor: str,
                            reason: str | None = None) -> CaseEvent:
     """Staff have seen the escalation: stop repeating it (the deadline stays breached)."""
     return record_event(ctx, case, "escalation_acknowledged", actor=actor, reason=reason)
-
-
-def _call_isolated(ctx: PluginContext, hook: str, case: Case, **kwargs: Any) -> None:
-    """Call the owner's hook in a savepoint; a failure is recorded on the case, not raised."""
-    session = ctx.db()
-    if all(name != case.plugin for name, _func in ctx.app.host.implementations(hook)):
-        return  # no savepoint (and its flush) for a hook the owner does not implement
-    try:
-        with session.begin_nested():
-            ctx.app.host.call_one(hook, case.plugin, case=case, ctx=ctx, **kwargs)
-    except Exception as exc:
-        log.exception("plugin %r failed in %s for case %s", case.plugin, hook, case.number)
-        session.add(CaseEvent(
-            case_id=case.id, at=ctx.now(), actor="system", type="plugin_error",
-            reason=f"{hook}: {exc}",
-        ))
-        session.flush()
 
 
 def find_case(session: Session, number: str) -> Case | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kefu.context import app_of
 from kefu.db.models import Case, CaseEvent, Deadline
 from kefu.kinds import DeadlinePolicy, WholeDays
 from kefu.sla.calendar import Interval, WorkCalendar, advance, always
@@ -209,7 +210,7 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
     a name that opens no deadline now raises ValueError. Returns the deadlines opened now.
     (A case just opened gets its deadlines from :func:`first_deadlines` instead.)
     """
-    app = ctx.app
+    app = app_of(ctx)
     kind = app.kinds.get(case.kind)
     session = ctx.db()
     now = ctx.now()

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kefu.context import app_of
 from kefu.db.models import Case, Deadline
 from kefu.kinds import CaseKind, DeadlinePolicy, Level
 from kefu.outbound.outbox import queue_message
@@ -36,7 +37,7 @@ def resolve_level(ctx: PluginContext, kind: CaseKind | None, case: Case, who: st
     The kind's ``resolve_role`` answers first (a plugin's per-project roles); None from
     it, or no such function, resolves ``who`` through ``[staff]`` with ``{unit}`` filled.
     """
-    app = ctx.app
+    app = app_of(ctx)
     staff, tz, session = app.settings.staff, app.settings.tz, ctx.db()
     targets: list[str] | None = None
     if kind is not None and kind.resolve_role is not None:
@@ -62,7 +63,7 @@ def notify_level(
     *, level_no: int, template: str, at: datetime, purpose: str, key_part: str | None = None,
 ) -> list[dict[str, str]]:
     """Queue the staff notifications of one chain level; returns who was reached how."""
-    app = ctx.app
+    app = app_of(ctx)
     staff = app.settings.staff
     kind = app.kinds.get(case.kind)
     try:
@@ -106,7 +107,7 @@ def apply_default(ctx: PluginContext, deadline: Deadline, case: Case, kind: Case
     """Advance ``deadline`` one stage along its policy at its scheduled time; returns what was done."""
     from kefu.sla.cases import record_event  # cases → deadlines; the sweep → here → cases
 
-    app = ctx.app
+    app = app_of(ctx)
     at = deadline.next_at or ctx.now()
     chain = policy.chain
     if deadline.stage == "pending" and at < deadline.due_at:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.context import app_of
 from kefu.db.models import Case, CaseEvent, Deadline
 from kefu.kinds import DONE_STATES
 
@@ -148,7 +149,7 @@ def mail_monthly_report(ctx: PluginContext, fired_at: datetime) -> None:
     from kefu.outbound.outbox import queue_message
     from kefu.sla.recipients import resolve
 
-    app = ctx.app
+    app = app_of(ctx)
     tz = app.settings.tz
     local = fired_at.astimezone(tz)
     last = (local.replace(day=1) - timedelta(days=1))

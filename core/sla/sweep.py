@@ -14,17 +14,15 @@ per-row savepoints only when something actually fails).
 
 The hot path is kept to what the guarantees need: one query claims the due
 deadlines and loads their cases with them, the owner hooks are looked up once
-per batch, the deadlines a plugin finished are cleared in one UPDATE whose id
+per plugin, the deadlines a plugin finished are cleared in one UPDATE whose id
 list is one bound parameter, and the cyclic garbage collector waits until the
 batch is done (see :mod:`kefu.collector`).
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,13 +35,11 @@ from kefu.collector import collector_paused
 from kefu.context import PluginContext
 from kefu.db.engine import is_postgres, transaction
 from kefu.db.models import Case, CaseEvent, Deadline
-from kefu.plugin_host import PluginError
 from kefu.sla.escalation import apply_default, notify_level
 
 log = logging.getLogger("kefu.sla")
 _MAX_ROUNDS = 1000  # batches per sweep; catch-up after downtime ends well before this
 _MAX_BACKOFF = timedelta(hours=1)
-_HOOK = "kefu_deadline_due"
 
 
 class _DeadlineFailed(Exception):
@@ -53,15 +49,13 @@ class _DeadlineFailed(Exception):
 
 
 class _Batch:
-    """What every deadline of one batch shares: the session, one context and one hook per plugin."""
+    """What every deadline of one batch shares: the session and one context per plugin."""
 
     def __init__(self, app: App, session: Session) -> None:
         self.app, self.session = app, session
-        self.hooks = dict(app.host.implementations(_HOOK))
-        self._contexts: dict[str, PluginContext] = {}
-        self._callers: dict[str, Callable[..., Any] | None] = {}
+        self._contexts: dict[str, PluginContext[Any]] = {}
 
-    def context(self, plugin: str) -> PluginContext:
+    def context(self, plugin: str) -> PluginContext[Any]:
         """The plugin's context, bound to the batch's session (one per plugin, not one per deadline)."""
         ctx = self._contexts.get(plugin)
         if ctx is None:
@@ -69,37 +63,8 @@ class _Batch:
         return ctx
 
     def call_hook(self, plugin: str, deadline: Deadline, case: Case) -> Any:
-        """The owner's ``kefu_deadline_due`` answer (None if it has none), as ``PluginHost.call_one`` gives it."""
-        if plugin not in self._callers:
-            func_ = self.hooks.get(plugin)
-            # An implementation may take a subset of the spec's arguments (as pluggy allows).
-            self._callers[plugin] = None if func_ is None else _with_accepted(func_)
-        caller = self._callers[plugin]
-        if caller is None:
-            return None
-        try:
-            return caller(deadline, case, self.context(plugin))
-        except Exception as exc:
-            raise PluginError(plugin, _HOOK, exc) from exc
-
-
-def _with_accepted(func_: Callable[..., Any]) -> Callable[[Deadline, Case, PluginContext], Any]:
-    names = set(inspect.signature(func_).parameters)
-    if {"deadline", "case", "ctx"} <= names:  # the whole spec: no arguments to pick per call
-        return lambda deadline, case, ctx: func_(deadline=deadline, case=case, ctx=ctx)
-    take_deadline, take_case, take_ctx = "deadline" in names, "case" in names, "ctx" in names
-
-    def call(deadline: Deadline, case: Case, ctx: PluginContext) -> Any:
-        kwargs: dict[str, Any] = {}
-        if take_deadline:
-            kwargs["deadline"] = deadline
-        if take_case:
-            kwargs["case"] = case
-        if take_ctx:
-            kwargs["ctx"] = ctx
-        return func_(**kwargs)
-
-    return call
+        """The owner's ``kefu_deadline_due`` answer (None if it has none); PluginError if it raises."""
+        return self.app.calls.deadline_due(deadline, case, self.context(plugin))
 
 
 def run_sweep(app: App) -> int:

@@ -8,45 +8,39 @@ does the rest in the same transaction.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kefu.db.models import Case
-from kefu.kinds import OPEN_STATES
+from kefu.api import OPEN_STATES, Case
 from kefu.plugins.complaints import compensation, kinds, repair, tasks
+from kefu.plugins.complaints.config import Ctx
 from kefu.plugins.complaints.repair import RuleRefused
-from kefu.sla import cases as sla
-from kefu.sla.cases import find_case, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.plugins.complaints.config import ComplaintsConfig
 
 __all__ = ["RuleRefused"]
 
 
-def get_case(ctx: PluginContext, number: str, *allowed: str) -> Case:
+def get_case(ctx: Ctx, number: str, *allowed: str) -> Case:
     """The case ``number`` of one of the ``allowed`` kinds (any complaints kind if none)."""
-    case = find_case(ctx.db(), number)
+    case = ctx.find_case(number)
     if case is None or case.plugin != ctx.name:
         raise RuleRefused(f"no complaints case {number!r} (see `kefu cases list`)")
-    if allowed and case.kind not in allowed:
+    if allowed and ctx.kind_of(case) not in allowed:
         raise RuleRefused(f"{number} is a {case.kind} case; this action needs {' or '.join(allowed)}")
     return case
 
 
-def advance_step(ctx: PluginContext, number: str, *, visit_at: datetime | None = None,
+def advance_step(ctx: Ctx, number: str, *, visit_at: datetime | None = None,
                  step: str | None = None, actor: str = "staff") -> str:
     """Move a repair (or task) to its next step (or ``step``); a visit time is told to the customer."""
     case = get_case(ctx, number)
     if case.state not in OPEN_STATES:
         raise RuleRefused(f"{number} is {case.state}; it has no step to move")
-    if kinds.is_repair(case.kind):
+    if kinds.is_repair(ctx.kind_of(case)):
         target = step or repair.next_step(case)
-    elif case.kind == kinds.COMPENSATION:
+    elif ctx.kind_of(case) == kinds.COMPENSATION:
         raise RuleRefused(f"{number}: a compensation moves with `kefu complaints compensation agree`, "
                           f"`pay` and `archive` (each step has its letter or record)")
     else:
-        steps = tasks.case_steps(case)
+        steps = tasks.case_steps(ctx, case)
         if not steps:
             raise RuleRefused(f"{number} has no steps; resolve it with `kefu complaints resolve`")
         index = steps.index(case.step) if case.step in steps else -1
@@ -54,18 +48,18 @@ def advance_step(ctx: PluginContext, number: str, *, visit_at: datetime | None =
             raise RuleRefused(f"{number} is at its last step {case.step}: resolve it with `kefu complaints resolve`")
         target = step or steps[index + 1]
     previous, case.step = case.step, target
-    record_event(ctx, case, "step", actor=actor, reason=target,
+    ctx.record_event(case, "step", actor=actor, reason=target,
                  to_state="in_progress" if case.state != "in_progress" else None,
                  data={"step": target, "previous": previous, **repair.step_event_data(target, visit_at)})
     return target
 
 
-def assign_contractor(ctx: PluginContext, number: str, contractor: str, *, due: timedelta | None = None,
+def assign_contractor(ctx: Ctx, number: str, contractor: str, *, due: timedelta | None = None,
                       instructions: str = "", actor: str = "staff") -> Case:
     """Give a repair to a third-party contractor: opens its job with the 工程维修通知单."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     case = get_case(ctx, number)
-    if not kinds.is_repair(case.kind):
+    if not kinds.is_repair(ctx.kind_of(case)):
         raise RuleRefused(f"{number} is a {case.kind} case; only repairs go to contractors")
     if contractor not in cfg.contractors:
         raise RuleRefused(f"unknown contractor {contractor!r}; configured in [complaints.contractors]: "
@@ -74,39 +68,39 @@ def assign_contractor(ctx: PluginContext, number: str, contractor: str, *, due: 
     if due is not None:
         data["due"] = due.total_seconds()
     before = set(case.data.get("acceptance_pending", []))
-    record_event(ctx, case, "contractor_assigned", actor=actor, reason=cfg.contractors[contractor].name, data=data)
+    ctx.record_event(case, "contractor_assigned", actor=actor, reason=cfg.contractors[contractor].name, data=data)
     new = [n for n in case.data.get("acceptance_pending", []) if n not in before]
-    job = find_case(ctx.db(), new[-1]) if new else None
+    job = ctx.find_case(new[-1]) if new else None
     if job is None:
         raise RuleRefused(f"{number}: the contractor job could not be opened; see the case's history")
     return job
 
 
-def contractor_done(ctx: PluginContext, job_number: str, *, actor: str = "staff") -> None:
+def contractor_done(ctx: Ctx, job_number: str, *, actor: str = "staff") -> None:
     """The contractor reports the work done: the acceptance (收方/验收) is now due."""
     job = get_case(ctx, job_number, kinds.THIRD_PARTY)
     job.step = "收方验收"
-    record_event(ctx, job, "step", actor=actor, reason="维修完工，待收方验收",
+    ctx.record_event(job, "step", actor=actor, reason="维修完工，待收方验收",
                  to_state="in_progress" if job.state != "in_progress" else None,
                  data={"step": "收方验收", "previous": "维修施工"})
 
 
-def accept(ctx: PluginContext, job_number: str, *, result: str = "合格", note: str = "",
+def accept(ctx: Ctx, job_number: str, *, result: str = "合格", note: str = "",
            actor: str = "staff") -> None:
     """Record the engineer's 收方/验收 of a contractor's job; its repair may then close."""
     job = get_case(ctx, job_number, kinds.THIRD_PARTY)
     if job.data.get("accepted"):
         raise RuleRefused(f"{job_number} was already accepted")
-    record_event(ctx, job, "accepted", actor=actor, reason=note or result, data={"result": result, "note": note})
-    sla.close(ctx, job, actor=actor, reason=f"收方验收{result}")
+    ctx.record_event(job, "accepted", actor=actor, reason=note or result, data={"result": result, "note": note})
+    ctx.close(job, actor=actor, reason=f"收方验收{result}")
 
 
-def resolve(ctx: PluginContext, number: str, *, defect: bool = False, trade: str | None = None,
+def resolve(ctx: Ctx, number: str, *, defect: bool = False, trade: str | None = None,
             cause: str | None = None, note: str = "", actor: str = "staff") -> None:
     """Resolve a case (维修关闭 for a repair): closure told, callback asked; defects flagged."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     case = get_case(ctx, number)
-    if kinds.is_repair(case.kind):
+    if kinds.is_repair(ctx.kind_of(case)):
         repair.check_can_resolve(case)
     if case.state not in OPEN_STATES:
         raise RuleRefused(f"{number} is already {case.state}")
@@ -118,28 +112,28 @@ def resolve(ctx: PluginContext, number: str, *, defect: bool = False, trade: str
             "cause": cause or "未填写"}}
     if "first_resolved_at" not in case.data:
         case.data = {**case.data, "first_resolved_at": ctx.now().isoformat()}
-    sla.resolve(ctx, case, actor=actor, reason=note or None)
+    ctx.resolve(case, actor=actor, reason=note or None)
 
 
-def reply(ctx: PluginContext, number: str, text: str, *, actor: str = "staff") -> None:
+def reply(ctx: Ctx, number: str, text: str, *, actor: str = "staff") -> None:
     """Answer a complaint, inquiry or suggestion: the reply goes to the customer, the reply deadline is met."""
     case = get_case(ctx, number, *kinds.FEEDBACK.values())
     # Answering ends the first-response deadline (it runs while the case is new).
-    record_event(ctx, case, "staff_reply", actor=actor, reason=text,
+    ctx.record_event(case, "staff_reply", actor=actor, reason=text,
                  to_state="in_progress" if case.state in ("new", "acknowledged", "assigned") else None)
 
 
-def callback_score(ctx: PluginContext, number: str, score: int, *, actor: str = "staff") -> None:
+def callback_score(ctx: Ctx, number: str, score: int, *, actor: str = "staff") -> None:
     """Record a callback answered on the phone (1–5)."""
     if not 1 <= score <= 5:
         raise RuleRefused(f"score {score} is not between 1 and 5")
     case = get_case(ctx, number)
     if case.state not in ("resolved", "callback"):
         raise RuleRefused(f"{number} is {case.state}, not waiting for its callback")
-    sla.record_callback(ctx, case, score, actor=actor, reason="电话回访")
+    ctx.record_callback(case, score, actor=actor, reason="电话回访")
 
 
-def open_compensation(ctx: PluginContext, number: str, *, party: str, amount: float | None = None,
+def open_compensation(ctx: Ctx, number: str, *, party: str, amount: float | None = None,
                       address: str | None = None, email: str | None = None, note: str = "",
                       actor: str = "staff") -> Case:
     """Open a 客户赔付 case from a case; the parent's attachments become its evidence."""
@@ -147,23 +141,23 @@ def open_compensation(ctx: PluginContext, number: str, *, party: str, amount: fl
                                           email=email, note=note, actor=actor)
 
 
-def add_evidence(ctx: PluginContext, number: str, description: str, *, path: str | None = None,
+def add_evidence(ctx: Ctx, number: str, description: str, *, path: str | None = None,
                  actor: str = "staff") -> dict[str, Any]:
     """Keep one more piece of evidence on a compensation case (listed, never deleted)."""
     return compensation.add_evidence(ctx, compensation.get(ctx, number), description, path=path, actor=actor)
 
 
-def agree_compensation(ctx: PluginContext, number: str, amount: float, *, terms: str = "",
+def agree_compensation(ctx: Ctx, number: str, amount: float, *, terms: str = "",
                        actor: str = "staff") -> None:
     """End the negotiation with the agreed amount; the 责任方函件 is queued."""
     compensation.agree(ctx, compensation.get(ctx, number), amount=amount, terms=terms, actor=actor)
 
 
-def request_payment(ctx: PluginContext, number: str, payee: str, *, note: str = "", actor: str = "staff") -> None:
+def request_payment(ctx: Ctx, number: str, payee: str, *, note: str = "", actor: str = "staff") -> None:
     """File the compensation's payment request (after its letter went out)."""
     compensation.request_payment(ctx, compensation.get(ctx, number), payee=payee, note=note, actor=actor)
 
 
-def archive_compensation(ctx: PluginContext, number: str, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
+def archive_compensation(ctx: Ctx, number: str, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
     """Archive a paid compensation's dossier and close it."""
     return compensation.archive(ctx, compensation.get(ctx, number), note=note, actor=actor)

@@ -10,29 +10,24 @@ from typing import Any, TypeVar
 
 import click
 
-from kefu.cli.appctx import emit, json_option, obtain_app
-from kefu.db.engine import transaction
-from kefu.durations import parse_duration
+from kefu.api import CaseError, command_context, emit, json_option, parse_duration
 from kefu.plugins.complaints import actions, reports
 from kefu.plugins.complaints.imports import import_homes_file
 from kefu.plugins.complaints.repair import RuleRefused
-from kefu.sla.cases import CaseError
 
 T = TypeVar("T")
-PLUGIN = "complaints"
 
 
 def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a staff action in one transaction; a refused rule is an error message, exit 1."""
-    app = obtain_app()
     try:
-        with transaction(app.sessions) as session:
-            return fn(app.context(PLUGIN, session), *args, **kwargs)
+        with command_context(__name__).transaction() as ctx:
+            return fn(ctx, *args, **kwargs)
     except (RuleRefused, CaseError) as exc:  # CaseError: a step or guard the engine refused
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(name="complaints")
+@click.group()
 def complaints() -> None:
     """客服管理部: homes, repairs, contractors, callbacks, compensation, KPIs."""
 
@@ -46,9 +41,8 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_homes_cmd(file: Path) -> None:
     """Projects, buildings, homes, owners and delivery dates from a CSV (UTF-8 or GB18030)."""
-    app = obtain_app()
-    with transaction(app.sessions) as session:
-        report = import_homes_file(session, file, app.clock.now())
+    with command_context(__name__).transaction() as ctx:
+        report = import_homes_file(ctx.db(), file, ctx.now())
     for line, reason in report.errors:
         click.echo(f"{file}:{line}: {reason}", err=True)
     click.echo(report.summary())
@@ -205,9 +199,8 @@ def comp_evidence_cmd(case: str, description: str, path: str | None, actor: str)
 @json_option
 def kpi_cmd(period: str, as_json: bool) -> None:
     """报事关闭率, 维修及时率, 维修满意度 per project and engineer."""
-    app = obtain_app()
-    with app.sessions() as session:
-        emit(reports.kpi_rows(session, period, app.settings.tz), as_json)
+    with command_context(__name__).transaction() as ctx:
+        emit(reports.kpi_rows(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 @complaints.command(name="scorecard")
@@ -215,9 +208,8 @@ def kpi_cmd(period: str, as_json: bool) -> None:
 @json_option
 def scorecard_cmd(period: str, as_json: bool) -> None:
     """The repair engineers' monthly scorecard (read by the hr plugin)."""
-    app = obtain_app()
-    with app.sessions() as session:
-        emit(reports.engineer_scorecard(session, period, app.settings.tz), as_json)
+    with command_context(__name__).transaction() as ctx:
+        emit(reports.engineer_scorecard(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 @complaints.command(name="defects")
@@ -225,15 +217,14 @@ def scorecard_cmd(period: str, as_json: bool) -> None:
 @json_option
 def defects_cmd(period: str, as_json: bool) -> None:
     """The defect cases of a month by project, trade and cause."""
-    app = obtain_app()
-    with app.sessions() as session:
-        emit(reports.defect_rows(session, period, app.settings.tz), as_json)
+    with command_context(__name__).transaction() as ctx:
+        emit(reports.defect_rows(ctx.db(), period, ctx.tz, ctx.name), as_json)
 
 
 def _local_time(text: str) -> datetime:
-    app = obtain_app()
+    tz = command_context(__name__).tz
     try:
         value = datetime.fromisoformat(text.strip().replace("/", "-"))
     except ValueError as exc:
         raise click.BadParameter(f"{text!r}: write e.g. '2026-11-03 10:00'") from exc
-    return value if value.tzinfo else value.replace(tzinfo=app.settings.tz)
+    return value if value.tzinfo else value.replace(tzinfo=tz)

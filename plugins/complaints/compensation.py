@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from kefu.db.models import Attachment, Case, Letter
-from kefu.outbound.outbox import queue_message
+from kefu.api import Attachment, Case, Letter
 from kefu.plugins.complaints import kinds, notify
+from kefu.plugins.complaints.config import Ctx
 from kefu.plugins.complaints.repair import RuleRefused, case_text
-from kefu.sla import cases as sla
-from kefu.sla.cases import find_case, open_case, record_event
 
 if TYPE_CHECKING:
-    from kefu.context import PluginContext
     from kefu.plugins.complaints.config import ComplaintsConfig
 
 NEGOTIATION, LETTER, PAYMENT, ARCHIVE = kinds.COMPENSATION_STEPS
@@ -45,11 +42,11 @@ def party_of(cfg: ComplaintsConfig, party: str, *, address: str | None = None,
     return {"key": None, "name": party, "address": address, "email": email, "contact": None}
 
 
-def open_compensation(ctx: PluginContext, parent: Case, *, party: str, amount: float | None = None,
+def open_compensation(ctx: Ctx, parent: Case, *, party: str, amount: float | None = None,
                       address: str | None = None, email: str | None = None, note: str = "",
                       actor: str = "staff") -> Case:
     """Open a 客户赔付 case from ``parent``; the parent's attachments become its first evidence."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     evidence = [
         {"attachment_id": att_id, "filename": name, "sha256": digest, "source": parent.number}
         for att_id, name, digest in ctx.db().execute(
@@ -57,17 +54,17 @@ def open_compensation(ctx: PluginContext, parent: Case, *, party: str, amount: f
             .where(Attachment.case_id == parent.id).order_by(Attachment.id)
         )
     ]
-    comp = open_case(ctx, kind=kinds.COMPENSATION, title=f"赔付：{parent.title}", unit=parent.unit,
+    comp = ctx.open_case(kind=kinds.COMPENSATION, title=f"赔付：{parent.title}", unit=parent.unit,
                      actor=actor, reason=note or None,
                      data={"parent": parent.number, "party": party_of(cfg, party, address=address, email=email),
                            "amount": amount, "evidence": evidence, "home": parent.data.get("home", ""),
                            "text": case_text(ctx, parent).strip()})
     comp.customer_id = parent.customer_id
-    record_event(ctx, parent, "compensation_opened", actor=actor, reason=comp.number, data={"case": comp.number})
+    ctx.record_event(parent, "compensation_opened", actor=actor, reason=comp.number, data={"case": comp.number})
     return comp
 
 
-def add_evidence(ctx: PluginContext, case: Case, description: str, *, path: str | None = None,
+def add_evidence(ctx: Ctx, case: Case, description: str, *, path: str | None = None,
                  actor: str = "staff") -> dict[str, Any]:
     """Add one piece of evidence; a file's size and SHA-256 are kept so a later change shows."""
     entry: dict[str, Any] = {"description": description, "path": path, "added_at": ctx.now().isoformat(),
@@ -78,11 +75,11 @@ def add_evidence(ctx: PluginContext, case: Case, description: str, *, path: str 
             raise RuleRefused(f"evidence file {path!r} does not exist; archive it first and give its path")
         content = file.read_bytes()
         entry.update(size=len(content), sha256=hashlib.sha256(content).hexdigest())
-    record_event(ctx, case, "evidence", actor=actor, reason=description, data=entry)
+    ctx.record_event(case, "evidence", actor=actor, reason=description, data=entry)
     return entry
 
 
-def agree(ctx: PluginContext, case: Case, *, amount: float, terms: str = "", actor: str = "staff") -> None:
+def agree(ctx: Ctx, case: Case, *, amount: float, terms: str = "", actor: str = "staff") -> None:
     """The negotiation ended with ``amount``: on to 责任方函件, whose letter is queued now."""
     if case.step != NEGOTIATION:
         raise RuleRefused(f"{case.number} is at {case.step}, not 协商谈判")
@@ -93,27 +90,27 @@ def agree(ctx: PluginContext, case: Case, *, amount: float, terms: str = "", act
     issue_letter(ctx, case)
 
 
-def issue_letter(ctx: PluginContext, case: Case) -> None:
+def issue_letter(ctx: Ctx, case: Case) -> None:
     """Queue the 责任方函件: a letter to post (PDF archived with the case), and by email if known."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     party = case.data["party"]
-    template = f"complaints/{cfg.compensation.letter_template}"
+    template = f"{cfg.compensation.letter_template}"
     context = letter_context(ctx, case)
     if party.get("email"):
-        queue_message(ctx, key=f"{case.number}/party_letter/email", channel="email", recipient=party["email"],
-                      recipient_name=party["name"], audience="staff", template="complaints/compensation_letter.txt",
+        ctx.queue(key=f"{case.number}/party_letter/email", channel="email", recipient=party["email"],
+                      recipient_name=party["name"], audience="staff", template="compensation_letter.txt",
                       letter=template, address=party.get("address"), case=case, context=context)
     if not party.get("address"):
         ctx.log.warning("%s: the responsible party %s has no address; the letter is listed to post without one",
                         case.number, party["name"])
-    queue_message(ctx, key=f"{case.number}/party_letter/letter", channel="letter", recipient=party["name"],
+    ctx.queue(key=f"{case.number}/party_letter/letter", channel="letter", recipient=party["name"],
                   recipient_name=party["name"], audience="staff", template=template,
                   address=party.get("address"), case=case, context=context)
 
 
-def letter_context(ctx: PluginContext, case: Case) -> dict[str, Any]:
+def letter_context(ctx: Ctx, case: Case) -> dict[str, Any]:
     """What the 责任方函件 says: the case, the home, what happened, the amount, the evidence."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     project = cfg.projects.get(case.unit or "")
     evidence = [str(e.get("description") or e.get("filename") or "") for e in case.data.get("evidence", [])]
     return {
@@ -125,7 +122,7 @@ def letter_context(ctx: PluginContext, case: Case) -> dict[str, Any]:
     }
 
 
-def request_payment(ctx: PluginContext, case: Case, *, payee: str, note: str = "", actor: str = "staff") -> None:
+def request_payment(ctx: Ctx, case: Case, *, payee: str, note: str = "", actor: str = "staff") -> None:
     """付款申请 to the head, once the letter has gone out (it is archived with the case)."""
     if case.step != LETTER:
         raise RuleRefused(f"{case.number} is at {case.step}; the payment request follows 责任方函件")
@@ -142,7 +139,7 @@ def request_payment(ctx: PluginContext, case: Case, *, payee: str, note: str = "
                      key=f"{case.number}/payment", case=case)
 
 
-def archive(ctx: PluginContext, case: Case, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
+def archive(ctx: Ctx, case: Case, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
     """资料存档: record the dossier on the case (evidence, letters, payment) and close it."""
     if case.step != PAYMENT:
         raise RuleRefused(f"{case.number} is at {case.step}; 资料存档 follows 付款申请")
@@ -154,25 +151,25 @@ def archive(ctx: PluginContext, case: Case, *, note: str = "", actor: str = "sta
     case.data = {**case.data, "dossier": dossier}
     _move(ctx, case, ARCHIVE, actor, reason="资料存档", extra={"letters": len(letters),
                                                            "evidence": len(evidence)})
-    sla.close(ctx, case, actor=actor, reason=note or "资料存档")
+    ctx.close(case, actor=actor, reason=note or "资料存档")
     return dossier
 
 
-def case_letters(ctx: PluginContext, case: Case) -> list[Letter]:
+def case_letters(ctx: Ctx, case: Case) -> list[Letter]:
     """The letters the core archived with ``case`` (rendered PDFs), oldest first."""
     return list(ctx.db().scalars(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
 
 
-def get(ctx: PluginContext, number: str) -> Case:
+def get(ctx: Ctx, number: str) -> Case:
     """The compensation case ``number``."""
-    case = find_case(ctx.db(), number)
-    if case is None or case.kind != kinds.COMPENSATION:
-        raise RuleRefused(f"no compensation case {number!r} (see `kefu cases list --kind {kinds.COMPENSATION}`)")
+    case = ctx.find_case(number)
+    if case is None or ctx.kind_of(case) != kinds.COMPENSATION:
+        raise RuleRefused(f"no compensation case {number!r} (see `kefu cases list --kind {ctx.kind(kinds.COMPENSATION)}`)")
     return case
 
 
-def _move(ctx: PluginContext, case: Case, step: str, actor: str, *, reason: str, extra: dict[str, Any]) -> None:
+def _move(ctx: Ctx, case: Case, step: str, actor: str, *, reason: str, extra: dict[str, Any]) -> None:
     previous, case.step = case.step, step
-    record_event(ctx, case, "step", actor=actor, reason=reason,
+    ctx.record_event(case, "step", actor=actor, reason=reason,
                  to_state="in_progress" if case.state != "in_progress" else None,
                  data={"step": step, "previous": previous, **extra})

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kefu.durations import Duration
+from kefu.api import Duration, PluginContext
 
 Clock = Literal["24x7", "workday"]
 FeedbackKind = Literal["complaint", "repair", "suggestion", "inquiry"]
@@ -365,3 +365,7 @@ class ComplaintsConfig(_Strict):
                     f"known: {', '.join(self.assessment.milestones)}"
                 )
         return self
+
+
+Ctx = PluginContext[ComplaintsConfig]
+"""What this plugin's hooks and functions receive as ``ctx``: the context typed by its section."""

@@ -9,19 +9,13 @@ score closes it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from kefu.db.models import Case, CaseEvent, InboundItem
+from kefu.api import Case, CaseEvent, InboundItem
 from kefu.plugins.complaints import kinds, notify, rules
+from kefu.plugins.complaints.config import Ctx
 from kefu.plugins.complaints.repair import attach_home
-from kefu.sla.cases import record_callback, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.plugins.complaints.config import ComplaintsConfig
 
 
-def on_opened(ctx: PluginContext, case: Case) -> None:
+def on_opened(ctx: Ctx, case: Case) -> None:
     """A complaint, inquiry or suggestion: ack with the case number, assign the project CS."""
     attach_home(ctx, case)
     case.data = {**case.data, "round": 1}
@@ -33,7 +27,7 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
                      key=f"{case.number}/assigned", case=case)
 
 
-def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """The staff reply goes to the customer; resolution asks for the callback; reopen counts a round."""
     if event.type == "staff_reply":
         notify.tell_customer(ctx, case, "feedback_reply", {**notify.case_context(case), "reply": event.reason or ""},
@@ -44,17 +38,17 @@ def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
         case.data = {**case.data, "round": kinds.current_round(case) + 1}
 
 
-def ask_callback(ctx: PluginContext, case: Case) -> None:
+def ask_callback(ctx: Ctx, case: Case) -> None:
     """Ask the customer for a 1–5 score (by SMS by default); the callback deadline is the engine's."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     rnd = kinds.current_round(case)
     notify.tell_customer(ctx, case, "callback_survey", notify.case_context(case),
                          channels=(cfg.callback.channel,), urgent=False, key_suffix=f"/r{rnd}",
                          cancel_on=notify.CALLBACK_MOOT)
-    record_event(ctx, case, "callback_asked", to_state="callback", data={"round": rnd})
+    ctx.record_event(case, "callback_asked", to_state="callback", data={"round": rnd})
 
 
-def on_customer_text(ctx: PluginContext, case: Case, event: CaseEvent) -> bool:
+def on_customer_text(ctx: Ctx, case: Case, event: CaseEvent) -> bool:
     """A customer's message on a case waiting for its callback: record the score it holds."""
     if case.state not in ("resolved", "callback"):
         return False
@@ -66,13 +60,13 @@ def on_customer_text(ctx: PluginContext, case: Case, event: CaseEvent) -> bool:
     score = rules.parse_score(text)
     if score is None:
         return False
-    record_callback(ctx, case, score, actor="customer", reason=text[:200])
+    ctx.record_callback(case, score, actor="customer", reason=text[:200])
     return True
 
 
-def on_callback_answered(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_callback_answered(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """Keep the score per round; a low one alerts the project CS (the engine reopens the case)."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     score = int(event.data["score"])
     scores = {**case.data.get("scores", {}), str(kinds.current_round(case)): score}
     case.data = {**case.data, "scores": scores}

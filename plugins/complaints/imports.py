@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Customer
+from kefu.api import Customer
 from kefu.plugins.complaints.models import Building, Home, Project
 
 PLUGIN = "complaints"

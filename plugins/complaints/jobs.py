@@ -13,16 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
-from kefu.db.models import Case, Customer
-from kefu.jobs import CronJob
-from kefu.kinds import OPEN_STATES
-from kefu.outbound.bulk import OutboxItem, queue_many
+from kefu.api import OPEN_STATES, Case, CronJob, Customer, OutboxItem
 from kefu.plugins.complaints import kinds, notify, reports, rules
+from kefu.plugins.complaints.config import Ctx
 from kefu.plugins.complaints.models import Home, JobMark, Project, WarrantyNotice
-from kefu.sla.cases import open_case
 
 if TYPE_CHECKING:
-    from kefu.context import PluginContext
     from kefu.plugins.complaints.config import ComplaintsConfig
 
 
@@ -39,14 +35,14 @@ def schedule(cfg: ComplaintsConfig) -> list[CronJob]:
     ]
 
 
-def warranty_notices(ctx: PluginContext, fired_at: datetime) -> int:
+def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
     """Queue every warranty notice due on the firing's day, once per home, item and lead.
 
     One SMS and one mail per home and expiry date list the items expiring then; a
     repair manager gets, at the first notice, the list of those homes that still
     have open repairs (到期前集中接报、集中整改). Returns the notices recorded.
     """
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     today = fired_at.astimezone(ctx.tz).date()
     tables = {code: cfg.warranty_for(code) for code in cfg.projects}
@@ -95,18 +91,18 @@ def warranty_notices(ctx: PluginContext, fired_at: datetime) -> int:
             messages.extend(notify.tell_items(customer, "warranty_notice", {
                 "home": home.ref, "expires": expires.strftime("%Y年%m月%d日"), "items": "、".join(titles),
                 "item_list": titles, "lead_days": lead,
-            }, key=f"complaints/warranty/{home.ref}/{expires.isoformat()}/{lead}",
+            }, key=f"{ctx.name}/warranty/{home.ref}/{expires.isoformat()}/{lead}",
                 channels=tuple(cfg.warranty.channels)))
         if lead <= cfg.warranty.defect_list_days_before:
             defect_homes[(home.project_code, expires)].append(home)
     session.flush()
     # One INSERT per 500 notices (existing keys skipped) instead of a lookup and an insert per message.
-    queue_many(ctx, messages)
+    ctx.queue_many(messages)
     _defect_lists(ctx, defect_homes, customers)
     return count
 
 
-def _defect_lists(ctx: PluginContext, groups: dict[tuple[str, date], list[Home]],
+def _defect_lists(ctx: Ctx, groups: dict[tuple[str, date], list[Home]],
                   customers: dict[int, Customer]) -> None:
     """Tell each project's repair manager which homes about to leave warranty have open repairs."""
     session = ctx.db()
@@ -115,7 +111,7 @@ def _defect_lists(ctx: PluginContext, groups: dict[tuple[str, date], list[Home]]
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(list(by_customer)):
             for case in session.scalars(select(Case).where(
-                Case.kind.like(f"{kinds.REPAIR}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
+                Case.kind.like(f"{ctx.kind(kinds.REPAIR)}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
             )):
                 home = by_customer[case.customer_id or 0]  # in the IN list, so never None
                 cust = customers.get(case.customer_id or -1)
@@ -124,26 +120,26 @@ def _defect_lists(ctx: PluginContext, groups: dict[tuple[str, date], list[Home]]
         if rows:
             notify.tell_role(ctx, project, "repair_manager", "defect_list",
                              {"expires": expires.strftime("%Y年%m月%d日"), "rows": rows},
-                             key=f"complaints/defect_list/{project}/{expires.isoformat()}")
+                             key=f"{ctx.name}/defect_list/{project}/{expires.isoformat()}")
 
 
 def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
     return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
 
 
-def _mark(ctx: PluginContext, key: str) -> bool:
+def _mark(ctx: Ctx, key: str) -> bool:
     """True when ``key`` was already done; else False (the caller then does it and calls :func:`_done`)."""
     return ctx.db().scalar(select(JobMark.id).where(JobMark.key == key)) is not None
 
 
-def _done(ctx: PluginContext, key: str, case: Case | None, note: str = "") -> None:
+def _done(ctx: Ctx, key: str, case: Case | None, note: str = "") -> None:
     ctx.db().add(JobMark(key=key, case_id=case.id if case else None, created_at=ctx.now(), note=note))
     ctx.db().flush()
 
 
-def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
+def risk_tasks(ctx: Ctx, fired_at: datetime) -> int:
     """Open the milestone assessments 14 days ahead and the assessment a month after delivery."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     today = fired_at.astimezone(ctx.tz).date()
     opened = 0
     for code, project in cfg.projects.items():
@@ -153,7 +149,7 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
                 continue
             due = datetime.combine(task.milestone_on, time(0), ctx.tz)
             due = max(due, ctx.now() + timedelta(hours=1))
-            case = open_case(ctx, kind=kinds.MILESTONE, title=f"{project.name}：{task.title}客户端风险评估",
+            case = ctx.open_case(kind=kinds.MILESTONE, title=f"{project.name}：{task.title}客户端风险评估",
                              unit=code, due={"resolution": due},
                              data={"milestone": task.milestone, "milestone_on": task.milestone_on.isoformat(),
                                    "due_at": due.isoformat()})
@@ -167,7 +163,7 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
         if not (start_on <= today <= assess_on) or _mark(ctx, key):
             continue
         due = datetime.combine(assess_on + timedelta(days=1), time(0), ctx.tz)
-        case = open_case(ctx, kind=kinds.ASSESSMENT, title=f"{proj.name}：交付后客户体验评估（交付 {proj.delivered_on}）",
+        case = ctx.open_case(kind=kinds.ASSESSMENT, title=f"{proj.name}：交付后客户体验评估（交付 {proj.delivered_on}）",
                          unit=proj.code, data={"delivered_on": proj.delivered_on.isoformat(),
                                                "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat()})
         _done(ctx, key, case)
@@ -175,16 +171,16 @@ def risk_tasks(ctx: PluginContext, fired_at: datetime) -> int:
     return opened
 
 
-def monthly_reports(ctx: PluginContext, fired_at: datetime) -> None:
+def monthly_reports(ctx: Ctx, fired_at: datetime) -> None:
     """Mail last month's defect report and repair KPIs to the heads (once per month)."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     period = rules.previous_month(fired_at.astimezone(ctx.tz).date())
     session = ctx.db()
-    defects = reports.defect_rows(session, period, ctx.tz)
+    defects = reports.defect_rows(session, period, ctx.tz, ctx.name)
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "defect_report",
                      {"period": period, "rows": defects, "total": sum(r["count"] for r in defects)},
-                     key=f"complaints/defect_report/{period}")
+                     key=f"{ctx.name}/defect_report/{period}")
     notify.tell_role(ctx, None, cfg.reports.recipients_role, "kpi_report",
-                     {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz)},
-                     key=f"complaints/kpi_report/{period}")
+                     {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz, ctx.name)},
+                     key=f"{ctx.name}/kpi_report/{period}")
 

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Deadline
-from kefu.kinds import CaseKind, DeadlinePolicy, Level
-from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig
+from kefu.api import Case, CaseKind, Deadline, DeadlinePolicy, Level
+from kefu.plugins.complaints.config import REPAIR_STEPS, ROLE_NAMES, ComplaintsConfig, Ctx
 
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-
-REPAIR = "complaints.repair"
-COMPLAINT = "complaints.complaint"
-INQUIRY = "complaints.inquiry"
-SUGGESTION = "complaints.suggestion"
-THIRD_PARTY = "complaints.third_party"
-COMPENSATION = "complaints.compensation"
-ASSESSMENT = "complaints.assessment"
-MILESTONE = "complaints.milestone"
-DEFECT_REPORT = "complaints.defect_report"
+# The kinds as this plugin names them; stored with the plugin's name in front
+# (``ctx.kind(REPAIR)``, ``ctx.kind_of(case)``), which the core adds.
+REPAIR = "repair"
+COMPLAINT = "complaint"
+INQUIRY = "inquiry"
+SUGGESTION = "suggestion"
+THIRD_PARTY = "third_party"
+COMPENSATION = "compensation"
+ASSESSMENT = "assessment"
+MILESTONE = "milestone"
+DEFECT_REPORT = "defect_report"
 
 FEEDBACK = {"complaint": COMPLAINT, "inquiry": INQUIRY, "suggestion": SUGGESTION}
 COMPENSATION_STEPS: tuple[str, ...] = ("协商谈判", "责任方函件", "付款申请", "资料存档")
@@ -36,14 +33,19 @@ THIRD_PARTY_STEPS: tuple[str, ...] = ("维修通知", "维修施工", "收方验
 ASSESSMENT_STEPS: tuple[str, ...] = ("组织评估", "整改方案")
 
 
+# What a caller without a context (a test, a report over a session) takes as the plugin's
+# name: this package's folder. Hooks and commands pass ``ctx.name``.
+PACKAGE = __name__.split(".")[-2]
+
+
 def repair_kind(cls_name: str, cfg: ComplaintsConfig) -> str:
-    """The kind of a repair of class ``cls_name``: the default class is ``complaints.repair``."""
+    """The kind of a repair of class ``cls_name``: the default class is plain ``repair``."""
     return REPAIR if cls_name == cfg.repair.default_class else f"{REPAIR}.{cls_name}"
 
 
-def is_repair(kind: str) -> bool:
-    """True for a repair of any class."""
-    return kind == REPAIR or kind.startswith(REPAIR + ".")
+def is_repair(kind: str | None) -> bool:
+    """True for a repair of any class (``kind`` as the plugin names it)."""
+    return kind is not None and (kind == REPAIR or kind.startswith(REPAIR + "."))
 
 
 def acceptance_refusal(case: Case, to_state: str) -> str | None:
@@ -105,7 +107,7 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
         for p in k.policies)) for k in out]
 
 
-def resolve_role(target: str, case: Case, ctx: PluginContext) -> list[str] | None:
+def resolve_role(target: str, case: Case, ctx: Ctx) -> list[str] | None:
     """Who chain target ``target`` means for ``case``: the role's holders in the case's project.
 
     A complaints role (``repair_manager``) is read from ``[complaints.projects.<code>.roles]``
@@ -114,8 +116,8 @@ def resolve_role(target: str, case: Case, ctx: PluginContext) -> list[str] | Non
     """
     if target not in ROLE_NAMES:
         return None
-    cfg: ComplaintsConfig = ctx.config
-    people = ctx.settings.staff.people
+    cfg = ctx.config
+    people = ctx.people
     holders = [h if h in people else f"rota:{h}" for h in cfg.roles_for(case.unit).holders(target)]
     if not holders:
         raise ValueError(f"nobody holds role {target!r} for project {case.unit!r}: set "
@@ -128,7 +130,7 @@ def current_round(case: Case) -> int:
     return int(case.data.get("round", 1))
 
 
-def chain_of(cfg: ComplaintsConfig, kind: str) -> list[str]:
+def chain_of(cfg: ComplaintsConfig, kind: str | None) -> list[str]:
     """The roles a breach of a ``kind`` case's deadlines goes up, first the one warned before breach."""
     if is_repair(kind) or kind == THIRD_PARTY:
         return list(cfg.repair.escalation)
@@ -137,11 +139,11 @@ def chain_of(cfg: ComplaintsConfig, kind: str) -> list[str]:
     return ["risk_control", "head"]
 
 
-def chain_for(cfg: ComplaintsConfig, case: Case) -> list[str]:
+def chain_for(ctx: Ctx, case: Case) -> list[str]:
     """The roles a breach of ``case``'s deadlines goes up (:func:`chain_of` its kind)."""
-    return chain_of(cfg, case.kind)
+    return chain_of(ctx.config, ctx.kind_of(case))
 
 
-def open_deadline_rows(ctx: PluginContext, case: Case) -> list[Deadline]:
+def open_deadline_rows(ctx: Ctx, case: Case) -> list[Deadline]:
     """The case's open deadlines (as the SLA engine keeps them)."""
     return list(ctx.db().scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")))

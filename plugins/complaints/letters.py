@@ -9,19 +9,15 @@ the case and lists in ``kefu letters pending`` until its EMS number is recorded.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kefu.db.models import Case
-from kefu.outbound.outbox import queue_message
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.plugins.complaints.config import ComplaintsConfig
+from kefu.api import Case
+from kefu.plugins.complaints.config import Ctx
 
 
-def notice_context(ctx: PluginContext, job: Case, due: datetime) -> dict[str, Any]:
+def notice_context(ctx: Ctx, job: Case, due: datetime) -> dict[str, Any]:
     """What the 工程维修通知单 says: contractor, home, fault, due date."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     contractor = cfg.contractors[str(job.data["contractor"])]
     project = cfg.projects.get(job.unit or "")
     return {
@@ -36,24 +32,24 @@ def notice_context(ctx: PluginContext, job: Case, due: datetime) -> dict[str, An
     }
 
 
-def issue_repair_notice(ctx: PluginContext, job: Case, due: datetime) -> None:
+def issue_repair_notice(ctx: Ctx, job: Case, due: datetime) -> None:
     """Queue the 工程维修通知单 of a contractor job: by email (PDF attached) and for EMS posting."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     contractor = cfg.contractors[str(job.data["contractor"])]
     context = notice_context(ctx, job, due)
-    letter = f"complaints/{cfg.third_party.letter_template}"
+    letter = f"{cfg.third_party.letter_template}"
     if contractor.email:
-        queue_message(
-            ctx, key=f"{job.number}/repair_notice/contractor/email", channel="email",
+        ctx.queue(
+            key=f"{job.number}/repair_notice/contractor/email", channel="email",
             recipient=contractor.email, recipient_name=contractor.name, audience="staff",
-            template="complaints/repair_notice.txt", letter=letter, address=contractor.address,
+            template="repair_notice.txt", letter=letter, address=contractor.address,
             case=job, context=context,
         )
     else:
         ctx.log.warning("contractor %s has no email in [complaints.contractors]: %s goes by post only",
                         contractor.name, job.number)
-    queue_message(
-        ctx, key=f"{job.number}/repair_notice/contractor/letter", channel="letter",
+    ctx.queue(
+        key=f"{job.number}/repair_notice/contractor/letter", channel="letter",
         recipient=contractor.name, recipient_name=contractor.name, audience="staff",
         template=letter, address=contractor.address, case=job, context=context,
     )

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db.base import Base
+from kefu.api.tables import CASE_ID, CUSTOMER_ID, Base
 
 
 class Project(Base):
@@ -52,7 +52,7 @@ class Home(Base):
     building: Mapped[str] = mapped_column(String(64), default="")
     room: Mapped[str] = mapped_column(String(64), default="")
     delivered_on: Mapped[date | None]
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey(CUSTOMER_ID), index=True)
     updated_at: Mapped[datetime]
 
 
@@ -78,6 +78,6 @@ class JobMark(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(256), unique=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
     created_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)

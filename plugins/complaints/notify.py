@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Customer, OutboxMessage, RotaShift
-from kefu.outbound.bulk import OutboxItem
-from kefu.outbound.outbox import queue_message
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.plugins.complaints.config import ComplaintsConfig
-
+from kefu.api import Case, Customer, OutboxItem, OutboxMessage, RotaShift
+from kefu.plugins.complaints.config import Ctx
 
 # What makes a queued message to the customer moot before it goes: an ack once the case is
 # done, a callback question once the customer has answered it or the case is closed.
@@ -39,10 +33,10 @@ class StaffContact:
     phone: str | None
 
 
-def role_holders(ctx: PluginContext, project: str | None, role: str) -> list[StaffContact]:
+def role_holders(ctx: Ctx, project: str | None, role: str) -> list[StaffContact]:
     """The people holding ``role`` for ``project`` now: listed people, or who is on duty in a rota."""
-    cfg: ComplaintsConfig = ctx.config
-    people = ctx.settings.staff.people
+    cfg = ctx.config
+    people = ctx.people
     keys: list[str] = []
     for holder in cfg.roles_for(project).holders(role):
         if holder in people:
@@ -64,7 +58,7 @@ def role_holders(ctx: PluginContext, project: str | None, role: str) -> list[Sta
 
 
 def tell_customer(
-    ctx: PluginContext,
+    ctx: Ctx,
     case: Case,
     rule: str,
     context: dict[str, Any],
@@ -89,7 +83,7 @@ def tell_customer(
 
 
 def tell(
-    ctx: PluginContext,
+    ctx: Ctx,
     customer: Customer,
     rule: str,
     context: dict[str, Any],
@@ -106,9 +100,9 @@ def tell(
         address = customer.phone if channel == "sms" else customer.email
         if not address:
             continue
-        row = queue_message(
-            ctx, key=f"{key}/{channel}", channel=channel, recipient=address,
-            template=f"complaints/{rule}.txt",
+        row = ctx.queue(
+            key=f"{key}/{channel}", channel=channel, recipient=address,
+            template=f"{rule}.txt",
             context={"customer_name": customer.name, **context},
             case=case, customer=customer, recipient_name=customer.name, urgent=urgent, cancel_on=cancel_on,
         )
@@ -121,7 +115,7 @@ def tell_items(customer: Customer, rule: str, context: dict[str, Any], *, key: s
                channels: tuple[str, ...] = ("sms", "email")) -> list[OutboxItem]:
     """What :func:`tell` would queue, as items for the core's bulk ``queue_many`` (campaign jobs)."""
     return [
-        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"complaints/{rule}.txt",
+        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"{rule}.txt",
                    context={"customer_name": customer.name, **context}, customer=customer,
                    recipient_name=customer.name)
         for channel in channels
@@ -130,7 +124,7 @@ def tell_items(customer: Customer, rule: str, context: dict[str, Any], *, key: s
 
 
 def tell_role(
-    ctx: PluginContext,
+    ctx: Ctx,
     project: str | None,
     role: str,
     rule: str,
@@ -157,9 +151,9 @@ def tell_role(
         channel, address = ("email", person.email) if person.email else ("sms", person.phone)
         if not address:
             continue
-        row = queue_message(
-            ctx, key=f"{key}/{person.key}/{channel}", channel=channel, recipient=address,
-            template=f"complaints/{rule}.txt",
+        row = ctx.queue(
+            key=f"{key}/{person.key}/{channel}", channel=channel, recipient=address,
+            template=f"{rule}.txt",
             context={"staff_name": person.name, "role": role, "project": project or "", **context},
             case=case, audience="staff", recipient_name=person.name, urgent=urgent, not_before=not_before,
         )

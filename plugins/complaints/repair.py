@@ -9,23 +9,18 @@ with a contractor cannot close before the 收方/验收 of its job.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kefu.db.models import Case, CaseEvent, Customer, InboundItem
+from kefu.api import Case, CaseEvent, Customer, InboundItem
 from kefu.plugins.complaints import kinds, notify, rules
-from kefu.plugins.complaints.config import REPAIR_STEPS
-from kefu.sla.cases import find_case, open_case, record_event, set_step
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.plugins.complaints.config import ComplaintsConfig
+from kefu.plugins.complaints.config import REPAIR_STEPS, Ctx
 
 
 class RuleRefused(ValueError):
     """A staff action the rules do not allow; the message says why and what to do."""
 
 
-def case_text(ctx: PluginContext, case: Case) -> str:
+def case_text(ctx: Ctx, case: Case) -> str:
     """What the customer wrote: the title and the inbound item's text (or ``data.text``)."""
     text = str(case.data.get("text", ""))
     item_id = case.data.get("item_id")
@@ -35,7 +30,7 @@ def case_text(ctx: PluginContext, case: Case) -> str:
     return f"{case.title}\n{text}"
 
 
-def attach_home(ctx: PluginContext, case: Case) -> None:
+def attach_home(ctx: Ctx, case: Case) -> None:
     """Fill the case's project (``unit``) and home from its customer, an imported owner."""
     if case.customer_id is None:
         return
@@ -48,12 +43,12 @@ def attach_home(ctx: PluginContext, case: Case) -> None:
         case.data = {**case.data, "home": customer.ref}
 
 
-def on_opened(ctx: PluginContext, case: Case) -> None:
+def on_opened(ctx: Ctx, case: Case) -> None:
     """A new repair: class it, assign the engineer, ack the customer with the case number."""
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     attach_home(ctx, case)
     text = case_text(ctx, case)
-    cls_name = next((n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == case.kind), cfg.repair.default_class)
+    cls_name = next((n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == ctx.kind_of(case)), cfg.repair.default_class)
     cls = cfg.repair.classes[cls_name]
     case.data = {**case.data, "repair_class": cls_name, "round": 1,
                  "warranty_item": rules.warranty_item_for(text, cfg.warranty_for(case.unit))}
@@ -65,10 +60,10 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
                          cancel_on=notify.ACK_MOOT)
     notify.tell_role(ctx, case.unit, "repair_engineer", "repair_assigned", notify.case_context(case),
                      key=f"{case.number}/assigned", case=case, urgent=case.urgent)
-    set_step(ctx, case, REPAIR_STEPS[0], reason="受理")
+    ctx.set_step(case, REPAIR_STEPS[0], reason="受理")
 
 
-def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """React to a staff or customer event on a repair."""
     if event.type == "step" and event.data.get("visit_at"):
         when = datetime.fromisoformat(str(event.data["visit_at"])).astimezone(ctx.tz)
@@ -82,15 +77,15 @@ def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
         _on_resolved(ctx, case)
     elif event.type == "reopened":
         case.data = {**case.data, "round": kinds.current_round(case) + 1}
-        set_step(ctx, case, REPAIR_STEPS[0], reason=f"第{kinds.current_round(case)}轮")
+        ctx.set_step(case, REPAIR_STEPS[0], reason=f"第{kinds.current_round(case)}轮")
 
 
-def _on_contractor(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
-    cfg: ComplaintsConfig = ctx.config
+def _on_contractor(ctx: Ctx, case: Case, event: CaseEvent) -> None:
+    cfg = ctx.config
     code = str(event.data["contractor"])
     contractor = cfg.contractors[code]
-    job = open_case(
-        ctx, kind=kinds.THIRD_PARTY, title=f"{contractor.name}：{case.title}", unit=case.unit,
+    job = ctx.open_case(
+        kind=kinds.THIRD_PARTY, title=f"{contractor.name}：{case.title}", unit=case.unit,
         owner=case.owner, actor=event.actor, reason=f"assigned by {case.number}", step="维修施工",
         data={"parent": case.number, "contractor": code, "due_seconds": event.data.get("due"),
               "home": case.data.get("home", ""), "text": case_text(ctx, case).strip(),
@@ -101,11 +96,11 @@ def _on_contractor(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
     ctx.db().flush()
 
 
-def on_third_party_opened(ctx: PluginContext, job: Case) -> None:
+def on_third_party_opened(ctx: Ctx, job: Case) -> None:
     """A contractor job: its due date and reminder, the letter mailed and listed for EMS."""
     from kefu.plugins.complaints.letters import issue_repair_notice
 
-    cfg: ComplaintsConfig = ctx.config
+    cfg = ctx.config
     job.data = {**job.data, "round": 1}
     if job.data.get("due_seconds"):
         due = ctx.now() + timedelta(seconds=float(job.data["due_seconds"]))
@@ -116,7 +111,7 @@ def on_third_party_opened(ctx: PluginContext, job: Case) -> None:
     issue_repair_notice(ctx, job, due)
 
 
-def on_third_party_event(ctx: PluginContext, job: Case, event: CaseEvent) -> None:
+def on_third_party_event(ctx: Ctx, job: Case, event: CaseEvent) -> None:
     """The acceptance (收方/验收) of a contractor's job frees its repair's closure.
 
     ``acceptance_pending`` is cleared here, before anyone resolves or closes the repair:
@@ -125,16 +120,16 @@ def on_third_party_event(ctx: PluginContext, job: Case, event: CaseEvent) -> Non
     if event.type != "accepted":
         return
     job.data = {**job.data, "accepted": True, "acceptance": dict(event.data)}
-    parent = find_case(ctx.db(), str(job.data["parent"]))
+    parent = ctx.find_case(str(job.data["parent"]))
     if parent is not None:
         pending = [n for n in parent.data.get("acceptance_pending", []) if n != job.number]
         parent.data = {**parent.data, "acceptance_pending": pending}
-        record_event(ctx, parent, "contractor_accepted", actor=event.actor,
+        ctx.record_event(parent, "contractor_accepted", actor=event.actor,
                      reason=f"{job.number} 收方验收 {event.data.get('result', '')}".strip(), data={"job": job.number})
     ctx.db().flush()
 
 
-def _on_resolved(ctx: PluginContext, case: Case) -> None:
+def _on_resolved(ctx: Ctx, case: Case) -> None:
     # The kind's guard (kinds.acceptance_refusal) refused this resolve while 收方验收 was outstanding.
     case.step = REPAIR_STEPS[-1]
     notify.tell_customer(ctx, case, "repair_closed", notify.case_context(case),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.db.models import Case, Deadline
+from kefu.api import Case, Deadline
 from kefu.plugins.complaints import kinds, rules
 
 
@@ -25,10 +25,11 @@ def _month_utc(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(0), tz), datetime.combine(nxt, time(0), tz)
 
 
-def _repairs(session: Session, period: str, tz: ZoneInfo) -> list[tuple[Case, bool]]:
+def _repairs(session: Session, period: str, tz: ZoneInfo, plugin: str) -> list[tuple[Case, bool]]:
     start, end = _month_utc(period, tz)
     cases = list(session.scalars(
-        select(Case).where(Case.kind.like(f"{kinds.REPAIR}%"), Case.opened_at >= start, Case.opened_at < end)
+        select(Case).where(Case.kind.like(f"{plugin}.{kinds.REPAIR}%"), Case.opened_at >= start,
+                           Case.opened_at < end)
     ))
     closure: dict[int, datetime] = {}
     if cases:
@@ -49,10 +50,10 @@ def _closed(case: Case) -> bool:
     return case.resolved_at is not None or case.state in ("resolved", "callback", "closed")
 
 
-def kpi_rows(session: Session, period: str, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """One row per project and per engineer with the three KPIs for month ``period``."""
+def kpi_rows(session: Session, period: str, tz: ZoneInfo, plugin: str = kinds.PACKAGE) -> list[dict[str, Any]]:
+    """One row per project and per engineer with the three KPIs for month ``period`` of ``plugin``."""
     groups: dict[tuple[str, str], list[tuple[bool, bool, int | None]]] = defaultdict(list)
-    for case, in_time in _repairs(session, period, tz):
+    for case, in_time in _repairs(session, period, tz, plugin):
         fact = (_closed(case), in_time, case.satisfaction)
         groups[("project", case.unit or "-")].append(fact)
         groups[("engineer", case.owner or "-")].append(fact)
@@ -68,17 +69,18 @@ def kpi_rows(session: Session, period: str, tz: ZoneInfo) -> list[dict[str, Any]
     return rows
 
 
-def engineer_scorecard(session: Session, period: str, tz: ZoneInfo) -> list[dict[str, Any]]:
+def engineer_scorecard(session: Session, period: str, tz: ZoneInfo,
+                       plugin: str = kinds.PACKAGE) -> list[dict[str, Any]]:
     """The per-engineer KPIs of ``period`` (for the hr plugin's monthly assessment)."""
-    return [r for r in kpi_rows(session, period, tz) if r["scope"] == "engineer"]
+    return [r for r in kpi_rows(session, period, tz, plugin) if r["scope"] == "engineer"]
 
 
-def defect_rows(session: Session, period: str, tz: ZoneInfo) -> list[dict[str, Any]]:
+def defect_rows(session: Session, period: str, tz: ZoneInfo, plugin: str = kinds.PACKAGE) -> list[dict[str, Any]]:
     """Cases resolved in ``period`` and flagged as defects, grouped by project, trade and cause."""
     start, end = _month_utc(period, tz)
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for case in session.scalars(select(Case).where(
-        Case.plugin == "complaints", Case.resolved_at >= start, Case.resolved_at < end
+        Case.plugin == plugin, Case.resolved_at >= start, Case.resolved_at < end
     )):
         defect = case.data.get("defect")
         if not defect:

@@ -46,13 +46,13 @@ _LETTER = {"case_number": "WX-2026-000001", "parent_number": "BX-2026-000001", "
 
 
 def template_samples() -> dict[str, dict[str, Any]]:
-    """``complaints/<file>`` → a context that renders it with every variable defined."""
+    """Template file name (the plugin's own) → a context that renders it with every variable defined."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(TEMPLATES.glob("*.txt")):
         rule = path.name.split(".", 1)[0]
-        out[f"complaints/{path.name}"] = {**_CASE, **_CUSTOMER, **_STAFF, **_SPECIFIC.get(rule, {})}
-    out["complaints/repair_notice_letter.html"] = dict(_LETTER)
-    out["complaints/compensation_letter.html"] = {
+        out[path.name] = {**_CASE, **_CUSTOMER, **_STAFF, **_SPECIFIC.get(rule, {})}
+    out["repair_notice_letter.html"] = dict(_LETTER)
+    out["compensation_letter.html"] = {
         **_LETTER, "case_number": "PF-2026-000001", "amount": "3,000.00", "terms": "含楼下邻居吊顶修复",
         "party_contact": "王经理", "evidence": ["现场照片.jpg", "维修报价单"], "pay_within_days": 15}
     return out

@@ -10,55 +10,51 @@ tasks for risk control with a due date and a reminder.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from kefu.db.models import Case, CaseEvent
+from kefu.api import Case, CaseEvent
 from kefu.plugins.complaints import kinds, notify
-from kefu.sla.cases import set_step
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
+from kefu.plugins.complaints.config import Ctx
 
 
-def task_role(kind: str) -> str:
+def task_role(kind: str | None) -> str:
     """Who carries a task kind out."""
     return "project_cs" if kind == kinds.COMPENSATION else "risk_control"
 
 
-def case_steps(case: Case) -> tuple[str, ...]:
+def case_steps(ctx: Ctx, case: Case) -> tuple[str, ...]:
     """The steps of a task case's kind."""
     return {kinds.COMPENSATION: kinds.COMPENSATION_STEPS,
-            kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(case.kind, ())
+            kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(ctx.kind_of(case) or "", ())
 
 
-def on_opened(ctx: PluginContext, case: Case) -> None:
+def on_opened(ctx: Ctx, case: Case) -> None:
     """A task case: first step, its due date (``due_at`` in data wins), and the task mail."""
     case.data = {**case.data, "round": 1}
     if case.owner is None:
-        holders = notify.role_holders(ctx, case.unit, task_role(case.kind))
+        holders = notify.role_holders(ctx, case.unit, task_role(ctx.kind_of(case)))
         case.owner = holders[0].key if holders else None
-    steps = case_steps(case)
+    steps = case_steps(ctx, case)
     fixed = datetime.fromisoformat(str(case.data["due_at"])) if case.data.get("due_at") else None
     if steps:
         # The first step's deadline gets the job's date through the engine, so pauses never undo it.
-        set_step(ctx, case, steps[0], reason="任务开始", due_at=fixed)
+        ctx.set_step(case, steps[0], reason="任务开始", due_at=fixed)
     name = f"step:{case.step}" if case.step else "resolution"
     if fixed is not None and not steps and not _has_fixed_due(ctx, case, name):
         ctx.set_due(case, name, fixed, reason="任务期限")
     due = next((d.due_at for d in kinds.open_deadline_rows(ctx, case) if d.name == name), None)
     notify.tell_role(
-        ctx, case.unit, task_role(case.kind), "task",
+        ctx, case.unit, task_role(ctx.kind_of(case)), "task",
         {**notify.case_context(case), "due": due.astimezone(ctx.tz).strftime("%Y年%m月%d日") if due else "-"},
         key=f"{case.number}/task", case=case,
     )
 
 
-def _has_fixed_due(ctx: PluginContext, case: Case, name: str) -> bool:
+def _has_fixed_due(ctx: Ctx, case: Case, name: str) -> bool:
     """True when the opener already gave deadline ``name`` its date (``open_case(due=...)``)."""
     return any(d.name == name and "fixed_due" in (d.data or {}) for d in kinds.open_deadline_rows(ctx, case))
 
 
-def on_event(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """Evidence added to a compensation is listed on it (never deleted)."""
     if event.type == "evidence":
         case.data = {**case.data, "evidence": [*case.data.get("evidence", []), dict(event.data)]}

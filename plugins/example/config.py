@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.durations import Duration
+from kefu.api import Duration, PluginContext
 
 
 class ExampleConfig(BaseModel):
@@ -17,3 +17,7 @@ class ExampleConfig(BaseModel):
     keywords: list[str] = Field(default_factory=lambda: ["example", "示例"])
     heartbeat_schedule: str = "*/5 * * * *"
     reply_within: Duration = timedelta(hours=24)
+
+
+Ctx = PluginContext[ExampleConfig]
+"""What this plugin's hooks and functions receive as ``ctx``: the context typed by its section."""

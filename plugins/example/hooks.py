@@ -6,43 +6,39 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from kefu.context import PluginContext
-from kefu.hookspecs import hookimpl
-from kefu.intake.message import Classification, InboundMessage
-from kefu.jobs import CronJob
-from kefu.kinds import CaseKind
-from kefu.plugins.example.config import ExampleConfig
+from kefu.api import CaseKind, Classification, CronJob, InboundMessage, hookimpl
+from kefu.plugins.example.config import Ctx, ExampleConfig
 
 
 @hookimpl
 def kefu_config_section() -> type[BaseModel]:
-    """The ``[example]`` section."""
+    """The plugin's section, named after it (``[example]``)."""
     return ExampleConfig
 
 
 @hookimpl
-def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
     """One kind of case: an example request."""
-    return [CaseKind(name="example.request", title="示例请求", prefix="EX")]
+    return [CaseKind(name="request", title="示例请求", prefix="EX")]
 
 
-def heartbeat(ctx: PluginContext, fired_at: datetime) -> None:
+def heartbeat(ctx: Ctx, fired_at: datetime) -> None:
     """Log that the job ran (tests count its firings in ``job_runs``)."""
-    ctx.log.info("example heartbeat for %s", fired_at.isoformat())
+    ctx.log.info("%s heartbeat for %s", ctx.name, fired_at.isoformat())
 
 
 @hookimpl
-def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
+def kefu_schedule(ctx: Ctx) -> list[CronJob]:
     """A heartbeat job on the configured schedule."""
-    cfg: ExampleConfig = ctx.config
+    cfg = ctx.config
     return [CronJob(id="heartbeat", schedule=cfg.heartbeat_schedule, func=heartbeat, missed="run_once")]
 
 
 @hookimpl
-def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
+def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     """Claim items whose subject or text holds one of the configured keywords."""
-    cfg: ExampleConfig = ctx.config
+    cfg = ctx.config
     haystack = f"{item.subject}\n{item.text}".lower()
     if any(word.lower() in haystack for word in cfg.keywords):
-        return Classification(kind="example.request")
+        return Classification(kind=ctx.kind("request"))
     return None

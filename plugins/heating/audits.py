@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Customer
-from kefu.outbound.outbox import queue_message
+from kefu.api import Customer
 from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.imports import HOUSEHOLD_COLUMNS
 from kefu.plugins.heating.models import AuditFinding, Household
-from kefu.sla.cases import open_case
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 AUDIT_COLUMNS = {
     "ref": ("稽查编号", "编号", "记录号"),
@@ -34,9 +28,9 @@ _KIND_ALIASES = {title: key for key, title in rules.AUDIT_KINDS.items()} | {
 }
 
 
-def import_audit(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_audit(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """Auditor records CSV: each finding opens an audit case and queues its 整改通知书 letter."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     report = cf.ImportReport("audit")
     known = set(session.scalars(select(AuditFinding.ref)))
@@ -72,30 +66,30 @@ def import_audit(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
     return report
 
 
-def open_audit_case(ctx: PluginContext, finding: AuditFinding, hh: Household, cust: Customer) -> int:
+def open_audit_case(ctx: Ctx, finding: AuditFinding, hh: Household, cust: Customer) -> int:
     """The rectification case, its 整改通知书 letter to the household, and the agreement task step."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     due = ctx.now() + cfg.deadlines.audit_rectification
     title = rules.AUDIT_KINDS[finding.kind]
-    case = open_case(
-        ctx, kind=kinds.AUDIT, title=f"稽查整改：{title} {hh.account}", customer=cust, unit=hh.station,
+    case = ctx.open_case(
+        kind=kinds.AUDIT, title=f"稽查整改：{title} {hh.account}", customer=cust, unit=hh.station,
         data={"finding": finding.ref, "finding_kind": finding.kind, "area_m2": finding.area_m2,
               "height_m": finding.height_m, "due_at": due.isoformat(), "station": hh.station,
               "address": hh.address, "next_step": "签署供暖补充协议"},
         actor="import", reason=f"稽查记录 {finding.ref}",
     )
     case.step = "rectification"
-    queue_message(
-        ctx, key=f"{case.number}/rectification_notice/{hh.account}/{cfg.audit.letter_channel}",
+    ctx.queue(
+        key=f"{case.number}/rectification_notice/{hh.account}/{cfg.audit.letter_channel}",
         channel=cfg.audit.letter_channel, recipient=(hh.address if cfg.audit.letter_channel == "letter"
                                                      else (cust.email or "")),
-        recipient_name=cust.name or hh.account, template="heating/rectification_notice.html",
+        recipient_name=cust.name or hh.account, template="rectification_notice.html",
         context={"case_number": case.number, "recipient_name": cust.name or "住户",
                  "today": ctx.local_now().date().isoformat(), "address": hh.address,
                  "account": hh.account, "finding": title, "area_m2": finding.area_m2,
                  "height_m": finding.height_m, "found_on": finding.found_on.isoformat(),
                  "due_date": due.astimezone(ctx.tz).strftime("%Y年%m月%d日"),
-                 "site_name": ctx.settings.kefu.site_name},
+                 "site_name": ctx.site_name},
         case=case, customer=cust,
     )
     return case.id

@@ -10,9 +10,7 @@ from typing import Any
 
 import click
 
-from kefu.cli.appctx import emit, json_option, obtain_app
-from kefu.context import PluginContext
-from kefu.db.engine import transaction
+from kefu.api import command_context, emit, json_option
 from kefu.plugins.heating import (
     audits,
     coal_lab,
@@ -25,32 +23,29 @@ from kefu.plugins.heating import (
     temperature,
     visits,
 )
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.csvfiles import CsvError, ImportReport
-from kefu.sla.cases import find_case
 
 
 @contextmanager
-def _ctx() -> Iterator[PluginContext]:
+def _ctx() -> Iterator[Ctx]:
     """The heating plugin's context in one transaction (committed when the command succeeds)."""
-    app = obtain_app()
-    if "heating" not in app.settings.plugins.enabled:
-        raise click.ClickException("the heating plugin is not in [plugins] enabled")
-    with transaction(app.sessions) as session:
-        yield app.context("heating", session)
+    with command_context(__name__).transaction() as ctx:
+        yield ctx
 
 
-def _today(ctx: PluginContext, given: str | None) -> date:
+def _today(ctx: Ctx, given: str | None) -> date:
     return date.fromisoformat(given) if given else ctx.local_now().date()
 
 
-@click.group("heating")
+@click.group()
 def heating() -> None:
     """District heating hotline (供暖客服): imports, outages, callbacks, fees, visits, reports."""
 
 
 # ------------------------------------------------------------------ imports
 
-_IMPORTS: dict[str, Callable[[PluginContext, Path], ImportReport]] = {
+_IMPORTS: dict[str, Callable[[Ctx, Path], ImportReport]] = {
     "households": imports.import_households,
     "fees": imports.import_fees,
     "measurements": temperature.import_measurements,
@@ -158,7 +153,7 @@ def callbacks(as_json: bool) -> None:
 def callback(case_number: str, answer: str, actor: str) -> None:
     """Record the answer of a phone callback: 满意/1 closes the case, 不满意/2 reopens it."""
     with _ctx() as ctx:
-        case = find_case(ctx.db(), case_number)
+        case = ctx.find_case(case_number)
         if case is None:
             raise click.ClickException(f"no case {case_number}")
         verdict = customer_cases.answer_callback(ctx, case, answer, actor=actor)
@@ -277,7 +272,7 @@ def report() -> None:
     """Reports for the inspections: reply timeliness, complaint rate."""
 
 
-def _span(ctx: PluginContext, since: str | None, until: str | None) -> tuple[datetime, datetime]:
+def _span(ctx: Ctx, since: str | None, until: str | None) -> tuple[datetime, datetime]:
     end = date.fromisoformat(until) if until else ctx.local_now().date() + timedelta(days=1)
     start = date.fromisoformat(since) if since else end - timedelta(days=30)
     return datetime.combine(start, time(), ctx.tz), datetime.combine(end, time(), ctx.tz)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case
-from kefu.kinds import OPEN_STATES
+from kefu.api import OPEN_STATES, Case
 from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import CoalSample
 from kefu.plugins.heating.notify import case_context, tell_staff
-from kefu.sla.cases import open_case, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 COAL_COLUMNS = {
     "sample": ("样品编号", "煤样编号", "编号"),
@@ -30,9 +24,9 @@ COAL_COLUMNS = {
 }
 
 
-def import_coal_lab(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_coal_lab(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """Lab results CSV: store each double test, ask for retests, send the report of means."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     report = cf.ImportReport("coal lab")
     existing = {(s.sample, s.measure): s for s in session.scalars(select(CoalSample))}
@@ -63,7 +57,7 @@ def import_coal_lab(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
         if not result.retest and found.case_id is not None:
             case = session.get(Case, found.case_id)
             if case is not None and case.state in OPEN_STATES:
-                record_event(ctx, case, "retested", actor="import", to_state="closed",
+                ctx.record_event(case, "retested", actor="import", to_state="closed",
                              reason=f"复检合格，均值 {result.mean}")
         session.flush()
         return outcome
@@ -73,8 +67,8 @@ def import_coal_lab(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
         row = existing[(sample, result.measure)]
         if row.case_id is not None:
             continue
-        case = open_case(
-            ctx, kind=kinds.COAL_RETEST, title=f"煤质复检：{sample} {result.measure}", unit="coal_lab",
+        case = ctx.open_case(
+            kind=kinds.COAL_RETEST, title=f"煤质复检：{sample} {result.measure}", unit="coal_lab",
             data={"sample": sample, "measure": result.measure, "first": result.first, "second": result.second,
                   "difference": result.difference, "tolerance": result.tolerance},
             actor="import", reason=f"两次化验相差 {result.difference:g}，超出允许差 {result.tolerance:g}",
@@ -90,8 +84,8 @@ def import_coal_lab(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
         tell_staff(ctx, cfg.fuel_department, "coal_report", "coal_report",
                    {"rows": [{"sample": s, "measure": r.measure, "first": r.first, "second": r.second,
                               "mean": r.mean} for s, r in accepted],
-                    "site_name": ctx.settings.kefu.site_name},
-                   scope=f"heating/coal/{digest}", channels=("email",))
+                    "site_name": ctx.site_name},
+                   scope=f"{ctx.name}/coal/{digest}", channels=("email",))
     session.flush()
     return report
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kefu.durations import Duration
+from kefu.api import Duration, PluginContext
 
 
 class _Strict(BaseModel):
@@ -249,3 +249,7 @@ class HeatingConfig(_Strict):
                     f"{', '.join(sorted(self.branches))}"
                 )
         return self
+
+
+Ctx = PluginContext[HeatingConfig]
+"""What this plugin's hooks and functions receive as ``ctx``: the context typed by its section."""

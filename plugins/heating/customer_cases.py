@@ -9,14 +9,11 @@ phone-callback list staff work through.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import func, select
 
-from kefu.db.models import Case, CaseEvent, Customer, InboundItem
-from kefu.outbound.outbox import queue_message
+from kefu.api import Case, CaseEvent, Customer, InboundItem
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 from kefu.plugins.heating.models import Callback
 from kefu.plugins.heating.notify import (
     case_context,
@@ -26,10 +23,6 @@ from kefu.plugins.heating.notify import (
     sms_customer,
     tell_staff,
 )
-from kefu.sla.cases import assign, record_callback, record_event, transition
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 SATISFIED_SCORE, UNSATISFIED_SCORE = 5, 1
 # What makes a queued message moot before it goes: an ack once the case is done, a callback
@@ -38,16 +31,15 @@ ACK_MOOT = ("resolved", "closed")
 CALLBACK_MOOT = ("callback_answered", "closed")
 
 
-def cfg_of(ctx: PluginContext) -> HeatingConfig:
+def cfg_of(ctx: Ctx) -> HeatingConfig:
     """The plugin's section, typed."""
-    cfg: HeatingConfig = ctx.config
-    return cfg
+    return ctx.config
 
 
-def on_opened(ctx: PluginContext, case: Case) -> None:
+def on_opened(ctx: Ctx, case: Case) -> None:
     """Fill in the household's station, assign the person on duty, acknowledge and dispatch."""
     cfg = cfg_of(ctx)
-    spec = kinds.kind_specs(cfg)[case.kind]
+    spec = kinds.spec_of(ctx, case)
     hh = household_of(ctx, case)
     data = dict(case.data or {})
     if hh is not None:
@@ -67,20 +59,19 @@ def on_opened(ctx: PluginContext, case: Case) -> None:
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
         # Leaks are emergencies: the ack ignores quiet hours (DOMAIN.md cross-cutting rules).
-        sms_customer(ctx, case, customer, "ack", "heating/ack.txt", context, urgent=spec.urgent,
-                     cancel_on=ACK_MOOT)
-        mail_customer(ctx, case, customer, "ack", "heating/ack.txt", context, cancel_on=ACK_MOOT)
+        sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent, cancel_on=ACK_MOOT)
+        mail_customer(ctx, case, customer, "ack", "ack.txt", context, cancel_on=ACK_MOOT)
     for person in on_duty:
         tell_staff(ctx, person, "dispatch", "dispatch", context, case=case, urgent=spec.urgent)
-    if on_duty and case.owner is None and on_duty[0] in ctx.settings.staff.people:
-        assign(ctx, case, on_duty[0], reason=f"派单至值班人员（{data.get('station_name') or '客服中心'}）")
+    if on_duty and case.owner is None and on_duty[0] in ctx.people:
+        ctx.assign(case, on_duty[0], reason=f"派单至值班人员（{data.get('station_name') or '客服中心'}）")
 
 
 def _hours(spec: kinds.KindSpec) -> int:
     return int(spec.resolve_within.total_seconds() // 3600) if spec.resolve_within else 0
 
 
-def on_changed(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+def on_changed(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """Resolution starts the callback; a reply to it is parsed; a reopening goes back on duty."""
     if event.to_state == "resolved":
         start_callback(ctx, case)
@@ -98,7 +89,7 @@ def on_changed(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
                        urgent=case.urgent)
 
 
-def start_callback(ctx: PluginContext, case: Case) -> Callback | None:
+def start_callback(ctx: Ctx, case: Case) -> Callback | None:
     """On resolution: ask the household 满意/不满意 by SMS; the case waits in ``callback``."""
     session = ctx.db()
     if session.scalar(select(Callback.id).where(Callback.case_id == case.id, Callback.state == "waiting")):
@@ -111,20 +102,20 @@ def start_callback(ctx: PluginContext, case: Case) -> Callback | None:
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
     asked = []
     if customer is not None:
-        if sms_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case),
+        if sms_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
                         cancel_on=CALLBACK_MOOT):
             asked.append("短信")
-        if mail_customer(ctx, case, customer, f"callback{rnd}", "heating/callback.txt", case_context(ctx, case),
+        if mail_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
                          cancel_on=CALLBACK_MOOT):
             asked.append("邮件")
     if case.state == "resolved":
         # Queued, not sent: a night's SMS waits for the end of quiet hours (the outbox says when).
-        transition(ctx, case, "callback",
-                   reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式")
+        ctx.transition(case, "callback",
+                       reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式")
     return cb
 
 
-def waiting_callback(ctx: PluginContext, case: Case) -> Callback | None:
+def waiting_callback(ctx: Ctx, case: Case) -> Callback | None:
     """The callback of this case still waiting for an answer (by SMS or on the phone list)."""
     return ctx.db().scalars(
         select(Callback).where(Callback.case_id == case.id, Callback.state.in_(("waiting", "phone")))
@@ -132,7 +123,7 @@ def waiting_callback(ctx: PluginContext, case: Case) -> Callback | None:
     ).first()
 
 
-def answer_callback(ctx: PluginContext, case: Case, text: str, *, actor: str = "customer") -> bool | None:
+def answer_callback(ctx: Ctx, case: Case, text: str, *, actor: str = "customer") -> bool | None:
     """Record the household's answer: 满意 closes, 不满意 reopens. None if the text is no answer."""
     cb = waiting_callback(ctx, case)
     if cb is None:
@@ -143,23 +134,23 @@ def answer_callback(ctx: PluginContext, case: Case, text: str, *, actor: str = "
     cb.state = "satisfied" if verdict else "unsatisfied"
     cb.answered_at, cb.answer_text, cb.answered_by = ctx.now(), text[:500], actor
     ctx.db().flush()
-    record_callback(ctx, case, SATISFIED_SCORE if verdict else UNSATISFIED_SCORE, actor=actor,
+    ctx.record_callback(case, SATISFIED_SCORE if verdict else UNSATISFIED_SCORE, actor=actor,
                     reason=f"回访{'满意' if verdict else '不满意'}：{text[:50]}")
     return verdict
 
 
-def callback_overdue(ctx: PluginContext, case: Case) -> bool:
+def callback_overdue(ctx: Ctx, case: Case) -> bool:
     """No answer within ``callback_wait``: the case goes on the phone-callback list."""
     cb = ctx.db().scalars(select(Callback).where(Callback.case_id == case.id, Callback.state == "waiting")).first()
     if cb is None:
         return True
     cb.state = "phone"
     ctx.db().flush()
-    record_event(ctx, case, "callback_unanswered", reason="短信回访未回复，转电话回访")
+    ctx.record_event(case, "callback_unanswered", reason="短信回访未回复，转电话回访")
     return True
 
 
-def phone_list(ctx: PluginContext) -> list[tuple[Case, Callback]]:
+def phone_list(ctx: Ctx) -> list[tuple[Case, Callback]]:
     """The phone-callback list: cases whose callback SMS went unanswered, oldest first."""
     rows = ctx.db().execute(
         select(Case, Callback).join(Callback, Callback.case_id == Case.id)
@@ -168,7 +159,7 @@ def phone_list(ctx: PluginContext) -> list[tuple[Case, Callback]]:
     return [(c, cb) for c, cb in rows]
 
 
-def reply_to_hotline(ctx: PluginContext, case: Case) -> None:
+def reply_to_hotline(ctx: Ctx, case: Case) -> None:
     """A case from the city hotline (96123) is answered to the hotline office in its 办复 format."""
     office = cfg_of(ctx).hotline_office
     if not office:
@@ -176,9 +167,9 @@ def reply_to_hotline(ctx: PluginContext, case: Case) -> None:
     data = case.data or {}
     item = ctx.db().get(InboundItem, data["item_id"]) if data.get("item_id") else None
     hotline_ref = item.source_key if item is not None and not item.source_key.startswith("sha256:") else ""
-    queue_message(
-        ctx, key=f"{case.number}/hotline_reply/office/email", channel="email", recipient=office,
-        recipient_name="热线办", audience="staff", template="heating/hotline_reply.txt",
+    ctx.queue(
+        key=f"{case.number}/hotline_reply/office/email", channel="email", recipient=office,
+        recipient_name="热线办", audience="staff", template="hotline_reply.txt",
         context=case_context(ctx, case, hotline_ref=hotline_ref,
                              resolved_at=(case.resolved_at or ctx.now()).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
                              result=data.get("resolution", "已处理")),

@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Customer
-from kefu.kinds import OPEN_STATES
-from kefu.outbound.bulk import OutboxItem, queue_many
-from kefu.outbound.moot import cancel_queued
+from kefu.api import OPEN_STATES, Case, Customer, OutboxItem
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import FeeEntry, Household, ShutoffCheck
 from kefu.plugins.heating.notify import case_context, customer_sms, people_for, tell_staff
-from kefu.sla.cases import open_case, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 
-def debtors(ctx: PluginContext, season_year: int) -> list[tuple[Household, Customer, FeeEntry]]:
+def debtors(ctx: Ctx, season_year: int) -> list[tuple[Household, Customer, FeeEntry]]:
     """Households owing for ``season_year``: the non-payer list, by station then account."""
     rows = ctx.db().execute(
         select(Household, Customer, FeeEntry)
@@ -40,9 +32,9 @@ def debtors(ctx: PluginContext, season_year: int) -> list[tuple[Household, Custo
     return [(h, c, f) for h, c, f in rows]
 
 
-def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple[str | None, int]:
+def run_campaign(ctx: Ctx, day: date, *, force: bool = False) -> tuple[str | None, int]:
     """Queue the fee reminders due on ``day`` (or, with ``force``, a reminder anyway); (campaign, queued)."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     campaign = rules.fee_campaign_on(day, cfg.season)
     if campaign is None and not force:
         return None, 0
@@ -60,28 +52,28 @@ def run_campaign(ctx: PluginContext, day: date, *, force: bool = False) -> tuple
         context = {
             "account": hh.account, "owed": f"{d.owed:.2f}", "season": f"{season_year}-{season_year + 1}",
             "season_start": start.strftime("%m月%d日"), "season_end": end.strftime("%m月%d日"),
-            "campaign": campaign, "site_name": ctx.settings.kefu.site_name,
+            "campaign": campaign, "site_name": ctx.site_name,
         }
-        item = customer_sms(None, cust, "fee", f"heating/fee_{campaign}.txt", context,
-                            key=rules.fee_reminder_key(d.account, season_year, day))
+        item = customer_sms(None, cust, "fee", f"fee_{campaign}.txt", context,
+                            key=rules.fee_reminder_key(ctx.name, d.account, season_year, day))
         if item is not None:
             items.append(item)
     if cfg.season.letter_without_phone:
-        items.extend(_letters(rows, rules.fee_campaign_prefix(season_year, day), season_year, campaign, start))
+        items.extend(_letters(rows, rules.fee_campaign_prefix(ctx.name, season_year, day), season_year, campaign, start))
     # One INSERT … ON CONFLICT DO NOTHING per 500 rows; keys already queued (a re-run) are skipped unrendered.
-    queued = len(queue_many(ctx, items))
-    ctx.log.info("heating: fee campaign %s %s: %d queued of %d owing", campaign, day, queued, len(rows))
+    queued = len(ctx.queue_many(items))
+    ctx.log.info("%s: fee campaign %s %s: %d queued of %d owing", ctx.name, campaign, day, queued, len(rows))
     return campaign, queued
 
 
-def cancel_paid_reminders(ctx: PluginContext, accounts: set[str], season_year: int, how: str) -> int:
+def cancel_paid_reminders(ctx: Ctx, accounts: set[str], season_year: int, how: str) -> int:
     """Households that paid need no reminder: cancel their season's reminders still queued (held for
     quiet hours, paced), SMS and letter; ``how`` says where the payment was seen. How many were cancelled."""
     if not accounts:
         return 0
-    prefix = rules.fee_season_prefix(season_year)
-    return cancel_queued(  # keys: <prefix><day>/<account>/<channel>
-        ctx, key_prefix=prefix, matches=lambda key: key.rsplit("/", 2)[-2] in accounts,
+    prefix = rules.fee_season_prefix(ctx.name, season_year)
+    return ctx.cancel_queued(  # keys: <prefix><day>/<account>/<channel>
+        key_prefix=prefix, matches=lambda key: key.rsplit("/", 2)[-2] in accounts,
         reason=f"the household paid its {season_year} heating fee ({how}) before it went")
 
 
@@ -91,7 +83,7 @@ def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, seas
     return [
         OutboxItem(
             key=f"{prefix}{hh.account}/letter", channel="letter", recipient=cust.name or hh.account,
-            recipient_name=cust.name or None, address=hh.address, template="heating/fee_letter.html",
+            recipient_name=cust.name or None, address=hh.address, template="fee_letter.html",
             customer=cust,
             context={"account": hh.account, "owed": f"{fee.amount_due - fee.amount_paid:.2f}",
                      "season": f"{season_year}-{season_year + 1}", "campaign": campaign,
@@ -102,9 +94,9 @@ def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, seas
     ]
 
 
-def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = None) -> list[Case]:
+def create_shutoff_checks(ctx: Ctx, day: date, *, seed: int | None = None) -> list[Case]:
     """Before the season: one 关栓抽查 task per station listing (a sample of) its non-payers."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     season_year = rules.season_year_of(day, cfg.season)
     session = ctx.db()
     existing = set(session.scalars(select(ShutoffCheck.account).where(ShutoffCheck.season_year == season_year)))
@@ -118,8 +110,8 @@ def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = N
         take = max(1, round(len(hhs) * cfg.season.shutoff_sample_share))
         sample = sorted(rng.sample(hhs, take), key=lambda h: h.account)
         duty = people_for(ctx, cfg.duty_of(station), station)
-        case = open_case(
-            ctx, kind=kinds.SHUTOFF_CHECK, title=f"关栓抽查 {season_year}-{season_year + 1}：{station} {len(sample)} 户",
+        case = ctx.open_case(
+            kind=kinds.SHUTOFF_CHECK, title=f"关栓抽查 {season_year}-{season_year + 1}：{station} {len(sample)} 户",
             unit=station, owner=duty[0] if duty else None,
             data={"station": station, "season_year": season_year, "accounts": [h.account for h in sample]},
         )
@@ -133,12 +125,12 @@ def create_shutoff_checks(ctx: PluginContext, day: date, *, seed: int | None = N
     return cases
 
 
-def record_shutoff_finding(ctx: PluginContext, account: str, finding: str, *, season_year: int,
+def record_shutoff_finding(ctx: Ctx, account: str, finding: str, *, season_year: int,
                            actor: str = "staff") -> Case | None:
     """Record what the station found; unpaid but not shut off escalates to the branch head (a case)."""
     if finding not in ("shut", "not_shut", "paid"):
         raise ValueError(f"finding {finding!r}: write shut, not_shut or paid")
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     check = session.scalars(select(ShutoffCheck).where(
         ShutoffCheck.account == account, ShutoffCheck.season_year == season_year)).one_or_none()
@@ -153,8 +145,8 @@ def record_shutoff_finding(ctx: PluginContext, account: str, finding: str, *, se
     if finding == "not_shut" and unpaid and check.escalated_case_id is None:
         station = cfg.stations.get(check.station)
         branch = cfg.branches.get(station.branch) if station else None
-        escalated = open_case(
-            ctx, kind=kinds.SHUTOFF_ESCALATION, title=f"欠费未关栓：{check.station} {account}",
+        escalated = ctx.open_case(
+            kind=kinds.SHUTOFF_ESCALATION, title=f"欠费未关栓：{check.station} {account}",
             unit=check.station, owner=branch.head if branch else cfg.cs_centre_head,
             data={"station": check.station, "account": account, "season_year": season_year},
             actor=actor, reason="关栓抽查发现欠费户未关栓",
@@ -169,6 +161,6 @@ def record_shutoff_finding(ctx: PluginContext, account: str, finding: str, *, se
             pending = session.scalar(select(ShutoffCheck.id).where(
                 ShutoffCheck.case_id == task.id, ShutoffCheck.finding.is_(None)))
             if pending is None and task.state in OPEN_STATES:
-                record_event(ctx, task, "checks_done", actor=actor, to_state="resolved", reason="抽查结果已全部录入")
+                ctx.record_event(task, "checks_done", actor=actor, to_state="resolved", reason="抽查结果已全部录入")
     session.flush()
     return escalated

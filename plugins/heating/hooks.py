@@ -7,21 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kefu.context import PluginContext
-from kefu.hookspecs import hookimpl
-from kefu.intake.message import Classification, InboundMessage
-from kefu.jobs import CronJob
-from kefu.kinds import CaseKind
+from kefu.api import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    Classification,
+    CronJob,
+    Deadline,
+    InboundMessage,
+    hookimpl,
+)
 from kefu.plugins.heating import customer_cases, kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 from kefu.plugins.heating.jobs import cron_jobs
 from kefu.plugins.heating.samples import template_samples
-from kefu.sla.recipients import check_target
 
 if TYPE_CHECKING:
     import click
 
-    from kefu.db.models import Case, CaseEvent, Deadline
 
 _ACCOUNT = re.compile(r"(?:户号|用户编号|账号)\s*[:：]?\s*([A-Za-z0-9\-]{4,})")
 
@@ -33,42 +36,42 @@ def kefu_config_section() -> type[BaseModel]:
 
 
 @hookimpl
-def kefu_case_kinds(ctx: PluginContext) -> list[CaseKind]:
+def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
     """Leak, general complaint, low temperature, outage, shut-off, visits, audit, coal retest.
 
     Also checks that every station's duty target and every head named in
     ``[heating]`` exists in ``[staff]``, so a typo refuses the start.
     """
-    cfg: HeatingConfig = ctx.config
-    staff = ctx.settings.staff
+    cfg, section = ctx.config, ctx.name
     problems = []
     for key in cfg.stations:
-        problem = check_target(staff, cfg.duty_of(key))
+        problem = ctx.check_staff_target(cfg.duty_of(key))
         if problem:
-            problems.append(f"heating.stations.{key}.duty: {problem}")
+            problems.append(f"{section}.stations.{key}.duty: {problem}")
     for key, branch in cfg.branches.items():
-        if branch.head not in staff.people:
-            problems.append(f"heating.branches.{key}.head: {branch.head!r} is not in [staff.people]")
+        if ctx.person(branch.head) is None:
+            problems.append(f"{section}.branches.{key}.head: {branch.head!r} is not in [staff.people]")
     for field in ("cs_centre_head", "fuel_department"):
         value = getattr(cfg, field)
-        if value and check_target(staff, value):
-            problems.append(f"heating.{field}: {check_target(staff, value)}")
+        problem = ctx.check_staff_target(value) if value else None
+        if problem:
+            problems.append(f"{section}.{field}: {problem}")
     if problems:
         raise ValueError("; ".join(problems))
     return kinds.case_kinds(cfg)
 
 
 @hookimpl
-def kefu_schedule(ctx: PluginContext) -> list[CronJob]:
+def kefu_schedule(ctx: Ctx) -> list[CronJob]:
     """Fee reminders, 关栓 spot checks and the 包保走访 checks."""
     return cron_jobs(ctx.config)
 
 
 @hookimpl
-def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | None:
+def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     """Claim leaks (urgent), heating complaints, outage and fee questions, scored for the inbox's
     other plugins: heating's words and the sender being one of our households."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
     found = rules.match_text(text, cfg.keywords, cfg.score.weights)
     category: str | None = found.category if found is not None else None
@@ -87,30 +90,30 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext) -> Classification | 
     ref = match.group(1) if match else getattr(item, "account", None)
     score = rules.claim_score(words, customer=ctx.name in item.customer_of, score=cfg.score)
     if category == "leak":
-        return Classification(kind=kinds.LEAK, urgent=True, customer_ref=ref, score=score)
+        return Classification(kind=ctx.kind(kinds.LEAK), urgent=True, customer_ref=ref, score=score)
     # A household stating a room temperature under the threshold is a 测温 case (24 h).
     kind = kinds.LOW_TEMP if low else kinds.CATEGORY_KINDS[category or "general"]
-    return Classification(kind=kind, customer_ref=ref, score=score)
+    return Classification(kind=ctx.kind(kind), customer_ref=ref, score=score)
 
 
 @hookimpl
-def kefu_case_opened(case: Case, ctx: PluginContext) -> None:
+def kefu_case_opened(case: Case, ctx: Ctx) -> None:
     """Customer cases: station, person on duty, SMS acknowledgement with the case number."""
-    if case.kind in kinds.CUSTOMER_KINDS:
+    if ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         customer_cases.on_opened(ctx, case)
 
 
 @hookimpl
-def kefu_case_changed(case: Case, event: CaseEvent, ctx: PluginContext) -> None:
+def kefu_case_changed(case: Case, event: CaseEvent, ctx: Ctx) -> None:
     """Customer cases: resolution → callback SMS; the answer closes or reopens."""
-    if case.kind in kinds.CUSTOMER_KINDS:
+    if ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         customer_cases.on_changed(ctx, case, event)
 
 
 @hookimpl
-def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> bool | None:
+def kefu_deadline_due(deadline: Deadline, case: Case, ctx: Ctx) -> bool | None:
     """Callback unanswered after ``callback_wait``: onto the phone-callback list."""
-    if deadline.name == "callback" and case.kind in kinds.CUSTOMER_KINDS:
+    if deadline.name == "callback" and ctx.kind_of(case) in kinds.CUSTOMER_KINDS:
         if ctx.now() < deadline.due_at:
             return None  # the core's warning to the owner that a callback is pending
         return customer_cases.callback_overdue(ctx, case)
@@ -118,14 +121,14 @@ def kefu_deadline_due(deadline: Deadline, case: Case, ctx: PluginContext) -> boo
 
 
 @hookimpl
-def kefu_cli(group: click.Group) -> None:
+def kefu_cli(group: click.Group, ctx: Ctx) -> None:
     """``kefu heating …``: imports, outages, callbacks, fees, visits, reports."""
     from kefu.plugins.heating.cli import heating
 
-    group.add_command(heating)
+    group.add_command(heating, name=ctx.name)
 
 
 @hookimpl
-def kefu_template_samples(ctx: PluginContext) -> dict[str, dict[str, Any]]:
+def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
     """A sample context for every heating template."""
-    return template_samples()
+    return template_samples(ctx.name)

@@ -10,18 +10,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Customer
+from kefu.api import Customer
 from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import fees
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import FeeEntry, Household, Visit
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 HOUSEHOLD_COLUMNS = {
     "account": ("户号", "用户编号", "账号", "account_no"),
@@ -69,13 +65,13 @@ def normalise_phone(value: str) -> str | None:
     return digits
 
 
-def import_households(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_households(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """``kefu heating import households FILE``: create or update each household and its customer."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     now = ctx.now()
     report = cf.ImportReport("households")
-    customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == "heating"))}
+    customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == ctx.name))}
     households = {h.account: h for h in session.scalars(select(Household))}
     seen: dict[str, int] = {}
     # New households wait for their customer's id: one flush for the whole file, not one per row.
@@ -104,7 +100,7 @@ def import_households(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
         cust = customers.get(account)
         hh = households.get(account)
         if cust is None:
-            cust = Customer(plugin="heating", ref=account, created_at=now, **contact)
+            cust = Customer(plugin=ctx.name, ref=account, created_at=now, **contact)
             session.add(cust)
             customers[account] = cust
             waiting.append((cust, {"account": account, **values}))
@@ -126,7 +122,7 @@ def import_households(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
     return report
 
 
-def import_fees(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_fees(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """Fee ledger: amount due and paid per account and season; sets each household's payment status."""
     session = ctx.db()
     now = ctx.now()
@@ -166,7 +162,7 @@ def import_fees(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
     return report
 
 
-def import_visits(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_visits(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """包保走访 records: one row per visit; far-end is read from the station's far-end buildings."""
     session = ctx.db()
     report = cf.ImportReport("visits")
@@ -186,7 +182,7 @@ def import_visits(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
 
 
 def record_visit(
-    ctx: PluginContext,
+    ctx: Ctx,
     station: str,
     visited_on: date,
     *,
@@ -196,7 +192,7 @@ def record_visit(
     households: dict[str, Household] | None = None,
 ) -> str:
     """Record one visit (idempotent on station, day, staff, household); 'created' or 'unchanged'."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     if cfg.stations and station not in cfg.stations:
         raise ValueError(f"station {station!r} is not in [heating.stations]")
     session = ctx.db()

@@ -3,51 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from kefu.jobs import CronJob
+from kefu.api import CronJob
 from kefu.plugins.heating import fees, rules, visits
-from kefu.plugins.heating.config import HeatingConfig
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 
 
-def _local_day(ctx: PluginContext, fired_at: datetime) -> datetime:
+def _local_day(ctx: Ctx, fired_at: datetime) -> datetime:
     return fired_at.astimezone(ctx.tz)
 
 
-def fee_reminders(ctx: PluginContext, fired_at: datetime) -> None:
+def fee_reminders(ctx: Ctx, fired_at: datetime) -> None:
     """Queue the fee campaign of the day, if the day is one of the configured dates."""
     fees.run_campaign(ctx, _local_day(ctx, fired_at).date())
 
 
-def shutoff_checks(ctx: PluginContext, fired_at: datetime) -> None:
+def shutoff_checks(ctx: Ctx, fired_at: datetime) -> None:
     """On the configured day before the season, send each station its 关栓 spot-check task."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     day = _local_day(ctx, fired_at).date()
     if f"{day:%m-%d}" == cfg.season.shutoff_checks_on:
         fees.create_shutoff_checks(ctx, day)
 
 
-def _visits_apply(ctx: PluginContext, fired_at: datetime) -> bool:
-    cfg: HeatingConfig = ctx.config
+def _visits_apply(ctx: Ctx, fired_at: datetime) -> bool:
+    cfg = ctx.config
     return not cfg.visits.only_in_season or rules.in_season(_local_day(ctx, fired_at).date(), cfg.season)
 
 
-def visits_weekly(ctx: PluginContext, fired_at: datetime) -> None:
+def visits_weekly(ctx: Ctx, fired_at: datetime) -> None:
     """Escalate stations that missed last week's visit minimum."""
     if _visits_apply(ctx, fired_at):
         visits.weekly_check(ctx, _local_day(ctx, fired_at).date())
 
 
-def visits_midweek(ctx: PluginContext, fired_at: datetime) -> None:
+def visits_midweek(ctx: Ctx, fired_at: datetime) -> None:
     """Remind the responsible people of stations not yet visited this week."""
     if _visits_apply(ctx, fired_at):
         visits.midweek_reminder(ctx, _local_day(ctx, fired_at).date())
 
 
-def visits_monthly(ctx: PluginContext, fired_at: datetime) -> None:
+def visits_monthly(ctx: Ctx, fired_at: datetime) -> None:
     """Check last month's minimums, escalate shortfalls and mail the summary."""
     if _visits_apply(ctx, fired_at):
         visits.monthly_check(ctx, _local_day(ctx, fired_at).date())

@@ -5,27 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from kefu.kinds import CaseKind, DeadlinePolicy
+from kefu.api import Case, CaseKind, DeadlinePolicy
 from kefu.plugins.heating import rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
-    from kefu.db.models import Case
-
-LEAK = "heating.leak"
-GENERAL = "heating.general"
-LOW_TEMP = "heating.low_temp"
-OUTAGE_INQUIRY = "heating.outage_inquiry"
-FEE_INQUIRY = "heating.fee_inquiry"
-OUTAGE = "heating.outage"
-SHUTOFF_CHECK = "heating.shutoff_check"
-SHUTOFF_ESCALATION = "heating.shutoff_escalation"
-VISIT_SHORTFALL = "heating.visit_shortfall"
-AUDIT = "heating.audit"
-COAL_RETEST = "heating.coal_retest"
+# The kinds as this plugin names them; stored with the plugin's name in front
+# (``ctx.kind(LEAK)``, ``ctx.kind_of(case)``), which the core adds.
+LEAK = "leak"
+GENERAL = "general"
+LOW_TEMP = "low_temp"
+OUTAGE_INQUIRY = "outage_inquiry"
+FEE_INQUIRY = "fee_inquiry"
+OUTAGE = "outage"
+SHUTOFF_CHECK = "shutoff_check"
+SHUTOFF_ESCALATION = "shutoff_escalation"
+VISIT_SHORTFALL = "visit_shortfall"
+AUDIT = "audit"
+COAL_RETEST = "coal_retest"
 
 # Customer-facing kinds: acknowledged, dispatched to the station on duty, called back.
 CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP, OUTAGE_INQUIRY, FEE_INQUIRY)
@@ -67,19 +64,24 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
 # The resolution chain of customer cases, as the core sees it: three placeholders the
 # kinds' resolve_role fills per case, when each notification goes out, from the case's
 # station: station on duty → branch head → CS-centre head (rules.escalation_level).
-CHAIN_LEVELS = ("heating:chain/1", "heating:chain/2", "heating:chain/3")
+CHAIN_LEVELS = ("chain:station", "chain:branch", "chain:centre")
 
 
-def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, PluginContext], list[str] | None]:
+def chain_resolver(cfg: HeatingConfig) -> Callable[[str, Case, Ctx], list[str] | None]:
     """The kinds' ``resolve_role``: a chain placeholder → the [staff] target of this case's level."""
 
-    def resolve_role(role: str, case: Case, ctx: PluginContext) -> list[str] | None:
+    def resolve_role(role: str, case: Case, ctx: Ctx) -> list[str] | None:
         if role not in CHAIN_LEVELS:
             return None  # the owner (warnings) and any other target: resolved through [staff]
         station = (case.data or {}).get("station") or case.unit
         return rules.escalation_level(station, CHAIN_LEVELS.index(role) + 1, cfg)
 
     return resolve_role
+
+
+def spec_of(ctx: Ctx, case: Case) -> KindSpec:
+    """What the plugin knows of ``case``'s kind (one of its own)."""
+    return kind_specs(ctx.config)[ctx.kind_of(case) or case.kind]
 
 
 def case_kinds(cfg: HeatingConfig) -> list[CaseKind]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db.base import Base
+from kefu.api.tables import CASE_ID, CUSTOMER_ID, Base
 
 
 class Household(Base):
@@ -23,7 +23,7 @@ class Household(Base):
     __table_args__ = (Index(None, "station", "building"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey(CUSTOMER_ID, ondelete="CASCADE"), unique=True)
     account: Mapped[str] = mapped_column(String(64), unique=True)
     address: Mapped[str] = mapped_column(String(500), default="")
     building: Mapped[str] = mapped_column(String(128), default="")
@@ -61,7 +61,7 @@ class Measurement(Base):
     measured_at: Mapped[datetime]
     temp_c: Mapped[float]
     source: Mapped[str] = mapped_column(String(32), default="sheet")
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
 
 
 class Outage(Base):
@@ -70,7 +70,7 @@ class Outage(Base):
     __tablename__ = "heating_outages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey(CASE_ID), unique=True)
     cause: Mapped[str] = mapped_column(String(64))
     cause_group: Mapped[str] = mapped_column(String(32), index=True)
     stations: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -106,10 +106,10 @@ class ShutoffCheck(Base):
     season_year: Mapped[int]
     station: Mapped[str] = mapped_column(String(64), index=True)
     account: Mapped[str] = mapped_column(String(64))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
     finding: Mapped[str | None] = mapped_column(String(16), doc="shut, not_shut, paid")
     recorded_at: Mapped[datetime | None]
-    escalated_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    escalated_case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
 
 
 class Callback(Base):
@@ -119,7 +119,7 @@ class Callback(Base):
     __table_args__ = (UniqueConstraint("case_id", "round"), Index(None, "state", "due_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey(CASE_ID, ondelete="CASCADE"))
     round: Mapped[int] = mapped_column(default=1)
     asked_at: Mapped[datetime]
     due_at: Mapped[datetime]
@@ -146,7 +146,7 @@ class CoalSample(Base):
     state: Mapped[str] = mapped_column(String(16), doc="ok or retest")
     tests: Mapped[int] = mapped_column(default=1, doc="how many double tests were imported")
     tested_on: Mapped[date | None]
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
     updated_at: Mapped[datetime]
 
 
@@ -162,5 +162,5 @@ class AuditFinding(Base):
     area_m2: Mapped[float] = mapped_column(default=0.0)
     height_m: Mapped[float | None]
     found_on: Mapped[date]
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_ID))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

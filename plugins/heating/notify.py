@@ -6,28 +6,23 @@ channel, so a rerun of the same step queues nothing new.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Customer
-from kefu.outbound.bulk import OutboxItem
-from kefu.outbound.outbox import queue_message
+from kefu.api import Case, Customer, OutboxItem, UnknownRecipient
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import Household
-from kefu.sla.recipients import UnknownRecipient, resolve
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 
-def household_of(ctx: PluginContext, case: Case) -> Household | None:
+def household_of(ctx: Ctx, case: Case) -> Household | None:
     """The household a case concerns (through its customer), or None."""
     if case.customer_id is None:
         return None
     return ctx.db().scalars(select(Household).where(Household.customer_id == case.customer_id)).one_or_none()
 
 
-def case_context(ctx: PluginContext, case: Case, **extra: Any) -> dict[str, Any]:
+def case_context(ctx: Ctx, case: Case, **extra: Any) -> dict[str, Any]:
     """What every heating template may use about a case (no phone numbers: texts are logged)."""
     local = case.opened_at.astimezone(ctx.tz)
     data = case.data or {}
@@ -35,10 +30,11 @@ def case_context(ctx: PluginContext, case: Case, **extra: Any) -> dict[str, Any]
         "case_number": case.number,
         "title": case.title,
         "kind": case.kind,
+        "own_kind": ctx.kind_of(case),
         "opened_at": local.strftime("%Y-%m-%d %H:%M"),
         "station": data.get("station_name") or data.get("station") or "",
         "address": data.get("address", ""),
-        "site_name": ctx.settings.kefu.site_name,
+        "site_name": ctx.site_name,
         **extra,
     }
 
@@ -61,9 +57,10 @@ def customer_sms(
     """
     if not customer.phone or customer.sms_opt_out or customer.phone_invalid:
         return None
-    scope = case.number if case is not None else "heating"
+    if key is None and case is None:
+        raise ValueError(f"an SMS of rule {rule!r} without a case needs its idempotency key")
     return OutboxItem(
-        key=key or f"{scope}/{rule}/{customer.ref or customer.id}/sms",
+        key=key or f"{case.number if case is not None else ''}/{rule}/{customer.ref or customer.id}/sms",
         channel="sms",
         recipient=customer.phone,
         recipient_name=customer.name or None,
@@ -77,7 +74,7 @@ def customer_sms(
 
 
 def sms_customer(
-    ctx: PluginContext,
+    ctx: Ctx,
     case: Case | None,
     customer: Customer,
     rule: str,
@@ -96,8 +93,8 @@ def sms_customer(
     item = customer_sms(case, customer, rule, template, context, urgent=urgent, marketing=marketing, key=key)
     if item is None:
         return False
-    row = queue_message(
-        ctx, key=item.key, channel=item.channel, recipient=item.recipient, recipient_name=item.recipient_name,
+    row = ctx.queue(
+        key=item.key, channel=item.channel, recipient=item.recipient, recipient_name=item.recipient_name,
         template=item.template, context=item.context, case=item.case, customer=item.customer,
         urgent=item.urgent, marketing=item.marketing, cancel_on=cancel_on,
     )
@@ -105,14 +102,14 @@ def sms_customer(
 
 
 def mail_customer(
-    ctx: PluginContext, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any],
+    ctx: Ctx, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any],
     *, cancel_on: tuple[str, ...] = (),
 ) -> bool:
     """Answer a case that came in by mail by mail too (the reply threads onto the case); True if queued."""
     if (case.data or {}).get("source") != "email" or not customer.email or customer.email_undeliverable:
         return False
-    row = queue_message(
-        ctx, key=f"{case.number}/{rule}/{customer.ref or customer.id}/email", channel="email",
+    row = ctx.queue(
+        key=f"{case.number}/{rule}/{customer.ref or customer.id}/email", channel="email",
         recipient=customer.email, recipient_name=customer.name or None, template=template,
         context=context, case=case, customer=customer, cancel_on=cancel_on,
     )
@@ -120,7 +117,7 @@ def mail_customer(
 
 
 def tell_staff(
-    ctx: PluginContext,
+    ctx: Ctx,
     staff_key: str,
     rule: str,
     template: str,
@@ -136,23 +133,22 @@ def tell_staff(
     A staff key missing from ``[staff.people]`` is logged, not raised: the case
     goes on and the log names the key to add.
     """
-    person = ctx.settings.staff.people.get(staff_key)
+    person = ctx.people.get(staff_key)
     if person is None:
-        ctx.log.warning("heating: staff %r is not in [staff.people]; %s not sent", staff_key, rule)
+        ctx.log.warning("%s: staff %r is not in [staff.people]; %s not sent", ctx.name, staff_key, rule)
         return 0
-    where = scope or (case.number if case is not None else "heating")
+    where = scope or (case.number if case is not None else ctx.name)
     queued = 0
     for channel in channels:
         address = person.phone if channel == "sms" else person.email
         if not address:
             continue
-        row = queue_message(
-            ctx,
+        row = ctx.queue(
             key=f"{where}/{rule}/{staff_key}/{channel}",
             channel=channel,
             recipient=address,
             recipient_name=person.name,
-            template=f"heating/{template}.txt",
+            template=f"{template}.txt",
             context={**context, "staff_name": person.name},
             case=case,
             audience="staff",
@@ -162,17 +158,17 @@ def tell_staff(
     return queued
 
 
-def people_for(ctx: PluginContext, target: str, unit: str | None = None) -> list[str]:
+def people_for(ctx: Ctx, target: str, unit: str | None = None) -> list[str]:
     """The staff keys a [staff] target (rota, role, person) means now; [] (logged) if unknown."""
     try:
-        return resolve(ctx.settings.staff, target, ctx.now(), ctx.tz, unit=unit, session=ctx.session)
+        return ctx.staff_for(target, unit=unit)
     except UnknownRecipient as exc:
-        ctx.log.error("heating: %s; nobody reached", exc)
+        ctx.log.error("%s: %s; nobody reached", ctx.name, exc)
         return []
 
 
 def tell_target(
-    ctx: PluginContext, target: str, rule: str, template: str, context: dict[str, Any], **options: Any
+    ctx: Ctx, target: str, rule: str, template: str, context: dict[str, Any], **options: Any
 ) -> list[str]:
     """Tell everyone a [staff] target means now (the station's person on duty …); who was told."""
     people = people_for(ctx, target)

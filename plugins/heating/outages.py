@@ -8,27 +8,22 @@ branch heads and the CS-centre head. The outage log counts events by cause group
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 
-from kefu.db.models import Case, Customer
-from kefu.outbound.bulk import queue_many
+from kefu.api import Case, Customer
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx, HeatingConfig
 from kefu.plugins.heating.models import Household, Outage
 from kefu.plugins.heating.notify import case_context, customer_sms, tell_staff, tell_target
-from kefu.sla.cases import find_case, open_case, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 
 class OutageError(ValueError):
     """An outage command that cannot be carried out; the message says what to change."""
 
 
-def affected(ctx: PluginContext, stations: list[str], buildings: list[str]) -> list[tuple[Household, Customer]]:
+def affected(ctx: Ctx, stations: list[str], buildings: list[str]) -> list[tuple[Household, Customer]]:
     """Households of the named stations or buildings (a building is ``station/building`` or a bare name)."""
     conds: list[ColumnElement[bool]] = []
     if stations:
@@ -48,7 +43,7 @@ def affected(ctx: PluginContext, stations: list[str], buildings: list[str]) -> l
     return [(h, c) for h, c in rows]
 
 
-def _chain_for(cfg: HeatingConfig, stations: list[str], ctx: PluginContext) -> list[str]:
+def _chain_for(cfg: HeatingConfig, stations: list[str], ctx: Ctx) -> list[str]:
     people: list[str] = []
     for st in stations or [""]:
         for key in rules.escalation_chain(st or None, cfg):
@@ -57,21 +52,21 @@ def _chain_for(cfg: HeatingConfig, stations: list[str], ctx: PluginContext) -> l
     return people
 
 
-def _sms_households(ctx: PluginContext, case: Case, hit: list[tuple[Household, Customer]], rule: str,
+def _sms_households(ctx: Ctx, case: Case, hit: list[tuple[Household, Customer]], rule: str,
                     context: dict[str, Any]) -> int:
     """One urgent SMS per affected household that can be texted, queued in bulk; how many were queued."""
     items = [item for hh, cust in hit
-             if (item := customer_sms(case, cust, rule, f"heating/{rule}.txt", {**context, "address": hh.address},
+             if (item := customer_sms(case, cust, rule, f"{rule}.txt", {**context, "address": hh.address},
                                       urgent=True)) is not None]
-    return len(queue_many(ctx, items))
+    return len(ctx.queue_many(items))
 
 
 def start_outage(
-    ctx: PluginContext, *, stations: list[str], buildings: list[str], cause: str, note: str | None = None,
+    ctx: Ctx, *, stations: list[str], buildings: list[str], cause: str, note: str | None = None,
     actor: str = "staff", expected_end: str | None = None,
 ) -> tuple[Case, int]:
     """Open the outage case, SMS every affected household (urgent), report up the chain."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     unknown = [s for s in stations if cfg.stations and s not in cfg.stations]
     if unknown:
         raise OutageError(f"unknown station(s) {', '.join(unknown)}; known: {', '.join(sorted(cfg.stations))}")
@@ -83,8 +78,8 @@ def start_outage(
     touched_stations = sorted({h.station for h, _ in hit})
     group = rules.outage_cause_group(cause)
     where = "、".join(stations + buildings)
-    case = open_case(
-        ctx, kind=kinds.OUTAGE, title=f"停缓供：{where}（{cause}）", unit=touched_stations[0],
+    case = ctx.open_case(
+        kind=kinds.OUTAGE, title=f"停缓供：{where}（{cause}）", unit=touched_stations[0],
         data={"stations": stations, "buildings": buildings, "cause": cause, "cause_group": group,
               "expected_end": expected_end, "note": note},
         actor=actor, reason=note,
@@ -102,11 +97,11 @@ def start_outage(
     return case, sent
 
 
-def end_outage(ctx: PluginContext, number: str, *, actor: str = "staff", note: str | None = None) -> tuple[Case, int]:
+def end_outage(ctx: Ctx, number: str, *, actor: str = "staff", note: str | None = None) -> tuple[Case, int]:
     """Restoration: SMS the same households (urgent), summary to the CS-centre head, case closed."""
-    cfg: HeatingConfig = ctx.config
-    case = find_case(ctx.db(), number)
-    if case is None or case.kind != kinds.OUTAGE:
+    cfg = ctx.config
+    case = ctx.find_case(number)
+    if case is None or ctx.kind_of(case) != kinds.OUTAGE:
         raise OutageError(f"{number} is not an outage case; see `kefu heating outage log`")
     outage = ctx.db().scalars(select(Outage).where(Outage.case_id == case.id)).one()
     if outage.ended_at is not None:
@@ -121,11 +116,11 @@ def end_outage(ctx: PluginContext, number: str, *, actor: str = "staff", note: s
     if cfg.cs_centre_head:
         tell_staff(ctx, cfg.cs_centre_head, "outage_summary", "outage_summary", context, case=case,
                    channels=("email",))
-    record_event(ctx, case, "outage_ended", actor=actor, to_state="closed", reason=note or "恢复供热")
+    ctx.record_event(case, "outage_ended", actor=actor, to_state="closed", reason=note or "恢复供热")
     return case, sent
 
 
-def outage_log(ctx: PluginContext) -> tuple[list[Outage], Counter[str]]:
+def outage_log(ctx: Ctx) -> tuple[list[Outage], Counter[str]]:
     """Every outage, newest first, and the count per cause group."""
     rows = list(ctx.db().scalars(select(Outage).order_by(Outage.started_at.desc())))
     return rows, Counter(o.cause_group for o in rows)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from kefu.db.models import Case
+from kefu.api import Case
 from kefu.plugins.heating import kinds, rules
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import Household
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 
 def _answered_at(case: Case) -> datetime | None:
@@ -32,26 +29,27 @@ def _first_owner(case: Case) -> str | None:
     return case.owner
 
 
-def timeliness(ctx: PluginContext, since: datetime, until: datetime, by: str) -> dict[str, tuple[int, int, float]]:
+def timeliness(ctx: Ctx, since: datetime, until: datetime, by: str) -> dict[str, tuple[int, int, float]]:
     """回复及时率 of customer cases opened in [since, until), grouped by station or person."""
-    specs = kinds.kind_specs(ctx.config)
     rows = []
     for case in ctx.db().scalars(select(Case).where(
-        Case.kind.in_(kinds.CUSTOMER_KINDS), Case.opened_at >= since, Case.opened_at < until)):
-        period = specs[case.kind].resolve_within
+        Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
+        Case.opened_at < until)):
+        period = kinds.spec_of(ctx, case).resolve_within
         if period is None:
             continue
         rows.append(rules.TimelinessRow(case.unit, _first_owner(case), case.opened_at + period, _answered_at(case)))
     return rules.reply_timeliness(rows, "station" if by == "station" else "person")
 
 
-def complaint_rates(ctx: PluginContext, since: datetime, until: datetime) -> dict[str, tuple[int, int, float]]:
+def complaint_rates(ctx: Ctx, since: datetime, until: datetime) -> dict[str, tuple[int, int, float]]:
     """(complaints, households, complaints per 1,000 households) per station in [since, until)."""
     session = ctx.db()
     households = dict(session.execute(select(Household.station, func.count()).group_by(Household.station)).all())
     complaints = dict(session.execute(
         select(Case.unit, func.count()).where(
-            Case.kind.in_(kinds.CUSTOMER_KINDS), Case.opened_at >= since, Case.opened_at < until)
+            Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
+            Case.opened_at < until)
         .group_by(Case.unit)).all())
     rates = rules.complaint_rate({k: v for k, v in complaints.items() if k}, households)
     return {st: (complaints.get(st, 0), households[st], rate) for st, rate in rates.items()}

@@ -216,19 +216,19 @@ def fee_reminder_recipients(debtors: Iterable[FeeDebtor]) -> list[FeeDebtor]:
     return out
 
 
-def fee_season_prefix(season_year: int) -> str:
-    """What every reminder key of one season starts with."""
-    return f"heating/fee/{season_year}/"
+def fee_season_prefix(plugin: str, season_year: int) -> str:
+    """What every reminder key of one season of ``plugin`` starts with."""
+    return f"{plugin}/fee/{season_year}/"
 
 
-def fee_campaign_prefix(season_year: int, day: date) -> str:
-    """What every reminder key of one campaign day starts with."""
-    return f"{fee_season_prefix(season_year)}{day.isoformat()}/"
+def fee_campaign_prefix(plugin: str, season_year: int, day: date) -> str:
+    """What every reminder key of one campaign day of ``plugin`` starts with."""
+    return f"{fee_season_prefix(plugin, season_year)}{day.isoformat()}/"
 
 
-def fee_reminder_key(account: str, season_year: int, day: date) -> str:
+def fee_reminder_key(plugin: str, account: str, season_year: int, day: date) -> str:
     """The idempotency key of one reminder: a re-run of the same campaign queues nothing."""
-    return f"{fee_campaign_prefix(season_year, day)}{account}/sms"
+    return f"{fee_campaign_prefix(plugin, season_year, day)}{account}/sms"
 
 
 def escalation_chain(station_key: str | None, cfg: HeatingConfig) -> list[str]:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kefu.db.models import Case, Customer
-from kefu.kinds import OPEN_STATES
+from kefu.api import OPEN_STATES, Case, Customer
 from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import kinds, rules
-from kefu.plugins.heating.config import HeatingConfig
+from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.imports import HOUSEHOLD_COLUMNS
 from kefu.plugins.heating.models import Household, Measurement
-from kefu.sla.cases import open_case, record_event
-
-if TYPE_CHECKING:
-    from kefu.context import PluginContext
 
 MEASUREMENT_COLUMNS = {
     "account": HOUSEHOLD_COLUMNS["account"],
@@ -28,20 +22,20 @@ MEASUREMENT_COLUMNS = {
 }
 
 
-def open_low_temp_case(ctx: PluginContext, account: str) -> Case | None:
+def open_low_temp_case(ctx: Ctx, account: str) -> Case | None:
     """The account's low-temperature case that is still being worked on, if any."""
     return ctx.db().scalars(
         select(Case).join(Household, Household.customer_id == Case.customer_id)
-        .where(Household.account == account, Case.kind == kinds.LOW_TEMP,
+        .where(Household.account == account, Case.kind == ctx.kind(kinds.LOW_TEMP),
                Case.state.in_(OPEN_STATES))
         .order_by(Case.id.desc())
     ).first()
 
 
-def record_measurement(ctx: PluginContext, hh: Household, measured_at_utc: datetime, temp_c: float,
+def record_measurement(ctx: Ctx, hh: Household, measured_at_utc: datetime, temp_c: float,
                        source: str = "sheet") -> str:
     """Store one reading and apply the threshold rule; 'created' or 'unchanged' (already imported)."""
-    cfg: HeatingConfig = ctx.config
+    cfg = ctx.config
     session = ctx.db()
     exists = session.scalar(select(Measurement.id).where(
         Measurement.account == hh.account, Measurement.measured_at == measured_at_utc))
@@ -54,8 +48,8 @@ def record_measurement(ctx: PluginContext, hh: Household, measured_at_utc: datet
     if rules.is_low_temperature(temp_c, cfg.temperature.threshold_c):
         if current is None:
             customer = session.get(Customer, hh.customer_id)
-            current = open_case(
-                ctx, kind=kinds.LOW_TEMP, title=f"室温 {temp_c:g}°C 低于 {cfg.temperature.threshold_c:g}°C",
+            current = ctx.open_case(
+                kind=kinds.LOW_TEMP, title=f"室温 {temp_c:g}°C 低于 {cfg.temperature.threshold_c:g}°C",
                 customer=customer, unit=hh.station, data={"measured_c": temp_c}, actor="import",
                 reason=f"测温 {temp_c:g}°C",
             )
@@ -63,12 +57,12 @@ def record_measurement(ctx: PluginContext, hh: Household, measured_at_utc: datet
     elif current is not None and m.measured_at >= current.opened_at:
         # The re-measurement after the fix (调网、冲洗): the case is resolved and the callback follows.
         m.case_id = current.id
-        record_event(ctx, current, "remeasured", actor="import", to_state="resolved",
+        ctx.record_event(current, "remeasured", actor="import", to_state="resolved",
                      reason=f"复测 {temp_c:g}°C，已达标", data={"temp_c": temp_c})
     return "created"
 
 
-def import_measurements(ctx: PluginContext, path: Path | str) -> cf.ImportReport:
+def import_measurements(ctx: Ctx, path: Path | str) -> cf.ImportReport:
     """A station's 测温回馈单 (CSV): account, time, indoor temperature."""
     session = ctx.db()
     report = cf.ImportReport("measurements")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from kefu.context import PluginContext
 from kefu.db.models import CaseEvent
 from kefu.hookspecs import hookimpl
+from kefu.http.route import Route
 from kefu.http.router import Request, Response
 from kefu.intake.message import Classification
 from kefu.jobs import CronJob
@@ -84,8 +85,8 @@ class Recorder:
             click.echo("你好 from recorder")
 
     @hookimpl
-    def kefu_http(self, router, ctx: PluginContext) -> None:
-        router.add("GET", "/recorder/hello", lambda request: self._hello(request, ctx))
+    def kefu_http(self, ctx: PluginContext) -> list[Route]:
+        return [Route("GET", "/recorder/hello", lambda request: self._hello(request, ctx))]
 
     def _hello(self, request: Request, ctx: PluginContext) -> Response:
         self.calls.append(("kefu_http", request.path, False))

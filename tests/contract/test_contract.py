@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from kefu import hookspecs
+from kefu.plugin_calls import PluginCalls
 from kefu.plugin_host import ENTRY_POINT_GROUP, PluginHost, discover
 
 from .recorder_plugin import Recorder
@@ -64,8 +65,8 @@ def test_every_installed_plugin_loads_registers_and_its_section_forbids_unknown_
     info = discover()[name]
     host = PluginHost([name], {name: info})  # loads the entry point; check_pending passes
     assert info.version and info.version != "?"
-    sections = host.call_each("kefu_config_section", lambda _n: {}, isolate=False)
-    for _plugin, model in sections:
+    sections = PluginCalls(host).config_sections()
+    for model in sections.values():
         if model is None:
             continue
         assert issubclass(model, BaseModel)

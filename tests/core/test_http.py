@@ -12,6 +12,7 @@ import pytest
 
 from kefu.config import ConfigError, HttpSection
 from kefu.hookspecs import hookimpl
+from kefu.http.route import Route
 from kefu.http.router import Request, Response
 from kefu.http.server import HttpServer
 from kefu.passes import record_heartbeat
@@ -45,18 +46,18 @@ class Pinger:
     """A plugin that adds one route under its own prefix."""
 
     @hookimpl
-    def kefu_http(self, router, ctx):
+    def kefu_http(self, ctx):
         def ping(request: Request) -> Response:
             return Response.json({"plugin": ctx.name, "q": request.query})
-        router.add("GET", "/pinger/ping", ping)
+        return [Route("GET", "/pinger/ping", ping)]
 
 
 class Trespasser:
     """A plugin that tries to take a path outside /<its name>/."""
 
     @hookimpl
-    def kefu_http(self, router, ctx):
-        router.add("GET", "/healthz2", lambda r: Response.text("mine"))
+    def kefu_http(self, ctx):
+        return [Route("GET", "/healthz2", lambda r: Response.text("mine"))]
 
 
 def test_loopback_is_the_default():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:44:24.574735
+Create Date: 2026-12-02 01:12:37.586691
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from alembic import op
 
 import kefu.db.base
 
-
 revision = '0001'
 down_revision = None
-branch_labels = None
+branch_labels = ('kefu',)
 depends_on = None
 
 
@@ -34,23 +33,6 @@ def upgrade() -> None:
     sa.Column('last_error_at', kefu.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_channel_state'))
-    )
-    op.create_table('complaints_buildings',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_code', sa.String(length=64), nullable=False),
-    sa.Column('code', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints_buildings')),
-    sa.UniqueConstraint('project_code', 'code', name=op.f('uq_complaints_buildings_project_code_code'))
-    )
-    op.create_table('complaints_projects',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('delivered_on', sa.Date(), nullable=True),
-    sa.Column('updated_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints_projects')),
-    sa.UniqueConstraint('code', name=op.f('uq_complaints_projects_code'))
     )
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -80,34 +62,6 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_heartbeats'))
     )
-    op.create_table('heating_fees',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('season_year', sa.Integer(), nullable=False),
-    sa.Column('amount_due', sa.Double(), nullable=False),
-    sa.Column('amount_paid', sa.Double(), nullable=False),
-    sa.Column('paid_on', sa.Date(), nullable=True),
-    sa.Column('imported_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_fees')),
-    sa.UniqueConstraint('account', 'season_year', name=op.f('uq_heating_fees_account_season_year'))
-    )
-    with op.batch_alter_table('heating_fees', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_fees_account'), ['account'], unique=False)
-
-    op.create_table('heating_visits',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('station', sa.String(length=64), nullable=False),
-    sa.Column('visited_on', sa.Date(), nullable=False),
-    sa.Column('staff', sa.String(length=64), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('far_end', sa.Boolean(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_visits')),
-    sa.UniqueConstraint('station', 'visited_on', 'staff', 'account', name=op.f('uq_heating_visits_station_visited_on_staff_account'))
-    )
-    with op.batch_alter_table('heating_visits', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_visits_station_visited_on'), ['station', 'visited_on'], unique=False)
-
     op.create_table('job_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.String(length=200), nullable=False),
@@ -165,24 +119,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_customer_id_state'), ['customer_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_plugin_state'), ['plugin', 'state'], unique=False)
 
-    op.create_table('complaints_homes',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('ref', sa.String(length=128), nullable=False),
-    sa.Column('project_code', sa.String(length=64), nullable=False),
-    sa.Column('building', sa.String(length=64), nullable=False),
-    sa.Column('room', sa.String(length=64), nullable=False),
-    sa.Column('delivered_on', sa.Date(), nullable=True),
-    sa.Column('customer_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_complaints_homes_customer_id_customers')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints_homes')),
-    sa.UniqueConstraint('ref', name=op.f('uq_complaints_homes_ref'))
-    )
-    with op.batch_alter_table('complaints_homes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_complaints_homes_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_complaints_homes_delivered_on'), ['delivered_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_complaints_homes_project_code_building'), ['project_code', 'building'], unique=False)
-
     op.create_table('contacts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -195,25 +131,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_kind_value'), ['kind', 'value'], unique=False)
-
-    op.create_table('heating_households',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('address', sa.String(length=500), nullable=False),
-    sa.Column('building', sa.String(length=128), nullable=False),
-    sa.Column('station', sa.String(length=64), nullable=False),
-    sa.Column('branch', sa.String(length=64), nullable=False),
-    sa.Column('heated_area', sa.Double(), nullable=False),
-    sa.Column('payment_status', sa.String(length=16), nullable=False),
-    sa.Column('updated_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_heating_households_customer_id_customers'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_households')),
-    sa.UniqueConstraint('account', name=op.f('uq_heating_households_account')),
-    sa.UniqueConstraint('customer_id', name=op.f('uq_heating_households_customer_id'))
-    )
-    with op.batch_alter_table('heating_households', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_households_station_building'), ['station', 'building'], unique=False)
 
     op.create_table('case_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -231,28 +148,6 @@ def upgrade() -> None:
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
 
-    op.create_table('complaints_job_marks',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=256), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_complaints_job_marks_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints_job_marks')),
-    sa.UniqueConstraint('key', name=op.f('uq_complaints_job_marks_key'))
-    )
-    op.create_table('complaints_warranty_notices',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('home_id', sa.Integer(), nullable=False),
-    sa.Column('item', sa.String(length=64), nullable=False),
-    sa.Column('lead_days', sa.Integer(), nullable=False),
-    sa.Column('expires_on', sa.Date(), nullable=False),
-    sa.Column('noticed_on', sa.Date(), nullable=False),
-    sa.Column('created_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['home_id'], ['complaints_homes.id'], name=op.f('fk_complaints_warranty_notices_home_id_complaints_homes'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints_warranty_notices')),
-    sa.UniqueConstraint('home_id', 'item', 'lead_days', name=op.f('uq_complaints_warranty_notices_home_id_item_lead_days'))
-    )
     op.create_table('deadlines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -276,108 +171,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadlines_state_next_at'), ['state', 'next_at'], unique=False)
-
-    op.create_table('heating_audit_findings',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('ref', sa.String(length=64), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('area_m2', sa.Double(), nullable=False),
-    sa.Column('height_m', sa.Double(), nullable=True),
-    sa.Column('found_on', sa.Date(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_audit_findings_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_audit_findings')),
-    sa.UniqueConstraint('ref', name=op.f('uq_heating_audit_findings_ref'))
-    )
-    with op.batch_alter_table('heating_audit_findings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_audit_findings_account'), ['account'], unique=False)
-
-    op.create_table('heating_callbacks',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('round', sa.Integer(), nullable=False),
-    sa.Column('asked_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('answered_at', kefu.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answer_text', sa.Text(), nullable=True),
-    sa.Column('answered_by', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_callbacks_case_id_cases'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_callbacks')),
-    sa.UniqueConstraint('case_id', 'round', name=op.f('uq_heating_callbacks_case_id_round'))
-    )
-    with op.batch_alter_table('heating_callbacks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_callbacks_state_due_at'), ['state', 'due_at'], unique=False)
-
-    op.create_table('heating_coal_samples',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('sample', sa.String(length=64), nullable=False),
-    sa.Column('material', sa.String(length=16), nullable=False),
-    sa.Column('measure', sa.String(length=32), nullable=False),
-    sa.Column('first', sa.Double(), nullable=False),
-    sa.Column('second', sa.Double(), nullable=False),
-    sa.Column('difference', sa.Double(), nullable=False),
-    sa.Column('mean', sa.Double(), nullable=True),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('tests', sa.Integer(), nullable=False),
-    sa.Column('tested_on', sa.Date(), nullable=True),
-    sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_coal_samples_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_coal_samples')),
-    sa.UniqueConstraint('sample', 'measure', name=op.f('uq_heating_coal_samples_sample_measure'))
-    )
-    op.create_table('heating_measurements',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('station', sa.String(length=64), nullable=False),
-    sa.Column('measured_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('temp_c', sa.Double(), nullable=False),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_measurements_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_measurements')),
-    sa.UniqueConstraint('account', 'measured_at', name=op.f('uq_heating_measurements_account_measured_at'))
-    )
-    with op.batch_alter_table('heating_measurements', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_measurements_account'), ['account'], unique=False)
-
-    op.create_table('heating_outages',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('cause', sa.String(length=64), nullable=False),
-    sa.Column('cause_group', sa.String(length=32), nullable=False),
-    sa.Column('stations', sa.JSON(), nullable=False),
-    sa.Column('buildings', sa.JSON(), nullable=False),
-    sa.Column('started_at', kefu.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', kefu.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('households', sa.Integer(), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_outages_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_outages')),
-    sa.UniqueConstraint('case_id', name=op.f('uq_heating_outages_case_id'))
-    )
-    with op.batch_alter_table('heating_outages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_outages_cause_group'), ['cause_group'], unique=False)
-
-    op.create_table('heating_shutoff_checks',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('season_year', sa.Integer(), nullable=False),
-    sa.Column('station', sa.String(length=64), nullable=False),
-    sa.Column('account', sa.String(length=64), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('finding', sa.String(length=16), nullable=True),
-    sa.Column('recorded_at', kefu.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('escalated_case_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_heating_shutoff_checks_case_id_cases')),
-    sa.ForeignKeyConstraint(['escalated_case_id'], ['cases.id'], name=op.f('fk_heating_shutoff_checks_escalated_case_id_cases')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_heating_shutoff_checks')),
-    sa.UniqueConstraint('season_year', 'account', name=op.f('uq_heating_shutoff_checks_season_year_account'))
-    )
-    with op.batch_alter_table('heating_shutoff_checks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_heating_shutoff_checks_station'), ['station'], unique=False)
 
     op.create_table('inbound_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -518,51 +311,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inbound_items_case_id'))
 
     op.drop_table('inbound_items')
-    with op.batch_alter_table('heating_shutoff_checks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_shutoff_checks_station'))
-
-    op.drop_table('heating_shutoff_checks')
-    with op.batch_alter_table('heating_outages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_outages_cause_group'))
-
-    op.drop_table('heating_outages')
-    with op.batch_alter_table('heating_measurements', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_measurements_account'))
-
-    op.drop_table('heating_measurements')
-    op.drop_table('heating_coal_samples')
-    with op.batch_alter_table('heating_callbacks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_callbacks_state_due_at'))
-
-    op.drop_table('heating_callbacks')
-    with op.batch_alter_table('heating_audit_findings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_audit_findings_account'))
-
-    op.drop_table('heating_audit_findings')
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deadlines_state_next_at'))
 
     op.drop_table('deadlines')
-    op.drop_table('complaints_warranty_notices')
-    op.drop_table('complaints_job_marks')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
     op.drop_table('case_events')
-    with op.batch_alter_table('heating_households', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_households_station_building'))
-
-    op.drop_table('heating_households')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_kind_value'))
 
     op.drop_table('contacts')
-    with op.batch_alter_table('complaints_homes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_complaints_homes_project_code_building'))
-        batch_op.drop_index(batch_op.f('ix_complaints_homes_delivered_on'))
-        batch_op.drop_index(batch_op.f('ix_complaints_homes_customer_id'))
-
-    op.drop_table('complaints_homes')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_plugin_state'))
         batch_op.drop_index(batch_op.f('ix_cases_customer_id_state'))
@@ -574,22 +334,12 @@ def downgrade() -> None:
 
     op.drop_table('rota_shifts')
     op.drop_table('job_runs')
-    with op.batch_alter_table('heating_visits', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_visits_station_visited_on'))
-
-    op.drop_table('heating_visits')
-    with op.batch_alter_table('heating_fees', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_heating_fees_account'))
-
-    op.drop_table('heating_fees')
     op.drop_table('heartbeats')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_phone'))
         batch_op.drop_index(batch_op.f('ix_customers_email'))
 
     op.drop_table('customers')
-    op.drop_table('complaints_projects')
-    op.drop_table('complaints_buildings')
     op.drop_table('channel_state')
     op.drop_table('case_sequences')
     # ### end Alembic commands ###

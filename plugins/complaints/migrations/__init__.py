@@ -1,0 +1,1 @@
+"""The complaints plugin's schema revisions (Alembic branch ``complaints``)."""

@@ -1,0 +1,1 @@
+"""The heating plugin's schema revisions (Alembic branch ``heating``)."""

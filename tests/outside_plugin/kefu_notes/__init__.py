@@ -1,0 +1,1 @@
+"""kefu_notes: a plugin installed from outside kefu's repository, with a table of its own."""

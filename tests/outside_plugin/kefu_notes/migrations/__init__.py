@@ -1,0 +1,1 @@
+"""The notes plugin's schema revisions (Alembic)."""
