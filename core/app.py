@@ -15,7 +15,6 @@ from kefu.clock import Clock, SystemClock
 from kefu.config import ConfigError, CoreSettings, config_path, read_toml, validate_settings
 from kefu.context import PluginContext
 from kefu.db.engine import make_engine, session_factory
-from kefu.intake.worker import IntakeWorker
 from kefu.jobs import CronJob
 from kefu.kinds import CaseKind
 from kefu.plugin_calls import PluginCalls
@@ -37,7 +36,6 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     warnings: list[str] = field(default_factory=list)
-    intake_worker: IntakeWorker = field(default_factory=IntakeWorker)
     calls: PluginCalls = field(init=False)
 
     def __post_init__(self) -> None:
@@ -58,8 +56,7 @@ class App:
         return self.registrations.jobs
 
     def dispose(self) -> None:
-        """Stop the intake worker and close the database connections."""
-        self.intake_worker.close()
+        """Close the database connections."""
         self.engine.dispose()
 
 

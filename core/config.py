@@ -29,6 +29,7 @@ from pydantic import (
 from kefu.calendar_config import CalendarSection
 from kefu.channels.config import ChannelsSection
 from kefu.durations import Duration
+from kefu.phones import known_country
 from kefu.secrets import find_secret
 from kefu.senders.config import OutboundSection
 from kefu.sla.config import SlaSection
@@ -50,11 +51,23 @@ class KefuSection(StrictModel):
     state_dir: Path = Path("/var/lib/kefu")
     timezone: str = "Asia/Shanghai"
     site_name: str = "客服中心"
-    node_name: str = Field(default_factory=socket.gethostname)
+    node_name: str = Field(
+        default_factory=socket.gethostname,
+        description="a label for people (logs, outbox listings); claims name the process itself",
+    )
     link_secret: str | None = Field(
         default=None,
         description="name of the secret that signs our outbound Message-IDs (threading)",
     )
+    default_country: str = Field(
+        default="CN",
+        description="region assumed for phone numbers written without +country (CN, HK …)",
+    )
+
+    @field_validator("default_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        return known_country(value)
 
     @field_validator("timezone")
     @classmethod
@@ -246,7 +259,9 @@ def validate_settings(
     """Validate ``raw`` against the core and plugin section models; check every secret exists."""
     model = settings_model(sections)
     try:
-        settings = model.model_validate(raw)
+        # Staff phones are normalised with the site's country, read before the rest.
+        country = (raw.get("kefu") or {}).get("default_country", "CN")
+        settings = model.model_validate(raw, context={"country": country})
     except ValidationError as exc:
         raise ConfigError(path, format_validation_error(exc)) from exc
     missing = [

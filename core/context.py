@@ -83,6 +83,11 @@ class PluginContext(Generic[ConfigT]):
         return self._core().settings.kefu.site_name
 
     @property
+    def default_country(self) -> str:
+        """``[kefu] default_country``: the region a phone number without ``+`` is read in."""
+        return self._core().settings.kefu.default_country
+
+    @property
     def log(self) -> logging.Logger:
         """The plugin's logger, ``kefu.plugins.<name>``."""
         return logging.getLogger(f"kefu.plugins.{self.name}")

@@ -115,8 +115,6 @@ class Daemon:
 
     def _start_parts(self, app: App) -> None:
         self.app = app
-        if app.settings.channels.imap:
-            _start_intake_worker(app)
         sync_staff(app)
         started = self.monotonic()
         # A fresh start counts as progress so the watchdog is fed until the first steps ran.
@@ -260,16 +258,6 @@ class Daemon:
         if self.app is not None:
             self.app.dispose()
         log.info("kefu stopped")
-
-
-def _start_intake_worker(app: App) -> None:
-    """Fork the intake worker now, before the daemon's threads start (see
-    :mod:`kefu.intake.worker`); without it mail is read in line, so a failure only warns."""
-    try:
-        app.intake_worker.start()
-    except Exception as exc:
-        log.warning("the intake worker did not start (%s: %s); mail is read and parsed in line",
-                    type(exc).__name__, exc)
 
 
 def run_once(

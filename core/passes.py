@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from kefu.app import App
 from kefu.cron import CronRunner
+from kefu.db.base import table_of
 from kefu.db.engine import transaction
 from kefu.db.models import Heartbeat
+from kefu.db.upsert import upsert
 from kefu.intake.runner import run_intake
 from kefu.outbound.dispatch import run_dispatch
 from kefu.sla.sweep import run_sweep
@@ -41,11 +43,8 @@ def record_heartbeat(app: App, name: str, detail: str | None = None) -> None:
 
 
 def _beat(session: Session, name: str, at: datetime, detail: str | None) -> None:
-    row = session.get(Heartbeat, name)
-    if row is None:
-        session.add(Heartbeat(name=name, at=at, detail=detail))
-    else:
-        row.at, row.detail = at, detail
+    # An upsert, not get-then-add: two daemons starting on an empty database would both insert.
+    upsert(session, table_of(Heartbeat), {"name": name, "at": at, "detail": detail}, key=["name"])
 
 
 STEPS: dict[str, Callable[[App], int]] = {

@@ -18,6 +18,8 @@ from datetime import time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kefu.phones import OptionalPhone
+
 _DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -49,7 +51,7 @@ class Person(BaseModel):
 
     name: str
     email: str | None = None
-    phone: str | None = None
+    phone: OptionalPhone = None
 
 
 class RotaShift(BaseModel):

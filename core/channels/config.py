@@ -151,6 +151,20 @@ class HotlineChannel(_Strict):
     )
 
 
+class MailLimits(_Strict):
+    """``[channels.limits]``: how big and how deep a mail may be before it is quarantined unread.
+
+    Checked before the mail is parsed, so a crafted mail costs a scan, not minutes of CPU.
+    """
+
+    max_message_bytes: int = Field(default=64 << 20, ge=1024, description="a whole mail")
+    max_header_bytes: int = Field(default=2 << 20, ge=1024, description="the top header block")
+    max_headers: int = Field(default=2000, ge=10, description="header fields in the top header block")
+    max_parts: int = Field(default=500, ge=2, description="MIME parts in all")
+    max_part_bytes: int = Field(default=50 << 20, ge=1024, description="one part, decoded")
+    max_depth: int = Field(default=20, ge=1, description="levels of nested multipart/message parts")
+
+
 class ChannelsSection(_Strict):
     """Every configured channel, by name."""
 
@@ -162,7 +176,7 @@ class ChannelsSection(_Strict):
     alarm_staff: list[str] = Field(
         default_factory=list, description="roles, people or rota:NAME told (once per silence) when a "
                                           "channel is not read for longer than its silence_alarm")
-    max_message_size: int = Field(default=50 * 1024 * 1024, ge=1024)
+    limits: MailLimits = Field(default_factory=MailLimits)
 
     def named(self) -> list[tuple[str, MaildirChannel | ImapChannel | SmsChannel | HotlineChannel]]:
         """Every channel with its full name (``imap:repairs``, ``maildir:demo``, ``sms``, ``hotline``)."""

@@ -51,7 +51,7 @@ def unread_files(root: Path) -> list[Path]:
 def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: OnStored | None = None) -> int:
     """Store every unread message of the Maildir, then flag it; return how many were stored.
 
-    ``on_stored`` is called after each batch but the last is stored and flagged.
+    ``on_stored`` is called after each batch is stored and flagged.
     """
     root = Path(cfg.path)
     channel = f"maildir:{name}"
@@ -75,8 +75,8 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: OnStore
             stored += store_items(session, items)
         for path in readable:
             _mark_seen(root, path)
-        if on_stored is not None and start + cfg.batch_size < len(files):
-            on_stored(None)
+        if on_stored is not None:
+            on_stored()
     with transaction(app.sessions) as session:
         record_success(session, channel, app.clock.now())
     return stored

@@ -21,7 +21,6 @@ from kefu.channels.maildir import poll_maildir
 from kefu.channels.sms_poll import poll_twilio
 from kefu.channels.state import record_error
 from kefu.db.engine import transaction
-from kefu.intake.worker import ReadAhead
 
 log = logging.getLogger("kefu.channels")
 FIRST_BACKOFF = timedelta(seconds=5)
@@ -73,16 +72,15 @@ def _drop(key: int, schedule: PollSchedule) -> None:
             del _SCHEDULES[key]
 
 
-# The caller's work on what a channel stored (processing it), with the mail parsed ahead, if any.
-OnStored = Callable[[ReadAhead | None], object]
+# The caller's work on what a channel stored (processing it).
+OnStored = Callable[[], object]
 
 
 class PollFunction(Protocol):
     """Reads one channel: stores what came in and returns how many items were stored.
 
     ``on_stored`` is the caller's work on what was stored (processing it), called
-    after stored batches of a read that takes more than one, so it runs while the
-    server and the intake worker prepare the rest.
+    after each stored batch, so a backlog becomes cases batch by batch.
     """
 
     def __call__(self, app: App, name: str, cfg: Any, *, on_stored: OnStored | None = None) -> int:
@@ -93,8 +91,7 @@ def polled_channels(app: App) -> dict[str, tuple[Any, PollFunction]]:
     """Every channel read by polling: full name → (config, poll function).
 
     The poll functions are imported with this module, not at the first poll: the daemon
-    loads them when it starts, so the intake worker forked from it finds them loaded and
-    the first mail waits on no import.
+    loads them when it starts, so the first mail waits on no import.
     """
     cfg = app.settings.channels
     found: dict[str, tuple[Any, PollFunction]] = {}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
-
-from twilio.request_validator import RequestValidator
 
 from kefu.channels.hotline import BadCall, call_item
 from kefu.channels.sms_poll import sms_item
 from kefu.db.engine import transaction
 from kefu.db.models import Case, InboundItem
+from kefu.http.auth import bearer_matches, signature_matches
 from kefu.http.router import Request, Response
 from kefu.intake.process import process_pending
 from kefu.intake.store import NewItem, store_items
@@ -53,7 +52,7 @@ def twilio_webhook(app: App, request: Request) -> Response:
         return Response.text("webhook not configured\n", 503)
     params = request.form()
     signature = request.header("x-twilio-signature")
-    if not signature or not RequestValidator(token).validate(webhook_url(app, request), params, signature):
+    if not signature_matches(token, webhook_url(app, request), params, signature):
         log.warning("SMS webhook: %s request from %s refused (X-Twilio-Signature does not match %s)",
                     "unsigned" if not signature else "forged", request.client, webhook_url(app, request))
         return Response.text("forbidden\n", 403)
@@ -70,21 +69,22 @@ def hotline_api(app: App, request: Request) -> Response:
     if not expected:
         log.error("hotline API called but [channels.hotline] token_secret is not set; refused")
         return Response.json({"error": "the hotline API has no token configured"}, 503)
-    given = request.header("authorization")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].strip(), expected):
+    if not bearer_matches(request.header("authorization"), expected):
         log.warning("hotline API: request from %s refused (bad or missing bearer token)", request.client)
-        return Response.json({"error": "bad or missing bearer token"}, 401)
+        return Response.json({"error": "bad or missing bearer token"}, 401,
+                             headers={"WWW-Authenticate": "Bearer"})
     try:
         body = request.json()
     except ValueError as exc:
-        return Response.json({"error": f"the body is not JSON: {exc}"}, 400)
+        return Response.json({"error": str(exc)}, 400)
     calls = body.get("calls") if isinstance(body, dict) and "calls" in body else [body]
     if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
         return Response.json({"error": "send a call object or {\"calls\": [call, ...]}"}, 400)
     items, errors = [], []
     for index, call in enumerate(calls):
         try:
-            items.append(call_item(call, cfg, app.settings.tz, app.clock.now(), source="api"))
+            items.append(call_item(call, cfg, app.settings.tz, app.clock.now(), source="api",
+                                   country=app.settings.kefu.default_country))
         except BadCall as exc:
             errors.append({"index": index, "error": str(exc)})
     if errors:
@@ -92,8 +92,19 @@ def hotline_api(app: App, request: Request) -> Response:
     return Response.json({"calls": _store_and_process(app, items)})
 
 
+def _without_nul(item: NewItem) -> NewItem:
+    """The item with NUL removed from its text columns (PostgreSQL refuses NUL in text; the raw
+    bytes keep it): a request carrying one gets its answer, not an error."""
+    def clean(text: str | None) -> str | None:
+        return text.replace("\x00", "") if text else text
+
+    return dataclasses.replace(item, source_key=clean(item.source_key) or "", message_id=clean(item.message_id),
+                               sender=clean(item.sender), subject=clean(item.subject))
+
+
 def _store_and_process(app: App, items: list[NewItem]) -> list[dict[str, Any]]:
     """Store, process at once, and say what became of each item."""
+    items = [_without_nul(item) for item in items]
     with transaction(app.sessions) as session:
         store_items(session, items)
     keys = [(i.channel, i.source_key) for i in items]

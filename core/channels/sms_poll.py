@@ -16,6 +16,7 @@ from kefu.channels.config import SmsChannel
 from kefu.channels.state import channel_state, record_success, update_cursor
 from kefu.db.engine import transaction
 from kefu.intake.store import NewItem, store_items
+from kefu.phones import e164_or_as_given
 
 if TYPE_CHECKING:  # polling imports this module to read the channel
     from kefu.channels.polling import OnStored
@@ -29,7 +30,7 @@ def sms_item(fields: dict[str, Any], received_at: datetime) -> NewItem:
     sid = str(fields.get("MessageSid") or fields.get("SmsSid") or "")
     return NewItem(channel=CHANNEL, source_key=sid, kind="sms",
                    raw=json.dumps(fields, ensure_ascii=False).encode("utf-8"),
-                   received_at=received_at, sender=str(fields.get("From") or "") or None,
+                   received_at=received_at, sender=e164_or_as_given(str(fields.get("From") or "")) or None,
                    data={"to": fields.get("To")})
 
 

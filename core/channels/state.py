@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.db.models import ChannelState
@@ -20,9 +21,16 @@ def channel_state(session: Session, name: str) -> ChannelState:
     """The state row of channel ``name`` (created empty the first time)."""
     row = session.get(ChannelState, name)
     if row is None:
-        row = ChannelState(name=name, cursor={})
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = ChannelState(name=name, cursor={})
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            # Another daemon reading this channel for the first time created it meanwhile.
+            row = session.get(ChannelState, name)
+            if row is None:
+                raise
     return row
 
 

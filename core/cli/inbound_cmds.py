@@ -8,10 +8,12 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from kefu.channels.hotline import BadCall, call_item, read_csv
+from kefu.channels.hotline import BadCall, call_item, import_calls
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.db.engine import transaction
 from kefu.db.models import Case, InboundItem
+from kefu.imports import ImportFileError
+from kefu.imports.cli import import_options, show_report
 from kefu.intake.process import process_pending
 from kefu.intake.store import store_items
 from kefu.secrets import mask
@@ -25,10 +27,11 @@ def inbound() -> None:
 @inbound.command("list")
 @click.option("--quarantined", is_flag=True, help="only items that could not be processed, with why")
 @click.option("--unclaimed", is_flag=True, help="only items no plugin claimed (staff triage)")
+@click.option("--noise", is_flag=True, help="only auto-replies and list mail that opened no case")
 @click.option("--channel", help="only this channel (imap:NAME, maildir:NAME, sms, hotline)")
 @click.option("--limit", default=50, show_default=True, help="newest N items")
 @json_option
-def inbound_list(quarantined: bool, unclaimed: bool, channel: str | None, limit: int,
+def inbound_list(quarantined: bool, unclaimed: bool, noise: bool, channel: str | None, limit: int,
                  as_json: bool) -> None:
     """List the newest inbound items, their status and the case they went to."""
     app = obtain_app()
@@ -38,6 +41,8 @@ def inbound_list(quarantined: bool, unclaimed: bool, channel: str | None, limit:
             query = query.where(InboundItem.status == "quarantined")
         if unclaimed:
             query = query.where(InboundItem.status == "unclaimed")
+        if noise:
+            query = query.where(InboundItem.status == "noise")
         if channel:
             query = query.where(InboundItem.channel == channel)
         rows = session.execute(query.order_by(InboundItem.id.desc()).limit(limit)).all()
@@ -73,7 +78,8 @@ def hotline_log(caller: str, category: str, text: str, address: str, account: st
             "account": account, "at": at, "call_id": call_id, "operator": operator}
     try:
         item = call_item({k: v for k, v in call.items() if v}, app.settings.channels.hotline,
-                         app.settings.tz, app.clock.now(), source="cli")
+                         app.settings.tz, app.clock.now(), source="cli",
+                         country=app.settings.kefu.default_country)
     except BadCall as exc:
         fail(f"the call was not logged: {exc}")
         return
@@ -99,34 +105,26 @@ def import_group() -> None:
 
 @import_group.command("hotline")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@json_option
-def import_hotline(file: Path, as_json: bool) -> None:
-    """Import the city hotline's daily CSV export (UTF-8 or GB18030; columns per config).
+@import_options
+def import_hotline(file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import the city hotline's daily export (CSV in UTF-8 or GB18030, or XLSX; columns per config).
 
     Bad rows are reported with their line numbers and skipped; good rows are
-    imported. Importing the same file again adds nothing.
+    imported. Importing the same file again adds nothing. Exit 0: all imported;
+    1: the file was refused (nothing written); 2: the bad rows listed were left out.
     """
     app = obtain_app()
     try:
-        report = read_csv(file, app.settings.channels.hotline, app.settings.tz, app.clock.now())
-    except BadCall as exc:
+        with transaction(app.sessions) as session:
+            report = import_calls(session, file, app.settings.channels.hotline, app.settings.tz,
+                                  app.clock.now(), country=app.settings.kefu.default_country,
+                                  dry_run=dry_run)
+    except ImportFileError as exc:
         fail(str(exc))
         return
-    with transaction(app.sessions) as session:
-        added = store_items(session, report.items)
-    processed = process_pending(app)
-    summary = {"file": str(file), "encoding": report.encoding, "rows": len(report.items) + len(report.errors),
-               "new": added, "already_imported": len(report.items) - added, "bad": len(report.errors),
-               "processed": processed, "errors": [{"line": n, "error": e} for n, e in report.errors]}
-    if as_json:
-        emit([summary], True)
-    else:
-        click.echo(f"{file}: {summary['rows']} rows ({report.encoding}); {added} new, "
-                   f"{summary['already_imported']} already imported, {len(report.errors)} bad")
-        for line, error in report.errors:
-            click.echo(f"  line {line}: {error}", err=True)
-    if report.errors:
-        raise SystemExit(2)
+    processed = 0 if dry_run else process_pending(app)
+    show_report(report, as_json, {"rows": report.read, "new": report.created,
+                                  "already_imported": report.unchanged, "processed": processed})
 
 
 COMMANDS: list[click.Command] = [inbound, hotline, import_group]

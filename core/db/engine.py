@@ -22,7 +22,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     fresh machine).
     """
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # hide_parameters: a database error's text names the statement, never the values bound to
+    # it (phone numbers, addresses, a customer's words), so no log or stored error carries them.
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -47,9 +47,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     delivery_status: Mapped[str | None] = mapped_column(String(32))
     claimed_by: Mapped[str | None] = mapped_column(
-        String(128), doc="node:pid:nonce of the dispatcher sending it (state 'sending')"
+        String(255), doc="identity of the process sending it (state 'sending'), see kefu.identity"
     )
     claimed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None] = mapped_column(
+        doc="the claim holds until then; the sender renews it, another takes the row over only after"
+    )
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

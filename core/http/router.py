@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+MAX_FORM_FIELDS = 1000  # Twilio sends a few dozen; more is not a webhook
+
+
+class BadRequest(ValueError):
+    """The request cannot be read (a body that is not the form or JSON it claims): HTTP 400."""
+
 
 @dataclass
 class Request:
@@ -25,12 +31,24 @@ class Request:
         return self.headers.get(name.lower(), default)
 
     def form(self) -> dict[str, str]:
-        """The body as an ``application/x-www-form-urlencoded`` form (Twilio's webhooks)."""
-        return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+        """The body as an ``application/x-www-form-urlencoded`` form (Twilio's webhooks).
+
+        :class:`BadRequest` when it is not UTF-8 or not a form.
+        """
+        try:
+            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True,
+                                  max_num_fields=MAX_FORM_FIELDS))
+        except ValueError as exc:
+            raise BadRequest(f"the body is not a UTF-8 form: {exc}") from exc
 
     def json(self) -> Any:
-        """The body parsed as JSON (ValueError if it is not)."""
-        return json.loads(self.body.decode("utf-8"))
+        """The body parsed as JSON (:class:`BadRequest`, a ValueError, if it is not)."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except ValueError as exc:
+            raise BadRequest(f"the body is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise BadRequest("the body is JSON nested too deeply") from exc
 
 
 @dataclass
@@ -43,10 +61,10 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, data: Any, status: int = 200) -> Response:
+    def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         """A JSON response (UTF-8, Chinese kept readable)."""
         return cls(status, json.dumps(data, ensure_ascii=False, default=str).encode(),
-                   "application/json; charset=utf-8")
+                   "application/json; charset=utf-8", headers or {})
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> Response:
@@ -74,7 +92,10 @@ class Router:
         """Find and call the handler; 404 and 405 otherwise."""
         handler = self.routes.get((request.method, request.path))
         if handler is not None:
-            return handler(request)
+            try:
+                return handler(request)
+            except BadRequest as exc:
+                return Response.text(f"bad request: {exc}\n", 400)
         if any(path == request.path for _m, path in self.routes):
             return Response.text("method not allowed\n", 405)
         return Response.text("not found\n", 404)

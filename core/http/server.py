@@ -58,6 +58,7 @@ class HttpServer:
                 "(set [http] port to a free port, or enabled = false)"
             ]) from exc
         self.server.daemon_threads = True
+        self.server.handle_error = _log_error  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.serve_forever, name="kefu-http", daemon=True)
 
     @property
@@ -77,13 +78,24 @@ class HttpServer:
         self.thread.join(timeout=5)
 
 
+def _log_error(request: object, client_address: object) -> None:
+    """A connection that failed outside any handler (a client gone mid-request): logged, masked."""
+    log.warning("HTTP connection from %s failed", client_address, exc_info=True)
+
+
 def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "kefu"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            raw_length = (self.headers.get("Content-Length") or "0").strip()
+            if not (raw_length.isascii() and raw_length.isdigit()):
+                self.close_connection = True  # the body's end is unknown: the stream cannot be reused
+                self._send(Response.text("bad request: Content-Length is not a number\n", 400))
+                return
+            length = int(raw_length)
             if length > MAX_BODY:
+                self.close_connection = True
                 self._send(Response.text("request too large\n", 413))
                 return
             body = self.rfile.read(length) if length else b""
@@ -112,7 +124,7 @@ def _handler_class(router: Router) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(response.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("%s " + format, self.client_address[0], *args)

@@ -81,6 +81,13 @@ class BatchLookup:
         if mid and case_id is not None and self._case_of_mid.get(mid) is None:
             self._case_of_mid[mid] = case_id
 
+    def forget(self) -> None:
+        """Drop everything read or added: a savepoint rolled back took what it added with it,
+        so the next question is asked of the database again."""
+        self._email.clear()
+        self._phone.clear()
+        self._case_of_mid.clear()
+
     def _load_customers(self, kind: str, values: set[str]) -> None:
         index = self._email if kind == "email" else self._phone
         column = Customer.email if kind == "email" else Customer.phone

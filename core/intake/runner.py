@@ -7,7 +7,6 @@ from kefu.channels.polling import poll_channels
 from kefu.channels.silence import alert_silent_channels
 from kefu.db.engine import transaction
 from kefu.intake.process import process_pending
-from kefu.intake.worker import ReadAhead
 
 
 def run_intake(app: App) -> int:
@@ -18,11 +17,11 @@ def run_intake(app: App) -> int:
     """
     processed = 0
 
-    def process_stored(ahead: ReadAhead | None) -> None:
+    def process_stored() -> None:
         nonlocal processed
-        processed += process_pending(app, ahead=ahead)
+        processed += process_pending(app)
 
-    # Mail stored by one batch is processed while the server prepares the next.
+    # Each stored batch is processed before the next is read: a backlog becomes cases batch by batch.
     poll_channels(app, on_stored=process_stored)
     with transaction(app.sessions) as session:
         alert_silent_channels(app, session, app.clock.now())

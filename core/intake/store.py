@@ -10,41 +10,28 @@ as ``duplicate`` so it never makes a second case.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, Table, bindparam, select
+from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kefu.db.base import table_of
-from kefu.db.many_rows import ManyRows
 from kefu.db.models import InboundItem, InboundRaw
 
-_MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
+_MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s\x00]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
 _ITEMS = table_of(InboundItem)
-_ITEM_COLUMNS = ("channel", "source_key", "message_id", "kind", "received_at", "status", "reason",
-                 "sender", "subject", "data")
-_ID_AND_RAW = select(_ITEMS.c.id, bindparam("raw", type_=LargeBinary)).where(
-    _ITEMS.c.channel == bindparam("channel"), _ITEMS.c.source_key == bindparam("source_key"))
 
 
-def _by_dialect(build: Callable[[Callable[[Table], Any]], ManyRows]) -> dict[str, ManyRows]:
-    """``build(insert)`` with each database's own INSERT (the one that has ON CONFLICT)."""
-    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
-
-
-# Built once; another daemon on the same PostgreSQL may store the same item at the same moment.
-_INSERT_ITEMS = _by_dialect(lambda insert: ManyRows(
-    insert(_ITEMS).on_conflict_do_nothing(index_elements=["channel", "source_key"]), _ITEM_COLUMNS))
-# The raw bytes go beside each row just inserted, found by its key: the insert above returns no
-# ids, and an item another daemon stored first keeps the bytes it came with.
-_INSERT_RAW = _by_dialect(lambda insert: ManyRows(
-    insert(table_of(InboundRaw)).from_select(["item_id", "raw"], _ID_AND_RAW)
-    .on_conflict_do_nothing(index_elements=["item_id"]), ("channel", "source_key", "raw")))
+def _insert_items(dialect: str) -> Insert:
+    """The items' INSERT: one another daemon stored first (same channel and key) is skipped."""
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Table = _ITEMS
+    return build(table).on_conflict_do_nothing(index_elements=["channel", "source_key"]).returning(
+        table.c.id, table.c.channel, table.c.source_key)
 
 
 @dataclass
@@ -111,18 +98,24 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
         rows.append({
             "channel": item.channel, "source_key": item.source_key, "message_id": item.message_id,
             "kind": item.kind, "received_at": item.received_at, "status": status,
-            "reason": reason, "sender": item.sender, "subject": item.subject, "data": item.data,
+            "reason": reason, "sender": _no_nul(item.sender), "subject": _no_nul(item.subject), "data": item.data,
         })
         raws.append(item.raw)
     if not rows:
         return 0
-    connection = session.connection()
-    dialect = connection.dialect.name
-    # The row count leaves out the items the conflict guard skipped.
-    inserted = _INSERT_ITEMS[dialect].execute(connection, rows)
-    _INSERT_RAW[dialect].execute(connection, [{"channel": row["channel"], "source_key": row["source_key"], "raw": raw}
-                                              for row, raw in zip(rows, raws, strict=True)])
-    return inserted if inserted >= 0 else len(rows)
+    # One executemany each (SQLAlchemy's "insertmanyvalues"): the rows, then the raw bytes beside
+    # each row this insert made; an item another daemon stored first keeps the bytes it came with.
+    stored = session.execute(_insert_items(session.connection().dialect.name), rows).all()
+    raw_of = {(row["channel"], row["source_key"]): raw for row, raw in zip(rows, raws, strict=True)}
+    if stored:
+        session.execute(insert(InboundRaw), [{"item_id": item_id, "raw": raw_of[(channel, key)]}
+                                             for item_id, channel, key in stored])
+    return len(stored)
+
+
+def _no_nul(text: str | None) -> str | None:
+    # No text column holds NUL (PostgreSQL refuses it); the raw bytes keep it.
+    return text.replace("\x00", "") if text and "\x00" in text else text
 
 
 def _stored_keys(session: Session, items: list[NewItem]) -> set[tuple[str, str]]:

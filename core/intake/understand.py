@@ -3,44 +3,27 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from kefu.channels.config import ChannelsSection
 from kefu.db.models import InboundItem
-from kefu.intake.mailparse import ParsedAttachment, ParsedMail, ParseError, parse_mail
+from kefu.intake.mailparse import ParsedAttachment, ParseError, parse_mail
 from kefu.intake.message import InboundMessage
-from kefu.intake.noise import Bounce, Noise, detect_noise, read_bounce
+from kefu.intake.noise import Bounce, detect_noise, read_bounce
+from kefu.phones import e164_or_as_given
 
 
 @dataclass
 class Understood:
-    """An item understood: the message, its attachments, and a bounce report if it is one."""
+    """An item understood: the message, its attachments, a bounce report if it is one, and what
+    of it could not be read (a broken attachment kept raw)."""
 
     message: InboundMessage
     attachments: list[ParsedAttachment] = field(default_factory=list)
     bounce: Bounce | None = None
-
-
-@dataclass
-class MailReading:
-    """What parsing one raw mail found, without the parser's objects: it pickles, so a parse
-    worker (:mod:`kefu.intake.worker`) can make it and send it back."""
-
-    parsed: ParsedMail
-    noise: Noise | None = None
-    bounce: Bounce | None = None
-
-
-def read_mail(raw: bytes) -> MailReading:
-    """Parse a raw mail and find its noise and bounce report. Raises :class:`ParseError`."""
-    parsed = parse_mail(raw)
-    assert parsed.message is not None
-    noise = detect_noise(parsed.message, parsed.sender)
-    bounce = read_bounce(parsed.message) if noise is not None and noise.kind == "bounce" else None
-    parsed.message = None  # read: nothing later needs the parser's tree
-    return MailReading(parsed, noise, bounce)
+    problems: list[str] = field(default_factory=list)
 
 
 def inbox_settings(channels: ChannelsSection, channel: str) -> Any:
@@ -57,50 +40,52 @@ def inbox_settings(channels: ChannelsSection, channel: str) -> Any:
     return None
 
 
-def understand(item: InboundItem, channels: ChannelsSection,
-               reading: MailReading | ParseError | None = None) -> Understood:
-    """Parse ``item`` once. Raises :class:`ParseError` with the reason when it cannot be.
+def no_nul(text: str) -> str:
+    """``text`` without NUL characters: no text column holds one (PostgreSQL refuses them, and
+    SQLite would keep them), while the raw bytes of the item keep everything."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
-    ``reading`` is the item's mail already read (or found unreadable) by a parse worker.
-    """
-    channel, kind = item.channel, item.kind  # each read of a mapped attribute goes through the ORM
+
+def understand(item: InboundItem, channels: ChannelsSection, raw: bytes | None = None) -> Understood:
+    """Parse ``item`` once (``raw``: its bytes, when the caller read them with it). Raises
+    :class:`ParseError` with the reason when it cannot be."""
+    if raw is None:
+        raw = item.raw
+    channel, kind = item.channel, item.kind
     cfg = inbox_settings(channels, channel)
-    default_kind = getattr(cfg, "default_kind", None)
     base: dict[str, Any] = {
         "item_id": item.id, "channel": channel, "kind": kind,
-        "received_at": item.received_at, "default_kind": default_kind,
+        "received_at": item.received_at, "default_kind": getattr(cfg, "default_kind", None),
         "inbox": channel.partition(":")[2] or channel,
     }
     if kind == "email":
-        if isinstance(reading, ParseError):
-            raise reading
-        return _mail(base, reading if reading is not None else read_mail(item.raw))
+        return _clean(_mail(base, raw, channels, cfg))
     try:
-        payload = json.loads(item.raw.decode("utf-8"))
+        payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ParseError(f"stored {item.kind} item is not UTF-8 JSON: {exc}") from exc
+        raise ParseError(f"stored {kind} item is not UTF-8 JSON: {exc}") from exc
     if not isinstance(payload, dict):
-        raise ParseError(f"stored {item.kind} item is not a JSON object")
-    if item.kind == "sms":
-        phone = str(payload.get("From") or "").strip()
+        raise ParseError(f"stored {kind} item is not a JSON object")
+    if kind == "sms":
+        phone = e164_or_as_given(no_nul(str(payload.get("From") or "").strip()))
         if not phone:
             raise ParseError("SMS without a From number")
-        return Understood(InboundMessage(
+        return _clean(Understood(InboundMessage(
             **base, sender=phone, phone=phone, subject="", text=str(payload.get("Body") or "").strip(),
             message_id=None, to=[str(payload.get("To") or "")],
-        ))
-    if item.kind == "hotline":
+        )))
+    if kind == "hotline":
         caller = str(payload.get("caller") or "").strip()
         text = str(payload.get("text") or "").strip()
         if not caller and not text:
             raise ParseError("hotline call with neither caller nor text")
         category = str(payload.get("category") or "").strip() or None
-        return Understood(InboundMessage(
+        return _clean(Understood(InboundMessage(
             **base, sender=caller or None, phone=caller or None, subject=category or "",
             text=text, category=category, address=payload.get("address") or None,
             account=payload.get("account") or None, occurred_at=_call_time(payload),
-        ))
-    raise ParseError(f"unknown item kind {item.kind!r}")
+        )))
+    raise ParseError(f"unknown item kind {kind!r}")
 
 
 def _call_time(payload: dict[str, Any]) -> datetime | None:
@@ -112,8 +97,12 @@ def _call_time(payload: dict[str, Any]) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-def _mail(base: dict[str, Any], reading: MailReading) -> Understood:
-    parsed, noise = reading.parsed, reading.noise
+def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any) -> Understood:
+    parsed = parse_mail(raw, channels.limits)
+    assert parsed.message is not None
+    noise = detect_noise(parsed.message, parsed.sender, parsed.headers)
+    own = {cfg.user} if cfg is not None and isinstance(getattr(cfg, "user", None), str) else set()
+    bounce = read_bounce(parsed.message, own) if noise is not None and noise.kind == "bounce" else None
     msg = InboundMessage(
         **base, sender=parsed.sender, sender_name=parsed.sender_name, subject=parsed.subject,
         text=parsed.text, message_id=parsed.message_id, in_reply_to=parsed.references,
@@ -121,4 +110,34 @@ def _mail(base: dict[str, Any], reading: MailReading) -> Understood:
         noise=noise.kind if noise else None, noise_reason=noise.reason if noise else None,
         auto_reply=noise is not None,
     )
-    return Understood(msg, parsed.attachments, reading.bounce)
+    return Understood(msg, parsed.attachments, bounce, parsed.problems)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+
+
+def _clean(understood: Understood) -> Understood:
+    """No NUL in any text intake writes (see :func:`no_nul`)."""
+    msg = understood.message
+    if understood.bounce is None and not any(_has_nul(v) for v in vars(msg).values()) \
+            and not any(_has_nul(p) for p in understood.problems) \
+            and not any(_has_nul(a.filename) for a in understood.attachments):
+        return understood
+    for f in fields(msg):
+        value = getattr(msg, f.name)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(msg, f.name, no_nul(value))
+        elif isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+            setattr(msg, f.name, [no_nul(v) if isinstance(v, str) else v for v in value])
+    for att in understood.attachments:
+        att.filename = no_nul(att.filename)
+    understood.problems = [no_nul(p) for p in understood.problems]
+    if understood.bounce is not None:
+        b = understood.bounce
+        b.recipients = [no_nul(a) for a in b.recipients]
+        b.original_ids = [no_nul(a) for a in b.original_ids]
+        b.diagnostic = no_nul(b.diagnostic)
+    return understood

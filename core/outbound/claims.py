@@ -5,59 +5,118 @@ A claim moves rows from ``queued`` to ``sending`` in one short transaction
 SQLite serialises writers with ``BEGIN IMMEDIATE``). Consent and quiet hours are
 decided in the same transaction: such rows are skipped or held, never claimed.
 
-A row left in ``sending`` by a dispatcher that died (kill -9, power cut) is
-given back: at once when it was this node's previous process, else after
-``[outbound] claim_timeout``. At most the one row that was on the wire when the
-process died is therefore sent twice; every other claimed row was not sent yet.
+Every claim names the claiming process (:mod:`kefu.identity`, unique per process
+whatever ``node_name`` says) and carries a lease, ``lease_until``: the dispatcher
+renews it while it works through its batch (:class:`LeaseKeeper`), and a row is
+taken over by another dispatcher only once its lease has expired — or at once when
+its claimant provably died (a process of this kernel and PID namespace that no
+longer exists). A live daemon's claims are never taken, even under the same
+``node_name``. At most the one row that was on the wire when a process died is
+therefore sent twice; every other claimed row was not sent yet.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from kefu import identity
 from kefu.app import App
 from kefu.db.base import table_of
 from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.outbound.policy import quiet_until
 
-_PROCESS_NONCE = secrets.token_hex(4)
-
 
 def claim_token(app: App) -> str:
-    """``node:pid:nonce`` of this process: what it writes into the rows it claims."""
-    return f"{app.settings.kefu.node_name}:{os.getpid()}:{_PROCESS_NONCE}"
+    """This process's identity token: what it writes into the rows it claims."""
+    return identity.current(app.settings.kefu.node_name).token
+
+
+def lease_length(app: App) -> timedelta:
+    """How long a claim holds without renewal (``[outbound] claim_timeout``)."""
+    return app.settings.outbound.claim_timeout
 
 
 _TABLE = table_of(OutboxMessage)
-# Built once: every dispatch run starts with it, and building the statement cost more than running it.
-_RELEASE = (
+_WHEN = _TABLE.c.claimed_at.type
+# Built once: every dispatch run starts with them, and building a statement cost more than running it.
+_EXPIRED = (
     update(_TABLE)
     .where(
         _TABLE.c.state == "sending",
         or_(
-            and_(_TABLE.c.claimed_by.like(bindparam("node_like"), escape="/"),
-                 _TABLE.c.claimed_by != bindparam("token")),
-            _TABLE.c.claimed_at < bindparam("stale_before", type_=_TABLE.c.claimed_at.type),
+            _TABLE.c.lease_until < bindparam("now", type_=_WHEN),
+            # A claim written before leases existed: its claim time and the lease length.
+            and_(_TABLE.c.lease_until.is_(None),
+                 _TABLE.c.claimed_at < bindparam("stale_before", type_=_WHEN)),
         ),
     )
-    .values(state="queued", claimed_by=None, claimed_at=None)
+    .values(state="queued", claimed_by=None, claimed_at=None, lease_until=None)
 )
+_CLAIMANTS = select(_TABLE.c.claimed_by).where(_TABLE.c.state == "sending").distinct()
+_OF_DEAD = (
+    update(_TABLE)
+    .where(_TABLE.c.state == "sending", _TABLE.c.claimed_by.in_(bindparam("dead", expanding=True)))
+    .values(state="queued", claimed_by=None, claimed_at=None, lease_until=None)
+)
+_RENEW = (
+    update(_TABLE)
+    .where(_TABLE.c.state == "sending", _TABLE.c.claimed_by == bindparam("token"))
+    .values(lease_until=bindparam("until", type_=_WHEN))
+)
+_HELD = select(_TABLE.c.id).where(_TABLE.c.state == "sending", _TABLE.c.claimed_by == bindparam("token"))
 
 
 def release_orphans(app: App, now: datetime) -> int:
-    """Give back rows stuck in ``sending`` by a dead dispatcher; return how many."""
-    node = app.settings.kefu.node_name.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    """Give back rows whose claim's lease expired, or whose claimant provably died; return how many."""
+    me = identity.current(app.settings.kefu.node_name)
     with app.engine.begin() as conn:
-        result = conn.execute(_RELEASE, {"node_like": f"{node}:%", "token": claim_token(app),
-                                         "stale_before": now - app.settings.outbound.claim_timeout})
-        return int(result.rowcount or 0)
+        result = conn.execute(_EXPIRED, {"now": now, "stale_before": now - lease_length(app)})
+        released = int(result.rowcount or 0)
+        dead = [token for token in conn.scalars(_CLAIMANTS)
+                if token and identity.provably_dead(token, me)]
+        if dead:
+            released += int(conn.execute(_OF_DEAD, {"dead": dead}).rowcount or 0)
+        return released
+
+
+class LeaseKeeper:
+    """Renews this process's leases while a dispatch run works through what it claimed.
+
+    :meth:`tick` is called between rows; it writes only when a third of the lease
+    has passed since the last renewal. When a lease may have lapsed meanwhile (a
+    send that hung for longer than the rest of it), the rows another dispatcher
+    took over are reported so that they are not sent a second time.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.token = claim_token(app)
+        self.length = lease_length(app)
+        self.renewed = app.clock.now()  # every claim of the run is at least this fresh
+
+    def claimed(self, now: datetime) -> None:
+        """A batch was just claimed at ``now`` (its lease starts then)."""
+        self.renewed = now
+
+    def due(self, now: datetime) -> bool:
+        """True when a third of the lease has passed since the last renewal."""
+        return now - self.renewed >= self.length / 3
+
+    def tick(self, now: datetime) -> set[int] | None:
+        """Renew when due; return the ids this process still holds if its lease may have lapsed."""
+        if not self.due(now):
+            return None
+        lapsed = now - self.renewed >= self.length
+        with self.app.engine.begin() as conn:
+            conn.execute(_RENEW, {"token": self.token, "until": now + self.length})
+            held = set(conn.scalars(_HELD, {"token": self.token})) if lapsed else None
+        self.renewed = now
+        return held
 
 
 @dataclass(slots=True)
@@ -93,6 +152,7 @@ class OutboxRow:
     delivery_status: str | None
     claimed_by: str | None
     claimed_at: datetime | None
+    lease_until: datetime | None
     data: dict[str, Any]
 
 
@@ -135,10 +195,12 @@ def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
                 held.append({"row_id": row.id, "until": until, "data": row.data})
                 continue
             row.state, row.claimed_by, row.claimed_at = "sending", token, now
+            row.lease_until = now + lease_length(app)
             row.attempts = (row.attempts or 0) + 1
             claimed.append(Claimed(row=row, case_number=numbers.get(row.case_id or 0)))
         if claimed:
-            conn.execute(_CLAIM, {"ids": [item.row.id for item in claimed], "token": token, "now": now})
+            conn.execute(_CLAIM, {"ids": [item.row.id for item in claimed], "token": token, "now": now,
+                                  "until": now + lease_length(app)})
         if skipped:
             conn.execute(_SKIP, skipped)
         if held:
@@ -156,6 +218,7 @@ _DUE_LOCKED = _DUE.with_for_update(skip_locked=True)  # PostgreSQL: dispatchers 
 _CLAIM = (update(_TABLE).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
           .values(state="sending", claimed_by=bindparam("token"),
                   claimed_at=bindparam("now", type_=_TABLE.c.claimed_at.type),
+                  lease_until=bindparam("until", type_=_TABLE.c.lease_until.type),
                   attempts=func.coalesce(_TABLE.c.attempts, 0) + 1))
 _SKIP = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
          .values(state="skipped", last_error=bindparam("reason")))
@@ -177,9 +240,17 @@ def refusal(row: OutboxRow, customers: _Customers) -> str | None:
                 return "not sent: the number is known to be invalid (an earlier send was refused)"
     if row.channel == "email":
         owner = customers.by_id.get(row.customer_id or 0)
-        if owner is not None and owner.email_undeliverable and owner.email == row.recipient:
+        if owner is not None and row.recipient.strip().lower() in _undeliverable(owner):
             return "not sent: the address is known to be undeliverable (an earlier send bounced)"
     return None
+
+
+def _undeliverable(customer: Customer) -> set[str]:
+    """The customer's addresses that bounced: per address, so the others still get mail."""
+    bad = {a.lower() for a in (customer.data or {}).get("undeliverable_emails") or []}
+    if customer.email_undeliverable and customer.email:
+        bad.add(customer.email.strip().lower())
+    return bad
 
 
 def hold_until(app: App, row: OutboxRow, now: datetime) -> datetime | None:

@@ -1,9 +1,9 @@
 """The dispatcher: claims due outbox rows, sends them, records what happened.
 
-One run (a step of every daemon pass) repeats: release rows a dead dispatcher
-left behind, claim a batch (consent and quiet hours decided there), then for
-each row wait for its channel's rate slot, send, and record the outcome in its
-own transaction. One bad row never stops the run; a stalled queue alarms staff.
+One run (a step of every daemon pass) repeats: release rows whose claim's lease
+expired (or whose claimant provably died), claim a batch (consent and quiet hours
+decided there) under a lease renewed between rows, then for each row wait for its
+channel's rate slot, send, and record the outcome in its own transaction. One bad row never stops the run; a stalled queue alarms staff.
 
 Crash safety: outcomes are deliberately NOT recorded in groups. A claimed row
 stays ``sending`` until the one UPDATE that follows its own send commits, so
@@ -31,7 +31,7 @@ from kefu.app import App
 from kefu.clock import SystemClock
 from kefu.db.engine import transaction
 from kefu.db.models import OutboxMessage, StaffMember
-from kefu.outbound.claims import Claimed, OutboxRow, claim_due, release_orphans
+from kefu.outbound.claims import Claimed, LeaseKeeper, OutboxRow, claim_due, release_orphans
 from kefu.outbound.outcomes import SentRecorder, mark_failed, mark_retry, mark_sent
 from kefu.outbound.policy import Pacer
 from kefu.secrets import mask
@@ -73,7 +73,7 @@ def make_sender(app: App, channel: str) -> Sender:
         if out.sms_sender == "twilio":
             from kefu.senders.twilio_sms import TwilioSmsSender
 
-            return TwilioSmsSender(app.settings.twilio)
+            return TwilioSmsSender(app.settings.twilio, app.settings.kefu.default_country)
         from kefu.senders.spool import SpoolSmsSender
 
         return SpoolSmsSender(spool_folder(app), app.clock)
@@ -111,11 +111,21 @@ class Dispatcher:
             log.warning("gave back %d outbox rows a stopped dispatcher had claimed", released)
         handled = 0
         batch = app.settings.outbound.batch_size
+        lease = LeaseKeeper(app)
         try:
             for _round in range(max_rounds):
-                claimed, other = claim_due(app, app.clock.now(), batch)
+                now = app.clock.now()
+                claimed, other = claim_due(app, now, batch)
+                lease.claimed(now)
                 handled += other
+                still_ours: set[int] | None = None
                 for item in claimed:
+                    held = lease.tick(app.clock.now())
+                    still_ours = held if held is not None else still_ours
+                    if still_ours is not None and item.row.id not in still_ours:
+                        log.warning("outbox row %d: our lease lapsed and another dispatcher took it "
+                                    "over; not sent here", item.row.id)
+                        continue
                     handled += self.handle(item)
                 if len(claimed) + other < batch:
                     break

@@ -2,9 +2,9 @@
 
 Each outcome is its own short transaction, written right after the send, so a
 crash loses at most the knowledge that the one in-flight row went out. The
-common outcome, sent without a letter, is one precompiled UPDATE on the
-dispatcher's own DBAPI connection (:class:`SentRecorder`): the ORM session, and
-then SQLAlchemy's execute around it, cost more than the SMTP round trips.
+common outcome, sent without a letter, is one Core UPDATE on a connection the
+dispatcher keeps (:class:`SentRecorder`): an ORM session per row cost more than the
+SMTP round trips.
 """
 
 from __future__ import annotations
@@ -39,51 +39,24 @@ _SENT = (
 class SentRecorder:
     """Marks rows sent, each in a transaction of its own, on one connection kept for a run.
 
-    The UPDATE is compiled once and run on the raw DBAPI cursor: SQLAlchemy's
-    per-execute work (parameter processing, result setup, events) cost more than
-    the SMTP round trip it follows. SQLite takes the write lock up front
-    (``BEGIN IMMEDIATE``, as every kefu transaction does) so a concurrent writer
-    makes it wait instead of failing on a stale snapshot.
+    The UPDATE is built once and run with SQLAlchemy Core on the kept connection: an ORM
+    session per row cost more than the SMTP round trip it follows. On SQLite the
+    transaction takes the write lock up front (``BEGIN IMMEDIATE``, as every kefu
+    transaction does) so a concurrent writer makes it wait instead of failing.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.conn = engine.connect()
-        dialect = self.conn.dialect
-        compiled = _SENT.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.positions = compiled.positiontup if compiled.positional else None
-        self.to_db = _TABLE.c.sent_at.type.bind_processor(dialect)
-        self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
-        dbapi = self.conn.connection.dbapi_connection
-        if dbapi is None:  # only after invalidate(), which nothing here calls
-            raise RuntimeError("the dispatcher's database connection has no DBAPI connection")
-        self.dbapi, self.cursor = dbapi, dbapi.cursor()
 
     def record(self, row_id: int, result: SendResult, now: datetime) -> None:
         """Mark row ``row_id`` sent with the provider's id; committed before this returns."""
-        sent_at: Any = result.sent_at or now
-        if self.to_db is not None:
-            sent_at = self.to_db(sent_at)
-        values = {"row_id": row_id, "provider_id": result.provider_id, "sent_at": sent_at}
-        params: Any = values if self.positions is None else [values[name] for name in self.positions]
-        try:
-            if self.begin:
-                self.cursor.execute(self.begin)
-            self.cursor.execute(self.sql, params)
-            self.dbapi.commit()
-        except Exception:
-            try:
-                self.dbapi.rollback()
-            except Exception:
-                log.exception("rolling back the sent-row update failed")
-            raise
+        with self.conn.begin():
+            self.conn.execute(_SENT, {"row_id": row_id, "provider_id": result.provider_id,
+                                      "sent_at": result.sent_at or now})
 
     def close(self) -> None:
         """Give the connection back to the pool."""
-        try:
-            self.cursor.close()
-        finally:
-            self.conn.close()
+        self.conn.close()
 
 
 def mark_sent(app: App, row: OutboxRow, result: SendResult, now: datetime,
@@ -170,7 +143,12 @@ def flag_customers(session: Any, row: OutboxRow | OutboxMessage, flag: str, now:
         query = query.where((Customer.phone == row.recipient) | (Customer.id == (row.customer_id or -1)))
     else:
         query = query.where((Customer.email == row.recipient) | (Customer.id == (row.customer_id or -1)))
+    from kefu.intake.bounces import mark_undeliverable
+
     for customer in session.scalars(query):
+        if flag == "email_undeliverable":
+            mark_undeliverable(customer, row.recipient, text)  # that address, not the customer's others
+            continue
         setattr(customer, flag, True)
         if flag == "sms_opt_out" and customer.sms_opt_out_at is None:
             customer.sms_opt_out_at = now

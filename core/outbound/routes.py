@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from kefu.db.engine import transaction
 from kefu.db.models import Case, OutboxMessage
+from kefu.http.auth import signature_matches
 from kefu.http.router import Request, Response
 from kefu.secrets import mask
 
@@ -57,7 +57,7 @@ def twilio_status(app: App, request: Request) -> Response:
     except Exception as exc:
         log.error("Twilio status callback refused: no auth token (%s)", exc)
         return Response.text("not configured\n", 503)
-    if not public or not RequestValidator(token).validate(url, form, request.header("X-Twilio-Signature")):
+    if not public or not signature_matches(token, url, form, request.header("X-Twilio-Signature")):
         log.warning("Twilio status callback with a bad signature from %s refused (check [twilio] "
                     "status_callback is the exact public URL)", request.client)
         return Response.text("invalid signature\n", 403)

@@ -141,5 +141,6 @@ class OutboundSection(_Strict):
     batch_size: int = Field(default=200, ge=1, description="rows claimed per round")
     claim_timeout: Duration = Field(
         default=timedelta(minutes=10),
-        description="a row another node claimed and did not finish within this is sent again",
+        description="the lease of a claimed row: renewed while its dispatcher works, and only once "
+        "it expired (or its claimant provably died) may another daemon send the row",
     )

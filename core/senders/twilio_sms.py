@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from kefu.phones import DEFAULT_COUNTRY, PhoneError, is_e164, to_e164
 from kefu.senders.base import Outgoing, PermanentFailure, SendResult, TransientFailure
 from kefu.senders.twilio_client import make_client
 
@@ -34,15 +35,22 @@ def flag_for(code: int | None) -> str | None:
 class TwilioSmsSender:
     """Creates one Twilio Message per outbox row; the row records the SID."""
 
-    def __init__(self, section: TwilioSection) -> None:
+    def __init__(self, section: TwilioSection, country: str = DEFAULT_COUNTRY) -> None:
         if not section.messaging_service_sid and not section.from_number:
             raise ValueError("[twilio] needs messaging_service_sid or from_number to send SMS")
         self.section = section
+        self.country = country
         self.client = make_client(section)
 
     def send(self, message: Outgoing) -> SendResult:
-        """Create the message; the provider id is its SID (SM…)."""
-        params: dict[str, Any] = {"to": message.recipient, "body": message.body}
+        """Create the message (To in E.164, as Twilio requires); the provider id is its SID (SM…)."""
+        try:
+            # A number already in E.164 goes as it is: whether it is in service is Twilio's answer.
+            to = message.recipient if is_e164(message.recipient) else to_e164(message.recipient, self.country)
+        except PhoneError as exc:
+            raise PermanentFailure("the recipient is not a possible phone number; Twilio needs E.164",
+                                   None, flag="phone_invalid") from exc
+        params: dict[str, Any] = {"to": to, "body": message.body}
         if self.section.messaging_service_sid:
             params["messaging_service_sid"] = self.section.messaging_service_sid
         else:

@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, insert, select, update
 
 from kefu.context import app_of
 from kefu.db.base import table_of
-from kefu.db.many_rows import ManyRows
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
 from kefu.kinds import DONE_STATES, OPEN_STATES
 from kefu.outbound.moot import cancel_moot, triggers_of
@@ -169,19 +168,18 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
                     # once, to whoever is on duty now, instead of replaying every missed repeat.
                     row.next_at = now
                 deadlines.append(_row_of(row, _DEADLINE_COLUMNS))
-    # Plain executemany: these rows need no ORM object, nor the ORM's bulk bookkeeping.
+    # Core executemany: these rows need no ORM object, nor the ORM's bulk bookkeeping.
     connection = session.connection()
-    _INSERT_EVENTS.execute(connection, events)
-    _INSERT_DEADLINES.execute(connection, deadlines)
+    if events:
+        connection.execute(insert(table_of(CaseEvent)), events)
+    if deadlines:
+        connection.execute(insert(table_of(Deadline)), deadlines)
     _tell_owners_opened(ctx, cases)
     return cases
 
 
 _DEADLINE_COLUMNS = ("case_id", "plugin", "name", "round", "state", "started_at", "due_at", "next_at",
                      "stage", "level", "repeat", "failures", "met_at", "breached_at", "data")
-_EVENT_COLUMNS = ("case_id", "at", "actor", "type", "from_state", "to_state", "reason", "data")
-_INSERT_EVENTS = ManyRows(insert(table_of(CaseEvent)), _EVENT_COLUMNS)
-_INSERT_DEADLINES = ManyRows(insert(table_of(Deadline)), _DEADLINE_COLUMNS)
 
 
 def _start_of(spec: NewCase, now: datetime) -> datetime:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -146,7 +147,10 @@ class DaemonProcess:
         full_env.update(env or {})
         self._log = self.log_path.open("wb")
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+        # A process group of its own: whatever the daemon forks can be found (and cleaned up)
+        # after the daemon itself was killed.
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
+                                     start_new_session=True)
 
     @property
     def pid(self) -> int:
@@ -182,15 +186,34 @@ class DaemonProcess:
             self.proc.kill()
         self.proc.wait(timeout=10)
 
+    def survivors(self) -> list[int]:
+        """Processes of the daemon's group still alive besides the daemon: after a kill -9,
+        children that outlived it (orphans)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == self.proc.pid:
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) == self.proc.pid and fields[0] != "Z":  # pgrp; zombies are gone
+                found.append(int(entry.name))
+        return found
+
     def log(self) -> str:
         """Everything the daemon wrote so far."""
         self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def close(self) -> None:
-        """Kill the daemon if it still runs and release the socket and log file."""
+        """Kill the daemon if it still runs, and any child that outlived it; release the socket and log."""
         if self.proc.poll() is None:
             self.kill()
+        for pid in self.survivors():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self._log.close()
         self.notify.close()
 

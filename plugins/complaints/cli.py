@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from kefu.api import CaseError, command_context, emit, json_option, parse_duration
+from kefu.api.imports import ImportFileError, import_options, show_report
 from kefu.plugins.complaints import actions, reports
 from kefu.plugins.complaints.imports import import_homes_file
 from kefu.plugins.complaints.repair import RuleRefused
@@ -39,13 +40,19 @@ def import_group() -> None:
 
 @import_group.command(name="homes")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_homes_cmd(file: Path) -> None:
-    """Projects, buildings, homes, owners and delivery dates from a CSV (UTF-8 or GB18030)."""
-    with command_context(__name__).transaction() as ctx:
-        report = import_homes_file(ctx.db(), file, ctx.now())
-    for line, reason in report.errors:
-        click.echo(f"{file}:{line}: {reason}", err=True)
-    click.echo(report.summary())
+@import_options
+def import_homes_cmd(file: Path, dry_run: bool, as_json: bool) -> None:
+    """Projects, buildings, homes, owners and delivery dates from a CSV (UTF-8 or GB18030) or XLSX.
+
+    Exit 0: all imported; 1: the file was refused (nothing written); 2: the bad
+    rows listed were left out, the rest imported.
+    """
+    try:
+        with command_context(__name__).transaction() as ctx:
+            report = import_homes_file(ctx, file, dry_run=dry_run)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    show_report(report, as_json)
 
 
 @complaints.command(name="step")

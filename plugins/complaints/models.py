@@ -1,6 +1,6 @@
 """The complaints plugin's own tables (``complaints_*``): projects, homes, notices, marks.
 
-Owners are core customers (``plugin="complaints"``, ``ref`` = the home's code) so
+Owners are core customers (the plugin's own customers, ``ref`` = the home's code) so
 every channel finds them by phone or mail; the home, its project, building and
 delivery date (交付日期) hang off them here. Every table has a business key so
 imports and jobs are idempotent.

@@ -11,20 +11,17 @@ from typing import Any
 import click
 
 from kefu.api import command_context, emit, json_option
+from kefu.api.imports import ImportFileError, ImportReport, import_options, show_report
 from kefu.plugins.heating import (
-    audits,
-    coal_lab,
     customer_cases,
     fees,
     imports,
     outages,
     reports,
     rules,
-    temperature,
     visits,
 )
 from kefu.plugins.heating.config import Ctx
-from kefu.plugins.heating.csvfiles import CsvError, ImportReport
 
 
 @contextmanager
@@ -45,37 +42,33 @@ def heating() -> None:
 
 # ------------------------------------------------------------------ imports
 
-_IMPORTS: dict[str, Callable[[Ctx, Path], ImportReport]] = {
+_IMPORTS: dict[str, Callable[..., ImportReport]] = {
     "households": imports.import_households,
     "fees": imports.import_fees,
-    "measurements": temperature.import_measurements,
+    "measurements": imports.import_measurements,
     "visits": imports.import_visits,
-    "coal": coal_lab.import_coal_lab,
-    "audit": audits.import_audit,
+    "coal": imports.import_coal_lab,
+    "audit": imports.import_audit,
 }
 
 
 @heating.command("import")
 @click.argument("what", type=click.Choice(sorted(_IMPORTS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_cmd(what: str, file: Path) -> None:
-    """Import a CSV (UTF-8 or GB18030): households, fees, measurements, visits, coal, audit.
+@import_options
+def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import a CSV (UTF-8 or GB18030) or XLSX: households, fees, measurements, visits, coal, audit.
 
     Re-importing the same file changes nothing; bad rows are listed by line and the
-    good rows are still imported.
+    good rows are still imported. Exit 0: all imported; 1: the file was refused
+    (nothing written); 2: the bad rows listed were left out, the rest imported.
     """
     try:
         with _ctx() as ctx:
-            report = _IMPORTS[what](ctx, file)
-    except CsvError as exc:
+            report = _IMPORTS[what](ctx, file, dry_run=dry_run)
+    except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(report.summary())
-    for note in report.notes:
-        click.echo(f"  {note}")
-    for line, problem in report.errors:
-        click.echo(f"  {file}:{line}: {problem}", err=True)
-    if report.errors:
-        raise SystemExit(2)
+    show_report(report, as_json)
 
 
 # ------------------------------------------------------------------ outages

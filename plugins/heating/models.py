@@ -1,6 +1,6 @@
 """The heating plugin's own tables (``heating_*``): households, ledger, measurements, visits …
 
-Households are core customers (``plugin="heating"``, ``ref`` = account number) so
+Households are core customers (the plugin's own customers, ``ref`` = account number) so
 every channel finds them by phone; the heating facts hang off them here. Each
 table has a business key so that every import is idempotent.
 """

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
 from kefu.api import OPEN_STATES, Case, Customer
-from kefu.plugins.heating import csvfiles as cf
 from kefu.plugins.heating import kinds, rules
 from kefu.plugins.heating.config import Ctx
-from kefu.plugins.heating.imports import HOUSEHOLD_COLUMNS
 from kefu.plugins.heating.models import Household, Measurement
-
-MEASUREMENT_COLUMNS = {
-    "account": HOUSEHOLD_COLUMNS["account"],
-    "measured_at": ("测温时间", "时间", "日期"),
-    "temp_c": ("室温", "温度", "temperature", "temp"),
-    "station": HOUSEHOLD_COLUMNS["station"],
-}
 
 
 def open_low_temp_case(ctx: Ctx, account: str) -> Case | None:
@@ -60,23 +50,3 @@ def record_measurement(ctx: Ctx, hh: Household, measured_at_utc: datetime, temp_
         ctx.record_event(current, "remeasured", actor="import", to_state="resolved",
                      reason=f"复测 {temp_c:g}°C，已达标", data={"temp_c": temp_c})
     return "created"
-
-
-def import_measurements(ctx: Ctx, path: Path | str) -> cf.ImportReport:
-    """A station's 测温回馈单 (CSV): account, time, indoor temperature."""
-    session = ctx.db()
-    report = cf.ImportReport("measurements")
-    households = {h.account: h for h in session.scalars(select(Household))}
-
-    def handle(_line: int, row: dict[str, str]) -> str:
-        account = cf.need(row, "account")
-        hh = households.get(account)
-        if hh is None:
-            raise ValueError(f"account {account!r} is not a known household; import households first")
-        temp = cf.number(row, "temp_c")
-        if not -30 <= temp <= 40:
-            raise ValueError(f"column 'temp_c': {temp:g} °C is not an indoor temperature")
-        return record_measurement(ctx, hh, cf.moment(row, "measured_at", ctx.tz), temp)
-
-    cf.each_row(report, cf.read_rows(path, MEASUREMENT_COLUMNS, ("account", "measured_at", "temp_c")), handle)
-    return report

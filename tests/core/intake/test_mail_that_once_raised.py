@@ -2,8 +2,8 @@
 
 Each mail below once made parse_mail or detect_noise raise something else (found by
 fuzzing), so the item was quarantined as "processing failed" though a person could read it.
-Each is read on both the hand-split path and the stdlib parser's; the last test mutates a
-few mails at random and holds parse_mail to returning or raising ParseError.
+The last test mutates a few mails at random and holds parse_mail to returning or raising
+ParseError.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import pytest
 
-from kefu.intake import mailparse
 from kefu.intake.mailparse import ParsedMail, ParseError, parse_mail
 from kefu.intake.noise import Noise, detect_noise, read_bounce
 from kefu.testing.mail import build_bounce, build_mail
@@ -21,11 +20,9 @@ from kefu.testing.mail import build_bounce, build_mail
 Parse = Callable[[bytes], ParsedMail]
 
 
-@pytest.fixture(params=["hand-split", "stdlib"])
-def parse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Parse:
-    """parse_mail, with the hand-split path switched off for the "stdlib" run."""
-    if request.param == "stdlib":
-        monkeypatch.setattr(mailparse, "split_mail", lambda raw: None)
+@pytest.fixture
+def parse() -> Parse:
+    """parse_mail (one path: the stdlib's compat32 parser)."""
     return parse_mail
 
 

@@ -28,6 +28,20 @@ from kefu.testing.outbox import (
 PHONE = "+8613812345678"
 
 
+def dead_process_token() -> str:
+    """The claim token a daemon of this machine wrote before it died (its pid is gone)."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    from kefu import identity
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    me = identity.current("test")
+    return dataclasses.replace(me, pid=int(child.stdout), nonce="dead").token
+
+
 def sms_lines(tmp_path: Path) -> list[dict]:
     path = tmp_path / "spool" / "sms.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -224,9 +238,9 @@ def test_rows_of_a_dead_dispatcher_are_given_back_and_sent_once(outbound_app, ru
               context={"text": str(i)})
     claimed, _ = claim_due(app, app.clock.now(), 10)
     assert len(claimed) == 3
-    # The process that claimed them died: its rows carry another pid of this node.
+    # The process that claimed them died: its rows carry the identity of a gone process.
     with transaction(app.sessions) as session:
-        session.execute(update(OutboxMessage).values(claimed_by="test:999999:dead"))
+        session.execute(update(OutboxMessage).values(claimed_by=dead_process_token()))
     assert release_orphans(app, app.clock.now()) == 3
     run_pass(app)
     assert [r.state for r in outbox_rows(app)] == ["sent"] * 3

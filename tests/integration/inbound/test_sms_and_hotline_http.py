@@ -156,3 +156,16 @@ def test_a_call_pushed_the_next_morning_opens_its_case_at_the_call_time(served, 
     assert status == 200
     [case] = _rows(app, Case)
     assert case.opened_at == datetime.fromisoformat("2026-11-02T12:30:00+08:00")
+def test_numbers_come_in_as_e164_and_an_impossible_caller_is_refused_by_field(served) -> None:
+    app, base = served()
+    assert _sms(base, _params("SM9", "暖气漏水了", sender="8613812345670"))[0] == 200
+    url = base + "/channels/hotline/calls"
+    call = {"call_id": "96123-0009", "caller": "+86 139-0000-0031", "at": "2026-11-02 08:55:00",
+            "category": "跑冒滴漏", "text": "楼道暖气管漏水"}
+    assert _post(url, json.dumps(call, ensure_ascii=False).encode(),
+                 {"Authorization": "Bearer call-centre-token"})[0] == 200
+    senders = sorted(i.sender for i in _rows(app, InboundItem))
+    assert senders == ["+8613812345670", "+8613900000031"]
+    bad = _post(url, json.dumps({**call, "call_id": "96123-0010", "caller": "12345"}).encode(),
+                {"Authorization": "Bearer call-centre-token"})
+    assert bad[0] == 422 and "caller: '12345' is not a possible phone number" in bad[1].decode()

@@ -115,3 +115,16 @@ def test_status_callbacks_show_that_each_household_got_the_outage_sms(outbound_a
         assert outbox_rows(app)[1].delivery_status == "undelivered"
     finally:
         server.stop()
+
+
+def test_to_is_sent_in_e164_whatever_form_the_number_was_stored_in(outbound_app, run_pass, twilio_api) -> None:
+    app = twilio_app(outbound_app, twilio_api)
+    queue(app, key="a", channel="sms", recipient="139 0000 0031", urgent=True, template="example/notice.txt",
+          context={"text": "x"})
+    queue(app, key="b", channel="sms", recipient="not a number", urgent=True, template="example/notice.txt",
+          context={"text": "x"})
+    run_pass(app)
+    assert [m["to"] for m in twilio_api.messages] == ["+8613900000031"]
+    rows = {r.idem_key: r for r in outbox_rows(app)}
+    assert rows["a"].state == "sent"
+    assert rows["b"].state == "failed" and "E.164" in rows["b"].last_error

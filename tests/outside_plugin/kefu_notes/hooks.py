@@ -6,10 +6,7 @@ core finds them by that convention, so no hook is needed for them.
 
 from __future__ import annotations
 
-import pluggy
-
-# The marker of kefu's hook project, as any pluggy plugin makes it (kefu.api re-exports one).
-hookimpl = pluggy.HookimplMarker("kefu")
+from kefu.api import hookimpl
 
 
 @hookimpl

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from kefu.api.imports import ImportFileError as CsvError
 from kefu.db.models import Customer
 from kefu.plugins.heating import imports
-from kefu.plugins.heating.csvfiles import CsvError
 from kefu.plugins.heating.models import FeeEntry, Household, Visit
 
 from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, write_csv

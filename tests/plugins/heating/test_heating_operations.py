@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from kefu.db.models import Case, Customer, OutboxMessage
-from kefu.plugins.heating import audits, coal_lab, fees, imports, outages, temperature, visits
+from kefu.plugins.heating import fees, imports, outages, visits
 from kefu.plugins.heating.models import CoalSample, Outage
 from kefu.sla.cases import find_case
 
@@ -39,26 +39,26 @@ def test_reading_below_18_opens_a_low_temperature_case_once(app, tmp_path: Path)
     path = write_csv(tmp_path / "m.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 10:00", "16.5"],
                                                        ["CB-0002", "2026-11-02 10:05", "18.0"],
                                                        ["CB-0001", "2026-11-02 11:00", "16.0"]])
-    in_tx(app, temperature.import_measurements, path)
+    in_tx(app, imports.import_measurements, path)
     (case,) = _cases(app, "heating.low_temp")
     assert case.unit == "S01" and case.data["measured_c"] == 16.5
-    assert in_tx(app, temperature.import_measurements, path).unchanged == 3
+    assert in_tx(app, imports.import_measurements, path).unchanged == 3
     assert len(_cases(app, "heating.low_temp")) == 1
 
 
 def test_threshold_comes_from_config(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a = heating_app(heating={"temperature": {"threshold_c": 16}})
     in_tx(a, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
-    in_tx(a, temperature.import_measurements,
+    in_tx(a, imports.import_measurements,
           write_csv(tmp_path / "m.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 10:00", "16.5"]]))
     assert _cases(a, "heating.low_temp") == []
 
 
 def test_remeasurement_at_or_above_threshold_resolves_and_calls_back(app, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
-    in_tx(app, temperature.import_measurements,
+    in_tx(app, imports.import_measurements,
           write_csv(tmp_path / "m1.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 09:00", "15"]]))
     clock.advance(hours=5)
-    in_tx(app, temperature.import_measurements,
+    in_tx(app, imports.import_measurements,
           write_csv(tmp_path / "m2.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 14:00", "19.5"]]))
     (case,) = _cases(app, "heating.low_temp")
     assert case.state == "callback"
@@ -213,7 +213,7 @@ def test_audit_finding_opens_rectification_case_due_15d_with_letter(app, tmp_pat
             ["JC-2", "CB-0002", "basement_extension", "10", "2.1", "2026-11-02"],
             ["JC-3", "CB-0003", "私增供热面积", "25.5", "", "2026-11-02"]]
     path = write_csv(tmp_path / "a.csv", AUDIT_HEADER, rows)
-    report = in_tx(app, audits.import_audit, path)
+    report = in_tx(app, imports.import_audit, path)
     assert report.created == 3 and len(report.notes) == 1
     cases = _cases(app, "heating.audit")
     assert len(cases) == 2
@@ -223,7 +223,7 @@ def test_audit_finding_opens_rectification_case_due_15d_with_letter(app, tmp_pat
         assert deadline.due_at - case.opened_at == __import__("datetime").timedelta(days=15)
     letters = outbox(app, template="heating/rectification_notice.html")
     assert len(letters) == 2 and letters[0].channel == "letter"
-    assert in_tx(app, audits.import_audit, path).unchanged == 3
+    assert in_tx(app, imports.import_audit, path).unchanged == 3
 
 
 # ---------------------------------------------------------------- 煤质化验
@@ -234,7 +234,7 @@ COAL_HEADER = ["样品编号", "项目", "第一次", "第二次"]
 def test_coal_lab_mean_reported_and_out_of_tolerance_retested(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_csv(tmp_path / "c.csv", COAL_HEADER, [["C1", "sulfur_pct", "0.61", "0.63"],
                                                        ["C2", "sulfur_pct", "0.61", "0.80"]])
-    in_tx(app, coal_lab.import_coal_lab, path)
+    in_tx(app, imports.import_coal_lab, path)
     (retest,) = _cases(app, "heating.coal_retest")
     assert retest.data["sample"] == "C2"
     (report,) = outbox(app, template="heating/coal_report.txt")
@@ -243,7 +243,7 @@ def test_coal_lab_mean_reported_and_out_of_tolerance_retested(app, tmp_path: Pat
                                                "second": 0.63, "mean": 0.62}]
     assert outbox(app, template="heating/coal_retest.txt")[0].recipient == "lab@heat.test"
     # the retest comes back within tolerance: the retest case closes
-    in_tx(app, coal_lab.import_coal_lab, write_csv(tmp_path / "c2.csv", COAL_HEADER, [["C2", "sulfur_pct", "0.70", "0.72"]]))
+    in_tx(app, imports.import_coal_lab, write_csv(tmp_path / "c2.csv", COAL_HEADER, [["C2", "sulfur_pct", "0.70", "0.72"]]))
     assert _cases(app, "heating.coal_retest")[0].state == "closed"
     with app.sessions() as s:
         assert s.scalars(select(CoalSample).where(CoalSample.sample == "C2")).one().mean == 0.71

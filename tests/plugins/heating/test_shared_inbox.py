@@ -39,7 +39,7 @@ COMPLAINTS: dict[str, Any] = {
               "risk_control": ["head"], "head": ["head"]},
     "projects": {"JY": {"name": "锦园"}},
 }
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13700000099,zhang@example.com,2024-06-01\n"
 
 HEATING_ADDRESSES = {p[k] for p in HEATING_STAFF["people"].values() for k in ("phone", "email") if k in p}
 

@@ -1,11 +1,9 @@
-"""Reading a big mailbox against a real Dovecot: the intake worker fetches and parses, a thread marks
-only what is committed, processing runs between batches, and a lost connection or a dead worker
-loses nothing and makes no second case."""
+"""Reading a big mailbox against a real Dovecot, batch by batch on one connection: only what is
+committed is marked, processing runs between batches, and a lost connection loses nothing and
+makes no second case."""
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +39,7 @@ def test_marks_only_committed_batches_and_processes_between_them(
     real_mark, real_process = imap._mark, intake_runner.process_pending
 
     def mark(client: Any, cfg: Any, uids: list[int]) -> None:
-        # Runs in the marking thread: every UID it marks must be committed already.
+        # Every UID marked must be committed already.
         timeline.append(("mark", uids, set(uids) <= _stored_uids(app)))
         real_mark(client, cfg, uids)
 
@@ -60,11 +58,10 @@ def test_marks_only_committed_batches_and_processes_between_them(
     first_processed = next(i for i, (what, done, _ok) in enumerate(timeline) if what == "process" and done)
     # Processing runs between the batches, not after the whole mailbox is read.
     assert first_processed < marks[-1]
-    assert app.intake_worker.pid() is not None  # ten batches: the worker fetched and parsed them
     assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 11)}
 
 
-def test_mail_read_by_the_worker_is_understood_as_in_line(
+def test_mail_of_every_shape_is_understood_when_read_in_batches(
         imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     photo = bytes(range(256)) * 40
     dovecot.append(
@@ -80,7 +77,6 @@ def test_mail_read_by_the_worker_is_understood_as_in_line(
     )
     app = imap_app(batch_size=2)
     assert run_intake(app) == 5
-    assert app.intake_worker.pid() is not None
     with transaction(app.sessions) as session:
         items = {i.message_id: i for i in session.scalars(select(InboundItem))}
         attachments = list(session.scalars(select(Attachment)))
@@ -90,24 +86,7 @@ def test_mail_read_by_the_worker_is_understood_as_in_line(
     assert "跑水" in (items["<w5@client>"].text or "")
     [attachment] = attachments
     assert attachment.filename == "漏水.jpg" and attachment.content == photo
-    assert {i.status for i in items.values()} <= {"processed", "unclaimed"}  # none quarantined
-
-
-def test_a_dead_worker_leaves_the_poll_to_read_in_line(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
-    dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<d{i}@client>") for i in range(6)])
-    app = imap_app(batch_size=2)
-    app.intake_worker.start()
-    pid = app.intake_worker.pid()
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    assert run_intake(app) == 6
-    assert _count(app, InboundItem) == 6 and _count(app, Case) == 6
-    assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 7)}
-    # The next big poll has a worker again.
-    dovecot.append(*[build_mail(text=f"不热 {i}", message_id=f"<e{i}@client>") for i in range(4)])
-    assert run_intake(app) == 4
-    assert app.intake_worker.pid() not in (None, pid)
+    assert {i.status for i in items.values()} <= {"processed", "unclaimed", "noise"}  # none quarantined
 
 
 def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
@@ -151,16 +130,15 @@ def _rows(app: App) -> list[ChannelState]:
         return list(session.scalars(select(ChannelState)))
 
 
-def test_a_server_refusing_the_workers_connection_is_read_on_the_polls_own(
+def test_a_server_allowing_one_connection_per_account_is_read_whole(
         imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
     dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<r{i}@client>") for i in range(7)])
-    daemon_pid, real_connect = os.getpid(), imap.connect
+    real_connect = imap.connect
     opened: list[int] = []
 
     def connect(cfg: Any) -> Any:
-        # A server that allows one connection per account: the poll's. The worker's is refused,
-        # and so would be any other the daemon tried to open for the worker's batches.
-        if os.getpid() != daemon_pid or opened:
+        # A server that allows one connection per account (NetEase's free accounts): the poll's.
+        if opened:
             raise ConnectionRefusedError("too many connections for this account")
         opened.append(1)
         return real_connect(cfg)
@@ -174,7 +152,7 @@ def test_a_server_refusing_the_workers_connection_is_read_on_the_polls_own(
         assert [s.last_error for s in session.scalars(select(ChannelState))] == [None]
 
 
-@pytest.mark.parametrize("batch_size", [2, 200])  # read by the worker; read in line
+@pytest.mark.parametrize("batch_size", [2, 200])
 def test_no_batch_holds_more_than_batch_bytes(
         imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, batch_size: int) -> None:
     photo = bytes(range(256)) * 4096  # 1 MiB: a photo of a leak
@@ -196,36 +174,7 @@ def test_no_batch_holds_more_than_batch_bytes(
         assert [len(a.content) for a in session.scalars(select(Attachment))] == [len(photo)] * 5
 
 
-def test_a_pipelined_read_starts_with_small_batches() -> None:
+def test_batches_hold_at_most_batch_size_messages() -> None:
     uids = list(range(1, 1001))
-    assert [len(b) for b in imap._batches(uids, {}, 200, ramp=True)] == [25, 50, 100, 200, 200, 200, 200, 25]
-    assert [len(b) for b in imap._batches(uids, {}, 200, ramp=False)] == [200] * 5
-
-
-def test_the_daemon_forks_the_worker_before_its_threads_and_stops_it(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
-    import threading
-
-    from kefu.daemon import Daemon
-
-    app = imap_app()
-    daemon = Daemon(None)
-    threads_before = threading.active_count()
-    started: list[int] = []
-    real_start = app.intake_worker.start
-
-    def start() -> None:
-        started.append(threading.active_count())  # no thread of the daemon's yet
-        real_start()
-
-    app.intake_worker.start = start  # type: ignore[method-assign]
-    daemon._start_parts(app)
-    try:
-        pid = app.intake_worker.pid()
-        assert started == [threads_before] and pid is not None
-        os.kill(pid, 0)  # running
-    finally:
-        daemon._stop_parts()
-        app.dispose()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert [len(b) for b in imap.batches(uids, {}, 200)] == [200] * 5
+    assert [len(b) for b in imap.batches(uids[:1], {}, 200)] == [1]  # a batch of one is a batch
