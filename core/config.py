@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from kefu.calendar_config import CalendarSection
 from kefu.channels.config import ChannelsSection
@@ -147,6 +155,19 @@ class CoreSettings(StrictModel):
             password = find_secret(self.database.password_secret) or ""
             return make_url(url).set(password=password).render_as_string(hide_password=False)
         return url
+
+    @model_validator(mode="after")
+    def _channel_plugins_enabled(self) -> CoreSettings:
+        problems = []
+        for name, cfg in self.channels.named():
+            unknown = [p for p in cfg.plugins or () if p not in self.plugins.enabled]
+            if unknown:
+                key = name.replace(":", ".")
+                problems.append(f"channels.{key}.plugins: {', '.join(map(repr, unknown))} not in [plugins] "
+                                f"enabled ({', '.join(self.plugins.enabled) or 'none enabled'})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def plugin_section(self, name: str) -> BaseModel | None:
         """The validated section of plugin ``name`` (None if the plugin declares none)."""

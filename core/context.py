@@ -11,7 +11,7 @@ back with the change that called it. The App behind it stays private to the core
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -178,7 +178,8 @@ class PluginContext(Generic[ConfigT]):
               customer: Customer | None = None, audience: str = "customer",
               recipient_name: str | None = None, urgent: bool = False, marketing: bool = False,
               not_before: datetime | None = None, letter: str | None = None,
-              address: str | None = None, auto: bool = True) -> OutboxMessage | None:
+              address: str | None = None, auto: bool = True,
+              cancel_on: Sequence[str] = ()) -> OutboxMessage | None:
         """Queue one message unless its idempotency ``key`` is already in the outbox (then None).
 
         ``channel`` is email, sms or letter; ``template`` and ``letter`` (a letter
@@ -186,6 +187,8 @@ class PluginContext(Generic[ConfigT]):
         ``urgent`` ignores customers' quiet hours; ``audience="staff"`` rows are timed
         by ``not_before`` only. An acknowledgement template (``{# kefu: ack #}``) is not
         queued for a case intake marked ``no_ack`` (auto-replies, bounces, lists).
+        ``cancel_on`` names the case events that make it moot while it waits (``resolved``,
+        ``closed``, ``callback_answered``): it is then cancelled with the reason, not sent.
         """
         from kefu.outbound.outbox import queue_message
 
@@ -193,7 +196,16 @@ class PluginContext(Generic[ConfigT]):
                              template=self.template(template), context=context, case=case,
                              customer=customer, audience=audience, recipient_name=recipient_name,
                              urgent=urgent, marketing=marketing, not_before=not_before,
-                             letter=self.template(letter) if letter else None, address=address, auto=auto)
+                             letter=self.template(letter) if letter else None, address=address, auto=auto,
+                             cancel_on=cancel_on)
+
+    def cancel_queued(self, *, key_prefix: str, reason: str,
+                      matches: Callable[[str], bool] | None = None) -> int:
+        """Cancel the queued messages whose key starts with ``key_prefix`` (and ``matches``, given the
+        key) with ``reason``, e.g. a fee reminder once paid; how many were cancelled."""
+        from kefu.outbound.moot import cancel_queued
+
+        return cancel_queued(self, key_prefix=key_prefix, reason=reason, matches=matches)
 
     def queue_many(self, items: Iterable[OutboxItem]) -> list[str]:
         """Queue every item whose idempotency key is new (bulk campaigns); the keys queued, in order."""
@@ -221,7 +233,8 @@ class PluginContext(Generic[ConfigT]):
     def open_case(self, *, kind: str, title: str = "", customer: Customer | None = None,
                   unit: str | None = None, urgent: bool | None = None, owner: str | None = None,
                   data: dict[str, Any] | None = None, actor: str = "system", reason: str | None = None,
-                  step: str | None = None, due: Mapping[str, datetime] | None = None) -> Case:
+                  step: str | None = None, due: Mapping[str, datetime] | None = None,
+                  opened_at: datetime | None = None) -> Case:
         """Open a case of one of the plugin's kinds, with its declared deadlines; tells ``kefu_case_opened``.
 
         ``step`` starts it at one of the kind's steps; ``due`` gives deadlines opened now an
@@ -230,7 +243,8 @@ class PluginContext(Generic[ConfigT]):
         from kefu.sla.cases import open_case
 
         return open_case(self, kind=kind, title=title, customer=customer, unit=unit, urgent=urgent,
-                         owner=owner, data=data, actor=actor, reason=reason, step=step, due=due)
+                         owner=owner, data=data, actor=actor, reason=reason, step=step, due=due,
+                         opened_at=opened_at)
 
     def find_case(self, number: str) -> Case | None:
         """The case with this number, or None."""

@@ -122,9 +122,10 @@ def kefu_classify(item: InboundMessage, ctx: PluginContext[Any]) -> Classificati
     the answering plugin's registered kinds (``leak`` or ``heating.leak``), are
     dropped; of the rest the highest ``Classification.score`` (how well the item
     matches; 1.0 unless the plugin weighs its answers) wins, and a tie goes to the
-    plugin asked first (``[plugins] enabled`` order). Must be pure (keyword rules
-    over the text and the inbox the item came from); it runs outside the case
-    transaction. A plugin that raises is logged with the item and the others'
+    plugin asked first: the plugin of the inbox's ``default_kind``, then ``[plugins]
+    enabled`` order. Must be pure (keyword rules over the text, the inbox the item
+    came from and ``item.customer_of``, the plugins whose imported customer sent it);
+    it runs outside the case transaction. A plugin that raises is logged with the item and the others'
     answers stand; if nobody claims the item it becomes the inbox's default kind
     for staff to triage.
     """

@@ -36,6 +36,9 @@ class MaildirChannel(_Strict):
         description="create new/, cur/ and tmp/ of a Maildir never read before (the embedded default)",
     )
     default_kind: str | None = None
+    plugins: list[str] | None = Field(
+        default=None, description="the plugins that classify this channel's items, a subset of "
+                                  "[plugins] enabled (default: all enabled plugins)")
     poll_interval: Duration = timedelta(seconds=30)
     watch: bool = Field(
         default=True,
@@ -64,6 +67,9 @@ class ImapChannel(_Strict):
     password_secret: str
     mailbox: str = "INBOX"
     default_kind: str | None = None
+    plugins: list[str] | None = Field(
+        default=None, description="the plugins that classify this channel's items, a subset of "
+                                  "[plugins] enabled (default: all enabled plugins)")
     mark: Literal["seen_keyword", "move"] = "seen_keyword"
     keyword: str = Field(default="KefuStored", pattern=r"^[A-Za-z0-9_$.-]+$")
     processed_folder: str | None = None
@@ -107,6 +113,9 @@ class SmsChannel(_Strict):
     mode: Literal["webhook", "poll"] = "webhook"
     path: str = Field(default="/channels/sms/twilio", pattern=r"^/")
     default_kind: str | None = None
+    plugins: list[str] | None = Field(
+        default=None, description="the plugins that classify this channel's items, a subset of "
+                                  "[plugins] enabled (default: all enabled plugins)")
     numbers: list[str] = Field(default_factory=list, description="our numbers polled in poll mode")
     poll_interval: Duration = timedelta(seconds=60)
     silence_alarm: Duration | None = None
@@ -138,6 +147,9 @@ class HotlineChannel(_Strict):
     path: str = Field(default="/channels/hotline/calls", pattern=r"^/")
     token_secret: str | None = None
     default_kind: str | None = None
+    plugins: list[str] | None = Field(
+        default=None, description="the plugins that classify this channel's items, a subset of "
+                                  "[plugins] enabled (default: all enabled plugins)")
     columns: HotlineColumns = Field(default_factory=HotlineColumns)
     time_formats: list[str] = Field(
         default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
@@ -170,6 +182,12 @@ class ChannelsSection(_Strict):
         default_factory=list, description="roles, people or rota:NAME told (once per silence) when a "
                                           "channel is not read for longer than its silence_alarm")
     limits: MailLimits = Field(default_factory=MailLimits)
+
+    def named(self) -> list[tuple[str, MaildirChannel | ImapChannel | SmsChannel | HotlineChannel]]:
+        """Every channel with its full name (``imap:repairs``, ``maildir:demo``, ``sms``, ``hotline``)."""
+        return [*((f"maildir:{name}", cfg) for name, cfg in self.maildir.items()),
+                *((f"imap:{name}", cfg) for name, cfg in self.imap.items()),
+                ("sms", self.sms), ("hotline", self.hotline)]
 
     @model_validator(mode="after")
     def _unique_names(self) -> ChannelsSection:

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.db.engine import transaction
-from kefu.db.models import Case, Deadline
+from kefu.db.models import Case, Deadline, OutboxMessage
+from kefu.outbound.moot import waiting
+from kefu.secrets import mask
 
 
 @click.group()
@@ -69,9 +71,16 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
                      for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id))]
         history = [{"at": e.at.astimezone(tz), "actor": e.actor, "type": e.type, "from": e.from_state,
                     "to": e.to_state, "reason": e.reason} for e in case.events]
+        # What each message did, from the outbox itself: queued, held until when, sent, cancelled.
+        now = app.clock.now()
+        messages = [{"id": m.id, "queued": m.created_at.astimezone(tz), "channel": m.channel,
+                     "to": mask(m.recipient), "template": m.template,
+                     "state": m.state, "why": waiting(m, now, tz)}
+                    for m in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+                                       .order_by(OutboxMessage.id))]
     if as_json:
-        click.echo(json.dumps({**info, "deadlines": deadlines, "events": history}, ensure_ascii=False,
-                              indent=1, default=str))
+        click.echo(json.dumps({**info, "deadlines": deadlines, "events": history, "messages": messages},
+                              ensure_ascii=False, indent=1, default=str))
         return
     for key, value in info.items():
         click.echo(f"{key}: {value if value is not None else '-'}")
@@ -79,6 +88,8 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
     emit(deadlines, False)
     click.echo("\nhistory:")
     emit(history, False)
+    click.echo("\nmessages:")
+    emit(messages, False)
 
 
 def _move(ctx: click.Context, number: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from kefu.cli.appctx import emit, fail, json_option, obtain_app
 from kefu.db.engine import transaction
 from kefu.db.models import Case, Letter, OutboxMessage
+from kefu.outbound.moot import waiting
 from kefu.secrets import mask
 
 PROBLEM_STATES = ("dead", "failed")
@@ -22,7 +23,7 @@ def outbox() -> None:
 
 @outbox.command("list")
 @click.option("--dead", is_flag=True, help="only rows that need a person: dead and failed")
-@click.option("--state", help="only rows in this state (queued, sending, sent, failed, dead, skipped)")
+@click.option("--state", help="only rows in this state (queued, sending, sent, failed, dead, skipped, cancelled)")
 @click.option("--case", "case_number", help="only rows of this case")
 @click.option("--limit", default=100, show_default=True, help="newest N rows")
 @click.option("--unmasked", is_flag=True, help="show full phone numbers and addresses")
@@ -41,15 +42,17 @@ def outbox_list(ctx: click.Context, dead: bool, state: str | None, case_number: 
         if case_number:
             query = query.where(Case.number == case_number)
         rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    now, tz = app.clock.now(), app.settings.tz
     out = [{
         "id": row.id, "state": row.state, "channel": row.channel, "audience": row.audience,
         "recipient": row.recipient if unmasked else mask(row.recipient), "case": number,
         "template": row.template, "attempts": row.attempts, "not_before": row.not_before,
         "sent_at": row.sent_at, "provider_id": row.provider_id, "delivery": row.delivery_status,
-        "error": row.last_error,
+        "error": row.last_error, "why": waiting(row, now, tz),
     } for row, number in rows]
+    # "why": why the row waits and until when (quiet hours, a retry, pacing), or why it never went.
     emit(out, as_json, None if as_json else
-         ["id", "state", "channel", "recipient", "case", "template", "attempts", "sent_at", "delivery", "error"])
+         ["id", "state", "channel", "recipient", "case", "template", "attempts", "why", "delivery"])
 
 
 @outbox.command("retry")

@@ -14,7 +14,11 @@ class InboundMessage:
     ``sms``, ``hotline``); ``kind`` is email, sms or hotline. ``in_reply_to`` holds
     every Message-ID the item refers to (In-Reply-To first, then References).
     ``noise`` is ``auto_reply``, ``list`` or ``bounce`` for mail that must never be
-    acknowledged, with ``noise_reason`` saying which header showed it.
+    acknowledged, with ``noise_reason`` saying which header showed it. ``occurred_at`` is
+    when the customer acted, when the channel knows it and it is earlier than receipt (a
+    hotline call's time, 来电时间): the case opens at that time. ``customer_of`` names the
+    plugins the sender is a known customer of (a customer they imported, with its
+    reference: a household, a home's owner), filled in before the plugins are asked.
     """
 
     item_id: int
@@ -38,6 +42,8 @@ class InboundMessage:
     address: str | None = None
     account: str | None = None
     inbox: str | None = None
+    occurred_at: datetime | None = None
+    customer_of: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -49,8 +55,9 @@ class InboundMessage:
 class Classification:
     """A plugin's claim on an inbound item: the case kind, urgency and the customer it concerns.
 
-    ``score`` says how well the item matches (the highest answer wins; ties go by
-    ``[plugins] enabled`` order); plugins that do not weigh their answers keep 1.0.
+    ``score`` says how well the item matches (the highest answer wins); a tie goes to the
+    plugin asked first: the inbox's default kind's plugin, then ``[plugins] enabled``
+    order. Plugins that do not weigh their answers keep 1.0.
     """
 
     kind: str

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -48,7 +48,7 @@ from kefu.intake.lookup import BatchLookup
 from kefu.intake.mailparse import ParseError
 from kefu.intake.message import Classification, InboundMessage
 from kefu.intake.threader import CASE_NUMBER, find_thread
-from kefu.intake.understand import Understood, understand
+from kefu.intake.understand import Understood, inbox_settings, understand
 from kefu.secrets import mask
 from kefu.sla.cases import NewCase, open_cases, record_event
 
@@ -145,7 +145,7 @@ def _decide_new(app: App, session: Any, item: InboundItem, understood: Understoo
         _finish(session, item, understood, None, "noise",
                 f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
         return None
-    claim = classify(app, msg) or _default_claim(app, session, item, understood, lookup)
+    claim = classify(app, msg, lookup) or _default_claim(app, session, item, understood, lookup)
     return _Opening(item, understood, claim) if claim is not None else None
 
 
@@ -214,7 +214,7 @@ def _process(app: App, session: Any, item: InboundItem, understood: Understood, 
         _finish(session, item, understood, None, "noise",
                 f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
         return
-    claim = classify(app, msg) or _default_claim(app, session, item, understood, lookup)
+    claim = classify(app, msg, lookup) or _default_claim(app, session, item, understood, lookup)
     if claim is not None:
         _open_all(app, session, [_Opening(item, understood, claim)], lookup)
 
@@ -248,9 +248,42 @@ def _default_claim(app: App, session: Any, item: InboundItem, understood: Unders
     return Classification(kind=kind)
 
 
-def classify(app: App, msg: InboundMessage) -> Classification | None:
-    """The enabled plugins' best claim on ``msg`` (see :meth:`kefu.plugin_calls.PluginCalls.classify`)."""
-    return app.calls.classify(msg, app.context, app.kinds)
+def classify(app: App, msg: InboundMessage, lookup: BatchLookup | None = None) -> Classification | None:
+    """The best claim on ``msg`` of the plugins its inbox serves (see
+    :meth:`kefu.plugin_calls.PluginCalls.classify`).
+
+    The inbox's ``plugins`` (default: every enabled plugin) are asked, the plugin of the
+    inbox's ``default_kind`` first so that a tie goes to it, then in ``[plugins] enabled``
+    order. Before they are asked the item learns whose known customer its sender is
+    (``customer_of``, from the batch's ``lookup``), so the hook stays pure.
+    """
+    cfg = inbox_settings(app.settings.channels, msg.channel)
+    default = msg.default_kind.split(".", 1)[0] if msg.default_kind else None
+    if lookup is not None:
+        msg = replace(msg, customer_of=_customer_of(msg, lookup))
+    return app.calls.classify(msg, app.context, app.kinds, ask=_asked(app, getattr(cfg, "plugins", None), default))
+
+
+def _asked(app: App, plugins: list[str] | None, tie_default_plugin: str | None) -> list[str] | None:
+    """Who is asked, in order: ``plugins`` (None: every enabled one) in enabled order, with
+    ``tie_default_plugin`` first (a tie goes to the plugin asked first); None for all, in order."""
+    if plugins is None and tie_default_plugin is None:
+        return None
+    names = [name for name in app.host.enabled if plugins is None or name in plugins]
+    if tie_default_plugin in names:
+        names.remove(tie_default_plugin)
+        names.insert(0, tie_default_plugin)
+    return names
+
+
+def _customer_of(msg: InboundMessage, lookup: BatchLookup) -> tuple[str, ...]:
+    """The plugins whose known customer (one with a reference: imported) sent ``msg``."""
+    found: list[Customer] = []
+    if msg.kind == "email" and msg.sender:
+        found += lookup.customers_by_email(msg.sender)
+    if msg.phone:
+        found += lookup.customers_by_phone(msg.phone)
+    return tuple(dict.fromkeys(c.plugin for c in found if c.plugin and c.ref))
 
 
 def _no_ack(msg: InboundMessage) -> dict[str, Any]:
@@ -275,7 +308,7 @@ def _open_all(app: App, session: Any, openings: list[_Opening], lookup: BatchLoo
         title = claim.title or msg.subject or msg.text[:60] or ""
         new.append(NewCase(kind=claim.kind, title=title[:500], customer=customer, unit=claim.unit,
                            urgent=claim.urgent or None, data=data, actor="customer",
-                           reason=f"{msg.kind} via {item.channel}"))
+                           reason=f"{msg.kind} via {item.channel}", opened_at=msg.occurred_at))
     cases = open_cases(app.context("kefu", session), new)
     for opening, case in zip(openings, cases, strict=True):
         _finish(session, opening.item, opening.understood, case, "processed", f"opened {case.number}", lookup)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from kefu.channels.config import ChannelsSection
@@ -82,9 +83,18 @@ def understand(item: InboundItem, channels: ChannelsSection, raw: bytes | None =
         return _clean(Understood(InboundMessage(
             **base, sender=caller or None, phone=caller or None, subject=category or "",
             text=text, category=category, address=payload.get("address") or None,
-            account=payload.get("account") or None,
+            account=payload.get("account") or None, occurred_at=_call_time(payload),
         )))
     raise ParseError(f"unknown item kind {kind!r}")
+
+
+def _call_time(payload: dict[str, Any]) -> datetime | None:
+    """The time the customer called (stored ISO, with its zone, by the hotline channel), or None."""
+    try:
+        at = datetime.fromisoformat(str(payload.get("at") or ""))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
 
 
 def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any) -> Understood:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from sqlalchemy import bindparam, select
 from kefu.context import app_of
 from kefu.db.base import table_of
 from kefu.db.models import Case, Customer, OutboxMessage
+from kefu.outbound.moot import check_triggers
 from kefu.outbound.policy import quiet_until
 from kefu.templating import RenderError, render, resolve, template_marks
 
@@ -53,6 +55,7 @@ def queue_message(
     letter: str | None = None,
     address: str | None = None,
     auto: bool = True,
+    cancel_on: Sequence[str] = (),
 ) -> OutboxMessage | None:
     """Queue one message unless a row with the same idempotency ``key`` exists (then None).
 
@@ -61,7 +64,10 @@ def queue_message(
     (``recipient`` is then the addressee's name or the contractor). ``letter``
     names a letter template attached to an email as PDF; ``address`` is printed on
     letters. ``urgent`` rows ignore customers' quiet hours; ``audience="staff"``
-    rows never obey them (their timing is the caller's ``not_before``).
+    rows never obey them (their timing is the caller's ``not_before``). ``cancel_on``
+    names the events of ``case`` that make the message moot while it still waits
+    (``resolved``, ``closed``, ``callback_answered``; see :mod:`kefu.outbound.moot`): it
+    is then cancelled with the reason instead of sent.
 
     Returns None without queueing when the key exists, or when ``template`` is an
     acknowledgement (``{# kefu: ack #}``) and the case is marked ``no_ack``
@@ -80,6 +86,7 @@ def queue_message(
         ctx, ctx.now(), key=key, channel=channel, recipient=recipient, template=template, context=context,
         case=case, customer=customer, audience=audience, recipient_name=recipient_name, urgent=urgent,
         marketing=marketing, not_before=not_before, letter=letter, address=address, auto=auto,
+        cancel_on=cancel_on,
     )
     if values is None:
         return None
@@ -109,6 +116,7 @@ def row_values(
     address: str | None,
     auto: bool,
     base: dict[str, Any] | None = None,
+    cancel_on: Sequence[str] = (),
 ) -> dict[str, Any] | None:
     """The column values of one new outbox row, rendered; None when the case refuses an ack.
 
@@ -131,6 +139,8 @@ def row_values(
     full.update(context or {})
     data: dict[str, Any] = {"context": _json_safe(context or {}), "address": address, "letter": letter,
                             "auto": auto}
+    if cancel_on:
+        data["cancel_on"] = check_triggers(cancel_on)
     values: dict[str, Any] = {
         "idem_key": key, "plugin": ctx.name, "case_id": case.id if case is not None else None,
         "customer_id": customer_id, "channel": channel, "audience": audience, "recipient": recipient,

@@ -20,6 +20,7 @@ from kefu.context import app_of
 from kefu.db.base import table_of
 from kefu.db.models import Case, CaseEvent, CaseSequence, Customer, Deadline
 from kefu.kinds import DONE_STATES, OPEN_STATES
+from kefu.outbound.moot import cancel_moot, triggers_of
 from kefu.sla.deadlines import first_deadlines, fix_due, history_of, schedule, sync_deadlines
 from kefu.sla.lifecycle import check_transition, reopen_state
 
@@ -78,6 +79,7 @@ class NewCase:
     reason: str | None = None
     step: str | None = None
     due: Mapping[str, datetime] | None = None
+    opened_at: datetime | None = None
 
 
 def open_case(
@@ -94,15 +96,20 @@ def open_case(
     reason: str | None = None,
     step: str | None = None,
     due: Mapping[str, datetime] | None = None,
+    opened_at: datetime | None = None,
 ) -> Case:
     """Open a case of ``kind``, set its declared deadlines, and tell its plugin (``kefu_case_opened``).
 
     ``step`` starts the case at one of the kind's process steps. ``due`` gives deadlines
     opened now an explicit due time by policy name (``{"resolution": milestone_day}``),
     which the engine keeps (a pause of the policy moves it on by the time paused).
+    ``opened_at`` is when the customer asked, if earlier than now (a hotline call
+    imported the next morning): the case and every first deadline count from it, so a
+    deadline already past is due at the next sweep. A time in the future counts as now.
     """
     return open_cases(ctx, [NewCase(kind=kind, title=title, customer=customer, unit=unit, urgent=urgent,
-                                    owner=owner, data=data, actor=actor, reason=reason, step=step, due=due)])[0]
+                                    owner=owner, data=data, actor=actor, reason=reason, step=step, due=due,
+                                    opened_at=opened_at)])[0]
 
 
 def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
@@ -131,28 +138,36 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
     year = now.astimezone(ctx.tz).year
     numbers = _numbers_for(session, [app.kinds[spec.kind].prefix for spec in new], year)
     rows = []
-    for spec, number in zip(new, numbers, strict=True):
+    starts = [_start_of(spec, now) for spec in new]
+    for spec, number, start in zip(new, numbers, starts, strict=True):
         case_kind = app.kinds[spec.kind]
         rows.append({
             "number": number, "plugin": spec.kind.split(".", 1)[0], "kind": spec.kind, "state": "new",
             "step": spec.step, "title": spec.title or case_kind.title,
             "urgent": case_kind.urgent if spec.urgent is None else spec.urgent,
             "customer_id": spec.customer.id if spec.customer is not None else None,
-            "owner": spec.owner, "unit": spec.unit, "opened_at": now, "updated_at": now,
+            "owner": spec.owner, "unit": spec.unit, "opened_at": start, "updated_at": now,
             "resolved_at": None, "closed_at": None, "satisfaction": None, "data": dict(spec.data or {}),
         })
     # One INSERT … RETURNING for all (SQLAlchemy's "insertmanyvalues"), in the order given.
     cases = list(session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows))
     events: list[dict[str, Any]] = []
     deadlines: list[dict[str, Any]] = []
-    for spec, case in zip(new, cases, strict=True):
-        event = {"case_id": case.id, "at": now, "actor": spec.actor, "type": "opened", "from_state": None,
-                 "to_state": "new", "reason": spec.reason, "data": {"owner": spec.owner} if spec.owner else {}}
+    for spec, case, start in zip(new, cases, starts, strict=True):
+        data: dict[str, Any] = {"owner": spec.owner} if spec.owner else {}
+        if start != now:
+            data["recorded_at"] = now.isoformat()  # opened when the customer asked, recorded later
+        event = {"case_id": case.id, "at": start, "actor": spec.actor, "type": "opened", "from_state": None,
+                 "to_state": "new", "reason": spec.reason, "data": data}
         events.append(event)
         if app.kinds[spec.kind].policies or spec.due:
             opened = CaseEvent(**event)  # the whole history the first deadlines are scheduled from
-            deadlines.extend(_row_of(d, _DEADLINE_COLUMNS)
-                             for d in first_deadlines(app, case, opened, now, spec.due))
+            for row in first_deadlines(app, case, opened, start, spec.due):
+                if row.next_at is not None and row.next_at < now:
+                    # Counted from the call, walked from now: a breach already past escalates at
+                    # once, to whoever is on duty now, instead of replaying every missed repeat.
+                    row.next_at = now
+                deadlines.append(_row_of(row, _DEADLINE_COLUMNS))
     # Core executemany: these rows need no ORM object, nor the ORM's bulk bookkeeping.
     connection = session.connection()
     if events:
@@ -167,6 +182,13 @@ _DEADLINE_COLUMNS = ("case_id", "plugin", "name", "round", "state", "started_at"
                      "stage", "level", "repeat", "failures", "met_at", "breached_at", "data")
 
 
+def _start_of(spec: NewCase, now: datetime) -> datetime:
+    """When ``spec``'s case counts from: its ``opened_at`` when earlier than now, else now."""
+    if spec.opened_at is None:
+        return now
+    if spec.opened_at.tzinfo is None:
+        raise ValueError(f"case of kind {spec.kind}: opened_at {spec.opened_at} has no time zone")
+    return min(spec.opened_at, now)
 def _own_kind(kinds: Mapping[str, CaseKind], plugin: str, spec: NewCase) -> NewCase:
     """``spec`` with a kind its plugin named without its own name (``"leak"``) made whole."""
     if spec.kind in kinds or f"{plugin}.{spec.kind}" not in kinds:
@@ -247,11 +269,27 @@ def record_event(
         sync_deadlines(ctx, case, due=due)
     if type == "escalation_acknowledged":
         _stop_repeats(session, case)
+    if triggers_of(event):
+        _cancel_moot(ctx, case, event)
     app = app_of(ctx)
     app.calls.case_changed(case, event, app.context(case.plugin, session))
     if type == "customer_reply":
         _react_to_reply(ctx, case, actor)
     return event
+
+
+def _cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
+    """Cancel the case's queued messages ``event`` made pointless, and say so in its history."""
+    cancelled = cancel_moot(ctx, case, event)
+    if cancelled:
+        # A note in the history, not a move of the case: no hook, no deadlines to keep in step.
+        reason = cancelled[0].data["cancelled"]
+        ctx.db().add(CaseEvent(
+            case_id=case.id, at=ctx.now(), actor="system", type="notification_cancelled",
+            reason=f"{len(cancelled)} queued message(s) cancelled: {reason}"[:1000],
+            data={"outbox_ids": [row.id for row in cancelled],
+                  "messages": [f"{row.channel} {row.template}" for row in cancelled]},
+        ))
 
 
 def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:

@@ -151,7 +151,7 @@ class RepairSection(_Strict):
     )
     keywords: list[str] = Field(default_factory=lambda: [
         "报修", "维修", "报事", "坏了", "损坏", "漏水", "渗水", "裂缝", "开裂", "堵塞", "堵了",
-        "脱落", "跳闸", "不通", "修理", "空鼓", "返潮", "发霉",
+        "脱落", "跳闸", "不通", "修理", "空鼓", "返潮", "发霉"
     ])
 
     @model_validator(mode="after")
@@ -179,11 +179,40 @@ class FeedbackSection(_Strict):
     ])
     inquiry_keywords: list[str] = Field(default_factory=lambda: [
         "咨询", "请问", "问一下", "怎么办理", "什么时候", "多久", "是否", "能否", "如何",
+        "是否在保修期", "在保修期内吗", "还在保修期",
     ])
     suggestion_keywords: list[str] = Field(default_factory=lambda: ["建议", "意见", "希望能", "最好能"])
     # When a text matches several kinds the first in this order wins: a complaint
     # about a slow repair is a complaint, a question about a leak is a repair.
     order: list[FeedbackKind] = Field(default_factory=lambda: list(_ORDER))
+
+
+class ScoreSection(_Strict):
+    """How well an item matches complaints when several plugins serve one inbox (higher wins).
+
+    Each matched word counts its weight (``weights``, else 1), a word inside a longer
+    matched one once, as the longer; the kind is the one whose strongest word weighs
+    most, ties in ``feedback.order``. ``context_words`` found add their weight too. An
+    owner of one of our homes (an imported one, by phone or mail) adds ``customer``, only
+    to an item some word already matched. An item that threads onto a case goes to it
+    before anyone is asked.
+    """
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            # Words that name what the message is: an inquiry, a repair report, a complaint.
+            "是否在保修期": 3.0, "在保修期内吗": 3.0, "还在保修期": 3.0, "咨询": 2.0, "请问": 2.0,
+            "报修": 2.0, "报事": 2.0, "投诉": 2.0, "维权": 2.0, "举报": 2.0, "曝光": 2.0, "建议": 2.0,
+        },
+        description="word → weight (default 1, context words 0.5); specific words above generic ones",
+    )
+    context_words: list[str] = Field(
+        default_factory=lambda: ["卫生间", "厨房", "楼下", "楼上", "天花板", "吊顶", "外墙", "屋面", "物业",
+                                 "业主", "交房", "精装", "开发商"],
+        description="words that make an item more likely ours without naming its kind (a home's rooms, "
+                    "物业); they add to a match, never make one",
+    )
+    customer: float = Field(default=1.0, description="the sender owns one of our homes")
 
 
 class CallbackSection(_Strict):
@@ -305,6 +334,7 @@ class ComplaintsConfig(_Strict):
     escalation_max_repeats: int = Field(default=3, ge=0, description="reminders to the top level, then stop")
     repair: RepairSection = Field(default_factory=RepairSection)
     feedback: FeedbackSection = Field(default_factory=FeedbackSection)
+    score: ScoreSection = Field(default_factory=ScoreSection)
     callback: CallbackSection = Field(default_factory=CallbackSection)
     third_party: ThirdPartySection = Field(default_factory=ThirdPartySection)
     warranty: WarrantySection = Field(default_factory=WarrantySection)

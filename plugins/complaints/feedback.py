@@ -22,7 +22,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     if case.owner is None:
         cs = notify.role_holders(ctx, case.unit, "project_cs")
         case.owner = cs[0].key if cs else None
-    notify.tell_customer(ctx, case, "feedback_ack", notify.case_context(case))
+    notify.tell_customer(ctx, case, "feedback_ack", notify.case_context(case), cancel_on=notify.ACK_MOOT)
     notify.tell_role(ctx, case.unit, "project_cs", "feedback_assigned", notify.case_context(case),
                      key=f"{case.number}/assigned", case=case)
 
@@ -43,7 +43,8 @@ def ask_callback(ctx: Ctx, case: Case) -> None:
     cfg = ctx.config
     rnd = kinds.current_round(case)
     notify.tell_customer(ctx, case, "callback_survey", notify.case_context(case),
-                         channels=(cfg.callback.channel,), urgent=False, key_suffix=f"/r{rnd}")
+                         channels=(cfg.callback.channel,), urgent=False, key_suffix=f"/r{rnd}",
+                         cancel_on=notify.CALLBACK_MOOT)
     ctx.record_event(case, "callback_asked", to_state="callback", data={"round": rnd})
 
 

@@ -44,19 +44,21 @@ def kefu_schedule(ctx: Ctx) -> list[CronJob]:
 
 @hookimpl
 def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
-    """Claim repair reports, complaints, inquiries and suggestions by their keywords."""
+    """Claim repair reports, complaints, inquiries and suggestions by their keywords, scored for
+    the inbox's other plugins: our words and the sender owning one of our homes."""
     cfg = ctx.config
     if cfg.inboxes and item.channel not in cfg.inboxes:
         return None
     text = f"{item.subject}\n{item.text}"
-    kind = rules.classify_text(text, cfg)
-    if kind is None:
+    found = rules.match_text(text, cfg)
+    if found is None:
         return None
-    if kind == "repair":
+    score = rules.claim_score(found.score, customer=ctx.name in item.customer_of, cfg=cfg)
+    if found.kind == "repair":
         cls_name = rules.repair_class(text, cfg.repair)
         return Classification(kind=ctx.kind(kinds.repair_kind(cls_name, cfg)), urgent=cfg.repair.classes[cls_name].urgent,
-                              title=item.subject or None)
-    return Classification(kind=ctx.kind(kinds.FEEDBACK[kind]), title=item.subject or None)
+                              title=item.subject or None, score=score)
+    return Classification(kind=ctx.kind(kinds.FEEDBACK[found.kind]), title=item.subject or None, score=score)
 
 
 @hookimpl

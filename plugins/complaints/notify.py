@@ -17,6 +17,11 @@ from sqlalchemy import select
 from kefu.api import Case, Customer, OutboxItem, OutboxMessage, RotaShift
 from kefu.plugins.complaints.config import Ctx
 
+# What makes a queued message to the customer moot before it goes: an ack once the case is
+# done, a callback question once the customer has answered it or the case is closed.
+ACK_MOOT = ("resolved", "closed")
+CALLBACK_MOOT = ("callback_answered", "closed")
+
 
 @dataclass(frozen=True)
 class StaffContact:
@@ -61,8 +66,12 @@ def tell_customer(
     channels: tuple[str, ...] = ("sms", "email"),
     urgent: bool | None = None,
     key_suffix: str = "",
+    cancel_on: tuple[str, ...] = (),
 ) -> list[OutboxMessage]:
-    """Queue ``rule``'s template to the case's customer on each channel they can be reached on."""
+    """Queue ``rule``'s template to the case's customer on each channel they can be reached on.
+
+    ``cancel_on``: the case events that make it moot while it waits (see ``queue_message``).
+    """
     if case.customer_id is None:
         return []
     customer = ctx.db().get(Customer, case.customer_id)
@@ -70,7 +79,7 @@ def tell_customer(
         return []
     return tell(ctx, customer, rule, context, case=case, channels=channels,
                 urgent=case.urgent if urgent is None else urgent,
-                key=f"{case.number}/{rule}{key_suffix}/customer")
+                key=f"{case.number}/{rule}{key_suffix}/customer", cancel_on=cancel_on)
 
 
 def tell(
@@ -83,6 +92,7 @@ def tell(
     case: Case | None = None,
     channels: tuple[str, ...] = ("sms", "email"),
     urgent: bool = False,
+    cancel_on: tuple[str, ...] = (),
 ) -> list[OutboxMessage]:
     """Queue ``rule``'s template to one customer, once per channel under ``key``."""
     queued = []
@@ -94,7 +104,7 @@ def tell(
             key=f"{key}/{channel}", channel=channel, recipient=address,
             template=f"{rule}.txt",
             context={"customer_name": customer.name, **context},
-            case=case, customer=customer, recipient_name=customer.name, urgent=urgent,
+            case=case, customer=customer, recipient_name=customer.name, urgent=urgent, cancel_on=cancel_on,
         )
         if row is not None:
             queued.append(row)

@@ -56,7 +56,8 @@ def on_opened(ctx: Ctx, case: Case) -> None:
         engineers = notify.role_holders(ctx, case.unit, "repair_engineer")
         case.owner = engineers[0].key if engineers else None
     ctx.db().flush()
-    notify.tell_customer(ctx, case, "repair_ack", {**notify.case_context(case), "class_title": cls.title})
+    notify.tell_customer(ctx, case, "repair_ack", {**notify.case_context(case), "class_title": cls.title},
+                         cancel_on=notify.ACK_MOOT)
     notify.tell_role(ctx, case.unit, "repair_engineer", "repair_assigned", notify.case_context(case),
                      key=f"{case.number}/assigned", case=case, urgent=case.urgent)
     ctx.set_step(case, REPAIR_STEPS[0], reason="受理")

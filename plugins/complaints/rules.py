@@ -36,25 +36,84 @@ def _hits(text: str, words: Iterable[str]) -> bool:
     return any(normalise(w) in text for w in words if w)
 
 
+@dataclass(frozen=True)
+class TextMatch:
+    """What complaints' words found in a text: the kind and how strongly the words point to us."""
+
+    kind: str
+    score: float
+    words: tuple[str, ...]
+
+
+def _found(text: str, words: Iterable[str]) -> set[str]:
+    return {w for w in (normalise(word) for word in words) if w and w in text}
+
+
+def _weight_table(weights: dict[str, float]) -> dict[str, float]:
+    return {normalise(k): v for k, v in weights.items()}
+
+
+def words_score(found: Iterable[str], weights: dict[str, float], default: float = 1.0) -> float:
+    """The sum of the found words' weights (``default`` unless ``weights`` says otherwise).
+
+    A word inside a longer found word counts once, as the longer one ("是否在保修期" is
+    not also "是否"), so a specific phrase is not outweighed by its own generic parts.
+    """
+    words = set(found)
+    table = _weight_table(weights)
+    return sum(table.get(w, default) for w in words if not any(w != o and w in o for o in words))
+
+
+def match_text(text: str, cfg: ComplaintsConfig) -> TextMatch | None:
+    """Which kind a customer's message is (repair, complaint, inquiry, suggestion) and its score.
+
+    The kind whose strongest word weighs most wins (``[complaints.score] weights``, else 1);
+    a tie goes in ``feedback.order`` (default: a complaint about a slow repair is a
+    complaint). The score sums every word found, context words included. None when no
+    kind's word occurs.
+    """
+    folded = normalise(text)
+    found = {
+        "complaint": _found(folded, cfg.feedback.complaint_keywords),
+        "repair": _found(folded, cfg.repair.keywords).union(
+            *(_found(folded, c.keywords) for c in cfg.repair.classes.values())),
+        "suggestion": _found(folded, cfg.feedback.suggestion_keywords),
+        "inquiry": _found(folded, cfg.feedback.inquiry_keywords),
+    }
+    every = set().union(*found.values())
+    if not every:
+        return None
+    table = _weight_table(cfg.score.weights)
+    order: list[str] = list(cfg.feedback.order)
+
+    def strength(kind: str) -> tuple[float, int]:
+        words = found[kind]
+        return (max(table.get(w, 1.0) for w in words) if words else -1.0, -order.index(kind))
+
+    kind = max((k for k in order if found[k]), key=strength, default=None)
+    if kind is None:
+        return None  # only kinds left out of feedback.order matched
+    context = _found(folded, cfg.score.context_words) - every
+    score = words_score(every, cfg.score.weights) + words_score(context, cfg.score.weights, default=0.5)
+    return TextMatch(kind, score, tuple(sorted(every | context)))
+
+
 def classify_text(text: str, cfg: ComplaintsConfig) -> str | None:
     """Which kind a customer's message is: repair, complaint, inquiry or suggestion (None: none).
 
-    Keywords come from config; when several kinds match, ``feedback.order`` decides
-    (default: a complaint about a slow repair is a complaint).
+    Keywords come from config; when several kinds match, the strongest word decides, then
+    ``feedback.order`` (see :func:`match_text`).
     """
-    folded = normalise(text)
-    matched = {
-        "complaint": _hits(folded, cfg.feedback.complaint_keywords),
-        "repair": _hits(folded, cfg.repair.keywords) or any(
-            _hits(folded, c.keywords) for c in cfg.repair.classes.values()
-        ),
-        "suggestion": _hits(folded, cfg.feedback.suggestion_keywords),
-        "inquiry": _hits(folded, cfg.feedback.inquiry_keywords),
-    }
-    for kind in cfg.feedback.order:
-        if matched[kind]:
-            return kind
-    return None
+    found = match_text(text, cfg)
+    return found.kind if found is not None else None
+
+
+def claim_score(words: float, *, customer: bool, cfg: ComplaintsConfig) -> float:
+    """How well an item matches complaints: its word score, plus ``score.customer`` when the sender
+    owns one of our homes. The standing only adds to an item its words matched."""
+    if words <= 0:
+        return 0.0
+    return words + (cfg.score.customer if customer else 0.0)
 
 
 def repair_class(text: str, repair: RepairSection) -> str:

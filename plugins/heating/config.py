@@ -43,8 +43,49 @@ class KeywordsConfig(_Strict):
             "不供暖", "暖气冰", "冰凉", "投诉", "供热",
         ]
     )
+    outage: list[str] = Field(
+        default_factory=lambda: [
+            "停暖", "停热", "停供", "暂停供热", "暂停供暖", "何时来暖", "什么时候来暖", "啥时候来暖",
+            "何时恢复供暖", "何时恢复供热", "什么时候恢复供暖", "什么时候恢复供热", "什么时候供暖", "何时供暖",
+            "来暖",
+        ],
+        description="questions about an outage or the season's start (停暖, 何时来暖 …): an outage inquiry",
+    )
+    fee: list[str] = Field(
+        default_factory=lambda: [
+            "采暖费", "取暖费", "供暖费", "热费", "缴费", "交费", "缴纳", "发票", "收费标准", "欠费", "退费",
+        ],
+        description="questions about heating fees (采暖费, 缴费, 发票 …): a fee inquiry",
+    )
     satisfied: list[str] = Field(default_factory=lambda: ["满意", "1", "好", "满意了"])
     unsatisfied: list[str] = Field(default_factory=lambda: ["不满意", "2", "不好", "没解决"])
+
+
+class ScoreConfig(_Strict):
+    """How well an item matches heating when several plugins serve one inbox (higher wins).
+
+    Each matched word counts its weight (``weights``, else 1); a word inside a longer
+    matched one counts once, as the longer. A household of ours (an imported one, by
+    phone or mail) adds ``customer``, only to an item some word (or a stated low
+    temperature) already matched. An item that threads onto a case (a reply, a case
+    number, an SMS from a sender with an open case) goes to it before anyone is asked.
+    """
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            # Specific to heating: a radiator or heating pipe, an outage, the heating fee.
+            "暖气漏": 2.0, "暖气片漏": 2.0, "暖气管": 2.0, "跑冒滴漏": 2.0, "跑冒漏": 2.0, "冒汽": 2.0,
+            "冒气": 2.0, "暖气不热": 2.0, "暖气凉": 2.0, "没暖气": 2.0, "不供暖": 2.0, "供暖差": 2.0,
+            "停暖": 3.0, "停热": 3.0, "暂停供热": 3.0, "暂停供暖": 3.0, "何时来暖": 3.0, "什么时候来暖": 3.0,
+            "采暖费": 3.0, "取暖费": 3.0, "供暖费": 3.0,
+            # Generic words every department hears.
+            "投诉": 0.5, "供热": 0.5, "缴费": 0.5, "交费": 0.5, "发票": 0.5,
+        },
+        description="word → weight (default 1); specific words above generic ones",
+    )
+    low_temperature: float = Field(default=2.0, description="a stated room temperature under the threshold")
+    inbox_fallback: float = Field(default=0.5, description="an item claimed only through inbox_kinds")
+    customer: float = Field(default=1.0, description="the sender is a household of ours")
 
 
 class DeadlinesConfig(_Strict):
@@ -53,6 +94,10 @@ class DeadlinesConfig(_Strict):
     leak: Duration = timedelta(hours=4)
     general: Duration = timedelta(hours=24)
     low_temp: Duration = timedelta(hours=24)
+    outage_inquiry: Duration = Field(
+        default=timedelta(hours=4), description="answer a question about an outage (停暖, 何时来暖) within this")
+    fee_inquiry: Duration = Field(
+        default=timedelta(hours=24), description="answer a question about fees (采暖费, 发票) within this")
     callback_wait: Duration = Field(
         default=timedelta(hours=48),
         description="no answer to the callback SMS within this → phone-callback list",
@@ -170,6 +215,7 @@ class HeatingConfig(_Strict):
     """The whole ``[heating]`` section."""
 
     keywords: KeywordsConfig = Field(default_factory=KeywordsConfig)
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     season: SeasonConfig = Field(default_factory=SeasonConfig)
     temperature: TemperatureConfig = Field(default_factory=TemperatureConfig)
@@ -185,7 +231,8 @@ class HeatingConfig(_Strict):
     )
     inbox_kinds: dict[str, str] = Field(
         default_factory=dict,
-        description="channel name → kind for items no keyword claims (e.g. 'sms' = 'general')",
+        description="channel name → kind for items no keyword claims (e.g. 'sms' = 'general'; "
+                    "leak, general, outage_inquiry or fee_inquiry)",
     )
 
     def duty_of(self, station_key: str) -> str:

@@ -25,6 +25,10 @@ from kefu.plugins.heating.notify import (
 )
 
 SATISFIED_SCORE, UNSATISFIED_SCORE = 5, 1
+# What makes a queued message moot before it goes: an ack once the case is done, a callback
+# question once the household has answered it (by the other channel) or the case is closed.
+ACK_MOOT = ("resolved", "closed")
+CALLBACK_MOOT = ("callback_answered", "closed")
 
 
 def cfg_of(ctx: Ctx) -> HeatingConfig:
@@ -54,9 +58,9 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     context = case_context(ctx, case, due=due, hours=_hours(spec))
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
-        # Leaks are emergencies: the ack ignores quiet hours (urgent rows skip quiet hours).
-        sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent)
-        mail_customer(ctx, case, customer, "ack", "ack.txt", context)
+        # Leaks are emergencies: the ack ignores quiet hours ; no reply can wait for the morning.
+        sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent, cancel_on=ACK_MOOT)
+        mail_customer(ctx, case, customer, "ack", "ack.txt", context, cancel_on=ACK_MOOT)
     for person in on_duty:
         tell_staff(ctx, person, "dispatch", "dispatch", context, case=case, urgent=spec.urgent)
     if on_duty and case.owner is None and on_duty[0] in ctx.people:
@@ -96,11 +100,18 @@ def start_callback(ctx: Ctx, case: Case) -> Callback | None:
     session.add(cb)
     session.flush()
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
+    asked = []
     if customer is not None:
-        sms_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case))
-        mail_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case))
+        if sms_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
+                        cancel_on=CALLBACK_MOOT):
+            asked.append("短信")
+        if mail_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
+                         cancel_on=CALLBACK_MOOT):
+            asked.append("邮件")
     if case.state == "resolved":
-        ctx.transition(case, "callback", reason="已发回访短信")
+        # Queued, not sent: a night's SMS waits for the end of quiet hours (the outbox says when).
+        ctx.transition(case, "callback",
+                       reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式")
     return cb
 
 

@@ -66,6 +66,17 @@ def run_campaign(ctx: Ctx, day: date, *, force: bool = False) -> tuple[str | Non
     return campaign, queued
 
 
+def cancel_paid_reminders(ctx: Ctx, accounts: set[str], season_year: int, how: str) -> int:
+    """Households that paid need no reminder: cancel their season's reminders still queued (held for
+    quiet hours, paced), SMS and letter; ``how`` says where the payment was seen. How many were cancelled."""
+    if not accounts:
+        return 0
+    prefix = rules.fee_season_prefix(ctx.name, season_year)
+    return ctx.cancel_queued(  # keys: <prefix><day>/<account>/<channel>
+        key_prefix=prefix, matches=lambda key: key.rsplit("/", 2)[-2] in accounts,
+        reason=f"the household paid its {season_year} heating fee ({how}) before it went")
+
+
 def _letters(rows: list[tuple[Household, Customer, FeeEntry]], prefix: str, season_year: int, campaign: str,
              start: date) -> list[OutboxItem]:
     """催缴通知书 letters to owing households that cannot be texted (no or invalid number)."""
@@ -126,6 +137,8 @@ def record_shutoff_finding(ctx: Ctx, account: str, finding: str, *, season_year:
     if check is None:
         raise ValueError(f"account {account!r} has no 关栓 spot check for season {season_year}")
     check.finding, check.recorded_at = finding, ctx.now()
+    if finding == "paid":
+        cancel_paid_reminders(ctx, {account}, season_year, "found paid at the 关栓 spot check")
     escalated = None
     fee = session.scalars(select(FeeEntry).where(FeeEntry.account == account, FeeEntry.season_year == season_year)).first()
     unpaid = fee is not None and fee.amount_paid < fee.amount_due - 0.005

@@ -69,23 +69,31 @@ def kefu_schedule(ctx: Ctx) -> list[CronJob]:
 
 @hookimpl
 def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
-    """Claim hotline records, SMS and mail about leaks (urgent) or heating complaints."""
+    """Claim leaks (urgent), heating complaints, outage and fee questions, scored for the inbox's
+    other plugins: heating's words and the sender being one of our households."""
     cfg = ctx.config
     text = "\n".join(p for p in (item.subject, item.text, getattr(item, "category", None) or "") if p)
-    category: str | None = rules.classify_text(text, cfg.keywords)
+    found = rules.match_text(text, cfg.keywords, cfg.score.weights)
+    category: str | None = found.category if found is not None else None
+    words = found.score if found is not None else 0.0
     reported = rules.reported_temperature(text)
     low = reported is not None and rules.is_low_temperature(reported, cfg.temperature.threshold_c)
+    if low:
+        words += cfg.score.low_temperature
     if category is None and not low:
         fallback = cfg.inbox_kinds.get(item.channel)
-        if fallback not in ("leak", "general"):
+        if fallback not in ("leak", "general", "outage_inquiry", "fee_inquiry"):
             return None
-        category = fallback
+        category = fallback.removesuffix("_inquiry")
+        words = cfg.score.inbox_fallback
     match = _ACCOUNT.search(text)
     ref = match.group(1) if match else getattr(item, "account", None)
+    score = rules.claim_score(words, customer=ctx.name in item.customer_of, score=cfg.score)
     if category == "leak":
-        return Classification(kind=ctx.kind(kinds.LEAK), urgent=True, customer_ref=ref)
+        return Classification(kind=ctx.kind(kinds.LEAK), urgent=True, customer_ref=ref, score=score)
     # A household stating a room temperature under the threshold is a 测温 case (24 h).
-    return Classification(kind=ctx.kind(kinds.LOW_TEMP if low else kinds.GENERAL), customer_ref=ref)
+    kind = kinds.LOW_TEMP if low else kinds.CATEGORY_KINDS[category or "general"]
+    return Classification(kind=ctx.kind(kind), customer_ref=ref, score=score)
 
 
 @hookimpl

@@ -34,7 +34,7 @@ from kefu.api.imports import (
     column,
     run,
 )
-from kefu.plugins.heating import rules
+from kefu.plugins.heating import fees, rules
 from kefu.plugins.heating.audits import open_audit_case
 from kefu.plugins.heating.coal_lab import ask_for_retests, report_means
 from kefu.plugins.heating.config import Ctx, HeatingConfig
@@ -202,9 +202,11 @@ class FeeImport(Importer[FeeRow]):
     key_label = "account/season"
 
     def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
         self.now = ctx.now()
         self.households: dict[str, Household] = {}
         self.entries: dict[tuple[str, int], FeeEntry] = {}
+        self.paid: dict[int, set[str]] = {}
 
     def key(self, row: FeeRow) -> tuple[str, int]:
         """Account and season."""
@@ -236,7 +238,16 @@ class FeeImport(Importer[FeeRow]):
         paid, due = row.amount_paid, row.amount_due
         self.households[row.account].payment_status = (
             "paid" if paid + 0.005 >= due else ("partial" if paid > 0 else "unpaid"))
+        if paid + 0.005 >= due:
+            self.paid.setdefault(row.season, set()).add(row.account)
         return outcome
+
+    def end_batch(self, session: Session) -> None:
+        """A reminder still waiting is moot once its household paid: cancel it with the reason."""
+        ctx = self.ctx.with_session(session)
+        for season, accounts in self.paid.items():
+            fees.cancel_paid_reminders(ctx, accounts, season, "fee ledger import")
+        self.paid.clear()
 
 
 def import_fees(ctx: Ctx, path: Path | str, *, dry_run: bool = False) -> ImportReport:

@@ -15,6 +15,8 @@ from kefu.plugins.heating.config import Ctx, HeatingConfig
 LEAK = "leak"
 GENERAL = "general"
 LOW_TEMP = "low_temp"
+OUTAGE_INQUIRY = "outage_inquiry"
+FEE_INQUIRY = "fee_inquiry"
 OUTAGE = "outage"
 SHUTOFF_CHECK = "shutoff_check"
 SHUTOFF_ESCALATION = "shutoff_escalation"
@@ -23,7 +25,11 @@ AUDIT = "audit"
 COAL_RETEST = "coal_retest"
 
 # Customer-facing kinds: acknowledged, dispatched to the station on duty, called back.
-CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP)
+CUSTOMER_KINDS = (LEAK, GENERAL, LOW_TEMP, OUTAGE_INQUIRY, FEE_INQUIRY)
+# The customer kinds that are questions, answered (resolved) within their reply deadline.
+INQUIRY_KINDS = (OUTAGE_INQUIRY, FEE_INQUIRY)
+# What each text category of rules.match_text opens (a stated low temperature opens LOW_TEMP).
+CATEGORY_KINDS = {"leak": LEAK, "general": GENERAL, "outage": OUTAGE_INQUIRY, "fee": FEE_INQUIRY}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ def kind_specs(cfg: HeatingConfig) -> dict[str, KindSpec]:
         LEAK: KindSpec("跑冒滴漏报修", "HT", True, d.leak, True),
         GENERAL: KindSpec("供暖一般投诉", "HT", False, d.general, True),
         LOW_TEMP: KindSpec("室温不达标", "HT", False, d.low_temp, True),
+        OUTAGE_INQUIRY: KindSpec("停供暖咨询", "HT", False, d.outage_inquiry, True),
+        FEE_INQUIRY: KindSpec("采暖费咨询", "HT", False, d.fee_inquiry, True),
         OUTAGE: KindSpec("停缓供", "HTO", True, None, False),
         SHUTOFF_CHECK: KindSpec("关栓抽查", "HTS", False, d.shutoff_check, False),
         SHUTOFF_ESCALATION: KindSpec("欠费未关栓", "HTS", False, d.shutoff_check, False),

@@ -84,21 +84,26 @@ def sms_customer(
     urgent: bool = False,
     marketing: bool = False,
     key: str | None = None,
+    cancel_on: tuple[str, ...] = (),
 ) -> bool:
-    """Queue one SMS to a household unless it has no number or opted out; True if queued."""
+    """Queue one SMS to a household unless it has no number or opted out; True if queued.
+
+    ``cancel_on``: the case events that make it moot while it waits (see ``queue_message``).
+    """
     item = customer_sms(case, customer, rule, template, context, urgent=urgent, marketing=marketing, key=key)
     if item is None:
         return False
     row = ctx.queue(
         key=item.key, channel=item.channel, recipient=item.recipient, recipient_name=item.recipient_name,
         template=item.template, context=item.context, case=item.case, customer=item.customer,
-        urgent=item.urgent, marketing=item.marketing,
+        urgent=item.urgent, marketing=item.marketing, cancel_on=cancel_on,
     )
     return row is not None
 
 
 def mail_customer(
-    ctx: Ctx, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any]
+    ctx: Ctx, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any],
+    *, cancel_on: tuple[str, ...] = (),
 ) -> bool:
     """Answer a case that came in by mail by mail too (the reply threads onto the case); True if queued."""
     if (case.data or {}).get("source") != "email" or not customer.email or customer.email_undeliverable:
@@ -106,7 +111,7 @@ def mail_customer(
     row = ctx.queue(
         key=f"{case.number}/{rule}/{customer.ref or customer.id}/email", channel="email",
         recipient=customer.email, recipient_name=customer.name or None, template=template,
-        context=context, case=case, customer=customer,
+        context=context, case=case, customer=customer, cancel_on=cancel_on,
     )
     return row is not None
 

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from kefu.plugins.heating.config import HeatingConfig, KeywordsConfig, SeasonConfig
+from kefu.plugins.heating.config import HeatingConfig, KeywordsConfig, ScoreConfig, SeasonConfig
 
-Category = Literal["leak", "general"]
+Category = Literal["leak", "general", "outage", "fee"]
 Campaign = Literal["before", "during"]
 
 # Replies are short and typed on phones: drop spaces and punctuation before matching.
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# After a leak (always first: it is the emergency), a tie between categories goes in this order.
+_CATEGORY_ORDER: tuple[Category, ...] = ("outage", "fee", "general")
 
 
 def _normalise(text: str) -> str:
@@ -32,17 +34,71 @@ def _is_token(word: str) -> bool:
     return word.isascii()
 
 
-def classify_text(text: str, keywords: KeywordsConfig) -> Category | None:
-    """Leak (跑冒漏, 4 h) if any leak word occurs, else general (24 h) if a general word does.
+@dataclass(frozen=True)
+class TextMatch:
+    """What heating's words found in a text: the category and how strongly the words point to heating."""
 
-    A leak word wins over a general one: "暖气不热，还漏水" is a leak.
+    category: Category
+    score: float
+    words: tuple[str, ...]
+
+
+def _found(clean: str, words: Iterable[str]) -> set[str]:
+    return {w for w in (_normalise(word) for word in words) if w and w in clean}
+
+
+def words_score(found: Iterable[str], weights: dict[str, float]) -> float:
+    """The sum of the found words' weights (1 unless ``weights`` says otherwise).
+
+    A word inside a longer found word counts once, as the longer one ("暖气不热" is
+    not also "不热"), so a specific phrase is not outweighed by its own generic parts.
+    """
+    words = set(found)
+    table = {_normalise(k): v for k, v in weights.items()}
+    return sum(table.get(w, 1.0) for w in words if not any(w != o and w in o for o in words))
+
+
+def match_text(text: str, keywords: KeywordsConfig, weights: dict[str, float] | None = None) -> TextMatch | None:
+    """Which heating category a text is, and its word score; None when no heating word occurs.
+
+    A leak word always makes a leak ("暖气不热，还漏水" is a leak); otherwise the category
+    whose strongest word weighs most wins, ties in the order outage, fee, general. The score sums
+    every heating word found (see :func:`words_score`).
     """
     clean = _normalise(text)
-    if any(_normalise(w) and _normalise(w) in clean for w in keywords.leak):
-        return "leak"
-    if any(_normalise(w) and _normalise(w) in clean for w in keywords.general):
-        return "general"
-    return None
+    table = weights or {}
+    found: dict[Category, set[str]] = {
+        "leak": _found(clean, keywords.leak), "outage": _found(clean, keywords.outage),
+        "fee": _found(clean, keywords.fee), "general": _found(clean, keywords.general),
+    }
+    every = set().union(*found.values())
+    if not every:
+        return None
+    if found["leak"]:
+        category: Category = "leak"
+    else:
+        weight = {_normalise(k): v for k, v in table.items()}
+        category = max(_CATEGORY_ORDER, key=lambda c: (max((weight.get(w, 1.0) for w in found[c]), default=-1.0),
+                                                       -_CATEGORY_ORDER.index(c)))
+    return TextMatch(category, words_score(every, table), tuple(sorted(every)))
+
+
+def classify_text(text: str, keywords: KeywordsConfig) -> Category | None:
+    """The category of a text (:func:`match_text` with every word weighing 1), or None.
+
+    Leak (跑冒漏, 4 h) if any leak word occurs, else an outage or fee question, else
+    general (24 h) if a general word does.
+    """
+    found = match_text(text, keywords)
+    return found.category if found is not None else None
+
+
+def claim_score(words: float, *, customer: bool, score: ScoreConfig) -> float:
+    """How well an item matches heating: its word score, plus ``score.customer`` when the sender
+    is one of our households. The standing only adds to an item its words matched (``words > 0``)."""
+    if words <= 0:
+        return 0.0
+    return words + (score.customer if customer else 0.0)
 
 
 _QUOTE_START = re.compile(
@@ -160,9 +216,14 @@ def fee_reminder_recipients(debtors: Iterable[FeeDebtor]) -> list[FeeDebtor]:
     return out
 
 
+def fee_season_prefix(plugin: str, season_year: int) -> str:
+    """What every reminder key of one season of ``plugin`` starts with."""
+    return f"{plugin}/fee/{season_year}/"
+
+
 def fee_campaign_prefix(plugin: str, season_year: int, day: date) -> str:
     """What every reminder key of one campaign day of ``plugin`` starts with."""
-    return f"{plugin}/fee/{season_year}/{day.isoformat()}/"
+    return f"{fee_season_prefix(plugin, season_year)}{day.isoformat()}/"
 
 
 def fee_reminder_key(plugin: str, account: str, season_year: int, day: date) -> str:

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 from conftest import HeatPlugin
@@ -145,6 +146,16 @@ def test_hotline_api_needs_the_bearer_token_and_opens_cases(served) -> None:
     assert bad[0] == 422 and "caller" in bad[1].decode()
 
 
+def test_a_call_pushed_the_next_morning_opens_its_case_at_the_call_time(served, clock) -> None:  # type: ignore[no-untyped-def]
+    app, base = served()
+    clock.set("2026-11-03T08:30:00+08:00")
+    call = {"call_id": "96123-0002", "caller": "13812345678", "at": "2026-11-02 12:30:00",
+            "category": "跑冒滴漏", "text": "楼道暖气管漏水"}
+    status, _answer = _post(base + "/channels/hotline/calls", json.dumps(call, ensure_ascii=False).encode(),
+                            {"Authorization": "Bearer call-centre-token"})
+    assert status == 200
+    [case] = _rows(app, Case)
+    assert case.opened_at == datetime.fromisoformat("2026-11-02T12:30:00+08:00")
 def test_numbers_come_in_as_e164_and_an_impossible_caller_is_refused_by_field(served) -> None:
     app, base = served()
     assert _sms(base, _params("SM9", "暖气漏水了", sender="8613812345670"))[0] == 200

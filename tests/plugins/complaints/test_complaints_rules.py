@@ -140,3 +140,20 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
         ComplaintsConfig.model_validate({"repair": {"default_class": "nope"}})
     with pytest.raises(ValidationError):
         ComplaintsConfig.model_validate({"warranty": {"notice_days_before": [0]}})
+
+
+@pytest.mark.parametrize("text", ["咨询一下卫生间漏水是否在保修期", "请问我家漏水还在保修期吗", "请问维修怎么收费"])
+def test_an_inquiry_is_told_from_a_repair_by_its_stronger_words(text: str) -> None:
+    assert rules.classify_text(text, CFG) == "inquiry"
+
+
+def test_a_repair_report_with_a_generic_question_word_stays_a_repair() -> None:
+    assert rules.classify_text("卫生间漏水了，什么时候能来修", CFG) == "repair"
+    assert rules.classify_text("我要报修，请问什么时候能来", CFG) == "repair"  # 报修 ties 请问: order
+
+
+def test_property_context_words_add_to_a_match_but_never_make_one() -> None:
+    plain = rules.match_text("漏水了", CFG)
+    rooms = rules.match_text("卫生间漏水了，楼下也有", CFG)
+    assert plain is not None and rooms is not None and rooms.score > plain.score
+    assert rules.match_text("卫生间很好看", CFG) is None

@@ -158,3 +158,32 @@ def test_callback_answer_ignores_the_quoted_question_in_a_mail_reply() -> None:
                                             ("屋里才１４度", 14.0), ("暖气不热", None), ("3号楼2单元", None)])
 def test_a_stated_room_temperature_is_read(text: str, temp: float | None) -> None:
     assert rules.reported_temperature(text) == temp
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("请问什么时候来暖", "outage"), ("我们楼停暖了", "outage"), ("暂停供热到几号", "outage"),
+    ("采暖费怎么交", "fee"), ("缴费后能开发票吗", "fee"),
+    ("停暖了，暖气片还漏水", "leak"), ("暖气不热", "general"),
+])
+def test_outage_and_fee_questions_have_categories_of_their_own(text: str, category: str) -> None:
+    found = rules.match_text(text, KW, CFG.score.weights)
+    assert found is not None and found.category == category
+
+
+def test_a_specific_word_weighs_more_than_a_generic_one_and_counts_once() -> None:
+    weights = CFG.score.weights
+    # 暖气不热 (2) is not also 不热: it counts once, as the specific phrase.
+    assert rules.words_score({"暖气不热", "不热"}, weights) == 2.0
+    assert rules.match_text("我要投诉", KW, weights).score < rules.match_text("暖气片漏水", KW, weights).score  # type: ignore[union-attr]
+
+
+def test_the_senders_standing_adds_only_to_an_item_the_words_matched() -> None:
+    score = CFG.score
+    assert rules.claim_score(1.0, customer=True, score=score) == 1.0 + score.customer
+    assert rules.claim_score(1.0, customer=False, score=score) == 1.0
+    assert rules.claim_score(0.0, customer=True, score=score) == 0.0
+
+
+def test_score_weights_come_from_config() -> None:
+    cfg = HeatingConfig.model_validate({"score": {"weights": {"漏水": 5}}})
+    assert rules.match_text("漏水", cfg.keywords, cfg.score.weights).score == 5.0  # type: ignore[union-attr]
