@@ -58,7 +58,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     context = case_context(ctx, case, due=due, hours=_hours(spec))
     customer = ctx.db().get(Customer, case.customer_id) if case.customer_id else None
     if customer is not None and not data.get("no_ack"):
-        # Leaks are emergencies: the ack ignores quiet hours ; no reply can wait for the morning.
+        # Leaks are emergencies: the ack ignores quiet hours; no reply can wait for the morning.
         sms_customer(ctx, case, customer, "ack", "ack.txt", context, urgent=spec.urgent, cancel_on=ACK_MOOT)
         mail_customer(ctx, case, customer, "ack", "ack.txt", context, cancel_on=ACK_MOOT)
     for person in on_duty:

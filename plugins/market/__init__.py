@@ -1,1 +1,1 @@
-"""The wholesale market's management office (商贸城管理部, DOMAIN.md 第四篇): fees, patrols, hazards."""
+"""The wholesale market's management office (商贸城管理部, 第四篇): fees, patrols, hazards."""

@@ -1,5 +1,5 @@
 """``[market]``: the market's floors, areas and the people who answer for them, and every
-number of DOMAIN.md's market table as a field default (seed 第四篇 商贸城管理部).
+number of the market's rule table (plugins/market/README.md) as a field default (第四篇 商贸城管理部).
 
 Roles are staff targets of ``[staff]``: a role (``market_manager``), a person, a rota
 (``rota:duty-deputy``) or a per-floor role (``floor_manager@{unit}``, filled with the
@@ -51,7 +51,7 @@ FEE_KINDS: dict[str, str] = {
 
 
 class FeesConfig(_Strict):
-    """The reminder ladder of one unpaid ledger line (DOMAIN.md defaults)."""
+    """The reminder ladder of one unpaid ledger line (the rule table's defaults)."""
 
     remind_before: Duration = Field(
         default=timedelta(days=7),
