@@ -74,7 +74,9 @@ def main() -> None:
     print(f"job runs          {runs} ({runs // 2} days, each run twice)")
     print(f"notices recorded  {len(counts)} (max per home+item+lead: {max(counts.values())})")
     print(f"outbox rows       {queued}")
-    print(f"total             {elapsed:.2f} s; mean {elapsed / runs * 1000:.1f} ms/run; slowest {slowest * 1000:.0f} ms")
+    print(
+        f"total             {elapsed:.2f} s; mean {elapsed / runs * 1000:.1f} ms/run; slowest {slowest * 1000:.0f} ms"
+    )
     app.dispose()
 
 

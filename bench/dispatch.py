@@ -57,10 +57,15 @@ FAST = {"sms_per_second": 1_000_000, "email_per_minute": 60_000_000}
 def make(state: Path, outbound: dict[str, Any], twilio: dict[str, Any] | None = None) -> App:
     raw: dict[str, Any] = {
         "kefu": {"state_dir": str(state), "node_name": "bench"},
-        "database": {"url": f"sqlite:///{state / 'kefu.db'}"}, "plugins": {"enabled": ["example"]},
+        "database": {"url": f"sqlite:///{state / 'kefu.db'}"},
+        "plugins": {"enabled": ["example"]},
         "http": {"enabled": False},
-        "outbound": {"templates": str(write_templates(state / "templates", SAMPLE_TEMPLATES)),
-                     "rate": FAST, "batch_size": 500, **outbound},
+        "outbound": {
+            "templates": str(write_templates(state / "templates", SAMPLE_TEMPLATES)),
+            "rate": FAST,
+            "batch_size": 500,
+            **outbound,
+        },
     }
     if twilio:
         raw["twilio"] = twilio
@@ -69,8 +74,17 @@ def make(state: Path, outbound: dict[str, Any], twilio: dict[str, Any] | None = 
     return app
 
 
-def queue_rows(app: App, ids: range, channel: str, recipient: Any, template: str, context: Any,
-               *, one_by_one: bool = False, prefix: str = "bench") -> float:
+def queue_rows(
+    app: App,
+    ids: range,
+    channel: str,
+    recipient: Any,
+    template: str,
+    context: Any,
+    *,
+    one_by_one: bool = False,
+    prefix: str = "bench",
+) -> float:
     """Queue rows ``ids`` (``queue_many`` 10,000 per transaction, or ``queue_message`` 1,000
     per transaction); return the seconds taken."""
     start = time.perf_counter()
@@ -81,17 +95,36 @@ def queue_rows(app: App, ids: range, channel: str, recipient: Any, template: str
             ctx = app.context("example", session)
             if one_by_one:
                 for i in part:
-                    queue_message(ctx, key=f"{prefix}/{channel}/{i}", channel=channel, recipient=recipient(i),
-                                  template=template, context=context(i), recipient_name=f"住户{i}")
+                    queue_message(
+                        ctx,
+                        key=f"{prefix}/{channel}/{i}",
+                        channel=channel,
+                        recipient=recipient(i),
+                        template=template,
+                        context=context(i),
+                        recipient_name=f"住户{i}",
+                    )
             else:
-                queue_many(ctx, (OutboxItem(key=f"{prefix}/{channel}/{i}", channel=channel, recipient=recipient(i),
-                                            template=template, context=context(i), recipient_name=f"住户{i}")
-                                 for i in part))
+                queue_many(
+                    ctx,
+                    (
+                        OutboxItem(
+                            key=f"{prefix}/{channel}/{i}",
+                            channel=channel,
+                            recipient=recipient(i),
+                            template=template,
+                            context=context(i),
+                            recipient_name=f"住户{i}",
+                        )
+                        for i in part
+                    ),
+                )
     return time.perf_counter() - start
 
 
-def interleaved(m: int, raw: Callable[[range], None], prepare: Callable[[range], object],
-                ours: Callable[[], object]) -> dict[str, Any]:
+def interleaved(
+    m: int, raw: Callable[[range], None], prepare: Callable[[range], object], ours: Callable[[], object]
+) -> dict[str, Any]:
     """Time ``raw`` and kefu (``prepare`` untimed, then ``ours``) in alternating rounds.
 
     The machine's load drifts (other processes, CPU frequency); alternating rounds
@@ -109,34 +142,52 @@ def interleaved(m: int, raw: Callable[[range], None], prepare: Callable[[range],
         start = time.perf_counter()
         ours()
         ours_s += time.perf_counter() - start
-    return {"messages": m, "rounds": ROUNDS, "raw_per_s": round(m / raw_s, 1), "kefu_per_s": round(m / ours_s, 1),
-            "ratio": round(raw_s / ours_s, 3)}
+    return {
+        "messages": m,
+        "rounds": ROUNDS,
+        "raw_per_s": round(m / raw_s, 1),
+        "kefu_per_s": round(m / ours_s, 1),
+        "ratio": round(raw_s / ours_s, 3),
+    }
 
 
-def against_dispatch(app: App, m: int, raw: Callable[[range], None], channel: str,
-                     recipient: Callable[[int], str], text: str) -> dict[str, Any]:
+def against_dispatch(
+    app: App, m: int, raw: Callable[[range], None], channel: str, recipient: Callable[[int], str], text: str
+) -> dict[str, Any]:
     """``raw`` against kefu queuing the same notices (untimed) and dispatching them, in alternating
     rounds (see :func:`interleaved`); the app is disposed afterwards."""
     try:
-        return interleaved(m, raw, lambda ids: queue_rows(app, ids, channel, recipient, "example/notice.txt",
-                                                          lambda i: {"text": text}),
-                           lambda: run_dispatch(app))
+        return interleaved(
+            m,
+            raw,
+            lambda ids: queue_rows(app, ids, channel, recipient, "example/notice.txt", lambda i: {"text": text}),
+            lambda: run_dispatch(app),
+        )
     finally:
         app.dispose()
 
 
 def bench_queue(tmp: Path, n: int) -> dict[str, Any]:
     app = make(tmp / "queue", {})
-    args: tuple[Any, ...] = ("sms", lambda i: f"+86138{i:08d}", "example/fee.sms.txt",
-                             lambda i: {"item": "采暖费", "amount": 2345.5 + i % 100, "due": "2026-11-30"})
+    args: tuple[Any, ...] = (
+        "sms",
+        lambda i: f"+86138{i:08d}",
+        "example/fee.sms.txt",
+        lambda i: {"item": "采暖费", "amount": 2345.5 + i % 100, "due": "2026-11-30"},
+    )
     seconds = queue_rows(app, range(n), *args)
     rerun = queue_rows(app, range(n), *args)  # the same campaign again: every key exists
     single = max(n // 10, 1)
     one = queue_rows(app, range(single), *args, one_by_one=True, prefix="single")
     app.dispose()
-    return {"rows": n, "seconds": round(seconds, 2), "rows_per_s": round(n / seconds),
-            "rerun_seconds": round(rerun, 2), "queue_message_rows": single,
-            "queue_message_per_s": round(single / one)}
+    return {
+        "rows": n,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(n / seconds),
+        "rerun_seconds": round(rerun, 2),
+        "queue_message_rows": single,
+        "queue_message_per_s": round(single / one),
+    }
 
 
 class Peer:
@@ -148,8 +199,9 @@ class Peer:
     """
 
     def __init__(self, kind: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         assert self.proc.stdout is not None
         self.info = json.loads(self.proc.stdout.readline())
 
@@ -184,14 +236,30 @@ def bench_email(tmp: Path, m: int) -> dict[str, Any]:
     peer = Peer("smtp")
     server = SmtpServer(peer.info["port"])  # for its host, port and config(); not started here
     try:
-        messages = [email_bytes(Outgoing(id=i, key=str(i), channel="email", audience="customer",
-                                         recipient=f"h{i}@example.com", recipient_name=f"住户{i}",
-                                         subject=f"[EX-2026-{i:06d}] 停水通知", body=f"住户{i}：明日停水。\n",
-                                         message_id=f"<b{i}@kefu.example>", case_number=None),
-                                from_address="kefu@kefu.example", from_name="客服中心", now=NOW)
-                    for i in range(m)]
-        app = make(tmp / "email", {**server.config(), "smtp": {**server.config()["smtp"],
-                                                               "max_messages_per_connection": 1_000_000}})
+        messages = [
+            email_bytes(
+                Outgoing(
+                    id=i,
+                    key=str(i),
+                    channel="email",
+                    audience="customer",
+                    recipient=f"h{i}@example.com",
+                    recipient_name=f"住户{i}",
+                    subject=f"[EX-2026-{i:06d}] 停水通知",
+                    body=f"住户{i}：明日停水。\n",
+                    message_id=f"<b{i}@kefu.example>",
+                    case_number=None,
+                ),
+                from_address="kefu@kefu.example",
+                from_name="客服中心",
+                now=NOW,
+            )
+            for i in range(m)
+        ]
+        app = make(
+            tmp / "email",
+            {**server.config(), "smtp": {**server.config()["smtp"], "max_messages_per_connection": 1_000_000}},
+        )
 
         def raw(ids: range) -> None:  # one connection per round, like one dispatch run
             with smtplib.SMTP(server.host, server.port) as conn:
@@ -209,14 +277,21 @@ def bench_sms(tmp: Path, m: int) -> dict[str, Any]:
     peer = Peer("twilio")
     os.environ[f"KEFU_{TOKEN_SECRET.upper()}"] = peer.info["token"]
     try:
-        twilio = {"enabled": True, "account_sid": ACCOUNT_SID, "auth_token_secret": TOKEN_SECRET,
-                  "api_base": peer.info["base"], "from_number": "+8610690000"}
+        twilio = {
+            "enabled": True,
+            "account_sid": ACCOUNT_SID,
+            "auth_token_secret": TOKEN_SECRET,
+            "api_base": peer.info["base"],
+            "from_number": "+8610690000",
+        }
         app = make(tmp / "sms", {"sms_sender": "twilio"}, twilio)
         client = make_client(app.settings)
 
         def raw(ids: range) -> None:
             for i in ids:
-                client.messages.create(to=f"+86139{i:08d}", from_="+8610690000", body=f"【客服中心】住户{i}：明日停热。")
+                client.messages.create(
+                    to=f"+86139{i:08d}", from_="+8610690000", body=f"【客服中心】住户{i}：明日停热。"
+                )
 
         result = against_dispatch(app, m, raw, "sms", lambda i: f"+86139{i:08d}", "明日停热。")
     finally:
@@ -239,19 +314,35 @@ def main() -> None:
     m = args.messages or (500 if args.quick else 2_000)
     with tempfile.TemporaryDirectory() as tmp:
         q = bench_queue(Path(tmp), n)
-        print(f"queue: {q['rows']} fee-reminder rows rendered and queued in {q['seconds']} s "
-              f"({q['rows_per_s']}/s; target 100,000 in < 60 s); re-run {q['rerun_seconds']} s; "
-              f"queue_message alone {q['queue_message_per_s']}/s", file=sys.stderr)
+        print(
+            f"queue: {q['rows']} fee-reminder rows rendered and queued in {q['seconds']} s "
+            f"({q['rows_per_s']}/s; target 100,000 in < 60 s); re-run {q['rerun_seconds']} s; "
+            f"queue_message alone {q['queue_message_per_s']}/s",
+            file=sys.stderr,
+        )
         e = bench_email(Path(tmp), m)
-        print(f"email: kefu {e['kefu_per_s']}/s vs raw smtplib {e['raw_per_s']}/s = {e['ratio']:.0%}",
-              file=sys.stderr)
+        print(f"email: kefu {e['kefu_per_s']}/s vs raw smtplib {e['raw_per_s']}/s = {e['ratio']:.0%}", file=sys.stderr)
         s = bench_sms(Path(tmp), m)
-        print(f"sms: kefu {s['kefu_per_s']}/s vs raw twilio client {s['raw_per_s']}/s = {s['ratio']:.0%}",
-              file=sys.stderr)
+        print(
+            f"sms: kefu {s['kefu_per_s']}/s vs raw twilio client {s['raw_per_s']}/s = {s['ratio']:.0%}", file=sys.stderr
+        )
     worst = min(e["ratio"], s["ratio"])
-    print(json.dumps({"bench": "dispatch", "value": e["kefu_per_s"], "unit": "messages/s",
-                      "baseline": e["raw_per_s"], "ratio": worst, "email": e, "sms": s, "queue": q,
-                      "params": {"queue": n, "messages": m, "engine": "sqlite"}}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "bench": "dispatch",
+                "value": e["kefu_per_s"],
+                "unit": "messages/s",
+                "baseline": e["raw_per_s"],
+                "ratio": worst,
+                "email": e,
+                "sms": s,
+                "queue": q,
+                "params": {"queue": n, "messages": m, "engine": "sqlite"},
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Real daemons (two by default, under one ``node_name``, as two units on one host)
 read a private Dovecot over IMAP, open a case per mail and acknowledge each case
-by mail through a local SMTP server (aiosmtpd), on a database of their own: a private PostgreSQL cluster on a free port when this
+by mail through a local SMTP server (aiosmtpd), on a database of their own: a private PostgreSQL
+cluster on a free port when this
 machine can run one (``initdb``/``pg_ctl``; the shared server at 5432 is never
 touched), else SQLite, with the reason printed. While the mails are APPENDed in
 chunks, between chunks one fault is injected at random:
@@ -136,9 +137,7 @@ class Run:
     def start_daemon(self) -> DaemonProcess:
         """Start the next daemon process (each with its own log)."""
         self.started += 1
-        daemon = DaemonProcess(
-            self.config, self.work, name=f"kefu-{self.started}", plugins={"faults": PLUGIN}
-        )
+        daemon = DaemonProcess(self.config, self.work, name=f"kefu-{self.started}", plugins={"faults": PLUGIN})
         self.stack.callback(daemon.close)
         return daemon
 
@@ -147,9 +146,7 @@ class Run:
         for index, daemon in enumerate(self.daemons):
             if daemon.proc.poll() is not None:
                 self.faults["exited"] += 1
-                log(
-                    f"{daemon.name} exited on its own ({daemon.proc.returncode}); starting it again"
-                )
+                log(f"{daemon.name} exited on its own ({daemon.proc.returncode}); starting it again")
                 self.daemons[index] = self.start_daemon()
 
     def pause(self, low: float, high: float) -> None:
@@ -204,17 +201,13 @@ def counts(url: str) -> dict[str, Any]:
             items = select(func.count()).select_from(InboundItem)
             return {
                 "items": scalar(items),
-                "distinct_message_ids": scalar(
-                    select(func.count(func.distinct(InboundItem.message_id)))
-                ),
+                "distinct_message_ids": scalar(select(func.count(func.distinct(InboundItem.message_id)))),
                 "pending": scalar(items.where(InboundItem.status == "pending")),
                 "quarantined": scalar(items.where(InboundItem.status == "quarantined")),
                 "cases": scalar(select(func.count()).select_from(Case)),
                 "outbox": {
                     state: int(n)
-                    for state, n in s.execute(
-                        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-                    )
+                    for state, n in s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
                 },
             }
     finally:
@@ -240,9 +233,7 @@ def settled(run: Run, expected: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the fault script; 0 when every check holds."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="a small run (CI): 100 mails, 5 faults"
-    )
+    parser.add_argument("--quick", action="store_true", help="a small run (CI): 100 mails, 5 faults")
     parser.add_argument("--messages", type=int, help="mails delivered (default 400)")
     parser.add_argument("--faults", type=int, help="faults injected (default 16)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: printed)")
@@ -257,12 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="report children that outlive a killed daemon without failing the run",
     )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the work folder (daemon logs) and print it"
-    )
-    parser.add_argument(
-        "--settle", type=float, default=120.0, help="seconds allowed to catch up at the end"
-    )
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (daemon logs) and print it")
+    parser.add_argument("--settle", type=float, default=120.0, help="seconds allowed to catch up at the end")
     args = parser.parse_args(argv)
     messages = args.messages or (100 if args.quick else 400)
     fault_count = args.faults if args.faults is not None else (5 if args.quick else 16)
@@ -296,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(messages)
         ]
         log(
-            f"seed {seed}: {args.daemons} daemons, {messages} mails, {fault_count} faults, database {run.url.split(':')[0]}"
+            f"seed {seed}: {args.daemons} daemons, {messages} mails, {fault_count} faults, "
+            f"database {run.url.split(':')[0]}"
         )
         for daemon in run.daemons:
             daemon.wait_ready(timeout=60)
@@ -312,12 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             run.pause(0.3, 0.3)
         code = max(abs(daemon.stop(timeout=30)[0]) for daemon in run.daemons)
         found = counts(run.url)
-        sent = Counter(
-            rcpt
-            for server in [*run.stopped_smtp, run.smtp]
-            for m in server.messages
-            for rcpt in m.rcpt_tos
-        )
+        sent = Counter(rcpt for server in [*run.stopped_smtp, run.smtp] for m in server.messages for rcpt in m.rcpt_tos)
         logs = "".join(p.read_text(errors="replace") for p in sorted(work.glob("kefu-*.log")))
     delivered = {f"c{i:05d}@example.com" for i in range(messages)}
     extra = sum(n - 1 for n in sent.values() if n > 1)
@@ -325,34 +308,22 @@ def main(argv: list[str] | None = None) -> int:
     problems = []
     if found["cases"] != messages or found["distinct_message_ids"] != messages:
         problems.append(
-            f"cases {found['cases']} and distinct Message-IDs {found['distinct_message_ids']} "
-            f"!= {messages} delivered"
+            f"cases {found['cases']} and distinct Message-IDs {found['distinct_message_ids']} != {messages} delivered"
         )
     if found["pending"] or found["quarantined"]:
-        problems.append(
-            f"unprocessed: {found['pending']} pending, {found['quarantined']} quarantined"
-        )
-    if (
-        found["outbox"].get("queued")
-        or found["outbox"].get("sending")
-        or found["outbox"].get("dead")
-    ):
+        problems.append(f"unprocessed: {found['pending']} pending, {found['quarantined']} quarantined")
+    if found["outbox"].get("queued") or found["outbox"].get("sending") or found["outbox"].get("dead"):
         problems.append(f"acks not sent: {found['outbox']}")
     missing = sorted(delivered - set(sent))
     if missing:
         problems.append(f"{len(missing)} customers got no ack, e.g. {missing[:3]}")
     if extra > allowed:
-        problems.append(
-            f"{extra} extra sends, more than the {allowed} kills and SMTP outages allow"
-        )
+        problems.append(f"{extra} extra sends, more than the {allowed} kills and SMTP outages allow")
     if run.orphans and not args.allow_orphans:
         problems.append(f"{run.orphans} child processes outlived their killed daemon")
     if code != 0:
         problems.append(f"a daemon stopped with status {code}")
-    print(
-        f"seed {seed}; database {'private PostgreSQL' if run.pg else 'SQLite'}; "
-        f"{time.monotonic() - began:.0f} s"
-    )
+    print(f"seed {seed}; database {'private PostgreSQL' if run.pg else 'SQLite'}; {time.monotonic() - began:.0f} s")
     print(
         f"faults: {dict(run.faults)}; daemon processes started: {run.started}; "
         f"children that outlived a kill -9: {run.orphans}"

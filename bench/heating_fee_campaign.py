@@ -46,14 +46,30 @@ def main() -> None:
     n = args.households
     tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
     raw = base_config(tmp, args.url or f"sqlite:///{tmp / 'kefu.db'}", ["heating"])
-    raw["heating"] = {"branches": {"B": {"name": "分公司", "head": "head"}},
-                      "stations": {"S1": {"name": "一号站", "branch": "B", "duty": "head"},
-                                   "S2": {"name": "二号站", "branch": "B", "duty": "head"}}}
+    raw["heating"] = {
+        "branches": {"B": {"name": "分公司", "head": "head"}},
+        "stations": {
+            "S1": {"name": "一号站", "branch": "B", "duty": "head"},
+            "S2": {"name": "二号站", "branch": "B", "duty": "head"},
+        },
+    }
     raw["staff"] = {"people": {"head": {"name": "负责人", "email": "head@example.com"}}}
     app = build_app(tmp / "kefu.toml", raw=raw, clock=FakeClock("2026-10-08T10:00:00+08:00"))
     upgrade(app.engine)
-    households = [[f"H{i:06d}", f"住户{i}", f"139{i:08d}", f"{i // 100}号楼{i % 100}室", str(i // 100),
-                   "S1" if i % 2 else "S2", "B", "80", "未缴"] for i in range(n)]
+    households = [
+        [
+            f"H{i:06d}",
+            f"住户{i}",
+            f"139{i:08d}",
+            f"{i // 100}号楼{i % 100}室",
+            str(i // 100),
+            "S1" if i % 2 else "S2",
+            "B",
+            "80",
+            "未缴",
+        ]
+        for i in range(n)
+    ]
     ledger = [[f"H{i:06d}", "2026", "2200", "0"] for i in range(n)]
 
     def timed(fn, *a):  # type: ignore[no-untyped-def]

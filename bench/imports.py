@@ -4,7 +4,8 @@ Writes one households file of N rows (GB18030, Chinese headers, as a station's
 Excel exports it), then in one run times: the raw baseline (decode the bytes and
 run ``csv.reader`` over them, the least any CSV import does), the pipeline alone
 (decode, header, typed rows with E.164 phones; an importer that writes nothing),
-phonenumbers alone over the file's numbers (the pipeline's largest share), and the real ``kefu heating import households`` into a fresh SQLite database,
+phonenumbers alone over the file's numbers (the pipeline's largest share), and the real ``kefu
+heating import households`` into a fresh SQLite database,
 which creates N customers and N households. Prints one JSON line.
 
     python bench/imports.py [--quick] [--rows 100000] [--url postgresql://…]

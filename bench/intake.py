@@ -71,8 +71,10 @@ class BenchPlugin:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name="bench.leak", title="漏水", prefix="BL", urgent=True),
-                CaseKind(name="bench.general", title="一般", prefix="BG")]
+        return [
+            CaseKind(name="bench.leak", title="漏水", prefix="BL", urgent=True),
+            CaseKind(name="bench.general", title="一般", prefix="BG"),
+        ]
 
     @hookimpl
     def kefu_classify(self, item: InboundMessage, ctx: PluginContext) -> Classification | None:
@@ -86,16 +88,23 @@ def corpus(n: int, senders: str = "user") -> list[bytes]:
     addresses named ``senders``."""
     shapes = [
         dict(subject="暖气漏水", charset="utf-8", encoding="base64", text="3号楼2单元暖气漏水，请尽快来人。"),
-        dict(subject="暖气不热", subject_charset="gb2312", charset="gbk", encoding="quoted-printable",
-             text="家里暖气不热，朱镕基路12号。"),
+        dict(
+            subject="暖气不热",
+            subject_charset="gb2312",
+            charset="gbk",
+            encoding="quoted-printable",
+            text="家里暖气不热，朱镕基路12号。",
+        ),
         dict(subject="咨询收费", charset="gb18030", encoding="8bit", text="请问今年采暖费多少钱？"),
         dict(subject="暖氣滴漏", sender_name="陳先生", charset="big5", encoding="base64", text="暖氣管滴漏"),
         dict(subject="投诉", text=None, html="<p>楼道<b>跑水</b>了</p><p>谢谢</p>"),
         dict(subject="自动回复", text="我在休假", headers={"Auto-Submitted": "auto-replied"}),
         dict(subject="照片", text="漏水照片见附件", attachments=[("漏水.jpg", "image/jpeg", os.urandom(2048))]),
     ]
-    return [build_mail(sender=f"{senders}{i % 500}@example.com", **shapes[i % len(shapes)])  # type: ignore[arg-type]
-            for i in range(n)]
+    return [
+        build_mail(sender=f"{senders}{i % 500}@example.com", **shapes[i % len(shapes)])  # type: ignore[arg-type]
+        for i in range(n)
+    ]
 
 
 def fill(server: Dovecot, messages: list[bytes]) -> float:
@@ -104,7 +113,7 @@ def fill(server: Dovecot, messages: list[bytes]) -> float:
     client = server.client()
     try:
         for i in range(0, len(messages), 500):
-            client.multiappend("INBOX", messages[i:i + 500])
+            client.multiappend("INBOX", messages[i : i + 500])
     finally:
         client.logout()
     return time.perf_counter() - started
@@ -120,7 +129,7 @@ def raw_fetch(server: Dovecot, first_uid: int) -> tuple[int, float]:
     uids = client.search(["UID", f"{first_uid}:*"])
     count = 0
     for i in range(0, len(uids), FETCH_BATCH):
-        count += len(client.fetch(uids[i:i + FETCH_BATCH], ["BODY.PEEK[]"]))
+        count += len(client.fetch(uids[i : i + FETCH_BATCH], ["BODY.PEEK[]"]))
     client.logout()
     return count, time.perf_counter() - started
 
@@ -174,20 +183,31 @@ def baseline_pass(server: Dovecot, first_uid: int, db: Path) -> tuple[int, float
     uids = client.search(["UID", f"{first_uid}:*"])
     count = 0
     for i in range(0, len(uids), FETCH_BATCH):
-        fetched = client.fetch(uids[i:i + FETCH_BATCH], ["BODY.PEEK[]"])
+        fetched = client.fetch(uids[i : i + FETCH_BATCH], ["BODY.PEEK[]"])
         rows, raws = [], []
         for uid, data in fetched.items():
             raw = data[b"BODY[]"]
             msg = email.message_from_bytes(raw, policy=compat32)
             sender = email.utils.parseaddr(_header_text(msg.get("From")))[1].lower()
-            rows.append((uid, msg.get("Message-ID"), sender, _header_text(msg.get("Subject")), _first_text(msg),
-                         "2026-11-02T01:00:00"))
+            rows.append(
+                (
+                    uid,
+                    msg.get("Message-ID"),
+                    sender,
+                    _header_text(msg.get("Subject")),
+                    _first_text(msg),
+                    "2026-11-02T01:00:00",
+                )
+            )
             raws.append((uid, raw))
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO mail (uid, message_id, sender, subject, text, received_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", rows)
-        conn.executemany("INSERT INTO mail_raw (mail_id, raw) SELECT id, ? FROM mail WHERE uid = ?",
-                         [(raw, uid) for uid, raw in raws])
+        conn.executemany(
+            "INSERT INTO mail (uid, message_id, sender, subject, text, received_at) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
+        conn.executemany(
+            "INSERT INTO mail_raw (mail_id, raw) SELECT id, ? FROM mail WHERE uid = ?",
+            [(raw, uid) for uid, raw in raws],
+        )
         conn.execute("COMMIT")
         count += len(rows)
     client.logout()
@@ -223,12 +243,12 @@ def bench_app(server: Dovecot, root: Path, url: str | None) -> App:
         "kefu": {"state_dir": str(root / "state"), "node_name": "bench"},
         "database": {"url": url or f"sqlite:///{root / 'kefu.db'}"},
         "plugins": {"enabled": ["bench"]},
-        "channels": {"imap": {"service": server.channel_config(idle=False, poll_interval="0s",
-                                                               batch_size=FETCH_BATCH)}},
+        "channels": {
+            "imap": {"service": server.channel_config(idle=False, poll_interval="0s", batch_size=FETCH_BATCH)}
+        },
     }
     available = {"bench": PluginInfo("bench", BenchPlugin(), "bench", "bench")}
-    app = build_app(root / "kefu.toml", raw=raw, clock=FakeClock("2026-11-02T09:00:00+08:00"),
-                    available=available)
+    app = build_app(root / "kefu.toml", raw=raw, clock=FakeClock("2026-11-02T09:00:00+08:00"), available=available)
     upgrade(app.engine)
     return app
 
@@ -266,8 +286,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2,000 messages (under a minute)")
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--postgres-url", default=None,
-                        help="run kefu on this PostgreSQL database instead (in a fresh schema, dropped after)")
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help="run kefu on this PostgreSQL database instead (in a fresh schema, dropped after)",
+    )
     args = parser.parse_args()
     n = 2_000 if args.quick else args.messages
     root = Path(tempfile.mkdtemp(prefix="kefu-bench-intake-"))
@@ -284,11 +307,12 @@ def main() -> int:
                 first_uid = warm_up(app, server)
                 fill_s = fill(server, corpus(n))
                 print(f"filled {n} messages in {fill_s:.1f}s ({n / fill_s:.0f}/s)", file=sys.stderr)
-                raw_reads = sorted((raw_fetch(server, first_uid) for _ in range(RAW_READS)),
-                                   key=lambda read: read[1])
+                raw_reads = sorted((raw_fetch(server, first_uid) for _ in range(RAW_READS)), key=lambda read: read[1])
                 raw_count, raw_s = raw_reads[len(raw_reads) // 2]
-                base_runs = sorted((baseline_pass(server, first_uid, root / "baseline.db") for _ in range(RAW_READS)),
-                                   key=lambda run: run[1])
+                base_runs = sorted(
+                    (baseline_pass(server, first_uid, root / "baseline.db") for _ in range(RAW_READS)),
+                    key=lambda run: run[1],
+                )
                 base_count, base_s, base_cpu = base_runs[len(base_runs) // 2]
                 stages: dict[str, float] = {}
                 processed, cases, kefu_s, kefu_cpu = kefu_pass(app, stages)
@@ -296,28 +320,50 @@ def main() -> int:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
     raw_rate, base_rate, rate = raw_count / raw_s, base_count / base_s, processed / kefu_s
-    print(f"raw IMAPClient fetch: {raw_count} in {raw_s:.2f}s = {raw_rate:.0f}/s; hand-written pipeline "
-          f"(fetch, parse, insert): {base_count} in {base_s:.2f}s = {base_rate:.0f}/s (median of "
-          f"{', '.join(f'{c / t:.0f}' for c, t, _cpu in base_runs)}/s; {base_cpu:.2f}s CPU); kefu intake: {processed} items, {cases} cases "
-          f"in {kefu_s:.2f}s = {rate:.0f}/s ({kefu_cpu:.2f}s CPU = {processed / kefu_cpu:.0f}/s of CPU, a loaded "
-          f"machine shows in the gap)", file=sys.stderr)
+    print(
+        f"raw IMAPClient fetch: {raw_count} in {raw_s:.2f}s = {raw_rate:.0f}/s; hand-written pipeline "
+        f"(fetch, parse, insert): {base_count} in {base_s:.2f}s = {base_rate:.0f}/s (median of "
+        f"{', '.join(f'{c / t:.0f}' for c, t, _cpu in base_runs)}/s; {base_cpu:.2f}s CPU); "
+        f"kefu intake: {processed} items, {cases} cases "
+        f"in {kefu_s:.2f}s = {rate:.0f}/s ({kefu_cpu:.2f}s CPU = {processed / kefu_cpu:.0f}/s of CPU, a loaded "
+        f"machine shows in the gap)",
+        file=sys.stderr,
+    )
     per_item = {stage: round(seconds / max(processed, 1) * 1e6, 1) for stage, seconds in stages.items()}
-    print(f"per message: raw fetch {raw_s / max(raw_count, 1) * 1e6:.0f} µs, hand-written pipeline "
-          f"{base_s / max(base_count, 1) * 1e6:.0f} µs; kefu reading the mailbox (fetch, store, mark) "
-          f"{per_item.get('read_s', 0):.0f} µs, processing (parse, thread, classify, open cases) "
-          f"{per_item.get('process_s', 0):.0f} µs", file=sys.stderr)
-    print(json.dumps({
-        "bench": "intake", "value": round(rate, 1), "unit": "messages/s",
-        "baseline": round(base_rate, 1), "ratio": round(rate / base_rate, 3),
-        "params": {"messages": n, "cases": cases, "engine": "postgresql" if args.postgres_url else "sqlite",
-                   "baseline": "hand-written pipeline: IMAPClient fetch by UID, compat32 parse, batched INSERT",
-                   "raw_fetch_rate": round(raw_rate, 1), "raw_fetch_ratio": round(rate / raw_rate, 3),
-                   "fetch_batch": FETCH_BATCH, "runs": RAW_READS, "warm_up": WARM_UP,
-                   "kefu_cpu_s": round(kefu_cpu, 2), "baseline_cpu_s": round(base_cpu, 2),
-                   "cpu_ratio": round((base_cpu / max(base_count, 1)) / (kefu_cpu / max(processed, 1)), 3),
-                   "read_us_per_message": per_item.get("read_s"),
-                   "process_us_per_message": per_item.get("process_s")},
-    }))
+    print(
+        f"per message: raw fetch {raw_s / max(raw_count, 1) * 1e6:.0f} µs, hand-written pipeline "
+        f"{base_s / max(base_count, 1) * 1e6:.0f} µs; kefu reading the mailbox (fetch, store, mark) "
+        f"{per_item.get('read_s', 0):.0f} µs, processing (parse, thread, classify, open cases) "
+        f"{per_item.get('process_s', 0):.0f} µs",
+        file=sys.stderr,
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "intake",
+                "value": round(rate, 1),
+                "unit": "messages/s",
+                "baseline": round(base_rate, 1),
+                "ratio": round(rate / base_rate, 3),
+                "params": {
+                    "messages": n,
+                    "cases": cases,
+                    "engine": "postgresql" if args.postgres_url else "sqlite",
+                    "baseline": "hand-written pipeline: IMAPClient fetch by UID, compat32 parse, batched INSERT",
+                    "raw_fetch_rate": round(raw_rate, 1),
+                    "raw_fetch_ratio": round(rate / raw_rate, 3),
+                    "fetch_batch": FETCH_BATCH,
+                    "runs": RAW_READS,
+                    "warm_up": WARM_UP,
+                    "kefu_cpu_s": round(kefu_cpu, 2),
+                    "baseline_cpu_s": round(base_cpu, 2),
+                    "cpu_ratio": round((base_cpu / max(base_count, 1)) / (kefu_cpu / max(processed, 1)), 3),
+                    "read_us_per_message": per_item.get("read_s"),
+                    "process_us_per_message": per_item.get("process_s"),
+                },
+            }
+        )
+    )
     return 0
 
 

@@ -108,9 +108,7 @@ def main() -> None:
                 count = 0
                 while count < n:
                     if time.monotonic() - began > 30:
-                        raise SystemExit(
-                            f"mail {n} was not a case after 30 s; the log:\n{daemon.log()}"
-                        )
+                        raise SystemExit(f"mail {n} was not a case after 30 s; the log:\n{daemon.log()}")
                     with engine.connect() as conn:
                         count = conn.scalar(select(func.count()).select_from(Case)) or 0
                     if count < n:

@@ -51,13 +51,10 @@ def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 lines instead of 10,000")
-    parser.add_argument(
-        "--lines", type=int, help="ledger lines (default 10,000; 2,000 with --quick)"
-    )
+    parser.add_argument("--lines", type=int, help="ledger lines (default 10,000; 2,000 with --quick)")
     parser.add_argument(
         "--url",
-        help="PostgreSQL URL: the bench runs in a fresh schema there, dropped after "
-        "(default: a fresh SQLite file)",
+        help="PostgreSQL URL: the bench runs in a fresh schema there, dropped after (default: a fresh SQLite file)",
     )
     args = parser.parse_args()
     if args.url:
@@ -82,13 +79,9 @@ def bench(args: argparse.Namespace, url: str | None) -> None:
     app = build_app(tmp / "kefu.toml", raw=raw, clock=FakeClock("2026-12-01T09:00:00+08:00"))
     upgrade(app.engine)
     register = [
-        [f"{1 + i % 3}F-{i:05d}", f"{1 + i % 3}F", "A", f"T{i:05d}", f"经营户{i}", f"139{i:08d}"]
-        for i in range(shops)
+        [f"{1 + i % 3}F-{i:05d}", f"{1 + i % 3}F", "A", f"T{i:05d}", f"经营户{i}", f"139{i:08d}"] for i in range(shops)
     ]
-    ledger = [
-        [register[i // len(KINDS)][0], KINDS[i % len(KINDS)], "2026-12", "1000", "2026-12-10"]
-        for i in range(n)
-    ]
+    ledger = [[register[i // len(KINDS)][0], KINDS[i % len(KINDS)], "2026-12", "1000", "2026-12-10"] for i in range(n)]
 
     def timed(fn, *a):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -126,16 +119,12 @@ def bench(args: argparse.Namespace, url: str | None) -> None:
     app.dispose()
     value, baseline = first.reminders / t_first, len(rows) / t_raw
     print(f"engine                 {engine}")
-    print(
-        f"ladder 'before' day    {first.reminders} reminders for {n} lines in {t_first:.2f} s ({value:.0f}/s)"
-    )
+    print(f"ladder 'before' day    {first.reminders} reminders for {n} lines in {t_first:.2f} s ({value:.0f}/s)")
     print(f"ladder re-run          {again.reminders} queued in {t_again:.2f} s")
     print(f"raw INSERT baseline    {len(rows)} rows in {t_raw:.2f} s ({baseline:.0f}/s)")
     print(f"outbox rows            {total} (ladder {first.reminders} + raw {len(rows)})")
     if first.reminders != n or again.reminders != 0:
-        raise SystemExit(
-            f"expected {n} reminders then 0, got {first.reminders} then {again.reminders}"
-        )
+        raise SystemExit(f"expected {n} reminders then 0, got {first.reminders} then {again.reminders}")
     print(
         json.dumps(
             {

@@ -72,8 +72,9 @@ def main() -> int:
     unclosed = ("=?utf-8?q?abc " * ((1 << 20) // scale // 14)).strip()
     cases = {
         "1 MB header of encoded words": header,
-        "1 MB header of unclosed encoded words": build_mail(subject="x").replace(b"Subject: x",
-                                                                                 b"Subject: " + unclosed.encode()),
+        "1 MB header of unclosed encoded words": build_mail(subject="x").replace(
+            b"Subject: x", b"Subject: " + unclosed.encode()
+        ),
         "10 MB mail": build_mail(attachments=[("漏水.jpg", "image/jpeg", os.urandom((10 << 20) // scale))]),
         "1,000 nested multiparts": nested(1000 // scale),
         "400 small parts": build_mail(attachments=[(f"{i}.txt", "text/plain", b"x") for i in range(400 // scale)]),
@@ -85,22 +86,42 @@ def main() -> int:
             stdlib_s, _ = timed(lambda raw=raw: email.message_from_bytes(raw, policy=compat32))
         except RecursionError:  # the stdlib parser recurses once per level
             stdlib_s = -1.0
-        results[name] = {"kefu_s": round(kefu_s, 3), "stdlib_parse_s": round(stdlib_s, 3), "outcome": outcome,
-                         "bytes": len(raw)}
-        print(f"{name}: {len(raw)} bytes, kefu {kefu_s:.3f}s ({outcome}); stdlib parser alone "
-              f"{'RecursionError' if stdlib_s < 0 else f'{stdlib_s:.3f}s'}",
-              file=sys.stderr)
+        results[name] = {
+            "kefu_s": round(kefu_s, 3),
+            "stdlib_parse_s": round(stdlib_s, 3),
+            "outcome": outcome,
+            "bytes": len(raw),
+        }
+        print(
+            f"{name}: {len(raw)} bytes, kefu {kefu_s:.3f}s ({outcome}); stdlib parser alone "
+            f"{'RecursionError' if stdlib_s < 0 else f'{stdlib_s:.3f}s'}",
+            file=sys.stderr,
+        )
     sample = unclosed[:20_000]
     stdlib_words_s, _ = timed(lambda: decode_header(sample))
-    print(f"stdlib decode_header on {len(sample)} bytes of the unclosed words: {stdlib_words_s:.3f}s "
-          "(quadratic: the megabyte would take minutes)", file=sys.stderr)
+    print(
+        f"stdlib decode_header on {len(sample)} bytes of the unclosed words: {stdlib_words_s:.3f}s "
+        "(quadratic: the megabyte would take minutes)",
+        file=sys.stderr,
+    )
     head = results["1 MB header of encoded words"]
-    print(json.dumps({
-        "bench": "parse", "value": head["kefu_s"], "unit": "seconds for a 1 MB header",
-        "baseline": head["stdlib_parse_s"], "ratio": round(head["kefu_s"] / max(head["stdlib_parse_s"], 1e-9), 2),
-        "params": {"cases": results, "stdlib_decode_header_20kb_unclosed_s": round(stdlib_words_s, 3),
-                   "scale": f"1/{scale}"},
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "bench": "parse",
+                "value": head["kefu_s"],
+                "unit": "seconds for a 1 MB header",
+                "baseline": head["stdlib_parse_s"],
+                "ratio": round(head["kefu_s"] / max(head["stdlib_parse_s"], 1e-9), 2),
+                "params": {
+                    "cases": results,
+                    "stdlib_decode_header_20kb_unclosed_s": round(stdlib_words_s, 3),
+                    "scale": f"1/{scale}",
+                },
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

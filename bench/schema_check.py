@@ -71,9 +71,7 @@ def main() -> None:
         baseline = median_ms(raw, repeats)
         value = median_ms(lambda: check_schema(engine, plugins), repeats)
         engine.dispose()
-        probe = subprocess.run(
-            [sys.executable, "-c", PROBE, url, *plugins], capture_output=True, text=True, check=True
-        )
+        probe = subprocess.run([sys.executable, "-c", PROBE, url, *plugins], capture_output=True, text=True, check=True)
     print(
         json.dumps(
             {

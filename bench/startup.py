@@ -103,26 +103,37 @@ def main() -> None:
 
     ready = statistics.median(readies)
     baseline = statistics.median(baselines)
-    print(f"READY after        {ready:.3f} s (median of {starts}; all {[round(r, 3) for r in readies]})",
-          file=sys.stderr)
+    print(
+        f"READY after        {ready:.3f} s (median of {starts}; all {[round(r, 3) for r in readies]})", file=sys.stderr
+    )
     print(f"bare python start  {baseline:.3f} s", file=sys.stderr)
     print(f"idle RSS           {rss / 1024:.1f} MB (peak {hwm / 1024:.1f} MB)", file=sys.stderr)
     print(f"idle CPU           {cpu_pct:.2f} % over {idle:.0f} s", file=sys.stderr)
     print(f"SIGTERM → exit     {statistics.median(stops):.3f} s", file=sys.stderr)
-    print(json.dumps({
-        "bench": "startup",
-        "value": round(ready, 4),
-        "unit": "s",
-        "baseline": round(baseline, 4),
-        "ratio": round(ready / baseline, 2),
-        "params": {
-            "starts": starts, "idle_seconds": idle, "plugins": ["example"], "database": "sqlite",
-            "http": True, "rss_mb": round(rss / 1024, 1), "peak_rss_mb": round(hwm / 1024, 1),
-            "idle_cpu_percent": round(cpu_pct, 3), "stop_seconds": round(statistics.median(stops), 3),
-            "targets": {"ready_s": 2, "rss_mb": 100, "idle_cpu_percent": 1},
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "startup",
+                "value": round(ready, 4),
+                "unit": "s",
+                "baseline": round(baseline, 4),
+                "ratio": round(ready / baseline, 2),
+                "params": {
+                    "starts": starts,
+                    "idle_seconds": idle,
+                    "plugins": ["example"],
+                    "database": "sqlite",
+                    "http": True,
+                    "rss_mb": round(rss / 1024, 1),
+                    "peak_rss_mb": round(hwm / 1024, 1),
+                    "idle_cpu_percent": round(cpu_pct, 3),
+                    "stop_seconds": round(statistics.median(stops), 3),
+                    "targets": {"ready_s": 2, "rss_mb": 100, "idle_cpu_percent": 1},
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,7 @@ class NoopPlugin:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name="bench.task", title="bench", prefix="BN",
-                         policies=(DeadlinePolicy.resolution("4h"),))]
+        return [CaseKind(name="bench.task", title="bench", prefix="BN", policies=(DeadlinePolicy.resolution("4h"),))]
 
     @hookimpl
     def kefu_deadline_due(self, deadline: Any, case: Any, ctx: PluginContext) -> bool:
@@ -67,13 +66,22 @@ class ChainPlugin:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name="bench.task", title="bench", prefix="BN", urgent=True,
-                         policies=(DeadlinePolicy.resolution("4h", chain=("ops",)),))]
+        return [
+            CaseKind(
+                name="bench.task",
+                title="bench",
+                prefix="BN",
+                urgent=True,
+                policies=(DeadlinePolicy.resolution("4h", chain=("ops",)),),
+            )
+        ]
 
 
 def make(url: str, state: Path, path: str = "hook") -> App:
     raw: dict[str, Any] = {
-        "kefu": {"state_dir": str(state)}, "database": {"url": url}, "plugins": {"enabled": ["bench"]},
+        "kefu": {"state_dir": str(state)},
+        "database": {"url": url},
+        "plugins": {"enabled": ["bench"]},
         "sla": {"sweep_batch": 1000},
     }
     module: object = NoopPlugin()
@@ -94,17 +102,42 @@ def populate(app: App, cases: int, open_: int, due: int) -> None:
             rows = []
             for i in range(start, min(start + CHUNK, cases)):
                 is_open = i < open_
-                rows.append({"id": i + 1, "number": f"BN-2026-{i + 1:07d}", "plugin": "bench", "kind": "bench.task",
-                             "state": "in_progress" if is_open else "closed", "title": "", "urgent": False,
-                             "opened_at": NOW - timedelta(days=30), "updated_at": NOW, "data": {}})
+                rows.append(
+                    {
+                        "id": i + 1,
+                        "number": f"BN-2026-{i + 1:07d}",
+                        "plugin": "bench",
+                        "kind": "bench.task",
+                        "state": "in_progress" if is_open else "closed",
+                        "title": "",
+                        "urgent": False,
+                        "opened_at": NOW - timedelta(days=30),
+                        "updated_at": NOW,
+                        "data": {},
+                    }
+                )
             conn.execute(insert(Case), rows)
         for start in range(0, open_, CHUNK):
             rows = []
             for i in range(start, min(start + CHUNK, open_)):
                 when = NOW - timedelta(minutes=1) if i < due else NOW + timedelta(hours=1 + i % 1000)
-                rows.append({"case_id": i + 1, "plugin": "bench", "name": "resolution", "round": 1, "state": "open",
-                             "started_at": NOW - timedelta(hours=4), "due_at": when, "next_at": when,
-                             "stage": "warned", "level": 0, "repeat": 0, "failures": 0, "data": {}})
+                rows.append(
+                    {
+                        "case_id": i + 1,
+                        "plugin": "bench",
+                        "name": "resolution",
+                        "round": 1,
+                        "state": "open",
+                        "started_at": NOW - timedelta(hours=4),
+                        "due_at": when,
+                        "next_at": when,
+                        "stage": "warned",
+                        "level": 0,
+                        "repeat": 0,
+                        "failures": 0,
+                        "data": {},
+                    }
+                )
             conn.execute(insert(Deadline), rows)
     with app.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
@@ -113,8 +146,11 @@ def populate(app: App, cases: int, open_: int, due: int) -> None:
 
 def reset_due(app: App, due: int) -> None:
     with app.engine.begin() as conn:
-        conn.execute(update(Deadline).where(Deadline.case_id <= due)
-                     .values(next_at=NOW - timedelta(minutes=1), stage="warned", level=0, repeat=0))
+        conn.execute(
+            update(Deadline)
+            .where(Deadline.case_id <= due)
+            .values(next_at=NOW - timedelta(minutes=1), stage="warned", level=0, repeat=0)
+        )
         # The default path queues one email per deadline, keyed by round/level/repeat: clear them
         # (and the events) so every run does the same work.
         conn.execute(text("DELETE FROM outbox"))
@@ -134,8 +170,10 @@ def time_sweep(app: App, due: int, cpu: list[float] | None = None) -> float:
 
 RAW_IDS = "SELECT id FROM deadlines WHERE state = 'open' AND next_at <= :now ORDER BY next_at LIMIT :n"
 # The rows the sweep hands to the plugin: each due deadline with its case, fetched whole.
-RAW_ROWS = ("SELECT deadlines.*, cases.* FROM deadlines JOIN cases ON cases.id = deadlines.case_id"
-            " WHERE deadlines.state = 'open' AND deadlines.next_at <= :now ORDER BY deadlines.next_at LIMIT :n")
+RAW_ROWS = (
+    "SELECT deadlines.*, cases.* FROM deadlines JOIN cases ON cases.id = deadlines.case_id"
+    " WHERE deadlines.state = 'open' AND deadlines.next_at <= :now ORDER BY deadlines.next_at LIMIT :n"
+)
 
 
 def time_raw(app: App, due: int, rows: bool = False) -> float:
@@ -145,8 +183,12 @@ def time_raw(app: App, due: int, rows: bool = False) -> float:
     lock = (" FOR UPDATE OF deadlines SKIP LOCKED" if rows else " FOR UPDATE SKIP LOCKED") if pg else ""
     t0 = time.perf_counter()
     with transaction(app.sessions) as s:
-        ids = [r[0] for r in s.execute(text((RAW_ROWS if rows else RAW_IDS) + lock),
-                                       {"now": NOW if pg else NOW.replace(tzinfo=None), "n": due})]
+        ids = [
+            r[0]
+            for r in s.execute(
+                text((RAW_ROWS if rows else RAW_IDS) + lock), {"now": NOW if pg else NOW.replace(tzinfo=None), "n": due}
+            )
+        ]
         s.execute(update(Deadline).where(Deadline.id.in_(ids)).values(next_at=None))
     elapsed = time.perf_counter() - t0
     assert len(ids) == due
@@ -182,11 +224,24 @@ def run(engine: str, cases: int, due: int, repeats: int, path: str = "hook") -> 
             raw_rows.append(time_raw(app, due, rows=True))
         sweep, raw, rows = (statistics.median(x) for x in (sweeps, raws, raw_rows))
     suffix = "" if path == "hook" else f"_{path}"
-    return {"bench": f"sweep_{engine}{suffix}", "value": round(sweep * 1000, 2), "unit": "ms",
-            "baseline": round(raw * 1000, 2), "ratio": round(sweep / raw, 2),
-            "params": {"engine": engine, "path": path, "cpu_ms": round(statistics.median(cpus) * 1000, 2),
-                       "cases": cases, "open": cases // 10, "due": due, "repeats": repeats,
-                       "baseline_rows_ms": round(rows * 1000, 2), "ratio_rows": round(sweep / rows, 2)}}
+    return {
+        "bench": f"sweep_{engine}{suffix}",
+        "value": round(sweep * 1000, 2),
+        "unit": "ms",
+        "baseline": round(raw * 1000, 2),
+        "ratio": round(sweep / raw, 2),
+        "params": {
+            "engine": engine,
+            "path": path,
+            "cpu_ms": round(statistics.median(cpus) * 1000, 2),
+            "cases": cases,
+            "open": cases // 10,
+            "due": due,
+            "repeats": repeats,
+            "baseline_rows_ms": round(rows * 1000, 2),
+            "ratio_rows": round(sweep / rows, 2),
+        },
+    }
 
 
 def main() -> None:
@@ -197,8 +252,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=None)
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--path", choices=["hook", "default"], default="hook",
-                        help="no-op plugin hook (default) or the core's escalation chain")
+    parser.add_argument(
+        "--path",
+        choices=["hook", "default"],
+        default="hook",
+        help="no-op plugin hook (default) or the core's escalation chain",
+    )
     args = parser.parse_args()
     cases = args.cases or (100_000 if args.quick else 1_000_000)
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]

@@ -60,9 +60,7 @@ class App:
         self.engine.dispose()
 
 
-def load_settings(
-    path: Path, raw: dict[str, Any], available: dict[str, PluginInfo]
-) -> tuple[CoreSettings, PluginHost]:
+def load_settings(path: Path, raw: dict[str, Any], available: dict[str, PluginInfo]) -> tuple[CoreSettings, PluginHost]:
     """Validate ``raw`` with the section models of the plugins it enables."""
     enabled = raw.get("plugins", {}).get("enabled", []) if isinstance(raw.get("plugins"), dict) else []
     if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):

@@ -47,7 +47,9 @@ class CalendarSection(BaseModel):
         "(and in preference to it where both exist)",
     )
     warn_years_ahead: int = Field(
-        default=1, ge=0, le=5,
+        default=1,
+        ge=0,
+        le=5,
         description="also warn at start when this many years after the current one lack holiday data",
     )
 

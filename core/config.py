@@ -93,8 +93,7 @@ class DatabaseSection(StrictModel):
             netloc = value.split("://", 1)[1].split("/", 1)[0]
             if "@" in netloc and ":" in netloc.split("@", 1)[0]:
                 raise ValueError(
-                    "the URL holds a password; secrets never go in the TOML: "
-                    "remove it and set password_secret"
+                    "the URL holds a password; secrets never go in the TOML: remove it and set password_secret"
                 )
         return value
 
@@ -163,8 +162,10 @@ class CoreSettings(StrictModel):
             unknown = [p for p in cfg.plugins or () if p not in self.plugins.enabled]
             if unknown:
                 key = name.replace(":", ".")
-                problems.append(f"channels.{key}.plugins: {', '.join(map(repr, unknown))} not in [plugins] "
-                                f"enabled ({', '.join(self.plugins.enabled) or 'none enabled'})")
+                problems.append(
+                    f"channels.{key}.plugins: {', '.join(map(repr, unknown))} not in [plugins] "
+                    f"enabled ({', '.join(self.plugins.enabled) or 'none enabled'})"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -180,9 +181,7 @@ class ConfigError(Exception):
     def __init__(self, path: Path | str, problems: list[str]) -> None:
         self.path = Path(path)
         self.problems = problems
-        super().__init__(
-            f"{path}: invalid configuration\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__(f"{path}: invalid configuration\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def config_path(explicit: str | Path | None = None) -> Path:
@@ -283,9 +282,7 @@ def _anchored(value: Any, base: Path) -> Any:
     return value
 
 
-def validate_settings(
-    path: Path, raw: dict[str, Any], sections: Mapping[str, type[BaseModel] | None]
-) -> CoreSettings:
+def validate_settings(path: Path, raw: dict[str, Any], sections: Mapping[str, type[BaseModel] | None]) -> CoreSettings:
     """Validate ``raw`` against the core and plugin section models; check every secret exists."""
     model = settings_model(sections)
     try:

@@ -42,8 +42,9 @@ class PluginContext(Generic[ConfigT]):
 
     __slots__ = ("_app", "_source", "name", "session")
 
-    def __init__(self, name: str, app: App | None, session: Session | None = None,
-                 *, source: Callable[[], App] | None = None) -> None:
+    def __init__(
+        self, name: str, app: App | None, session: Session | None = None, *, source: Callable[[], App] | None = None
+    ) -> None:
         self.name = name
         self.session = session
         self._app = app
@@ -152,8 +153,7 @@ class PluginContext(Generic[ConfigT]):
         from kefu.sla.recipients import resolve
 
         app = self._core()
-        return resolve(app.settings.staff, target, when or self.now(), app.settings.tz, unit=unit,
-                       session=self.session)
+        return resolve(app.settings.staff, target, when or self.now(), app.settings.tz, unit=unit, session=self.session)
 
     def check_staff_target(self, target: str) -> str | None:
         """What is wrong with a staff target (role, person, rota), or None: for registration-time checks."""
@@ -173,13 +173,26 @@ class PluginContext(Generic[ConfigT]):
 
         return render(self._core(), self.template(template), channel, context)
 
-    def queue(self, *, key: str, channel: str, recipient: str, template: str,
-              context: dict[str, Any] | None = None, case: Case | None = None,
-              customer: Customer | None = None, audience: str = "customer",
-              recipient_name: str | None = None, urgent: bool = False, marketing: bool = False,
-              not_before: datetime | None = None, letter: str | None = None,
-              address: str | None = None, auto: bool = True,
-              cancel_on: Sequence[str] = ()) -> OutboxMessage | None:
+    def queue(
+        self,
+        *,
+        key: str,
+        channel: str,
+        recipient: str,
+        template: str,
+        context: dict[str, Any] | None = None,
+        case: Case | None = None,
+        customer: Customer | None = None,
+        audience: str = "customer",
+        recipient_name: str | None = None,
+        urgent: bool = False,
+        marketing: bool = False,
+        not_before: datetime | None = None,
+        letter: str | None = None,
+        address: str | None = None,
+        auto: bool = True,
+        cancel_on: Sequence[str] = (),
+    ) -> OutboxMessage | None:
         """Queue one message unless its idempotency ``key`` is already in the outbox (then None).
 
         ``channel`` is email, sms or letter; ``template`` and ``letter`` (a letter
@@ -192,15 +205,27 @@ class PluginContext(Generic[ConfigT]):
         """
         from kefu.outbound.outbox import queue_message
 
-        return queue_message(self, key=key, channel=channel, recipient=recipient,
-                             template=self.template(template), context=context, case=case,
-                             customer=customer, audience=audience, recipient_name=recipient_name,
-                             urgent=urgent, marketing=marketing, not_before=not_before,
-                             letter=self.template(letter) if letter else None, address=address, auto=auto,
-                             cancel_on=cancel_on)
+        return queue_message(
+            self,
+            key=key,
+            channel=channel,
+            recipient=recipient,
+            template=self.template(template),
+            context=context,
+            case=case,
+            customer=customer,
+            audience=audience,
+            recipient_name=recipient_name,
+            urgent=urgent,
+            marketing=marketing,
+            not_before=not_before,
+            letter=self.template(letter) if letter else None,
+            address=address,
+            auto=auto,
+            cancel_on=cancel_on,
+        )
 
-    def cancel_queued(self, *, key_prefix: str, reason: str,
-                      matches: Callable[[str], bool] | None = None) -> int:
+    def cancel_queued(self, *, key_prefix: str, reason: str, matches: Callable[[str], bool] | None = None) -> int:
         """Cancel the queued messages whose key starts with ``key_prefix`` (and ``matches``, given the
         key) with ``reason``, e.g. a fee reminder once paid; how many were cancelled."""
         from kefu.outbound.moot import cancel_queued
@@ -230,11 +255,22 @@ class PluginContext(Generic[ConfigT]):
         own, dot, rest = case.kind.partition(".")
         return rest if dot and own == self.name else None
 
-    def open_case(self, *, kind: str, title: str = "", customer: Customer | None = None,
-                  unit: str | None = None, urgent: bool | None = None, owner: str | None = None,
-                  data: dict[str, Any] | None = None, actor: str = "system", reason: str | None = None,
-                  step: str | None = None, due: Mapping[str, datetime] | None = None,
-                  opened_at: datetime | None = None) -> Case:
+    def open_case(
+        self,
+        *,
+        kind: str,
+        title: str = "",
+        customer: Customer | None = None,
+        unit: str | None = None,
+        urgent: bool | None = None,
+        owner: str | None = None,
+        data: dict[str, Any] | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+        step: str | None = None,
+        due: Mapping[str, datetime] | None = None,
+        opened_at: datetime | None = None,
+    ) -> Case:
         """Open a case of one of the plugin's kinds, with its declared deadlines; tells ``kefu_case_opened``.
 
         ``step`` starts it at one of the kind's steps; ``due`` gives deadlines opened now an
@@ -242,9 +278,21 @@ class PluginContext(Generic[ConfigT]):
         """
         from kefu.sla.cases import open_case
 
-        return open_case(self, kind=kind, title=title, customer=customer, unit=unit, urgent=urgent,
-                         owner=owner, data=data, actor=actor, reason=reason, step=step, due=due,
-                         opened_at=opened_at)
+        return open_case(
+            self,
+            kind=kind,
+            title=title,
+            customer=customer,
+            unit=unit,
+            urgent=urgent,
+            owner=owner,
+            data=data,
+            actor=actor,
+            reason=reason,
+            step=step,
+            due=due,
+            opened_at=opened_at,
+        )
 
     def find_case(self, number: str) -> Case | None:
         """The case with this number, or None."""
@@ -252,17 +300,35 @@ class PluginContext(Generic[ConfigT]):
 
         return find_case(self.db(), number)
 
-    def record_event(self, case: Case, type: str, *, actor: str = "system", reason: str | None = None,
-                     to_state: str | None = None, data: dict[str, Any] | None = None,
-                     reopen: bool = False, due: Mapping[str, datetime] | None = None) -> CaseEvent:
+    def record_event(
+        self,
+        case: Case,
+        type: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        to_state: str | None = None,
+        data: dict[str, Any] | None = None,
+        reopen: bool = False,
+        due: Mapping[str, datetime] | None = None,
+    ) -> CaseEvent:
         """Record an event on ``case`` (``to_state`` moves it; the owner's ``kefu_case_changed`` is told)."""
         from kefu.sla.cases import record_event
 
-        return record_event(self, case, type, actor=actor, reason=reason, to_state=to_state, data=data,
-                            reopen=reopen, due=due)
+        return record_event(
+            self, case, type, actor=actor, reason=reason, to_state=to_state, data=data, reopen=reopen, due=due
+        )
 
-    def transition(self, case: Case, to_state: str, *, actor: str = "system", reason: str | None = None,
-                   data: dict[str, Any] | None = None, due: Mapping[str, datetime] | None = None) -> CaseEvent:
+    def transition(
+        self,
+        case: Case,
+        to_state: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+        due: Mapping[str, datetime] | None = None,
+    ) -> CaseEvent:
         """Move ``case`` to ``to_state`` (IllegalTransition, or TransitionRefused by the kind's guard)."""
         from kefu.sla.cases import transition
 
@@ -274,8 +340,9 @@ class PluginContext(Generic[ConfigT]):
 
         return assign(self, case, owner, actor=actor, reason=reason)
 
-    def set_step(self, case: Case, step: str, *, actor: str = "system", reason: str | None = None,
-                 due_at: datetime | None = None) -> CaseEvent:
+    def set_step(
+        self, case: Case, step: str, *, actor: str = "system", reason: str | None = None, due_at: datetime | None = None
+    ) -> CaseEvent:
         """Move ``case`` to one of its kind's steps; ``due_at`` fixes the step deadline's due time."""
         from kefu.sla.cases import set_step
 
@@ -299,15 +366,22 @@ class PluginContext(Generic[ConfigT]):
 
         return reopen(self, case, actor=actor, reason=reason)
 
-    def record_callback(self, case: Case, score: int, *, actor: str = "system",
-                        reason: str | None = None) -> CaseEvent:
+    def record_callback(self, case: Case, score: int, *, actor: str = "system", reason: str | None = None) -> CaseEvent:
         """Record the customer's callback answer (1–5): satisfied closes, unsatisfied reopens."""
         from kefu.sla.cases import record_callback
 
         return record_callback(self, case, score, actor=actor, reason=reason)
 
-    def set_due(self, case: Case, name: str, due_at: datetime, *, remind_before: timedelta | None = None,
-                actor: str = "system", reason: str | None = None) -> Deadline:
+    def set_due(
+        self,
+        case: Case,
+        name: str,
+        due_at: datetime,
+        *,
+        remind_before: timedelta | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> Deadline:
         """Give the running deadline ``name`` of ``case`` an explicit due time (CaseError if none runs)."""
         from kefu.sla.cases import set_due
 

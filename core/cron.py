@@ -74,8 +74,9 @@ class CronRunner:
             pending = list(islice(firings(trigger, after, now), self.max_pending + 1))
             if len(pending) > self.max_pending:
                 latest = latest_firing(trigger, after, now)
-                log.warning("cron job %s: more than %d firings pending; running only the latest",
-                            job_id, self.max_pending)
+                log.warning(
+                    "cron job %s: more than %d firings pending; running only the latest", job_id, self.max_pending
+                )
                 pending = [latest] if latest is not None else []
             for due in pending:
                 if self.interrupted():

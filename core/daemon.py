@@ -154,11 +154,24 @@ class Daemon:
     def _make_scheduler(self, app: App) -> BackgroundScheduler:
         sched = BackgroundScheduler(timezone=app.settings.tz)
         for step, every in self._intervals(app).items():
-            sched.add_job(self.wake, IntervalTrigger(seconds=every), args=[step],
-                          id=f"kefu.{step}", coalesce=True, max_instances=1)
+            sched.add_job(
+                self.wake,
+                IntervalTrigger(seconds=every),
+                args=[step],
+                id=f"kefu.{step}",
+                coalesce=True,
+                max_instances=1,
+            )
         for job_id, (_plugin, job) in app.jobs.items():
-            sched.add_job(self.wake, make_trigger(job.schedule, app.settings.tz), args=["cron"],
-                          id=job_id, coalesce=True, max_instances=1, misfire_grace_time=None)
+            sched.add_job(
+                self.wake,
+                make_trigger(job.schedule, app.settings.tz),
+                args=["cron"],
+                id=job_id,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
         return sched
 
     def reload(self) -> bool:
@@ -237,8 +250,7 @@ class Daemon:
         now = self.monotonic()
         slack = self.notifier.watchdog_interval or IDLE_TICK_SECONDS
         return all(
-            now - self.progress.get(step, 0.0) <= 2 * every + slack
-            for step, every in self._intervals(self.app).items()
+            now - self.progress.get(step, 0.0) <= 2 * every + slack for step, every in self._intervals(self.app).items()
         )
 
     def feed_watchdog(self) -> bool:

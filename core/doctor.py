@@ -42,9 +42,7 @@ def _library(name: str, soname: str, package: str, why: str) -> Finding:
     found = ctypes.util.find_library(soname)
     if found:
         return Finding("system", name, "OK", f"{found} ({why})")
-    return Finding(
-        "system", name, "missing", f"lib{soname} not found ({why})", f"apt-get install {package}"
-    )
+    return Finding("system", name, "missing", f"lib{soname} not found ({why})", f"apt-get install {package}")
 
 
 def system_findings() -> Iterator[Finding]:
@@ -98,9 +96,7 @@ def font_findings(app: App | None) -> Iterator[Finding]:
             yield Finding("fonts", face.requested, "OK", face.file)
         return
     for problem in report.problems:
-        fix = (
-            problem.rpartition(": ")[2] if "apt-get" in problem else "see [outbound.letters] fonts"
-        )
+        fix = problem.rpartition(": ")[2] if "apt-get" in problem else "see [outbound.letters] fonts"
         yield Finding("fonts", "letter fonts", "missing", problem, fix)
 
 
@@ -120,9 +116,7 @@ def directory_findings(app: App) -> Iterator[Finding]:
     """The state directory, the spool, each Maildir and the site template folder."""
     s = app.settings
     dirs = {"state_dir": Path(s.kefu.state_dir)}
-    dirs["spool"] = (
-        Path(s.outbound.spool.path) if s.outbound.spool.path else dirs["state_dir"] / "spool"
-    )
+    dirs["spool"] = Path(s.outbound.spool.path) if s.outbound.spool.path else dirs["state_dir"] / "spool"
     for name, cfg in s.channels.maildir.items():
         dirs[f"maildir:{name}"] = Path(cfg.path)
     for name, path in dirs.items():
@@ -132,9 +126,7 @@ def directory_findings(app: App) -> Iterator[Finding]:
             name,
             "OK" if ok else "missing",
             detail,
-            ""
-            if ok
-            else f"create it and give it to the user running kefu: install -d -o kefu {path}",
+            "" if ok else f"create it and give it to the user running kefu: install -d -o kefu {path}",
         )
     if s.outbound.templates is not None:
         folder = Path(s.outbound.templates)
@@ -164,11 +156,7 @@ def peer_findings(app: App) -> Iterator[Finding]:
         check_schema(app.engine)
         yield Finding("peers", "database", "OK", url)
     except Exception as exc:
-        fix = (
-            "kefu db upgrade"
-            if "db upgrade" in str(exc)
-            else "check [database] url and that the server runs"
-        )
+        fix = "kefu db upgrade" if "db upgrade" in str(exc) else "check [database] url and that the server runs"
         yield Finding("peers", "database", "missing", f"{url}: {exc}", fix)
     s = app.settings
     servers: dict[str, tuple[str, int]] = {
@@ -191,9 +179,7 @@ def test_peer_findings() -> Iterator[Finding]:
     """What only the test suite needs; missing ones make those tests skip (never a problem here)."""
     from kefu.testing.databases import postgres_available
 
-    dovecot = shutil.which("dovecot") or next(
-        (p for p in ("/usr/sbin/dovecot",) if os.access(p, os.X_OK)), None
-    )
+    dovecot = shutil.which("dovecot") or next((p for p in ("/usr/sbin/dovecot",) if os.access(p, os.X_OK)), None)
     yield Finding(
         "tests",
         "dovecot",

@@ -30,9 +30,7 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
         total += timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
         pos = match.end()
     if pos != len(cleaned) or not cleaned:
-        raise ValueError(
-            f"{text!r} is not a duration; write e.g. '4h', '24h', '7d', '90m', '2h30m' or '30s'"
-        )
+        raise ValueError(f"{text!r} is not a duration; write e.g. '4h', '24h', '7d', '90m', '2h30m' or '30s'")
     return total
 
 

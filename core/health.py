@@ -42,8 +42,12 @@ def loop_checks(app: App, session: Session, now: datetime) -> list[Check]:
             continue
         age = now - beat.at
         checks.append(
-            Check(f"loop:{name}", age <= stall, f"last progress {int(age.total_seconds())}s ago "
-                  f"({beat.detail or ''})", beat.at)
+            Check(
+                f"loop:{name}",
+                age <= stall,
+                f"last progress {int(age.total_seconds())}s ago ({beat.detail or ''})",
+                beat.at,
+            )
         )
     return checks
 

@@ -77,7 +77,8 @@ def kefu_config_section() -> type[BaseModel] | None:
     Called once per plugin when the config file is read, before validation. The
     section is named after the plugin (``[heating]`` for the ``heating`` plugin);
     the model should forbid unknown keys (``extra="forbid"``) and carry the
-    business rules' defaults (its README's rule table) as field defaults. The validated section is handed back to every other
+    business rules' defaults (its README's rule table) as field defaults. The validated section is
+    handed back to every other
     hook as ``ctx.config``. Results are not combined: each plugin owns its section.
     """
 

@@ -39,9 +39,7 @@ class Identity:
     @property
     def token(self) -> str:
         """``label@host/boot/pidns/pid/random``."""
-        return (
-            f"{self.label[:LABEL_MAX]}@{self.host}/{self.boot}/{self.pidns}/{self.pid}/{self.nonce}"
-        )
+        return f"{self.label[:LABEL_MAX]}@{self.host}/{self.boot}/{self.pidns}/{self.pid}/{self.nonce}"
 
     def same_kernel_and_pids(self, other: Identity) -> bool:
         """True when ``other``'s pid means the same process table as ours (boot and namespace known)."""
@@ -63,9 +61,7 @@ def parse(token: str) -> Identity | None:
 
 def _boot_id() -> str:
     try:
-        return (
-            Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "") or UNKNOWN
-        )
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "") or UNKNOWN
     except OSError:
         return UNKNOWN
 
@@ -92,9 +88,7 @@ def current(label: str) -> Identity:
     if found is None:
         host = socket.gethostname().replace("/", "_").replace("@", "_") or UNKNOWN
         nonce = _NONCE.setdefault(pid, secrets.token_hex(4))
-        found = Identity(
-            label=label, host=host, boot=_boot_id(), pidns=_pid_namespace(), pid=pid, nonce=nonce
-        )
+        found = Identity(label=label, host=host, boot=_boot_id(), pidns=_pid_namespace(), pid=pid, nonce=nonce)
         _CURRENT[(pid, label)] = found
     return found
 

@@ -62,9 +62,7 @@ def make_trigger(schedule: str, tz: tzinfo) -> BaseTrigger:
         return CronTrigger.from_crontab(text, timezone=tz)
     if len(fields) == 6:
         second, minute, hour, day, month, dow = fields
-        return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=tz
-        )
+        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=tz)
     raise ValueError(
         f"schedule {schedule!r} is neither a crontab line ('0 9 * * *', or six fields with "
         "seconds first) nor 'every <duration>'"

@@ -114,47 +114,73 @@ class DeadlinePolicy:
 
     @classmethod
     def first_response(
-        cls, within: timedelta | WholeDays | str, *, chain: tuple[Level | str, ...] | list[Level | str] = (),
+        cls,
+        within: timedelta | WholeDays | str,
+        *,
+        chain: tuple[Level | str, ...] | list[Level | str] = (),
         **options: object,
     ) -> DeadlinePolicy:
         """First contact with the customer (回复): runs while the case is ``new``."""
         return cls(
-            name="first_response", within=cls._within(within), chain=cls._chain(chain),
-            active_states=frozenset({"new"}), **options,  # type: ignore[arg-type]
+            name="first_response",
+            within=cls._within(within),
+            chain=cls._chain(chain),
+            active_states=frozenset({"new"}),
+            **options,  # type: ignore[arg-type]
         )
 
     @classmethod
     def resolution(
-        cls, within: timedelta | WholeDays | str, *, chain: tuple[Level | str, ...] | list[Level | str] = (),
+        cls,
+        within: timedelta | WholeDays | str,
+        *,
+        chain: tuple[Level | str, ...] | list[Level | str] = (),
         **options: object,
     ) -> DeadlinePolicy:
         """Resolution (关闭/解决): runs from opening (and each reopening) until resolved."""
         return cls(
-            name="resolution", within=cls._within(within), chain=cls._chain(chain),
-            active_states=OPEN_STATES, **options,  # type: ignore[arg-type]
+            name="resolution",
+            within=cls._within(within),
+            chain=cls._chain(chain),
+            active_states=OPEN_STATES,
+            **options,  # type: ignore[arg-type]
         )
 
     @classmethod
     def callback(
-        cls, within: timedelta | WholeDays | str, *, chain: tuple[Level | str, ...] | list[Level | str] = (),
+        cls,
+        within: timedelta | WholeDays | str,
+        *,
+        chain: tuple[Level | str, ...] | list[Level | str] = (),
         **options: object,
     ) -> DeadlinePolicy:
         """The callback (回访): runs from resolution until the customer's answer is recorded."""
         return cls(
-            name="callback", within=cls._within(within), chain=cls._chain(chain),
-            active_states=frozenset({"resolved", "callback"}), pause_states=frozenset(),
+            name="callback",
+            within=cls._within(within),
+            chain=cls._chain(chain),
+            active_states=frozenset({"resolved", "callback"}),
+            pause_states=frozenset(),
             **options,  # type: ignore[arg-type]
         )
 
     @classmethod
     def for_step(
-        cls, step: str, within: timedelta | WholeDays | str, *,
-        chain: tuple[Level | str, ...] | list[Level | str] = (), **options: object,
+        cls,
+        step: str,
+        within: timedelta | WholeDays | str,
+        *,
+        chain: tuple[Level | str, ...] | list[Level | str] = (),
+        **options: object,
     ) -> DeadlinePolicy:
         """A process step (现场查看, 工作指派 …): runs while the open case is at ``step``."""
         return cls(
-            name=f"step:{step}", within=cls._within(within), chain=cls._chain(chain), step=step,
-            active_states=OPEN_STATES, **options,  # type: ignore[arg-type]
+            name=f"step:{step}",
+            within=cls._within(within),
+            chain=cls._chain(chain),
+            step=step,
+            active_states=OPEN_STATES,
+            **options,  # type: ignore[arg-type]
         )
 
     def describe(self) -> str:

@@ -71,8 +71,9 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_value is None or issubclass(args.exc_type, SystemExit):
         return
     name = args.thread.name if args.thread is not None else "?"
-    logging.getLogger("kefu").error("uncaught exception in thread %s", name,
-                                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    logging.getLogger("kefu").error(
+        "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )
 
 
 def setup_logging(level: int = logging.INFO) -> None:

@@ -33,31 +33,68 @@ def render_metrics(app: App) -> str:
             lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
 
     with app.sessions() as s:
-        gauge("kefu_cases", "Cases by plugin and state.", [
-            ({"plugin": p, "state": st}, n)
-            for p, st, n in s.execute(select(Case.plugin, Case.state, func.count()).group_by(Case.plugin, Case.state))
-        ])
-        gauge("kefu_deadlines", "Deadlines by state and stage.", [
-            ({"state": st, "stage": sg}, n)
-            for st, sg, n in s.execute(select(Deadline.state, Deadline.stage, func.count()).group_by(Deadline.state, Deadline.stage))
-        ])
-        gauge("kefu_inbound_items", "Inbound items by channel and status.", [
-            ({"channel": c, "status": st}, n)
-            for c, st, n in s.execute(select(InboundItem.channel, InboundItem.status, func.count()).group_by(InboundItem.channel, InboundItem.status))
-        ])
-        gauge("kefu_outbox", "Outbox rows by channel and state.", [
-            ({"channel": c, "state": st}, n)
-            for c, st, n in s.execute(select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(OutboxMessage.channel, OutboxMessage.state))
-        ])
-        gauge("kefu_job_runs", "Cron job firings by job and state.", [
-            ({"job": j, "state": st}, n)
-            for j, st, n in s.execute(select(JobRun.job_id, JobRun.state, func.count()).group_by(JobRun.job_id, JobRun.state))
-        ])
-        gauge("kefu_loop_last_progress_timestamp_seconds",
-              "When each loop (intake, sweep, cron, dispatch) last made progress, Unix time.", [
-            ({"loop": b.name}, as_utc(b.at).timestamp())
-            for b in s.scalars(select(Heartbeat).where(Heartbeat.name.in_(["intake", "sweep", "cron", "dispatch"])))
-        ])
+        gauge(
+            "kefu_cases",
+            "Cases by plugin and state.",
+            [
+                ({"plugin": p, "state": st}, n)
+                for p, st, n in s.execute(
+                    select(Case.plugin, Case.state, func.count()).group_by(Case.plugin, Case.state)
+                )
+            ],
+        )
+        gauge(
+            "kefu_deadlines",
+            "Deadlines by state and stage.",
+            [
+                ({"state": st, "stage": sg}, n)
+                for st, sg, n in s.execute(
+                    select(Deadline.state, Deadline.stage, func.count()).group_by(Deadline.state, Deadline.stage)
+                )
+            ],
+        )
+        gauge(
+            "kefu_inbound_items",
+            "Inbound items by channel and status.",
+            [
+                ({"channel": c, "status": st}, n)
+                for c, st, n in s.execute(
+                    select(InboundItem.channel, InboundItem.status, func.count()).group_by(
+                        InboundItem.channel, InboundItem.status
+                    )
+                )
+            ],
+        )
+        gauge(
+            "kefu_outbox",
+            "Outbox rows by channel and state.",
+            [
+                ({"channel": c, "state": st}, n)
+                for c, st, n in s.execute(
+                    select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
+                        OutboxMessage.channel, OutboxMessage.state
+                    )
+                )
+            ],
+        )
+        gauge(
+            "kefu_job_runs",
+            "Cron job firings by job and state.",
+            [
+                ({"job": j, "state": st}, n)
+                for j, st, n in s.execute(
+                    select(JobRun.job_id, JobRun.state, func.count()).group_by(JobRun.job_id, JobRun.state)
+                )
+            ],
+        )
+        gauge(
+            "kefu_loop_last_progress_timestamp_seconds",
+            "When each loop (intake, sweep, cron, dispatch) last made progress, Unix time.",
+            [
+                ({"loop": b.name}, as_utc(b.at).timestamp())
+                for b in s.scalars(select(Heartbeat).where(Heartbeat.name.in_(["intake", "sweep", "cron", "dispatch"])))
+            ],
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     gauge("kefu_process_cpu_seconds", "CPU time used by the daemon.", [({}, usage.ru_utime + usage.ru_stime)])
     gauge("kefu_process_max_rss_bytes", "Peak resident memory.", [({}, usage.ru_maxrss * 1024)])

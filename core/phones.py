@@ -83,11 +83,7 @@ def is_e164(value: str) -> bool:
     """Written in E.164's own syntax: ``+``, then 2 to 15 digits, the first not 0."""
     digits = value[1:]
     return (
-        value.startswith("+")
-        and digits.isdigit()
-        and digits.isascii()
-        and 2 <= len(digits) <= 15
-        and digits[0] != "0"
+        value.startswith("+") and digits.isdigit() and digits.isascii() and 2 <= len(digits) <= 15 and digits[0] != "0"
     )
 
 

@@ -73,8 +73,10 @@ class PluginCalls:
         return routes
 
     def _registration(self, hook: str, ctx_of: ContextOf) -> list[tuple[str, Any]]:
-        return [(name, list(self.host.call_one(hook, name, ctx=ctx_of(name)) or []))
-                for name in self.host.implementers(hook)]
+        return [
+            (name, list(self.host.call_one(hook, name, ctx=ctx_of(name)) or []))
+            for name in self.host.implementers(hook)
+        ]
 
     # -- staff tools: a raise is logged, that plugin goes without ----------------
 
@@ -101,33 +103,41 @@ class PluginCalls:
 
     # -- intake: a raise is logged, the others' answers stand ----------------------
 
-    def classify(self, item: InboundMessage, ctx_of: ContextOf, kinds: Mapping[str, CaseKind],
-                 ask: Sequence[str] | None = None) -> Classification | None:
+    def classify(
+        self, item: InboundMessage, ctx_of: ContextOf, kinds: Mapping[str, CaseKind], ask: Sequence[str] | None = None
+    ) -> Classification | None:
         """The winning claim on ``item``: every plugin asked (or those in ``ask``), best score first.
 
         An answer counts when it is a Classification of one of the answering
-        plugin's registered kinds (named with or without the plugin's name); the highest ``score`` wins and a tie goes to
+        plugin's registered kinds (named with or without the plugin's name); the highest ``score``
+        wins and a tie goes to
         the plugin asked first (``ask``'s order, else ``[plugins] enabled``).
         A plugin that raises is logged with the item and the others' answers stand.
         """
-        names = self.host.implementers("kefu_classify") if ask is None else \
-            [name for name in ask if self.host.implements("kefu_classify", name)]
+        names = (
+            self.host.implementers("kefu_classify")
+            if ask is None
+            else [name for name in ask if self.host.implements("kefu_classify", name)]
+        )
         best: Classification | None = None
         for name in names:
             try:
                 answer = self.host.call_one("kefu_classify", name, item=item, ctx=ctx_of(name))
             except PluginError:
-                log.exception("plugin %r failed to classify inbound item %s; asking the others",
-                              name, item.item_id)
+                log.exception("plugin %r failed to classify inbound item %s; asking the others", name, item.item_id)
                 continue
             if answer is None:
                 continue
             if isinstance(answer, Classification) and f"{name}.{answer.kind}" in kinds:
                 answer = replace(answer, kind=f"{name}.{answer.kind}")  # its own kind, named without its name
-            if not isinstance(answer, Classification) or answer.kind not in kinds \
-                    or not answer.kind.startswith(f"{name}."):
-                log.error("plugin %r answered kefu_classify with %r, not one of its registered kinds; "
-                          "ignored", name, answer)
+            if (
+                not isinstance(answer, Classification)
+                or answer.kind not in kinds
+                or not answer.kind.startswith(f"{name}.")
+            ):
+                log.error(
+                    "plugin %r answered kefu_classify with %r, not one of its registered kinds; ignored", name, answer
+                )
                 continue
             if best is None or answer.score > best.score:
                 best = answer
@@ -157,8 +167,11 @@ class PluginCalls:
                         self.host.call_one("kefu_case_opened", case.plugin, case=case, ctx=contexts[case.plugin])
                 return
             except Exception:
-                log.info("a kefu_case_opened hook failed in a batch of %d cases; telling each case alone "
-                         "to find it", len(told), exc_info=True)
+                log.info(
+                    "a kefu_case_opened hook failed in a batch of %d cases; telling each case alone to find it",
+                    len(told),
+                    exc_info=True,
+                )
         for case in told:
             self._isolated("kefu_case_opened", case, contexts[case.plugin])
 
@@ -175,8 +188,9 @@ class PluginCalls:
                 self.host.call_one(hook, case.plugin, case=case, ctx=ctx, **kwargs)
         except Exception as exc:
             log.exception("plugin %r failed in %s for case %s", case.plugin, hook, case.number)
-            session.add(CaseEvent(case_id=case.id, at=ctx.now(), actor="system", type="plugin_error",
-                                  reason=f"{hook}: {exc}"))
+            session.add(
+                CaseEvent(case_id=case.id, at=ctx.now(), actor="system", type="plugin_error", reason=f"{hook}: {exc}")
+            )
             session.flush()
 
     # -- the clock: a raise is the caller's to retry (sweep) or record (cron) ------------
@@ -187,8 +201,7 @@ class PluginCalls:
         The sweep rolls the deadline's savepoint back, retries it with backoff and,
         after repeated failures, flags it to staff (:mod:`kefu.sla.sweep`).
         """
-        answer: bool | None = self.host.call_one("kefu_deadline_due", ctx.name, deadline=deadline,
-                                                 case=case, ctx=ctx)
+        answer: bool | None = self.host.call_one("kefu_deadline_due", ctx.name, deadline=deadline, case=case, ctx=ctx)
         return answer
 
     def owns_deadlines(self, plugin: str) -> bool:
@@ -209,4 +222,3 @@ def _route_problem(plugin: str, route: object) -> str | None:
     if not route.path.startswith(f"/{plugin}/"):
         return f"route {route.path!r} must start with '/{plugin}/'"
     return None
-

@@ -115,8 +115,7 @@ class PluginHost:
         found = self._callers.get((hook, plugin))
         if found is None:
             others = [obj for name, obj in self.pm.list_name_plugin() if name != plugin]
-            found = self._callers[(hook, plugin)] = _OneCall(
-                self.pm.subset_hook_caller(hook, remove_plugins=others))
+            found = self._callers[(hook, plugin)] = _OneCall(self.pm.subset_hook_caller(hook, remove_plugins=others))
         return found
 
     def implements(self, hook: str, plugin: str) -> bool:

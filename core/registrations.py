@@ -25,11 +25,14 @@ class Registrations:
 
 def _own_templates(kind: CaseKind, plugin: str) -> CaseKind:
     """``kind`` with its policies' template names without a folder taken as the plugin's own."""
+
     def qualified(name: str) -> str:
         return name if "/" in name else f"{plugin}/{name}"
 
-    policies = tuple(replace(p, template=qualified(p.template), warning_template=qualified(p.warning_template))
-                     for p in kind.policies)
+    policies = tuple(
+        replace(p, template=qualified(p.template), warning_template=qualified(p.warning_template))
+        for p in kind.policies
+    )
     return kind if policies == kind.policies else replace(kind, policies=policies)
 
 

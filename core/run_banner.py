@@ -38,9 +38,7 @@ def _here(path: Path) -> str:
 
 def _spool(app: App) -> Path:
     s = app.settings
-    return (
-        Path(s.outbound.spool.path) if s.outbound.spool.path else Path(s.kefu.state_dir) / "spool"
-    )
+    return Path(s.outbound.spool.path) if s.outbound.spool.path else Path(s.kefu.state_dir) / "spool"
 
 
 def _sample_mail(app: App) -> Path | None:
@@ -67,10 +65,7 @@ def banner(app: App, routes: list[tuple[str, str]], base_url: str | None) -> str
     for name, cfg in s.channels.maildir.items():
         lines.append(f"  drop .eml files into {_here(Path(cfg.path) / 'new')}/   (maildir:{name})")
     for name, icfg in s.channels.imap.items():
-        lines.append(
-            f"  imap:{name}: {icfg.user}@{icfg.host} {icfg.mailbox}"
-            + (" (IDLE)" if icfg.idle else "")
-        )
+        lines.append(f"  imap:{name}: {icfg.user}@{icfg.host} {icfg.mailbox}" + (" (IDLE)" if icfg.idle else ""))
     if not s.channels.maildir and not s.channels.imap:
         lines.append("  no mail channel configured ([channels.maildir.*] or [channels.imap.*])")
     if s.channels.hotline.enabled:

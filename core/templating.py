@@ -261,11 +261,10 @@ def render(app: App, name: str, channel: str, context: dict[str, Any], *, market
     subject = None
     found = _SUBJECT.match(text) if channel != "letter" else None
     if found:  # a shared email/SMS template: the SMS leaves the subject out
-        subject, text = found.group(1), text[found.end():]
+        subject, text = found.group(1), text[found.end() :]
     if channel == "sms":
         return _finish_sms(app, actual, text, marks)
-    return Rendered(name=actual, subject=subject, body=text.strip() + ("\n" if channel == "email" else ""),
-                    marks=marks)
+    return Rendered(name=actual, subject=subject, body=text.strip() + ("\n" if channel == "email" else ""), marks=marks)
 
 
 def _finish_sms(app: App, name: str, text: str, marks: TemplateMarks) -> Rendered:
@@ -332,8 +331,12 @@ def outbound_summary(app: App) -> tuple[dict[str, str], list[str]]:
     """``kefu check-config`` lines for senders and templates, and the template problems found."""
     out = app.settings.outbound
     email = "spool" if out.email_sender == "spool" else f"smtp {out.smtp.host}:{out.smtp.port} ({out.smtp.security})"
-    sms = "spool" if out.sms_sender == "spool" else "twilio " + (
-        app.settings.twilio.messaging_service_sid or app.settings.twilio.from_number or "(no sender!)")
+    sms = (
+        "spool"
+        if out.sms_sender == "spool"
+        else "twilio "
+        + (app.settings.twilio.messaging_service_sid or app.settings.twilio.from_number or "(no sender!)")
+    )
     try:
         names = template_env(app).list_templates()
         problems = check_templates(app, template_samples(app))

@@ -26,7 +26,8 @@ class TwilioSection(BaseModel):
     )
     from_number: str | None = Field(default=None, description="E.164 sender number when no service")
     status_callback: str | None = Field(
-        default=None, description="public URL of our delivery-status callback, e.g. https://kefu.example.com/twilio/status"
+        default=None,
+        description="public URL of our delivery-status callback, e.g. https://kefu.example.com/twilio/status",
     )
     timeout_seconds: float = 15.0
 

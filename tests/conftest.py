@@ -23,8 +23,10 @@ def outbound_app(make_app: Callable[..., App], tmp_path: Path) -> Callable[..., 
 
     def build(**config: Any) -> App:
         # Pacing is tested on its own; elsewhere a fake clock that never moves must not hold rows.
-        base = {"outbound": {"templates": str(folder), "rate": {"sms_per_second": 1000}},
-                "kefu": {"site_name": "示例物业客服中心"}}
+        base = {
+            "outbound": {"templates": str(folder), "rate": {"sms_per_second": 1000}},
+            "kefu": {"site_name": "示例物业客服中心"},
+        }
         return make_app(plugins=["example"], config=merge(base, config))
 
     return build

@@ -20,8 +20,7 @@ def problems(message: str) -> list[str]:
     found = []
     if len(subject) >= MAX_SUBJECT:
         found.append(
-            f"the subject has {len(subject)} characters; keep it under {MAX_SUBJECT} "
-            "and put the detail in the body"
+            f"the subject has {len(subject)} characters; keep it under {MAX_SUBJECT} and put the detail in the body"
         )
     if subject.rstrip().endswith("."):
         found.append("the subject ends with a period")

@@ -39,7 +39,11 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, "MYPYPATH": tmp}
         run = subprocess.run(
             [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", "kefu", *argv],
-            cwd=tmp, env=env, capture_output=True, text=True, check=False,
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         for stream, text in ((sys.stdout, run.stdout), (sys.stderr, run.stderr)):
             # Report the real files, not the links (plugins first: they sit inside kefu/).

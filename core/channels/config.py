@@ -37,18 +37,21 @@ class MaildirChannel(_Strict):
     )
     default_kind: str | None = None
     plugins: list[str] | None = Field(
-        default=None, description="the plugins that classify this channel's items, a subset of "
-                                  "[plugins] enabled (default: all enabled plugins)")
+        default=None,
+        description="the plugins that classify this channel's items, a subset of "
+        "[plugins] enabled (default: all enabled plugins)",
+    )
     poll_interval: Duration = timedelta(seconds=30)
     watch: bool = Field(
         default=True,
         description="watch new/ (inotify where the system has it) so a dropped mail is read at once; "
-                    "poll_interval still applies",
+        "poll_interval still applies",
     )
     silence_alarm: Duration = timedelta(hours=2)
     alarm_staff: list[str] | None = Field(
-        default=None, description="roles, people or rota:NAME told when this channel falls silent "
-                                  "(default: [channels] alarm_staff)")
+        default=None,
+        description="roles, people or rota:NAME told when this channel falls silent (default: [channels] alarm_staff)",
+    )
     batch_size: int = Field(default=500, ge=1, le=10_000)
 
 
@@ -68,8 +71,10 @@ class ImapChannel(_Strict):
     mailbox: str = "INBOX"
     default_kind: str | None = None
     plugins: list[str] | None = Field(
-        default=None, description="the plugins that classify this channel's items, a subset of "
-                                  "[plugins] enabled (default: all enabled plugins)")
+        default=None,
+        description="the plugins that classify this channel's items, a subset of "
+        "[plugins] enabled (default: all enabled plugins)",
+    )
     mark: Literal["seen_keyword", "move"] = "seen_keyword"
     keyword: str = Field(default="KefuStored", pattern=r"^[A-Za-z0-9_$.-]+$")
     processed_folder: str | None = None
@@ -80,8 +85,9 @@ class ImapChannel(_Strict):
     reconnect_max: Duration = timedelta(minutes=5)
     silence_alarm: Duration = timedelta(hours=2)
     alarm_staff: list[str] | None = Field(
-        default=None, description="roles, people or rota:NAME told when this channel falls silent "
-                                  "(default: [channels] alarm_staff)")
+        default=None,
+        description="roles, people or rota:NAME told when this channel falls silent (default: [channels] alarm_staff)",
+    )
     batch_size: int = Field(default=200, ge=1, le=5_000)
     verify_certificate: bool = True
 
@@ -114,14 +120,17 @@ class SmsChannel(_Strict):
     path: str = Field(default="/channels/sms/twilio", pattern=r"^/")
     default_kind: str | None = None
     plugins: list[str] | None = Field(
-        default=None, description="the plugins that classify this channel's items, a subset of "
-                                  "[plugins] enabled (default: all enabled plugins)")
+        default=None,
+        description="the plugins that classify this channel's items, a subset of "
+        "[plugins] enabled (default: all enabled plugins)",
+    )
     numbers: list[str] = Field(default_factory=list, description="our numbers polled in poll mode")
     poll_interval: Duration = timedelta(seconds=60)
     silence_alarm: Duration | None = None
     alarm_staff: list[str] | None = Field(
-        default=None, description="roles, people or rota:NAME told when this channel falls silent "
-                                  "(default: [channels] alarm_staff)")
+        default=None,
+        description="roles, people or rota:NAME told when this channel falls silent (default: [channels] alarm_staff)",
+    )
     thread_open_case: bool = True
     opt_out_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_OUT))
     opt_in_words: list[str] = Field(default_factory=lambda: list(DEFAULT_OPT_IN))
@@ -148,8 +157,10 @@ class HotlineChannel(_Strict):
     token_secret: str | None = None
     default_kind: str | None = None
     plugins: list[str] | None = Field(
-        default=None, description="the plugins that classify this channel's items, a subset of "
-                                  "[plugins] enabled (default: all enabled plugins)")
+        default=None,
+        description="the plugins that classify this channel's items, a subset of "
+        "[plugins] enabled (default: all enabled plugins)",
+    )
     columns: HotlineColumns = Field(default_factory=HotlineColumns)
     time_formats: list[str] = Field(
         default_factory=lambda: ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
@@ -179,15 +190,20 @@ class ChannelsSection(_Strict):
     hotline: HotlineChannel = Field(default_factory=HotlineChannel)
     process_batch: int = Field(default=500, ge=1, le=10_000)
     alarm_staff: list[str] = Field(
-        default_factory=list, description="roles, people or rota:NAME told (once per silence) when a "
-                                          "channel is not read for longer than its silence_alarm")
+        default_factory=list,
+        description="roles, people or rota:NAME told (once per silence) when a "
+        "channel is not read for longer than its silence_alarm",
+    )
     limits: MailLimits = Field(default_factory=MailLimits)
 
     def named(self) -> list[tuple[str, MaildirChannel | ImapChannel | SmsChannel | HotlineChannel]]:
         """Every channel with its full name (``imap:repairs``, ``maildir:demo``, ``sms``, ``hotline``)."""
-        return [*((f"maildir:{name}", cfg) for name, cfg in self.maildir.items()),
-                *((f"imap:{name}", cfg) for name, cfg in self.imap.items()),
-                ("sms", self.sms), ("hotline", self.hotline)]
+        return [
+            *((f"maildir:{name}", cfg) for name, cfg in self.maildir.items()),
+            *((f"imap:{name}", cfg) for name, cfg in self.imap.items()),
+            ("sms", self.sms),
+            ("hotline", self.hotline),
+        ]
 
     @model_validator(mode="after")
     def _unique_names(self) -> ChannelsSection:

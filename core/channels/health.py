@@ -35,8 +35,11 @@ def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
     for name, limit in silence_limits(app).items():
         state = states.get(name)
         last = state.last_success_at if state else None
-        error = f"; last error: {state.last_error}" if state and state.last_error and (
-            last is None or (state.last_error_at and state.last_error_at > last)) else ""
+        error = (
+            f"; last error: {state.last_error}"
+            if state and state.last_error and (last is None or (state.last_error_at and state.last_error_at > last))
+            else ""
+        )
         since = silent_since(state)
         told = _told(state)
         if last is None:
@@ -45,8 +48,10 @@ def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
                 checks.append(Check(f"channel:{name}", False, f"never read successfully{error}"))
                 continue
             age = now - since
-            detail = (f"never read successfully, first tried {int(age.total_seconds())}s ago "
-                      f"(limit {int(limit.total_seconds())}s){error}{told}")
+            detail = (
+                f"never read successfully, first tried {int(age.total_seconds())}s ago "
+                f"(limit {int(limit.total_seconds())}s){error}{told}"
+            )
             checks.append(Check(f"channel:{name}", False, f"SILENT: {detail}" if age > limit else detail))
             continue
         age = now - last
@@ -54,13 +59,17 @@ def channel_checks(app: App, session: Session, now: datetime) -> list[Check]:
         detail = f"last read {int(age.total_seconds())}s ago (limit {int(limit.total_seconds())}s){error}{told}"
         checks.append(Check(f"channel:{name}", ok, detail if ok else f"SILENT: {detail}", last))
     quarantined = session.scalar(
-        select(func.count()).select_from(InboundItem).where(InboundItem.status == "quarantined"))
-    unclaimed = session.scalar(
-        select(func.count()).select_from(InboundItem).where(InboundItem.status == "unclaimed"))
+        select(func.count()).select_from(InboundItem).where(InboundItem.status == "quarantined")
+    )
+    unclaimed = session.scalar(select(func.count()).select_from(InboundItem).where(InboundItem.status == "unclaimed"))
     # Quarantined and unclaimed items need a person, but they do not make the daemon unhealthy.
-    checks.append(Check("inbound:attention", True,
-                        f"{quarantined or 0} quarantined, {unclaimed or 0} unclaimed "
-                        "(kefu inbound list --quarantined)"))
+    checks.append(
+        Check(
+            "inbound:attention",
+            True,
+            f"{quarantined or 0} quarantined, {unclaimed or 0} unclaimed (kefu inbound list --quarantined)",
+        )
+    )
     return checks
 
 

@@ -53,8 +53,15 @@ def parse_time(value: str, cfg: HotlineChannel, tz: ZoneInfo) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
-def call_item(call: dict[str, Any], cfg: HotlineChannel, tz: ZoneInfo, received_at: datetime,
-              *, source: str, country: str = DEFAULT_COUNTRY) -> NewItem:
+def call_item(
+    call: dict[str, Any],
+    cfg: HotlineChannel,
+    tz: ZoneInfo,
+    received_at: datetime,
+    *,
+    source: str,
+    country: str = DEFAULT_COUNTRY,
+) -> NewItem:
     """Validate one call and give its stored form; :class:`BadCall` when it is not usable.
 
     The caller's number is stored in E.164 (``country`` for numbers written without one).
@@ -73,13 +80,25 @@ def call_item(call: dict[str, Any], cfg: HotlineChannel, tz: ZoneInfo, received_
         raise BadCall("both category and text are empty")
     at = parse_time(record["at"], cfg, tz) if record["at"] else received_at
     record["at"] = at.isoformat()
-    key = record["call_id"] or "sha256:" + hashlib.sha256(json.dumps(
-        [record[k] for k in ("caller", "at", "category", "address", "account", "text")],
-        ensure_ascii=False).encode()).hexdigest()
-    return NewItem(channel=CHANNEL, source_key=key, kind="hotline",
-                   raw=json.dumps({**record, "source": source}, ensure_ascii=False).encode("utf-8"),
-                   received_at=received_at, sender=record["caller"], subject=record["category"] or None,
-                   data={"source": source})
+    key = (
+        record["call_id"]
+        or "sha256:"
+        + hashlib.sha256(
+            json.dumps(
+                [record[k] for k in ("caller", "at", "category", "address", "account", "text")], ensure_ascii=False
+            ).encode()
+        ).hexdigest()
+    )
+    return NewItem(
+        channel=CHANNEL,
+        source_key=key,
+        kind="hotline",
+        raw=json.dumps({**record, "source": source}, ensure_ascii=False).encode("utf-8"),
+        received_at=received_at,
+        sender=record["caller"],
+        subject=record["category"] or None,
+        data={"source": source},
+    )
 
 
 class CallRow(ImportRow):
@@ -103,8 +122,7 @@ class CallImport(Importer[CallRow]):
     key_label = "ticket"
     missing_hint = " (set [channels.hotline.columns] to the export's header names)"
 
-    def __init__(self, cfg: HotlineChannel, tz: ZoneInfo, received_at: datetime, source: str,
-                 country: str) -> None:
+    def __init__(self, cfg: HotlineChannel, tz: ZoneInfo, received_at: datetime, source: str, country: str) -> None:
         self.cfg, self.tz, self.received_at = cfg, tz, received_at
         self.source, self.country = source, country
         self.mapped = {f for f, h in cfg.columns.model_dump().items() if h}
@@ -131,8 +149,7 @@ class CallImport(Importer[CallRow]):
     def item(self, row: CallRow) -> NewItem:
         """The row's stored form (validated once per row)."""
         values = {k: v for k, v in row.model_dump().items() if k in self.mapped}
-        return call_item(values, self.cfg, self.tz, self.received_at, source=self.source,
-                         country=self.country)
+        return call_item(values, self.cfg, self.tz, self.received_at, source=self.source, country=self.country)
 
     def check(self, row: CallRow) -> None:
         """A call with a caller, a time we read and something said."""
@@ -141,9 +158,15 @@ class CallImport(Importer[CallRow]):
     def apply(self, session: Session, row: CallRow) -> Outcome:
         """Queue the call for storing; unchanged when it is stored already."""
         item = self.checked[1] if self.checked and self.checked[0] is row else self.item(row)
-        if item.source_key in self.keys or session.scalar(
-                select(InboundItem.id).where(InboundItem.channel == item.channel,
-                                             InboundItem.source_key == item.source_key)) is not None:
+        if (
+            item.source_key in self.keys
+            or session.scalar(
+                select(InboundItem.id).where(
+                    InboundItem.channel == item.channel, InboundItem.source_key == item.source_key
+                )
+            )
+            is not None
+        ):
             return "unchanged"
         self.batch.append(item)
         self.keys.add(item.source_key)
@@ -155,8 +178,16 @@ class CallImport(Importer[CallRow]):
         self.batch, self.keys = [], set()
 
 
-def import_calls(session: Session, path: Path, cfg: HotlineChannel, tz: ZoneInfo, received_at: datetime,
-                 *, country: str = DEFAULT_COUNTRY, dry_run: bool = False) -> ImportReport:
+def import_calls(
+    session: Session,
+    path: Path,
+    cfg: HotlineChannel,
+    tz: ZoneInfo,
+    received_at: datetime,
+    *,
+    country: str = DEFAULT_COUNTRY,
+    dry_run: bool = False,
+) -> ImportReport:
     """Import the hotline's export (CSV or XLSX) as inbound items in ``session``'s transaction."""
     importer = CallImport(cfg, tz, received_at, f"csv:{path.name}", country)
     return run_import(importer, session, path, dry_run=dry_run, context={"tz": tz, "country": country})

@@ -48,8 +48,13 @@ def connect(cfg: ImapChannel) -> IMAPClient:
     seconds = cfg.timeout.total_seconds()
     # Loading the CA certificates takes tens of milliseconds: only where TLS is used.
     context = _tls_context(cfg) if cfg.security != "plain" else None
-    client = IMAPClient(cfg.host, cfg.effective_port, ssl=cfg.security == "tls", ssl_context=context,
-                        timeout=SocketTimeout(connect=seconds, read=seconds))
+    client = IMAPClient(
+        cfg.host,
+        cfg.effective_port,
+        ssl=cfg.security == "tls",
+        ssl_context=context,
+        timeout=SocketTimeout(connect=seconds, read=seconds),
+    )
     try:
         if cfg.security == "starttls":
             client.starttls(context)
@@ -94,17 +99,21 @@ def poll_imap(app: App, name: str, cfg: ImapChannel, *, on_stored: OnStored | No
         close(client)
 
 
-def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel,
-          on_stored: OnStored | None) -> int:
+def _poll(app: App, client: IMAPClient, channel: str, cfg: ImapChannel, on_stored: OnStored | None) -> int:
     info = client.select_folder(cfg.mailbox)
     uidvalidity = int(info[b"UIDVALIDITY"])
     with transaction(app.sessions) as session:
         cursor = dict(channel_state(session, channel).cursor or {})
     mailbox = cursor.get("mailbox", {})
     if mailbox.get("uidvalidity") not in (None, uidvalidity):
-        log.warning("%s: UIDVALIDITY of %s changed from %s to %s; re-reading the mailbox "
-                    "(messages already stored are recognised by Message-ID)",
-                    channel, cfg.mailbox, mailbox.get("uidvalidity"), uidvalidity)
+        log.warning(
+            "%s: UIDVALIDITY of %s changed from %s to %s; re-reading the mailbox "
+            "(messages already stored are recognised by Message-ID)",
+            channel,
+            cfg.mailbox,
+            mailbox.get("uidvalidity"),
+            uidvalidity,
+        )
     if cfg.mark == "seen_keyword":
         uids = sorted(client.search(["UNKEYWORD", cfg.keyword]))
     else:
@@ -177,10 +186,9 @@ def message_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
     if len(uids) < 2:
         return {}
     sizes = dict.fromkeys(uids, SMALL_MAIL)
-    large = sorted(set(client.search(["UID", f"{min(uids)}:{max(uids)}", "LARGER", str(SMALL_MAIL)]))
-                   & sizes.keys())
+    large = sorted(set(client.search(["UID", f"{min(uids)}:{max(uids)}", "LARGER", str(SMALL_MAIL)])) & sizes.keys())
     for start in range(0, len(large), SIZE_CHUNK):
-        chunk = large[start:start + SIZE_CHUNK]
+        chunk = large[start : start + SIZE_CHUNK]
         for uid, got in client.fetch(chunk, ["RFC822.SIZE"]).items():
             if uid in sizes:
                 sizes[uid] = int(got.get(b"RFC822.SIZE") or 0)
@@ -203,11 +211,14 @@ def _stored_uids(app: App, channel: str, prefix: str, uids: list[int]) -> set[in
     keys: set[str] = set()
     with transaction(app.sessions) as session:
         for start in range(0, len(uids), _LOOKUP_CHUNK):
-            keys.update(session.scalars(
-                select(InboundItem.source_key).where(
-                    InboundItem.channel == channel,
-                    InboundItem.source_key.in_([f"{prefix}{u}" for u in uids[start:start + _LOOKUP_CHUNK]]))
-            ))
+            keys.update(
+                session.scalars(
+                    select(InboundItem.source_key).where(
+                        InboundItem.channel == channel,
+                        InboundItem.source_key.in_([f"{prefix}{u}" for u in uids[start : start + _LOOKUP_CHUNK]]),
+                    )
+                )
+            )
     return {u for u in uids if f"{prefix}{u}" in keys}
 
 
@@ -222,9 +233,17 @@ def _save_position(session: Session, channel: str, name: str, uidvalidity: int, 
 
 def _items(app: App, channel: str, prefix: str, mail: list[tuple[int, bytes]]) -> list[NewItem]:
     now = app.clock.now()
-    return [NewItem(channel=channel, source_key=f"{prefix}{uid}", kind="email", raw=raw,
-                    received_at=now, message_id=mail_message_id(raw))
-            for uid, raw in mail]
+    return [
+        NewItem(
+            channel=channel,
+            source_key=f"{prefix}{uid}",
+            kind="email",
+            raw=raw,
+            received_at=now,
+            message_id=mail_message_id(raw),
+        )
+        for uid, raw in mail
+    ]
 
 
 def _ensure_folder(client: IMAPClient, cfg: ImapChannel) -> None:

@@ -60,7 +60,7 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: OnStore
     files = unread_files(root)
     stored = 0
     for start in range(0, len(files), cfg.batch_size):
-        batch = files[start:start + cfg.batch_size]
+        batch = files[start : start + cfg.batch_size]
         items, readable = [], []
         now = app.clock.now()
         for path in batch:
@@ -69,8 +69,16 @@ def poll_maildir(app: App, name: str, cfg: MaildirChannel, *, on_stored: OnStore
             except FileNotFoundError:
                 continue  # moved by a mail program meanwhile; found again in cur/
             readable.append(path)
-            items.append(NewItem(channel=channel, source_key=split_name(path.name)[0], kind="email",
-                                 raw=raw, received_at=now, message_id=mail_message_id(raw)))
+            items.append(
+                NewItem(
+                    channel=channel,
+                    source_key=split_name(path.name)[0],
+                    kind="email",
+                    raw=raw,
+                    received_at=now,
+                    message_id=mail_message_id(raw),
+                )
+            )
         with transaction(app.sessions) as session:
             stored += store_items(session, items)
         for path in readable:

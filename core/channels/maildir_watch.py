@@ -99,9 +99,7 @@ class MaildirWatcher:
             if self.folder.is_dir():
                 try:
                     observer = Observer()
-                    close_events = InotifyObserver is not None and isinstance(
-                        observer, InotifyObserver
-                    )
+                    close_events = InotifyObserver is not None and isinstance(observer, InotifyObserver)
                     handler = _Handler(self.folder, self.wake, close_events=close_events)
                     observer.schedule(handler, str(self.folder.parent), recursive=True)
                     observer.start()

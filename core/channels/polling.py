@@ -128,8 +128,14 @@ def poll_channels(app: App, *, force: bool = False, on_stored: OnStored | None =
             limit = getattr(cfg, "reconnect_max", timedelta(minutes=5))
             wait = min(FIRST_BACKOFF * (2 ** (failures - 1)), limit)
             schedule.next_at[full] = app.clock.now() + wait
-            log.error("channel %s failed (%d in a row), retrying in %ds: %s: %s",
-                      full, failures, wait.total_seconds(), type(exc).__name__, exc)
+            log.error(
+                "channel %s failed (%d in a row), retrying in %ds: %s: %s",
+                full,
+                failures,
+                wait.total_seconds(),
+                type(exc).__name__,
+                exc,
+            )
             try:
                 with transaction(app.sessions) as session:
                     record_error(session, full, app.clock.now(), f"{type(exc).__name__}: {exc}")

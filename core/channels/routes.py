@@ -53,8 +53,12 @@ def twilio_webhook(app: App, request: Request) -> Response:
     params = request.form()
     signature = request.header("x-twilio-signature")
     if not signature_matches(token, webhook_url(app, request), params, signature):
-        log.warning("SMS webhook: %s request from %s refused (X-Twilio-Signature does not match %s)",
-                    "unsigned" if not signature else "forged", request.client, webhook_url(app, request))
+        log.warning(
+            "SMS webhook: %s request from %s refused (X-Twilio-Signature does not match %s)",
+            "unsigned" if not signature else "forged",
+            request.client,
+            webhook_url(app, request),
+        )
         return Response.text("forbidden\n", 403)
     if not (params.get("MessageSid") or params.get("SmsSid")):
         return Response.text("MessageSid missing\n", 400)
@@ -71,20 +75,22 @@ def hotline_api(app: App, request: Request) -> Response:
         return Response.json({"error": "the hotline API has no token configured"}, 503)
     if not bearer_matches(request.header("authorization"), expected):
         log.warning("hotline API: request from %s refused (bad or missing bearer token)", request.client)
-        return Response.json({"error": "bad or missing bearer token"}, 401,
-                             headers={"WWW-Authenticate": "Bearer"})
+        return Response.json({"error": "bad or missing bearer token"}, 401, headers={"WWW-Authenticate": "Bearer"})
     try:
         body = request.json()
     except ValueError as exc:
         return Response.json({"error": str(exc)}, 400)
     calls = body.get("calls") if isinstance(body, dict) and "calls" in body else [body]
     if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
-        return Response.json({"error": "send a call object or {\"calls\": [call, ...]}"}, 400)
+        return Response.json({"error": 'send a call object or {"calls": [call, ...]}'}, 400)
     items, errors = [], []
     for index, call in enumerate(calls):
         try:
-            items.append(call_item(call, cfg, app.settings.tz, app.clock.now(), source="api",
-                                   country=app.settings.kefu.default_country))
+            items.append(
+                call_item(
+                    call, cfg, app.settings.tz, app.clock.now(), source="api", country=app.settings.kefu.default_country
+                )
+            )
         except BadCall as exc:
             errors.append({"index": index, "error": str(exc)})
     if errors:
@@ -95,11 +101,17 @@ def hotline_api(app: App, request: Request) -> Response:
 def _without_nul(item: NewItem) -> NewItem:
     """The item with NUL removed from its text columns (PostgreSQL refuses NUL in text; the raw
     bytes keep it): a request carrying one gets its answer, not an error."""
+
     def clean(text: str | None) -> str | None:
         return text.replace("\x00", "") if text else text
 
-    return dataclasses.replace(item, source_key=clean(item.source_key) or "", message_id=clean(item.message_id),
-                               sender=clean(item.sender), subject=clean(item.subject))
+    return dataclasses.replace(
+        item,
+        source_key=clean(item.source_key) or "",
+        message_id=clean(item.message_id),
+        sender=clean(item.sender),
+        subject=clean(item.subject),
+    )
 
 
 def _store_and_process(app: App, items: list[NewItem]) -> list[dict[str, Any]]:
@@ -109,8 +121,10 @@ def _store_and_process(app: App, items: list[NewItem]) -> list[dict[str, Any]]:
         store_items(session, items)
     keys = [(i.channel, i.source_key) for i in items]
     with transaction(app.sessions) as session:
-        rows = {(r.channel, r.source_key): r for r in session.query(InboundItem).filter(
-            InboundItem.source_key.in_([k for _c, k in keys]))}
+        rows = {
+            (r.channel, r.source_key): r
+            for r in session.query(InboundItem).filter(InboundItem.source_key.in_([k for _c, k in keys]))
+        }
     process_pending(app, ids=[r.id for r in rows.values() if r.status == "pending"])
     out = []
     with transaction(app.sessions) as session:
@@ -121,6 +135,13 @@ def _store_and_process(app: App, items: list[NewItem]) -> list[dict[str, Any]]:
             row = session.get(InboundItem, row.id)
             assert row is not None
             case = session.get(Case, row.case_id) if row.case_id else None
-            out.append({"id": key[1], "item": row.id, "status": row.status,
-                        "case": case.number if case else None, "reason": row.reason})
+            out.append(
+                {
+                    "id": key[1],
+                    "item": row.id,
+                    "status": row.status,
+                    "case": case.number if case else None,
+                    "reason": row.reason,
+                }
+            )
     return out

@@ -62,13 +62,21 @@ class ImapIdleWorker:
             try:
                 self._session()
                 if self.idle_supported is False:
-                    log.info("%s: server offers no IDLE; the channel is polled every %s",
-                             self.channel, self.cfg.poll_interval)
+                    log.info(
+                        "%s: server offers no IDLE; the channel is polled every %s",
+                        self.channel,
+                        self.cfg.poll_interval,
+                    )
                     return
                 backoff = 1.0
             except Exception as exc:
-                log.warning("%s: IDLE connection lost (%s: %s); reconnecting in %.0fs",
-                            self.channel, type(exc).__name__, exc, backoff)
+                log.warning(
+                    "%s: IDLE connection lost (%s: %s); reconnecting in %.0fs",
+                    self.channel,
+                    type(exc).__name__,
+                    exc,
+                    backoff,
+                )
                 if self.stopping.wait(backoff):
                     return
                 backoff = min(backoff * 2, limit)

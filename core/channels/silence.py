@@ -77,12 +77,16 @@ def alarm_staff_problems(settings: CoreSettings) -> tuple[list[str], list[str]]:
         for target in targets or []:
             if target.startswith("rota:"):
                 if target[5:] not in staff.rotas:
-                    warnings.append(f"{path}: rota {target[5:]!r} is not in [staff.rotas] "
-                                    f"(rotas: {_names(staff.rotas)}); only imported shifts can fill it")
+                    warnings.append(
+                        f"{path}: rota {target[5:]!r} is not in [staff.rotas] "
+                        f"(rotas: {_names(staff.rotas)}); only imported shifts can fill it"
+                    )
             elif target not in staff.roles and target not in staff.people:
-                problems.append(f"{path}: unknown staff {target!r}{_did_you_mean(staff, target)} "
-                                f"(people: {_names(staff.people)} / roles: {_names(staff.roles)} / "
-                                f"rotas: {_names(staff.rotas)})")
+                problems.append(
+                    f"{path}: unknown staff {target!r}{_did_you_mean(staff, target)} "
+                    f"(people: {_names(staff.people)} / roles: {_names(staff.roles)} / "
+                    f"rotas: {_names(staff.rotas)})"
+                )
     return problems, warnings
 
 
@@ -117,20 +121,43 @@ def alert_silent_channels(app: App, session: Session, now: datetime) -> list[str
         if since is None or now - since <= limit or state.cursor.get(ALERTED):
             continue
         never_read = state.last_success_at is None
-        log.error("channel %s has %s for %s (limit %s): check the mailbox, its password "
-                  "and the server; `kefu status` shows the last error (%s)",
-                  name, "never been read successfully" if never_read else "not been read",
-                  now - since, limit, state.last_error or "none")
-        told = tell_staff(app, session, name, since=since, now=now, limit=limit,
-                          targets=targets, last_error=state.last_error, never_read=never_read)
+        log.error(
+            "channel %s has %s for %s (limit %s): check the mailbox, its password "
+            "and the server; `kefu status` shows the last error (%s)",
+            name,
+            "never been read successfully" if never_read else "not been read",
+            now - since,
+            limit,
+            state.last_error or "none",
+        )
+        told = tell_staff(
+            app,
+            session,
+            name,
+            since=since,
+            now=now,
+            limit=limit,
+            targets=targets,
+            last_error=state.last_error,
+            never_read=never_read,
+        )
         state.cursor = {**state.cursor, ALERTED: now.isoformat(), "silence_told": told}
         silent.append(name)
     return silent
 
 
-def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: datetime,
-               limit: timedelta, targets: list[str], last_error: str | None,
-               never_read: bool = False) -> list[str]:
+def tell_staff(
+    app: App,
+    session: Session,
+    name: str,
+    *,
+    since: datetime,
+    now: datetime,
+    limit: timedelta,
+    targets: list[str],
+    last_error: str | None,
+    never_read: bool = False,
+) -> list[str]:
     """Queue the staff message for one silence episode of channel ``name``; the staff keys told.
 
     ``since`` is the episode's start: the last successful read, or the first try
@@ -147,15 +174,20 @@ def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: d
         except UnknownRecipient as exc:
             log.error("[channels] alarm_staff of %s: %s", name, exc)
     if not keys:
-        log.error("nobody to tell that channel %s is silent: set [channels] alarm_staff = ['role'] "
-                  "(or alarm_staff on the channel)", name)
+        log.error(
+            "nobody to tell that channel %s is silent: set [channels] alarm_staff = ['role'] "
+            "(or alarm_staff on the channel)",
+            name,
+        )
         return []
     ctx = app.context("core", session)
     context = {
-        "channel": name, "site_name": app.settings.kefu.site_name,
+        "channel": name,
+        "site_name": app.settings.kefu.site_name,
         "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         "silent_minutes": (now - since) // timedelta(minutes=1),
-        "limit_minutes": limit // timedelta(minutes=1), "last_error": last_error or "",
+        "limit_minutes": limit // timedelta(minutes=1),
+        "last_error": last_error or "",
         "never_read": never_read,
     }
     told = []
@@ -166,10 +198,15 @@ def tell_staff(app: App, session: Session, name: str, *, since: datetime, now: d
             log.error("channel %s is silent but staff %r has no email or phone in [staff.people]", name, key)
             continue
         queue_message(
-            ctx, key=f"channel-silent/{name}/{since.isoformat()}/{key}/{channel}", channel=channel,
-            audience="staff", recipient=(person.email if channel == "email" else person.phone) or "",
-            recipient_name=person.name, template=TEMPLATE if channel == "email" else SMS_TEMPLATE,
-            context=context, urgent=True,
+            ctx,
+            key=f"channel-silent/{name}/{since.isoformat()}/{key}/{channel}",
+            channel=channel,
+            audience="staff",
+            recipient=(person.email if channel == "email" else person.phone) or "",
+            recipient_name=person.name,
+            template=TEMPLATE if channel == "email" else SMS_TEMPLATE,
+            context=context,
+            urgent=True,
         )
         told.append(key)
     return told

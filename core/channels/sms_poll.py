@@ -28,10 +28,15 @@ CHANNEL = "sms"
 def sms_item(fields: dict[str, Any], received_at: datetime) -> NewItem:
     """The stored form of one incoming SMS (webhook form fields or an API record)."""
     sid = str(fields.get("MessageSid") or fields.get("SmsSid") or "")
-    return NewItem(channel=CHANNEL, source_key=sid, kind="sms",
-                   raw=json.dumps(fields, ensure_ascii=False).encode("utf-8"),
-                   received_at=received_at, sender=e164_or_as_given(str(fields.get("From") or "")) or None,
-                   data={"to": fields.get("To")})
+    return NewItem(
+        channel=CHANNEL,
+        source_key=sid,
+        kind="sms",
+        raw=json.dumps(fields, ensure_ascii=False).encode("utf-8"),
+        received_at=received_at,
+        sender=e164_or_as_given(str(fields.get("From") or "")) or None,
+        data={"to": fields.get("To")},
+    )
 
 
 def poll_twilio(app: App, name: str, cfg: SmsChannel, *, on_stored: OnStored | None = None) -> int:
@@ -61,11 +66,22 @@ def poll_twilio(app: App, name: str, cfg: SmsChannel, *, on_stored: OnStored | N
                 continue
             sent = getattr(record, "date_sent", None)
             stamp = sent.isoformat() if isinstance(sent, datetime) else ""
-            listed.append((stamp, sms_item({
-                "MessageSid": record.sid, "From": record.from_, "To": record.to, "Body": record.body,
-                "AccountSid": getattr(record, "account_sid", None),
-                "NumMedia": str(getattr(record, "num_media", "0")),
-            }, app.clock.now())))
+            listed.append(
+                (
+                    stamp,
+                    sms_item(
+                        {
+                            "MessageSid": record.sid,
+                            "From": record.from_,
+                            "To": record.to,
+                            "Body": record.body,
+                            "AccountSid": getattr(record, "account_sid", None),
+                            "NumMedia": str(getattr(record, "num_media", "0")),
+                        },
+                        app.clock.now(),
+                    ),
+                )
+            )
             if stamp and (newest is None or stamp > newest):
                 newest = stamp
     # Twilio lists newest first; stored oldest first, a reply is processed after what it answers.

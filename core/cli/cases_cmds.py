@@ -28,8 +28,9 @@ def cases() -> None:
 @click.option("--limit", default=100, show_default=True)
 @json_option
 @click.pass_context
-def list_cases(ctx: click.Context, state: str | None, plugin: str | None, show_all: bool, limit: int,
-               as_json: bool) -> None:
+def list_cases(
+    ctx: click.Context, state: str | None, plugin: str | None, show_all: bool, limit: int, as_json: bool
+) -> None:
     """List cases, newest first (open ones unless --all or --state)."""
     app = obtain_app(ctx)
     query = select(Case).order_by(Case.id.desc()).limit(limit)
@@ -41,9 +42,19 @@ def list_cases(ctx: click.Context, state: str | None, plugin: str | None, show_a
         query = query.where(Case.plugin == plugin)
     tz = app.settings.tz
     with app.sessions() as s:
-        rows = [{"number": c.number, "kind": c.kind, "state": c.state, "step": c.step, "owner": c.owner,
-                 "unit": c.unit, "opened": c.opened_at.astimezone(tz), "title": c.title}
-                for c in s.scalars(query)]
+        rows = [
+            {
+                "number": c.number,
+                "kind": c.kind,
+                "state": c.state,
+                "step": c.step,
+                "owner": c.owner,
+                "unit": c.unit,
+                "opened": c.opened_at.astimezone(tz),
+                "title": c.title,
+            }
+            for c in s.scalars(query)
+        ]
     emit(rows, as_json)
 
 
@@ -62,25 +73,65 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
         if case is None:
             fail(f"no case {number!r} (see `kefu cases list`)")
             return
-        info = {"number": case.number, "kind": case.kind, "title": case.title, "state": case.state,
-                "step": case.step, "owner": case.owner, "unit": case.unit, "urgent": case.urgent,
-                "satisfaction": case.satisfaction, "opened": case.opened_at.astimezone(tz).isoformat()}
-        deadlines = [{"name": d.name, "round": d.round, "state": d.state, "stage": d.stage,
-                      "due": d.due_at.astimezone(tz), "next": d.next_at.astimezone(tz) if d.next_at else None,
-                      "level": d.level, "met": d.met_at.astimezone(tz) if d.met_at else None}
-                     for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id))]
-        history = [{"at": e.at.astimezone(tz), "actor": e.actor, "type": e.type, "from": e.from_state,
-                    "to": e.to_state, "reason": e.reason} for e in case.events]
+        info = {
+            "number": case.number,
+            "kind": case.kind,
+            "title": case.title,
+            "state": case.state,
+            "step": case.step,
+            "owner": case.owner,
+            "unit": case.unit,
+            "urgent": case.urgent,
+            "satisfaction": case.satisfaction,
+            "opened": case.opened_at.astimezone(tz).isoformat(),
+        }
+        deadlines = [
+            {
+                "name": d.name,
+                "round": d.round,
+                "state": d.state,
+                "stage": d.stage,
+                "due": d.due_at.astimezone(tz),
+                "next": d.next_at.astimezone(tz) if d.next_at else None,
+                "level": d.level,
+                "met": d.met_at.astimezone(tz) if d.met_at else None,
+            }
+            for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id))
+        ]
+        history = [
+            {
+                "at": e.at.astimezone(tz),
+                "actor": e.actor,
+                "type": e.type,
+                "from": e.from_state,
+                "to": e.to_state,
+                "reason": e.reason,
+            }
+            for e in case.events
+        ]
         # What each message did, from the outbox itself: queued, held until when, sent, cancelled.
         now = app.clock.now()
-        messages = [{"id": m.id, "queued": m.created_at.astimezone(tz), "channel": m.channel,
-                     "to": mask(m.recipient), "template": m.template,
-                     "state": m.state, "why": waiting(m, now, tz)}
-                    for m in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)
-                                       .order_by(OutboxMessage.id))]
+        messages = [
+            {
+                "id": m.id,
+                "queued": m.created_at.astimezone(tz),
+                "channel": m.channel,
+                "to": mask(m.recipient),
+                "template": m.template,
+                "state": m.state,
+                "why": waiting(m, now, tz),
+            }
+            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id).order_by(OutboxMessage.id))
+        ]
     if as_json:
-        click.echo(json.dumps({**info, "deadlines": deadlines, "events": history, "messages": messages},
-                              ensure_ascii=False, indent=1, default=str))
+        click.echo(
+            json.dumps(
+                {**info, "deadlines": deadlines, "events": history, "messages": messages},
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            )
+        )
         return
     for key, value in info.items():
         click.echo(f"{key}: {value if value is not None else '-'}")

@@ -37,8 +37,7 @@ def run(ctx: click.Context, once: bool) -> None:
     except OperationalError as exc:
         # Nothing ran yet: say which database and what it answered, not a traceback.
         url = _safe_url(exc)
-        fail(f"cannot use the database {url}: {exc.orig}; check [database] url in the config "
-             "and that the server runs")
+        fail(f"cannot use the database {url}: {exc.orig}; check [database] url in the config and that the server runs")
 
 
 def _print_banner(daemon: Daemon) -> None:
@@ -103,8 +102,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     except ConfigError:
         pass
     rows = [
-        {"name": info.name, "version": info.version, "distribution": info.distribution,
-         "enabled": info.name in enabled}
+        {"name": info.name, "version": info.version, "distribution": info.distribution, "enabled": info.name in enabled}
         for info in sorted(discover().values(), key=lambda i: i.name)
     ]
     emit(rows, as_json)
@@ -124,12 +122,14 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with app.sessions() as s:
         beats = {b.name: b for b in s.scalars(select(Heartbeat))}
         report["loops"] = [
-            {"loop": name, "last_success": as_utc(beats[name].at) if name in beats else None,
-             "detail": beats[name].detail if name in beats else "has never run"}
+            {
+                "loop": name,
+                "last_success": as_utc(beats[name].at) if name in beats else None,
+                "detail": beats[name].detail if name in beats else "has never run",
+            }
             for name in ("intake", "sweep", "cron", "dispatch")
         ]
-        report["failed_job_runs"] = s.scalar(
-            select(func.count()).select_from(JobRun).where(JobRun.state == "failed"))
+        report["failed_job_runs"] = s.scalar(select(func.count()).select_from(JobRun).where(JobRun.state == "failed"))
         report["open_cases"] = s.scalar(select(func.count()).select_from(Case).where(Case.state != "closed"))
         report["open_deadlines"] = s.scalar(select(func.count()).select_from(Deadline).where(Deadline.state == "open"))
         report["outbox_waiting"] = s.scalar(
@@ -146,8 +146,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for loop in report["loops"]:
         when = loop["last_success"].astimezone(tz).isoformat(timespec="seconds") if loop["last_success"] else "never"
         click.echo(f"  loop {loop['loop']}: last success {when} ({loop['detail']})")
-    click.echo(f"  open cases: {report['open_cases']}  open deadlines: {report['open_deadlines']}  "
-               f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}")
+    click.echo(
+        f"  open cases: {report['open_cases']}  open deadlines: {report['open_deadlines']}  "
+        f"outbox waiting: {report['outbox_waiting']}  failed cron firings: {report['failed_job_runs']}"
+    )
     if not report["ok"]:
         raise SystemExit(1)
 
@@ -186,8 +188,10 @@ def doctor(ctx: click.Context, no_tests: bool, as_json: bool) -> None:
                 click.echo(f"{area}:")
             fix = f"  → {f.fix}" if f.fix and f.status != "OK" else ""
             click.echo(f"  [{f.status}] {f.name}: {f.detail}{fix}")
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-                   + ("; fix the lines marked [missing]" if problems else ""))
+        click.echo(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            + ("; fix the lines marked [missing]" if problems else "")
+        )
     if problems:
         raise SystemExit(1)
 

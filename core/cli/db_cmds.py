@@ -31,9 +31,7 @@ def db_upgrade(ctx: click.Context) -> None:
     core, *plugins = done
     click.echo(f"database upgraded from {_shown(core.before)} to {_shown(core.after)}")
     for branch in plugins:
-        click.echo(
-            f"  plugin {branch.branch}: from {_shown(branch.before)} to {_shown(branch.after)}"
-        )
+        click.echo(f"  plugin {branch.branch}: from {_shown(branch.before)} to {_shown(branch.after)}")
 
 
 @db.command("current", short_help="Show each branch's revision and whether it is at head.")
@@ -58,12 +56,8 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 @db.command("revision", short_help="Write the next revision of a plugin (or kefu) from its models.")
 @click.argument("branch")
-@click.option(
-    "-m", "--message", required=True, help="what the revision changes (becomes its file name)"
-)
-@click.option(
-    "--empty", is_flag=True, help="write upgrade()/downgrade() yourself instead of autogenerating"
-)
+@click.option("-m", "--message", required=True, help="what the revision changes (becomes its file name)")
+@click.option("--empty", is_flag=True, help="write upgrade()/downgrade() yourself instead of autogenerating")
 @click.option(
     "--depends-on",
     default=None,

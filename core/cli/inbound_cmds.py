@@ -31,8 +31,9 @@ def inbound() -> None:
 @click.option("--channel", help="only this channel (imap:NAME, maildir:NAME, sms, hotline)")
 @click.option("--limit", default=50, show_default=True, help="newest N items")
 @json_option
-def inbound_list(quarantined: bool, unclaimed: bool, noise: bool, channel: str | None, limit: int,
-                 as_json: bool) -> None:
+def inbound_list(
+    quarantined: bool, unclaimed: bool, noise: bool, channel: str | None, limit: int, as_json: bool
+) -> None:
     """List the newest inbound items, their status and the case they went to."""
     app = obtain_app()
     with transaction(app.sessions) as session:
@@ -46,12 +47,20 @@ def inbound_list(quarantined: bool, unclaimed: bool, noise: bool, channel: str |
         if channel:
             query = query.where(InboundItem.channel == channel)
         rows = session.execute(query.order_by(InboundItem.id.desc()).limit(limit)).all()
-        out: list[dict[str, Any]] = [{
-            "id": item.id, "received": item.received_at.astimezone(app.settings.tz),
-            "channel": item.channel, "kind": item.kind, "status": item.status,
-            "sender": item.sender if as_json else mask(item.sender),
-            "subject": (item.subject or "")[:40], "case": number, "reason": item.reason,
-        } for item, number in rows]
+        out: list[dict[str, Any]] = [
+            {
+                "id": item.id,
+                "received": item.received_at.astimezone(app.settings.tz),
+                "channel": item.channel,
+                "kind": item.kind,
+                "status": item.status,
+                "sender": item.sender if as_json else mask(item.sender),
+                "subject": (item.subject or "")[:40],
+                "case": number,
+                "reason": item.reason,
+            }
+            for item, number in rows
+        ]
     emit(out, as_json, ["id", "received", "channel", "status", "sender", "subject", "case", "reason"])
 
 
@@ -70,31 +79,59 @@ def hotline() -> None:
 @click.option("--call-id", default="", help="the hotline's ticket number, if any (makes re-logging safe)")
 @click.option("--operator", default="", help="who took the call")
 @json_option
-def hotline_log(caller: str, category: str, text: str, address: str, account: str, at: str,
-                call_id: str, operator: str, as_json: bool) -> None:
+def hotline_log(
+    caller: str,
+    category: str,
+    text: str,
+    address: str,
+    account: str,
+    at: str,
+    call_id: str,
+    operator: str,
+    as_json: bool,
+) -> None:
     """Log one call; it is classified and opens (or adds to) a case at once."""
     app = obtain_app()
-    call = {"caller": caller, "category": category, "text": text, "address": address,
-            "account": account, "at": at, "call_id": call_id, "operator": operator}
+    call = {
+        "caller": caller,
+        "category": category,
+        "text": text,
+        "address": address,
+        "account": account,
+        "at": at,
+        "call_id": call_id,
+        "operator": operator,
+    }
     try:
-        item = call_item({k: v for k, v in call.items() if v}, app.settings.channels.hotline,
-                         app.settings.tz, app.clock.now(), source="cli",
-                         country=app.settings.kefu.default_country)
+        item = call_item(
+            {k: v for k, v in call.items() if v},
+            app.settings.channels.hotline,
+            app.settings.tz,
+            app.clock.now(),
+            source="cli",
+            country=app.settings.kefu.default_country,
+        )
     except BadCall as exc:
         fail(f"the call was not logged: {exc}")
         return
     with transaction(app.sessions) as session:
         store_items(session, [item])
-        stored = session.scalars(select(InboundItem).where(
-            InboundItem.channel == item.channel, InboundItem.source_key == item.source_key)).one()
+        stored = session.scalars(
+            select(InboundItem).where(InboundItem.channel == item.channel, InboundItem.source_key == item.source_key)
+        ).one()
         item_id = stored.id
     process_pending(app, ids=[item_id])
     with transaction(app.sessions) as session:
         row = session.get(InboundItem, item_id)
         assert row is not None
         case = session.get(Case, row.case_id) if row.case_id else None
-        result = {"item": row.id, "status": row.status, "case": case.number if case else None,
-                  "kind": case.kind if case else None, "reason": row.reason}
+        result = {
+            "item": row.id,
+            "status": row.status,
+            "case": case.number if case else None,
+            "kind": case.kind if case else None,
+            "reason": row.reason,
+        }
     emit([result], as_json)
 
 
@@ -126,15 +163,24 @@ def import_hotline(file: Path, dry_run: bool, as_json: bool) -> None:
     app = obtain_app()
     try:
         with transaction(app.sessions) as session:
-            report = import_calls(session, file, app.settings.channels.hotline, app.settings.tz,
-                                  app.clock.now(), country=app.settings.kefu.default_country,
-                                  dry_run=dry_run)
+            report = import_calls(
+                session,
+                file,
+                app.settings.channels.hotline,
+                app.settings.tz,
+                app.clock.now(),
+                country=app.settings.kefu.default_country,
+                dry_run=dry_run,
+            )
     except ImportFileError as exc:
         fail(str(exc))
         return
     processed = 0 if dry_run else process_pending(app)
-    show_report(report, as_json, {"rows": report.read, "new": report.created,
-                                  "already_imported": report.unchanged, "processed": processed})
+    show_report(
+        report,
+        as_json,
+        {"rows": report.read, "new": report.created, "already_imported": report.unchanged, "processed": processed},
+    )
 
 
 COMMANDS: list[click.Command] = [inbound, hotline, import_group]

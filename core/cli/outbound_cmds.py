@@ -29,8 +29,15 @@ def outbox() -> None:
 @click.option("--unmasked", is_flag=True, help="show full phone numbers and addresses")
 @json_option
 @click.pass_context
-def outbox_list(ctx: click.Context, dead: bool, state: str | None, case_number: str | None, limit: int,
-                unmasked: bool, as_json: bool) -> None:
+def outbox_list(
+    ctx: click.Context,
+    dead: bool,
+    state: str | None,
+    case_number: str | None,
+    limit: int,
+    unmasked: bool,
+    as_json: bool,
+) -> None:
     """List outbox rows, newest first."""
     app = obtain_app(ctx)
     with app.sessions() as session:
@@ -43,16 +50,31 @@ def outbox_list(ctx: click.Context, dead: bool, state: str | None, case_number: 
             query = query.where(Case.number == case_number)
         rows = session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit)).all()
     now, tz = app.clock.now(), app.settings.tz
-    out = [{
-        "id": row.id, "state": row.state, "channel": row.channel, "audience": row.audience,
-        "recipient": row.recipient if unmasked else mask(row.recipient), "case": number,
-        "template": row.template, "attempts": row.attempts, "not_before": row.not_before,
-        "sent_at": row.sent_at, "provider_id": row.provider_id, "delivery": row.delivery_status,
-        "error": row.last_error, "why": waiting(row, now, tz),
-    } for row, number in rows]
+    out = [
+        {
+            "id": row.id,
+            "state": row.state,
+            "channel": row.channel,
+            "audience": row.audience,
+            "recipient": row.recipient if unmasked else mask(row.recipient),
+            "case": number,
+            "template": row.template,
+            "attempts": row.attempts,
+            "not_before": row.not_before,
+            "sent_at": row.sent_at,
+            "provider_id": row.provider_id,
+            "delivery": row.delivery_status,
+            "error": row.last_error,
+            "why": waiting(row, now, tz),
+        }
+        for row, number in rows
+    ]
     # "why": why the row waits and until when (quiet hours, a retry, pacing), or why it never went.
-    emit(out, as_json, None if as_json else
-         ["id", "state", "channel", "recipient", "case", "template", "attempts", "why", "delivery"])
+    emit(
+        out,
+        as_json,
+        None if as_json else ["id", "state", "channel", "recipient", "case", "template", "attempts", "why", "delivery"],
+    )
 
 
 @outbox.command("retry")
@@ -80,8 +102,9 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...], all_dead: bool) -> No
         for row in rows:
             if not row.body or (row.last_error or "").startswith("template error"):
                 case = session.get(Case, row.case_id) if row.case_id else None
-                context = standard_context(app, now, case=case, recipient_name=row.recipient_name,
-                                           address=(row.data or {}).get("address"))
+                context = standard_context(
+                    app, now, case=case, recipient_name=row.recipient_name, address=(row.data or {}).get("address")
+                )
                 context.update((row.data or {}).get("context", {}))
                 try:
                     fill_rendered(app, row, context, case)
@@ -107,12 +130,26 @@ def letters_pending(ctx: click.Context, as_json: bool) -> None:
     app = obtain_app(ctx)
     with app.sessions() as session:
         rows = session.execute(
-            select(Letter, Case.number).outerjoin(Case, Case.id == Letter.case_id)
-            .where(Letter.to_post.is_(True), Letter.posted_at.is_(None)).order_by(Letter.id)).all()
-    emit([{"id": letter.id, "case": number, "title": letter.title, "recipient": letter.recipient_name,
-           "address": letter.address or ("(none: see the case)" if not as_json else None),
-           "created_at": letter.created_at} for letter, number in rows], as_json,
-         None if as_json else ["id", "case", "title", "recipient", "address", "created_at"])
+            select(Letter, Case.number)
+            .outerjoin(Case, Case.id == Letter.case_id)
+            .where(Letter.to_post.is_(True), Letter.posted_at.is_(None))
+            .order_by(Letter.id)
+        ).all()
+    emit(
+        [
+            {
+                "id": letter.id,
+                "case": number,
+                "title": letter.title,
+                "recipient": letter.recipient_name,
+                "address": letter.address or ("(none: see the case)" if not as_json else None),
+                "created_at": letter.created_at,
+            }
+            for letter, number in rows
+        ],
+        as_json,
+        None if as_json else ["id", "case", "title", "recipient", "address", "created_at"],
+    )
 
 
 @letters.command("pdf")
@@ -155,9 +192,14 @@ def letters_posted(ctx: click.Context, letter_id: int, ems: str, actor: str) -> 
         letter.posted_at, letter.ems_number = app.clock.now(), ems
         case = session.get(Case, letter.case_id) if letter.case_id else None
         if case is not None:
-            record_event(app.context(letter.plugin, session), case, "letter_posted", actor=actor,
-                         reason=f"《{letter.title}》 posted to {letter.recipient_name}, EMS {ems}",
-                         data={"letter_id": letter.id, "ems": ems})
+            record_event(
+                app.context(letter.plugin, session),
+                case,
+                "letter_posted",
+                actor=actor,
+                reason=f"《{letter.title}》 posted to {letter.recipient_name}, EMS {ems}",
+                data={"letter_id": letter.id, "ems": ems},
+            )
     click.echo(f"letter {letter_id} posted, EMS {ems}" + (f", recorded on {case.number}" if case else ""))
 
 

@@ -40,14 +40,9 @@ def add_placeholders(
         if name in group.commands:
             continue
         if config_problem is not None:
-            why = (
-                f'its commands need a readable config whose [plugins] enabled lists "{name}" '
-                f"({config_problem})"
-            )
+            why = f'its commands need a readable config whose [plugins] enabled lists "{name}" ({config_problem})'
         elif name in on:
             continue  # enabled, and it simply has no commands
         else:
-            why = (
-                f'not enabled; add "{name}" to [plugins] enabled in the config to use its commands'
-            )
+            why = f'not enabled; add "{name}" to [plugins] enabled in the config to use its commands'
         group.add_command(placeholder(name, why))

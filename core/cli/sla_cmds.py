@@ -29,13 +29,19 @@ def calendar_show(ctx: click.Context, year: int, as_json: bool) -> None:
     app = obtain_app(ctx, check=False)
     cal = calendar_of(app)
     rows = [
-        {"date": d.day.isoformat(), "weekday": "一二三四五六日"[d.day.weekday()],
-         "status": "上班 (调休)" if d.working else "休息", "name": d.name or "", "source": d.source}
+        {
+            "date": d.day.isoformat(),
+            "weekday": "一二三四五六日"[d.day.weekday()],
+            "status": "上班 (调休)" if d.working else "休息",
+            "name": d.name or "",
+            "source": d.source,
+        }
         for d in cal.year_days(year)
     ]
     if as_json:
-        click.echo(json.dumps({"year": year, "source": cal.source_note(year), "days": rows}, ensure_ascii=False,
-                              indent=1))
+        click.echo(
+            json.dumps({"year": year, "source": cal.source_note(year), "days": rows}, ensure_ascii=False, indent=1)
+        )
         return
     click.echo(f"{year}: holiday data from {cal.source_note(year)}")
     if cal.source(year) == "none":
@@ -52,8 +58,12 @@ def parse_until(text: str, now: datetime, tz: object) -> datetime:
 
 
 # How the table names what would happen (the JSON keeps the recorded states).
-SIMULATED_WHAT = {"cron:done": "cron: would fire", "cron:failed": "cron: would fail",
-                  "notify:staff": "would notify staff", "notify:customer": "would notify customer"}
+SIMULATED_WHAT = {
+    "cron:done": "cron: would fire",
+    "cron:failed": "cron: would fail",
+    "notify:staff": "would notify staff",
+    "notify:customer": "would notify customer",
+}
 
 
 @click.command()
@@ -86,10 +96,15 @@ def simulate(ctx: click.Context, until: str, as_json: bool) -> None:
         click.echo(json.dumps(timeline, ensure_ascii=False, indent=1, default=str))
         return
     tz = app.settings.tz
-    click.echo(f"simulated {app.clock.now().astimezone(tz):%Y-%m-%d %H:%M} → {end.astimezone(tz):%Y-%m-%d %H:%M} "
-               f"({app.settings.kefu.timezone}); nothing was written or sent:")
-    emit([{**e, "at": e["at"][:16], "what": SIMULATED_WHAT.get(e["what"], e["what"])} for e in timeline], False,
-         ["at", "what", "case", "deadline", "level", "recipient", "channel", "template"])
+    click.echo(
+        f"simulated {app.clock.now().astimezone(tz):%Y-%m-%d %H:%M} → {end.astimezone(tz):%Y-%m-%d %H:%M} "
+        f"({app.settings.kefu.timezone}); nothing was written or sent:"
+    )
+    emit(
+        [{**e, "at": e["at"][:16], "what": SIMULATED_WHAT.get(e["what"], e["what"])} for e in timeline],
+        False,
+        ["at", "what", "case", "deadline", "level", "recipient", "channel", "template"],
+    )
 
 
 @click.command()
@@ -114,10 +129,26 @@ def report(ctx: click.Context, period: str | None, as_json: bool) -> None:
         click.echo(json.dumps({"period": period, "rows": rows}, ensure_ascii=False, indent=1))
         return
     click.echo(f"period {period}:")
-    emit([{**r, **{k: _pct(r[k]) for k in ("closure_rate", "in_time_rate", "first_response_in_time_rate")}}
-          for r in rows], False,
-         ["by", "group", "opened", "closed", "closure_rate", "in_time_rate", "first_response_in_time_rate",
-          "satisfaction", "breaches", "median_first_response_h", "median_resolution_h"])
+    emit(
+        [
+            {**r, **{k: _pct(r[k]) for k in ("closure_rate", "in_time_rate", "first_response_in_time_rate")}}
+            for r in rows
+        ],
+        False,
+        [
+            "by",
+            "group",
+            "opened",
+            "closed",
+            "closure_rate",
+            "in_time_rate",
+            "first_response_in_time_rate",
+            "satisfaction",
+            "breaches",
+            "median_first_response_h",
+            "median_resolution_h",
+        ],
+    )
 
 
 def _pct(value: float | None) -> str | None:

@@ -56,9 +56,7 @@ def installed_branches() -> list[Branch]:
     found = [Branch(CORE, CORE_VERSIONS)]
     for name, folder in sorted(plugin_folders().items()):
         if name == CORE:
-            raise ValueError(
-                f"a plugin may not be named {CORE!r}: that is the core's migration branch"
-            )
+            raise ValueError(f"a plugin may not be named {CORE!r}: that is the core's migration branch")
         if folder.is_dir():
             found.append(Branch(name, folder))
     return found

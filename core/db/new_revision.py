@@ -35,9 +35,7 @@ def branch_of(name: str) -> Branch:
     return Branch(name, folder)
 
 
-def write_revision(
-    name: str, message: str, *, autogenerate: bool = True, depends_on: str | None = None
-) -> Path:
+def write_revision(name: str, message: str, *, autogenerate: bool = True, depends_on: str | None = None) -> Path:
     """Write the next revision of branch ``name`` and return its file.
 
     A plugin's first revision starts a new base labelled with the plugin's name and
@@ -60,9 +58,7 @@ def _write(name: str, message: str, autogenerate: bool, depends_on: str | None) 
     graph = read_graph(branches)
     heads = graph.heads(name)
     if len(heads) > 1:
-        raise MigrationError(
-            f"branch {name!r} has several heads ({', '.join(heads)}): merge them first"
-        )
+        raise MigrationError(f"branch {name!r} has several heads ({', '.join(heads)}): merge them first")
     number = sum(1 for rev in graph.revisions.values() if rev.branch == name) + 1
     rev_id = f"{number:04d}" if target.is_core else f"{name}_{number:04d}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,9 +78,7 @@ def _write(name: str, message: str, autogenerate: bool, depends_on: str | None) 
                     depends_on=depends_on,
                 )
             else:
-                core = depends_on or (
-                    None if target.is_core else read_graph(branches[:1]).heads(CORE)[0]
-                )
+                core = depends_on or (None if target.is_core else read_graph(branches[:1]).heads(CORE)[0])
                 scripts = command.revision(
                     cfg,
                     message=message,

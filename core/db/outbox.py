@@ -35,9 +35,7 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     urgent: Mapped[bool] = mapped_column(default=False)
     marketing: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(
-        String(16), default="queued", doc="queued, sending, sent, failed, dead, skipped"
-    )
+    state: Mapped[str] = mapped_column(String(16), default="queued", doc="queued, sending, sent, failed, dead, skipped")
     created_at: Mapped[datetime]
     not_before: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -139,19 +139,13 @@ def _identifiers(source: str, path: Path) -> dict[str, object]:
             try:
                 values[target] = ast.literal_eval(value)
             except ValueError as exc:
-                raise UnreadableRevision(
-                    f"{path}: {target} must be a literal string, tuple or None"
-                ) from exc
+                raise UnreadableRevision(f"{path}: {target} must be a literal string, tuple or None") from exc
     return values
 
 
 def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
     # Both `revision = "x"` and `revision: str = "x"` (the typed template) are assignments.
-    if (
-        isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-    ):
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id, node.value
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
         return node.target.id, node.value
@@ -165,6 +159,4 @@ def _ids(value: object, path: Path) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise UnreadableRevision(
-        f"{path}: expected a revision id, a tuple of them or None, got {value!r}"
-    )
+    raise UnreadableRevision(f"{path}: expected a revision id, a tuple of them or None, got {value!r}")

@@ -77,9 +77,7 @@ def database_revisions(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         if not inspect(conn).has_table(VERSION_TABLE):
             return []
-        return sorted(
-            row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-        )
+        return sorted(row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
 
 
 def head_revision(engine: Engine | None = None) -> str | None:
@@ -105,17 +103,10 @@ def branch_states(engine: Engine, enabled: Iterable[str] | None = None) -> list[
     rows = database_revisions(engine)
     chosen = select(installed, enabled)
     names = {b.name for b in chosen}
-    states = [
-        BranchState(b.name, True, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name)))
-        for b in chosen
-    ]
+    states = [BranchState(b.name, True, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name))) for b in chosen]
     for b in installed:
         if b.name not in names and graph.current(b.name, rows):
-            states.append(
-                BranchState(
-                    b.name, False, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name))
-                )
-            )
+            states.append(BranchState(b.name, False, tuple(graph.current(b.name, rows)), tuple(graph.heads(b.name))))
     for row in graph.unknown(rows):
         states.append(BranchState("?", False, (row,), ()))
     return states
@@ -156,9 +147,7 @@ def upgrade(engine: Engine, plugins: Iterable[str] | None = None) -> list[Upgrad
             try:
                 command.upgrade(cfg, head)
             except CommandError as exc:  # Alembic's own refusal: say which branch it was
-                raise MigrationError(
-                    f"cannot upgrade branch {branch.name!r} to {head}: {exc}"
-                ) from exc
+                raise MigrationError(f"cannot upgrade branch {branch.name!r} to {head}: {exc}") from exc
         rows = database_revisions(engine)
         done.append(Upgraded(branch.name, before, tuple(graph.current(branch.name, rows))))
     return done

@@ -30,4 +30,3 @@ def upsert(session: Session, table: Table, values: Mapping[str, Any], key: Seque
     stmt = _insert(session, table, values)
     changed = {name: stmt.excluded[name] for name in values if name not in key}
     session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=changed))
-

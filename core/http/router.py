@@ -36,8 +36,7 @@ class Request:
         :class:`BadRequest` when it is not UTF-8 or not a form.
         """
         try:
-            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True,
-                                  max_num_fields=MAX_FORM_FIELDS))
+            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
         except ValueError as exc:
             raise BadRequest(f"the body is not a UTF-8 form: {exc}") from exc
 
@@ -63,8 +62,12 @@ class Response:
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         """A JSON response (UTF-8, Chinese kept readable)."""
-        return cls(status, json.dumps(data, ensure_ascii=False, default=str).encode(),
-                   "application/json; charset=utf-8", headers or {})
+        return cls(
+            status,
+            json.dumps(data, ensure_ascii=False, default=str).encode(),
+            "application/json; charset=utf-8",
+            headers or {},
+        )
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> Response:
@@ -112,7 +115,5 @@ class PluginRouter(Router):
     def add(self, method: str, path: str, handler: Handler) -> None:
         """Register a route of this plugin; a path outside ``/<plugin>/`` is an error."""
         if not path.startswith(f"/{self.plugin}/"):
-            raise ValueError(
-                f"plugin {self.plugin!r}: route {path!r} must start with '/{self.plugin}/'"
-            )
+            raise ValueError(f"plugin {self.plugin!r}: route {path!r} must start with '/{self.plugin}/'")
         super().add(method, path, handler)

@@ -53,10 +53,13 @@ class HttpServer:
         try:
             self.server = ThreadingHTTPServer((cfg.host, cfg.port), handler)
         except OSError as exc:
-            raise ConfigError(app.config_path, [
-                f"http: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc} "
-                "(set [http] port to a free port, or enabled = false)"
-            ]) from exc
+            raise ConfigError(
+                app.config_path,
+                [
+                    f"http: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc} "
+                    "(set [http] port to a free port, or enabled = false)"
+                ],
+            ) from exc
         self.server.daemon_threads = True
         self.server.handle_error = _log_error  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.serve_forever, name="kefu-http", daemon=True)

@@ -29,20 +29,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 def import_options(fn: F) -> F:
     """Add ``--dry-run`` and ``--json`` to an import command."""
     fn = click.option("--json", "as_json", is_flag=True, help="print the report as JSON")(fn)
-    fn = click.option(
-        "--dry-run", is_flag=True, help="show what would be created or updated, and write nothing"
-    )(fn)
+    fn = click.option("--dry-run", is_flag=True, help="show what would be created or updated, and write nothing")(fn)
     return fn
 
 
 def show_report(report: ImportReport, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     """Print the report (summary, notes, bad rows; or JSON) and exit 2 when rows were bad."""
     if as_json:
-        click.echo(
-            json.dumps(
-                [{**report.as_dict(), **(extra or {})}], ensure_ascii=False, default=str, indent=1
-            )
-        )
+        click.echo(json.dumps([{**report.as_dict(), **(extra or {})}], ensure_ascii=False, default=str, indent=1))
     else:
         click.echo(report.summary())
         for note in report.notes:

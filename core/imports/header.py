@@ -88,17 +88,12 @@ def find_header(
             if len(columns) > best[0]:
                 best = (len(columns), sheet, cells)
     if not any(sheet.rows for sheet in table.sheets):
-        raise ImportFileError(
-            f"{table.source}: the file is empty; the first line must name the columns"
-        )
+        raise ImportFileError(f"{table.source}: the file is empty; the first line must name the columns")
     _score, closest, cells = best
     _columns, labels = _match(cells, lookup)
-    missing = "; ".join(
-        f"{name} ({'/'.join(accepted[name])})" for name in required if name not in labels
-    )
+    missing = "; ".join(f"{name} ({'/'.join(accepted[name])})" for name in required if name not in labels)
     where = f"sheet {closest.name!r}: " if closest is not None and closest.name is not None else ""
     found = ", ".join(c.strip() for c in cells if c.strip()) or "no header"
     raise ImportFileError(
-        f"{table.source}: {where}missing column(s) {missing}; the header row "
-        f"closest to it has {found}{hint}"
+        f"{table.source}: {where}missing column(s) {missing}; the header row closest to it has {found}{hint}"
     )

@@ -67,9 +67,7 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             # Only the last character is broken: the file was cut off, not in another encoding.
-            if exc.start >= len(data) - 3 and exc.reason.startswith(
-                ("unexpected end", "incomplete")
-            ):
+            if exc.start >= len(data) - 3 and exc.reason.startswith(("unexpected end", "incomplete")):
                 return data[: exc.start].decode(encoding), encoding
     raise ImportFileError(
         f"{where}: neither UTF-8 nor GB18030; save the file as UTF-8 CSV "
@@ -140,9 +138,7 @@ def read_xlsx(data: bytes, source: str) -> Table:
     return table
 
 
-def read_table(
-    path: Path | str | None = None, *, data: bytes | None = None, name: str | None = None
-) -> Table:
+def read_table(path: Path | str | None = None, *, data: bytes | None = None, name: str | None = None) -> Table:
     """Read a file (or its bytes): XLSX by its content, anything else as CSV."""
     if data is None:
         if path is None:
@@ -156,8 +152,7 @@ def read_table(
         return read_xlsx(data, source)
     if data.startswith(XLS_MAGIC):
         raise ImportFileError(
-            f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or "
-            "CSV (UTF-8) and import again"
+            f"{source}: an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV (UTF-8) and import again"
         )
     return read_csv(data, source)
 

@@ -15,15 +15,11 @@ class Where(NamedTuple):
     sheet: str | None = None
 
     def __str__(self) -> str:
-        return (
-            f"sheet {self.sheet!r} row {self.row}" if self.sheet is not None else f"line {self.row}"
-        )
+        return f"sheet {self.sheet!r} row {self.row}" if self.sheet is not None else f"line {self.row}"
 
     def after(self, file: str) -> str:
         """``file:line`` for a CSV (as compilers print it), ``file[sheet]:row`` for a workbook."""
-        return (
-            f"{file}[{self.sheet}]:{self.row}" if self.sheet is not None else f"{file}:{self.row}"
-        )
+        return f"{file}[{self.sheet}]:{self.row}" if self.sheet is not None else f"{file}:{self.row}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +83,7 @@ class ImportReport:
     def summary(self) -> str:
         """The one line people read: read / created / updated / unchanged / bad."""
         noun = f" {self.noun}" if self.noun else ""
-        head = f"{self.source or self.name}: " + (
-            "dry run, nothing written; " if self.dry_run else ""
-        )
+        head = f"{self.source or self.name}: " + ("dry run, nothing written; " if self.dry_run else "")
         return (
             f"{head}{self.read} read, {self.created}{noun} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.bad)} bad"
@@ -109,9 +103,7 @@ class ImportReport:
             "bad": len(self.bad),
             "errors": [b.as_dict() for b in self.bad],
             "notes": list(self.notes),
-            "changes": [
-                {"where": str(c.where), "key": c.key, "outcome": c.outcome} for c in self.changes
-            ]
+            "changes": [{"where": str(c.where), "key": c.key, "outcome": c.outcome} for c in self.changes]
             if self.dry_run
             else [],
         }

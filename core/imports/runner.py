@@ -169,11 +169,7 @@ class _Run(Generic[R]):
         if self.nul and any("\x00" in c for c in cells):
             # A NUL is a damaged file; PostgreSQL could not store it and SQLite should not either.
             return BadRow(where, "holds a NUL byte (the file is damaged here)")
-        return {
-            name: cell
-            for i, name in self.columns
-            if i < width and (cell := cells[i]) and not cell.isspace()
-        }
+        return {name: cell for i, name in self.columns if i < width and (cell := cells[i]) and not cell.isspace()}
 
     def parse(self, chunk: list[tuple[Where, list[str]]]) -> list[tuple[Where, R, Hashable | None]]:
         """Validate a chunk of rows (in one call while they are all good); bad ones to the report."""
@@ -270,9 +266,7 @@ class _Run(Generic[R]):
         for where, key, outcome in done:
             self.report.count(outcome)
             if self.report.dry_run and outcome != "unchanged":
-                self.report.changes.append(
-                    Change(where, "" if key is None else _show_key(key), outcome)
-                )
+                self.report.changes.append(Change(where, "" if key is None else _show_key(key), outcome))
         self.report.bad.extend(bad)
 
     def refuse(self, where: Where, key: Hashable | None, exc: Exception) -> BadRow:
@@ -311,9 +305,7 @@ def run_import(
     anything is written; bad rows are in the report and the good rows are written.
     """
     table = read_table(path, data=data, name=name)
-    header = find_header(
-        table, importer.row_model, importer.missing_hint, importer.headers(), importer.required()
-    )
+    header = find_header(table, importer.row_model, importer.missing_hint, importer.headers(), importer.required())
     rows = list(iter_cells(header.sheet, header.index + 1))
     report = ImportReport(
         importer.name,

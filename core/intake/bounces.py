@@ -40,8 +40,9 @@ def mark_undeliverable(customer: Customer, address: str, diagnostic: str) -> Non
         customer.email_undeliverable = True
 
 
-def record_bounce(app: App, session: Any, item: InboundItem, understood: Understood, secret: str | None,
-                  lookup: BatchLookup) -> tuple[list[Case], int]:
+def record_bounce(
+    app: App, session: Any, item: InboundItem, understood: Understood, secret: str | None, lookup: BatchLookup
+) -> tuple[list[Case], int]:
     """Mark each failed address, record the bounce on the cases of the bounced message (or the
     customers' live cases) and tell their owners; (the cases, how many addresses were marked)."""
     bounce = understood.bounce
@@ -64,15 +65,20 @@ def record_bounce(app: App, session: Any, item: InboundItem, understood: Underst
         # No reference to the bounced message: the customers' live cases.
         for customer in customers:
             case = session.scalars(
-                select(Case).where(Case.customer_id == customer.id, Case.state.not_in(FINISHED_STATES))
-                .order_by(Case.updated_at.desc()).limit(1)
+                select(Case)
+                .where(Case.customer_id == customer.id, Case.state.not_in(FINISHED_STATES))
+                .order_by(Case.updated_at.desc())
+                .limit(1)
             ).first()
             if case is not None and case not in cases:
                 cases.append(case)
     masked = ", ".join(mask(a) for a in bounce.recipients) or "unknown recipient"
     for case in cases:
         record_event(
-            app.context(case.plugin, session), case, "email_bounced", actor="system",
+            app.context(case.plugin, session),
+            case,
+            "email_bounced",
+            actor="system",
             reason=f"mail to {masked} bounced: {bounce.diagnostic or msg.subject}"[:1000],
             data={"item_id": item.id, "recipients": bounce.recipients},
         )
@@ -95,16 +101,27 @@ def tell_owner(app: App, session: Any, case: Case, item: InboundItem, recipients
     keys: list[str] = []
     for target in targets:
         try:
-            keys += [k for k in resolve(staff, target, now, app.settings.tz, unit=case.unit, session=session)
-                     if k not in keys]
+            keys += [
+                k
+                for k in resolve(staff, target, now, app.settings.tz, unit=case.unit, session=session)
+                if k not in keys
+            ]
         except UnknownRecipient as exc:
             log.error("case %s: cannot tell %r about a bounce: %s", case.number, target, exc)
     if not keys:
-        log.warning("case %s: mail to %s bounced and the case has no owner to tell (set the owner, or "
-                    "[channels] alarm_staff)", case.number, recipients)
+        log.warning(
+            "case %s: mail to %s bounced and the case has no owner to tell (set the owner, or [channels] alarm_staff)",
+            case.number,
+            recipients,
+        )
         return []
-    context = {"case_number": case.number, "case_title": case.title, "recipients": recipients,
-               "diagnostic": diagnostic[:500], "site_name": app.settings.kefu.site_name}
+    context = {
+        "case_number": case.number,
+        "case_title": case.title,
+        "recipients": recipients,
+        "diagnostic": diagnostic[:500],
+        "site_name": app.settings.kefu.site_name,
+    }
     ctx = app.context(case.plugin, session)
     told = []
     for key in keys:
@@ -116,15 +133,28 @@ def tell_owner(app: App, session: Any, case: Case, item: InboundItem, recipients
             log.error("case %s: staff %r has no email or phone to be told of a bounce", case.number, key)
             continue
         queue_message(
-            ctx, key=f"{case.number}/bounce/{item.id}/{key}/{channel}", channel=channel, audience="staff",
-            recipient=(person.email if channel == "email" else person.phone) or "", recipient_name=person.name,
-            template=TEMPLATE if channel == "email" else SMS_TEMPLATE, context=context, case=case,
+            ctx,
+            key=f"{case.number}/bounce/{item.id}/{key}/{channel}",
+            channel=channel,
+            audience="staff",
+            recipient=(person.email if channel == "email" else person.phone) or "",
+            recipient_name=person.name,
+            template=TEMPLATE if channel == "email" else SMS_TEMPLATE,
+            context=context,
+            case=case,
         )
         told.append(key)
     return told
 
 
 def _refs_only(msg: InboundMessage, mid: str) -> InboundMessage:
-    return InboundMessage(item_id=msg.item_id, channel=msg.channel, kind="bounce",
-                          received_at=msg.received_at, sender=None, subject="", text="",
-                          in_reply_to=[mid])
+    return InboundMessage(
+        item_id=msg.item_id,
+        channel=msg.channel,
+        kind="bounce",
+        received_at=msg.received_at,
+        sender=None,
+        subject="",
+        text="",
+        in_reply_to=[mid],
+    )

@@ -32,10 +32,13 @@ def customers_by_email(session: Session, address: str) -> list[Customer]:
     """Every customer with this e-mail address, as main address or a known contact."""
     address = address.strip().lower()
     via_contact = select(Contact.customer_id).where(Contact.kind == "email", Contact.value == address)
-    return list(session.scalars(
-        select(Customer).where(or_(Customer.email == address, Customer.id.in_(via_contact)))
-        .order_by(Customer.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(or_(Customer.email == address, Customer.id.in_(via_contact)))
+            .order_by(Customer.id.desc())
+        )
+    )
 
 
 def customers_by_phone(session: Session, phone: str) -> list[Customer]:
@@ -44,14 +47,18 @@ def customers_by_phone(session: Session, phone: str) -> list[Customer]:
     if not forms:
         return []
     via_contact = select(Contact.customer_id).where(Contact.kind == "phone", Contact.value.in_(forms))
-    return list(session.scalars(
-        select(Customer).where(or_(Customer.phone.in_(forms), Customer.id.in_(via_contact)))
-        .order_by(Customer.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(or_(Customer.phone.in_(forms), Customer.id.in_(via_contact)))
+            .order_by(Customer.id.desc())
+        )
+    )
 
 
-def is_customer_or_contact(session: Session, customer_id: int, *, email: str | None,
-                           phone: str | None, lookup: BatchLookup | None = None) -> bool:
+def is_customer_or_contact(
+    session: Session, customer_id: int, *, email: str | None, phone: str | None, lookup: BatchLookup | None = None
+) -> bool:
     """True when ``email`` or ``phone`` belongs to customer ``customer_id`` or a contact of it."""
     found: list[Customer] = []
     if email:
@@ -80,9 +87,7 @@ def find_or_create_customer(
     ``lookup`` answers the address and number questions from the batch's reading.
     """
     if ref:
-        found = session.scalars(
-            select(Customer).where(Customer.plugin == plugin, Customer.ref == ref)
-        ).first()
+        found = session.scalars(select(Customer).where(Customer.plugin == plugin, Customer.ref == ref)).first()
         if found is not None:
             _fill(found, email=email, phone=phone, name=name, address=address)
             return found
@@ -93,8 +98,16 @@ def find_or_create_customer(
         if candidates:
             same_plugin = [c for c in candidates if c.plugin == plugin]
             return (same_plugin or candidates)[0]
-    customer = Customer(plugin=plugin, ref=ref, name=name, email=email.lower() if email else None,
-                        phone=phone, address=address, created_at=now, data={})
+    customer = Customer(
+        plugin=plugin,
+        ref=ref,
+        name=name,
+        email=email.lower() if email else None,
+        phone=phone,
+        address=address,
+        created_at=now,
+        data={},
+    )
     session.add(customer)
     session.flush()
     if lookup is not None:

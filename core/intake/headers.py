@@ -19,10 +19,21 @@ from functools import lru_cache
 
 # Labels mail clients use for a charset whose superset decodes more of what they really send.
 SUPERSETS = {
-    "gb2312": "gb18030", "gb_2312-80": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-    "cp936": "gb18030", "euc-cn": "gb18030", "x-euc-cn": "gb18030", "csgb2312": "gb18030",
-    "big5": "big5hkscs", "x-big5": "big5hkscs", "cp950": "big5hkscs",
-    "us-ascii": "utf-8", "ascii": "utf-8", "unknown-8bit": "utf-8", "x-unknown": "utf-8",
+    "gb2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "x-euc-cn": "gb18030",
+    "csgb2312": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "unknown-8bit": "utf-8",
+    "x-unknown": "utf-8",
     "ks_c_5601-1987": "cp949",
 }
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
@@ -64,8 +75,10 @@ def decode_header_value(value: object) -> str:
         return ""
     if isinstance(value, Header):
         # compat32 hands out a header holding raw 8-bit bytes as a Header of "unknown-8bit".
-        text = "".join(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
-                       for chunk, charset in decode_header(value))
+        text = "".join(
+            decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+            for chunk, charset in decode_header(value)
+        )
     else:
         text = str(value)
         if not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text):
@@ -86,7 +99,7 @@ def _decode_words(text: str) -> str:
     pos = 0
     after_word = False
     for word in _WORD.finditer(text):
-        between = text[pos:word.start()]
+        between = text[pos : word.start()]
         pos = word.end()
         joins = after_word and (not between or between.isspace())
         charset = codec_for(word[1])

@@ -63,8 +63,7 @@ def _tidy(text: str) -> str:
 
 
 # The plain tag-strip: the collector's readings of blocks and skipped elements, by pattern.
-_STRIP_SKIPPED = re.compile(r"<!--.*?(?:--\s*>|\Z)|<(script|style|head|title)\b.*?</\1\s*>",
-                            re.IGNORECASE | re.DOTALL)
+_STRIP_SKIPPED = re.compile(r"<!--.*?(?:--\s*>|\Z)|<(script|style|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _STRIP_BLOCK = re.compile(rf"</?(?:{'|'.join(sorted(_BLOCK))})(?=[\s/>])[^>]*>", re.IGNORECASE)
 _STRIP_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
 

@@ -100,7 +100,8 @@ class BatchLookup:
                 found[customer.id] = customer
                 owners.append((str(getattr(customer, kind)), customer.id))
             contacts = self.session.execute(
-                select(Contact.value, Contact.customer_id).where(Contact.kind == kind, Contact.value.in_(chunk)))
+                select(Contact.value, Contact.customer_id).where(Contact.kind == kind, Contact.value.in_(chunk))
+            )
             owners.extend((value, customer_id) for value, customer_id in contacts)
         missing = {cid for _v, cid in owners} - found.keys()
         for chunk in _chunks(sorted(missing)):
@@ -119,12 +120,13 @@ class BatchLookup:
         for table in (InboundItem, OutboxMessage):
             for chunk in _chunks(sorted(mids)):
                 for found, case_id in self.session.execute(
-                    select(table.message_id, table.case_id)
-                    .where(table.message_id.in_(chunk), table.case_id.is_not(None))
+                    select(table.message_id, table.case_id).where(
+                        table.message_id.in_(chunk), table.case_id.is_not(None)
+                    )
                 ):
                     if found is not None:  # (the IN list has no NULL; the column is nullable)
                         self._case_of_mid[found] = case_id
 
 
 def _chunks(values: list[str] | list[int]) -> list[list[str] | list[int]]:
-    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]

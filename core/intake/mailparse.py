@@ -32,8 +32,17 @@ from kefu.channels.config import MailLimits
 from kefu.intake.headers import SUPERSETS, codec_for, decode_bytes, decode_header_value
 from kefu.intake.htmltext import html_to_text
 
-__all__ = ["SUPERSETS", "ParseError", "ParsedAttachment", "ParsedMail", "codec_for", "decode_bytes",
-           "decode_header_value", "message_ids", "parse_mail"]
+__all__ = [
+    "SUPERSETS",
+    "ParseError",
+    "ParsedAttachment",
+    "ParsedMail",
+    "codec_for",
+    "decode_bytes",
+    "decode_header_value",
+    "message_ids",
+    "parse_mail",
+]
 
 DEFAULT_LIMITS = MailLimits()
 _STRICT_FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
@@ -108,8 +117,9 @@ def message_ids(value: str) -> list[str]:
     return _MSGID.findall(value or "")
 
 
-_HEADERS_SEEN = re.compile(rb"^(from|sender|received|return-path|date|subject|message-id)\s*:",
-                           re.IGNORECASE | re.MULTILINE)
+_HEADERS_SEEN = re.compile(
+    rb"^(from|sender|received|return-path|date|subject|message-id)\s*:", re.IGNORECASE | re.MULTILINE
+)
 _FIELD_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
 _CONTAINER = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?(multipart|message)/", re.IGNORECASE | re.MULTILINE)
 
@@ -117,7 +127,7 @@ _CONTAINER = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?(multipart|messag
 def header_block(raw: bytes) -> bytes:
     """The top header block of a raw mail (up to the first empty line)."""
     ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
-    return raw[:min(ends)] if ends else raw
+    return raw[: min(ends)] if ends else raw
 
 
 def check_limits(raw: bytes, limits: MailLimits) -> None:
@@ -127,20 +137,27 @@ def check_limits(raw: bytes, limits: MailLimits) -> None:
     container part (multipart or message), which bound the parser's nesting and part count.
     """
     if len(raw) > limits.max_message_bytes:
-        raise ParseError(f"message of {len(raw)} bytes exceeds the limit of {limits.max_message_bytes} "
-                         "([channels.limits] max_message_bytes)")
+        raise ParseError(
+            f"message of {len(raw)} bytes exceeds the limit of {limits.max_message_bytes} "
+            "([channels.limits] max_message_bytes)"
+        )
     head = header_block(raw)
     if len(head) > limits.max_header_bytes:
-        raise ParseError(f"header block of {len(head)} bytes exceeds the limit of {limits.max_header_bytes} "
-                         "([channels.limits] max_header_bytes)")
+        raise ParseError(
+            f"header block of {len(head)} bytes exceeds the limit of {limits.max_header_bytes} "
+            "([channels.limits] max_header_bytes)"
+        )
     fields = len(_FIELD_START.findall(head))
     if fields > limits.max_headers:
-        raise ParseError(f"{fields} header fields exceed the limit of {limits.max_headers} "
-                         "([channels.limits] max_headers)")
+        raise ParseError(
+            f"{fields} header fields exceed the limit of {limits.max_headers} ([channels.limits] max_headers)"
+        )
     containers = len(_CONTAINER.findall(raw))
     if containers > limits.max_parts:
-        raise ParseError(f"MIME parts nested too deeply or too many: {containers} multipart/message parts "
-                         f"exceed the limit of {limits.max_parts} ([channels.limits] max_parts)")
+        raise ParseError(
+            f"MIME parts nested too deeply or too many: {containers} multipart/message parts "
+            f"exceed the limit of {limits.max_parts} ([channels.limits] max_parts)"
+        )
 
 
 def _walk(msg: Message, limits: MailLimits) -> list[Message]:
@@ -154,8 +171,9 @@ def _walk(msg: Message, limits: MailLimits) -> list[Message]:
         if count > limits.max_parts:
             raise ParseError(f"more than {limits.max_parts} MIME parts ([channels.limits] max_parts)")
         if depth > limits.max_depth:
-            raise ParseError(f"MIME parts nested too deeply: more than {limits.max_depth} levels "
-                             "([channels.limits] max_depth)")
+            raise ParseError(
+                f"MIME parts nested too deeply: more than {limits.max_depth} levels ([channels.limits] max_depth)"
+            )
         children = part.get_payload() if part.is_multipart() else None
         if isinstance(children, list):
             stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
@@ -176,8 +194,9 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
         msg = email.message_from_bytes(raw, policy=compat32)
         leaves = _walk(msg, limits)
     except (ValueError, TypeError) as exc:  # the parser reads each multipart's boundary parameter
-        raise ParseError("malformed RFC 2231 boundary parameter in a Content-Type "
-                         f"({type(exc).__name__}: {exc})") from exc
+        raise ParseError(
+            f"malformed RFC 2231 boundary parameter in a Content-Type ({type(exc).__name__}: {exc})"
+        ) from exc
     except RecursionError as exc:  # the parser recurses once per level of nesting
         raise ParseError("MIME parts nested too deeply to read") from exc
     headers = Headers(msg)
@@ -199,8 +218,13 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
         text=text,
         message_id=next(iter(message_ids(str(headers.get("message-id") or ""))), None),
         references=_references(headers),
-        to=[a.lower() for _n, a in email.utils.getaddresses(
-            [decode_header_value(v) for v in headers.get_all("to") + headers.get_all("cc")]) if a],
+        to=[
+            a.lower()
+            for _n, a in email.utils.getaddresses(
+                [decode_header_value(v) for v in headers.get_all("to") + headers.get_all("cc")]
+            )
+            if a
+        ],
         attachments=body.attachments,
         message=msg,
         problems=body.problems,
@@ -226,8 +250,10 @@ class _Body:
         filename = _filename(part)
         payload, broken = _payload(part)
         if len(payload) > self.limits.max_part_bytes:
-            raise ParseError(f"part {index} ({ctype}) of {len(payload)} bytes exceeds the limit of "
-                             f"{self.limits.max_part_bytes} ([channels.limits] max_part_bytes)")
+            raise ParseError(
+                f"part {index} ({ctype}) of {len(payload)} bytes exceeds the limit of "
+                f"{self.limits.max_part_bytes} ([channels.limits] max_part_bytes)"
+            )
         if ctype.startswith("multipart/"):
             # A multipart whose boundary never occurs: its parts cannot be told apart.
             self.unreadable_text.append(f"{ctype} without the boundary it declares: its parts cannot be found")
@@ -261,8 +287,11 @@ class _Body:
         return text.replace("\r\n", "\n").strip()
 
 
-_BROKEN_BASE64 = (email.errors.InvalidBase64LengthDefect, email.errors.InvalidBase64CharactersDefect,
-                  email.errors.InvalidBase64PaddingDefect)
+_BROKEN_BASE64 = (
+    email.errors.InvalidBase64LengthDefect,
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64PaddingDefect,
+)
 
 
 def _payload(part: Message) -> tuple[bytes, str | None]:
@@ -379,6 +408,5 @@ def _references(headers: Headers) -> list[str]:
 
 
 def _default_name(ctype: str, n: int) -> str:
-    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf",
-           "message/rfc822": "eml"}.get(ctype, "bin")
+    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf", "message/rfc822": "eml"}.get(ctype, "bin")
     return f"attachment-{n}.{ext}"

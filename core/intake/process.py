@@ -78,8 +78,13 @@ def process_pending(app: App, *, limit: int | None = None, ids: list[int] | None
 
 def _claim(session: Any, size: int, ids: list[int] | None) -> list[tuple[InboundItem, bytes]]:
     """The next pending items with their raw bytes (read in the same query)."""
-    query = (select(InboundItem, InboundRaw.raw).join(InboundRaw, InboundRaw.item_id == InboundItem.id)
-             .where(InboundItem.status == "pending").order_by(InboundItem.id).limit(size))
+    query = (
+        select(InboundItem, InboundRaw.raw)
+        .join(InboundRaw, InboundRaw.item_id == InboundItem.id)
+        .where(InboundItem.status == "pending")
+        .order_by(InboundItem.id)
+        .limit(size)
+    )
     if ids is not None:
         query = query.where(InboundItem.id.in_(ids))
     if is_postgres(session):
@@ -87,8 +92,9 @@ def _claim(session: Any, size: int, ids: list[int] | None) -> list[tuple[Inbound
     return [(item, raw) for item, raw in session.execute(query)]
 
 
-def process_batch(app: App, session: Any, items: list[InboundItem], secret: str | None,
-                  raws: dict[int, bytes] | None = None) -> None:
+def process_batch(
+    app: App, session: Any, items: list[InboundItem], secret: str | None, raws: dict[int, bytes] | None = None
+) -> None:
     """Process claimed ``items`` in the caller's transaction (see the module's docstring);
     ``raws`` holds their bytes when the claim read them."""
     parsed: dict[int, Understood] = {}
@@ -133,17 +139,29 @@ class _Opening:
 def _threads_onto_nothing(understood: Understood) -> bool:
     """New mail that can refer to no case: no reference, no case number, no bounce."""
     msg = understood.message
-    return (msg.kind == "email" and not msg.in_reply_to and understood.bounce is None
-            and not CASE_NUMBER.search(f"{msg.subject}\n{msg.text}"))
+    return (
+        msg.kind == "email"
+        and not msg.in_reply_to
+        and understood.bounce is None
+        and not CASE_NUMBER.search(f"{msg.subject}\n{msg.text}")
+    )
 
 
-def _decide_new(app: App, session: Any, item: InboundItem, understood: Understood,
-                lookup: BatchLookup) -> _Opening | None:
+def _decide_new(
+    app: App, session: Any, item: InboundItem, understood: Understood, lookup: BatchLookup
+) -> _Opening | None:
     """What new mail that threads onto nothing becomes: noise, unclaimed, or a case to open."""
     msg = understood.message
     if msg.noise:
-        _finish(session, item, understood, None, "noise",
-                f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
+        _finish(
+            session,
+            item,
+            understood,
+            None,
+            "noise",
+            f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened",
+            lookup,
+        )
         return None
     claim = classify(app, msg, lookup) or _default_claim(app, session, item, understood, lookup)
     return _Opening(item, understood, claim) if claim is not None else None
@@ -164,8 +182,7 @@ def _open_gathered(app: App, session: Any, gathered: list[_Opening], lookup: Bat
         if len(group) == 1:
             _failed(app, group[0].item, exc, lookup)
             return
-        log.info("opening %d gathered cases failed; opening each alone to find the failure", len(group),
-                 exc_info=True)
+        log.info("opening %d gathered cases failed; opening each alone to find the failure", len(group), exc_info=True)
         lookup.forget()
     for opening in group:
         _open_gathered(app, session, [opening], lookup)
@@ -183,36 +200,60 @@ def _quarantine(app: App, item: InboundItem, reason: str) -> None:
     log.warning("inbound item %s from %s quarantined: %s", item.id, item.channel, reason)
 
 
-def _process(app: App, session: Any, item: InboundItem, understood: Understood, secret: str | None,
-             lookup: BatchLookup) -> None:
+def _process(
+    app: App, session: Any, item: InboundItem, understood: Understood, secret: str | None, lookup: BatchLookup
+) -> None:
     """Thread, classify and open (see the module's docstring for what each item becomes)."""
     msg = understood.message
     if msg.kind == "sms" and _consent_word(app, session, msg, item, lookup):
         return
     if understood.bounce is not None:
         cases, marked = record_bounce(app, session, item, understood, secret, lookup)
-        _finish(session, item, understood, cases[0] if cases else None, "processed",
-                f"bounce for {', '.join(mask(a) for a in understood.bounce.recipients) or 'unknown recipient'}: "
-                f"{marked} address(es) marked undeliverable, {len(cases)} case(s) told", lookup)
+        _finish(
+            session,
+            item,
+            understood,
+            cases[0] if cases else None,
+            "processed",
+            f"bounce for {', '.join(mask(a) for a in understood.bounce.recipients) or 'unknown recipient'}: "
+            f"{marked} address(es) marked undeliverable, {len(cases)} case(s) told",
+            lookup,
+        )
         return
     thread = find_thread(session, msg, secret, lookup)
     if thread is not None:
         case = thread.case
         if msg.noise:
             # Recorded, never acted on: no reopening, no clock, nobody told.
-            record_event(app.context(case.plugin, session), case, "noise_noted", actor="system",
-                         reason=f"{msg.noise} threaded by {thread.how}: {msg.noise_reason}"[:1000],
-                         data={"item_id": item.id, "channel": item.channel, **_no_ack(msg)})
+            record_event(
+                app.context(case.plugin, session),
+                case,
+                "noise_noted",
+                actor="system",
+                reason=f"{msg.noise} threaded by {thread.how}: {msg.noise_reason}"[:1000],
+                data={"item_id": item.id, "channel": item.channel, **_no_ack(msg)},
+            )
         else:
-            record_event(app.context(case.plugin, session), case, "customer_reply", actor="customer",
-                         reason=f"{msg.kind} threaded by {thread.how}",
-                         data={"item_id": item.id, "channel": item.channel})
-        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}",
-                lookup)
+            record_event(
+                app.context(case.plugin, session),
+                case,
+                "customer_reply",
+                actor="customer",
+                reason=f"{msg.kind} threaded by {thread.how}",
+                data={"item_id": item.id, "channel": item.channel},
+            )
+        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}", lookup)
         return
     if msg.noise:
-        _finish(session, item, understood, None, "noise",
-                f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened", lookup)
+        _finish(
+            session,
+            item,
+            understood,
+            None,
+            "noise",
+            f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened",
+            lookup,
+        )
         return
     claim = classify(app, msg, lookup) or _default_claim(app, session, item, understood, lookup)
     if claim is not None:
@@ -222,8 +263,13 @@ def _process(app: App, session: Any, item: InboundItem, understood: Understood, 
 def _record_parsed(app: App, item: InboundItem, understood: Understood) -> None:
     """Keep what parsing found on the item (sender, subject, text, noise, problems)."""
     msg = understood.message
-    _set(item, sender=(msg.sender or "")[:320] or None, subject=msg.subject[:1000], text=msg.text,
-         processed_at=app.clock.now())
+    _set(
+        item,
+        sender=(msg.sender or "")[:320] or None,
+        subject=msg.subject[:1000],
+        text=msg.text,
+        processed_at=app.clock.now(),
+    )
     extra: dict[str, Any] = {}
     if msg.noise:
         extra.update(noise=msg.noise, noise_reason=msg.noise_reason)
@@ -233,17 +279,32 @@ def _record_parsed(app: App, item: InboundItem, understood: Understood) -> None:
         _set(item, data={**(item.data or {}), **extra})
 
 
-def _default_claim(app: App, session: Any, item: InboundItem, understood: Understood,
-                   lookup: BatchLookup) -> Classification | None:
+def _default_claim(
+    app: App, session: Any, item: InboundItem, understood: Understood, lookup: BatchLookup
+) -> Classification | None:
     """The inbox's default kind; None (item finished as unclaimed) without one."""
     kind = understood.message.default_kind
     if not kind:
-        _finish(session, item, understood, None, "unclaimed",
-                "no plugin claimed it and the inbox has no default_kind", lookup)
+        _finish(
+            session,
+            item,
+            understood,
+            None,
+            "unclaimed",
+            "no plugin claimed it and the inbox has no default_kind",
+            lookup,
+        )
         return None
     if kind not in app.kinds:
-        _finish(session, item, understood, None, "unclaimed",
-                f"default_kind {kind!r} of {item.channel} is not a registered case kind", lookup)
+        _finish(
+            session,
+            item,
+            understood,
+            None,
+            "unclaimed",
+            f"default_kind {kind!r} of {item.channel} is not a registered case kind",
+            lookup,
+        )
         return None
     return Classification(kind=kind)
 
@@ -300,15 +361,24 @@ def _open_all(app: App, session: Any, openings: list[_Opening], lookup: BatchLoo
     for opening, customer in zip(openings, customers, strict=True):
         msg, claim, item = opening.understood.message, opening.claim, opening.item
         # reply_to: where the owner plugin sends its acknowledgement.
-        data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind,
-                                "reply_to": msg.sender}
+        data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind, "reply_to": msg.sender}
         for key in ("category", "address", "account"):
             if getattr(msg, key):
                 data[key] = getattr(msg, key)
         title = claim.title or msg.subject or msg.text[:60] or ""
-        new.append(NewCase(kind=claim.kind, title=title[:500], customer=customer, unit=claim.unit,
-                           urgent=claim.urgent or None, data=data, actor="customer",
-                           reason=f"{msg.kind} via {item.channel}", opened_at=msg.occurred_at))
+        new.append(
+            NewCase(
+                kind=claim.kind,
+                title=title[:500],
+                customer=customer,
+                unit=claim.unit,
+                urgent=claim.urgent or None,
+                data=data,
+                actor="customer",
+                reason=f"{msg.kind} via {item.channel}",
+                opened_at=msg.occurred_at,
+            )
+        )
     cases = open_cases(app.context("kefu", session), new)
     for opening, case in zip(openings, cases, strict=True):
         _finish(session, opening.item, opening.understood, case, "processed", f"opened {case.number}", lookup)
@@ -330,17 +400,39 @@ def _customers(app: App, session: Any, openings: list[_Opening], lookup: BatchLo
                 found.append(([c for c in known if c.plugin == plugin] or known)[0])
             else:
                 found.append(None)
-                new_rows.setdefault(key, {"plugin": plugin, "ref": None, "name": msg.sender_name, "email": key,
-                                          "phone": None, "address": msg.address, "created_at": now, "data": {}})
+                new_rows.setdefault(
+                    key,
+                    {
+                        "plugin": plugin,
+                        "ref": None,
+                        "name": msg.sender_name,
+                        "email": key,
+                        "phone": None,
+                        "address": msg.address,
+                        "created_at": now,
+                        "data": {},
+                    },
+                )
             continue
         _insert_customers(session, new_rows, lookup)
-        found.append(find_or_create_customer(
-            session, plugin=plugin, now=now, ref=claim.customer_ref or msg.account,
-            email=msg.sender if msg.kind == "email" else None, phone=msg.phone,
-            name=msg.sender_name, address=msg.address, lookup=lookup))
+        found.append(
+            find_or_create_customer(
+                session,
+                plugin=plugin,
+                now=now,
+                ref=claim.customer_ref or msg.account,
+                email=msg.sender if msg.kind == "email" else None,
+                phone=msg.phone,
+                name=msg.sender_name,
+                address=msg.address,
+                lookup=lookup,
+            )
+        )
     _insert_customers(session, new_rows, lookup)
-    return [c if c is not None else lookup.customers_by_email((o.understood.message.sender or "").strip().lower())[0]
-            for o, c in zip(openings, found, strict=True)]
+    return [
+        c if c is not None else lookup.customers_by_email((o.understood.message.sender or "").strip().lower())[0]
+        for o, c in zip(openings, found, strict=True)
+    ]
 
 
 def _insert_customers(session: Any, rows: dict[str, dict[str, Any]], lookup: BatchLookup) -> None:
@@ -355,8 +447,11 @@ def _insert_customers(session: Any, rows: dict[str, dict[str, Any]], lookup: Bat
 _ATTACHMENTS = table_of(Attachment)
 _ITEMS = table_of(InboundItem)
 _ITEM_COLUMNS = ("sender", "subject", "text", "processed_at", "data", "status", "reason", "case_id")
-_WRITE_ITEM = (update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
-               .values({name: bindparam(name, type_=_ITEMS.c[name].type) for name in _ITEM_COLUMNS}))
+_WRITE_ITEM = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values({name: bindparam(name, type_=_ITEMS.c[name].type) for name in _ITEM_COLUMNS})
+)
 
 
 def _set(item: InboundItem, **values: Any) -> None:
@@ -371,24 +466,41 @@ def _set(item: InboundItem, **values: Any) -> None:
 def _write_items(session: Any, items: list[InboundItem]) -> None:
     """One executemany UPDATE of every item's own columns, as processing left them."""
     if items:
-        session.connection().execute(_WRITE_ITEM, [
-            {"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}} for item in items])
+        session.connection().execute(
+            _WRITE_ITEM,
+            [{"item_id": item.id, **{name: getattr(item, name) for name in _ITEM_COLUMNS}} for item in items],
+        )
 
 
-def _finish(session: Any, item: InboundItem, understood: Understood, case: Case | None,
-            status: str, reason: str, lookup: BatchLookup) -> None:
+def _finish(
+    session: Any,
+    item: InboundItem,
+    understood: Understood,
+    case: Case | None,
+    status: str,
+    reason: str,
+    lookup: BatchLookup,
+) -> None:
     case_id = case.id if case is not None else None
     _set(item, status=status, reason=reason, case_id=case_id)
     lookup.added_message(item.message_id, case_id)  # a later item of the batch may refer to this one
-    rows = [{"item_id": item.id, "case_id": case_id, "filename": att.filename, "content_type": att.content_type,
-             "size": len(att.content), "sha256": hashlib.sha256(att.content).hexdigest(), "content": att.content}
-            for att in understood.attachments]
+    rows = [
+        {
+            "item_id": item.id,
+            "case_id": case_id,
+            "filename": att.filename,
+            "content_type": att.content_type,
+            "size": len(att.content),
+            "sha256": hashlib.sha256(att.content).hexdigest(),
+            "content": att.content,
+        }
+        for att in understood.attachments
+    ]
     if rows:  # nothing in the batch reads them: a Core executemany, no ORM objects
         session.connection().execute(insert(_ATTACHMENTS), rows)
 
 
-def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem,
-                  lookup: BatchLookup) -> bool:
+def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem, lookup: BatchLookup) -> bool:
     cfg = app.settings.channels.sms
     word = msg.text.strip().strip("。.!！").upper()
     opt_out = word in {w.upper() for w in cfg.opt_out_words}
@@ -403,7 +515,10 @@ def _consent_word(app: App, session: Any, msg: InboundMessage, item: InboundItem
     for customer in customers:
         customer.sms_opt_out = opt_out
         customer.sms_opt_out_at = now if opt_out else None
-    _set(item, status="processed",
-         reason=f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)")
+    _set(
+        item,
+        status="processed",
+        reason=f"SMS {'opt-out' if opt_out else 'opt-in'} ({word}) for {len(customers)} customer(s)",
+    )
     log.info("SMS %s from %s", "opt-out" if opt_out else "opt-in", mask(msg.phone))
     return True

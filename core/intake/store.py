@@ -30,8 +30,11 @@ def _insert_items(dialect: str) -> Insert:
     """The items' INSERT: one another daemon stored first (same channel and key) is skipped."""
     build = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Table = _ITEMS
-    return build(table).on_conflict_do_nothing(index_elements=["channel", "source_key"]).returning(
-        table.c.id, table.c.channel, table.c.source_key)
+    return (
+        build(table)
+        .on_conflict_do_nothing(index_elements=["channel", "source_key"])
+        .returning(table.c.id, table.c.channel, table.c.source_key)
+    )
 
 
 @dataclass
@@ -76,10 +79,13 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
     known_ids: dict[str, int] = {}
     for chunk in _chunks(ids):
         known_ids.update(
-            (mid, item_id) for mid, item_id in session.execute(
-                select(InboundItem.message_id, InboundItem.id)
-                .where(InboundItem.message_id.in_(chunk), InboundItem.status != "duplicate")
-            ) if mid is not None
+            (mid, item_id)
+            for mid, item_id in session.execute(
+                select(InboundItem.message_id, InboundItem.id).where(
+                    InboundItem.message_id.in_(chunk), InboundItem.status != "duplicate"
+                )
+            )
+            if mid is not None
         )
     rows, raws = [], []
     batch_ids: set[str] = set()
@@ -95,11 +101,20 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
             reason = f"same Message-ID as item {first}" if first else "same Message-ID earlier in this batch"
         elif item.message_id:
             batch_ids.add(item.message_id)
-        rows.append({
-            "channel": item.channel, "source_key": item.source_key, "message_id": item.message_id,
-            "kind": item.kind, "received_at": item.received_at, "status": status,
-            "reason": reason, "sender": _no_nul(item.sender), "subject": _no_nul(item.subject), "data": item.data,
-        })
+        rows.append(
+            {
+                "channel": item.channel,
+                "source_key": item.source_key,
+                "message_id": item.message_id,
+                "kind": item.kind,
+                "received_at": item.received_at,
+                "status": status,
+                "reason": reason,
+                "sender": _no_nul(item.sender),
+                "subject": _no_nul(item.subject),
+                "data": item.data,
+            }
+        )
         raws.append(item.raw)
     if not rows:
         return 0
@@ -108,8 +123,10 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
     stored = session.execute(_insert_items(session.connection().dialect.name), rows).all()
     raw_of = {(row["channel"], row["source_key"]): raw for row, raw in zip(rows, raws, strict=True)}
     if stored:
-        session.execute(insert(InboundRaw), [{"item_id": item_id, "raw": raw_of[(channel, key)]}
-                                             for item_id, channel, key in stored])
+        session.execute(
+            insert(InboundRaw),
+            [{"item_id": item_id, "raw": raw_of[(channel, key)]} for item_id, channel, key in stored],
+        )
     return len(stored)
 
 
@@ -126,12 +143,16 @@ def _stored_keys(session: Session, items: list[NewItem]) -> set[tuple[str, str]]
     for channel, keys in by_channel.items():
         # One channel per query: SQLite scans the whole unique index for a (channel, key) IN list.
         for chunk in _chunks(keys):
-            known.update((channel, key) for key in session.scalars(
-                select(InboundItem.source_key)
-                .where(InboundItem.channel == channel, InboundItem.source_key.in_(chunk))
-            ))
+            known.update(
+                (channel, key)
+                for key in session.scalars(
+                    select(InboundItem.source_key).where(
+                        InboundItem.channel == channel, InboundItem.source_key.in_(chunk)
+                    )
+                )
+            )
     return known
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:
-    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]

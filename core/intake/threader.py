@@ -35,8 +35,9 @@ class Thread:
     how: str
 
 
-def find_thread(session: Session, msg: InboundMessage, secret: str | None,
-                lookup: BatchLookup | None = None) -> Thread | None:
+def find_thread(
+    session: Session, msg: InboundMessage, secret: str | None, lookup: BatchLookup | None = None
+) -> Thread | None:
     """The case ``msg`` continues, or None when it starts something new.
 
     ``lookup`` answers the Message-ID and sender questions from the batch's reading.
@@ -49,24 +50,26 @@ def find_thread(session: Session, msg: InboundMessage, secret: str | None,
         case = session.scalars(select(Case).where(Case.number == number)).one_or_none()
         if case is None or case.customer_id is None:
             continue
-        if is_customer_or_contact(session, case.customer_id, email=msg.sender if msg.kind == "email" else None,
-                                  phone=msg.phone, lookup=lookup):
+        if is_customer_or_contact(
+            session, case.customer_id, email=msg.sender if msg.kind == "email" else None, phone=msg.phone, lookup=lookup
+        ):
             return Thread(case, f"case number {number}")
     if msg.kind == "sms" and msg.phone:
         found = lookup.customers_by_phone(msg.phone) if lookup else customers_by_phone(session, msg.phone)
         ids = [c.id for c in found]
         if ids:
             case = session.scalars(
-                select(Case).where(Case.customer_id.in_(ids), Case.state.not_in(FINISHED_STATES))
-                .order_by(Case.updated_at.desc(), Case.id.desc()).limit(1)
+                select(Case)
+                .where(Case.customer_id.in_(ids), Case.state.not_in(FINISHED_STATES))
+                .order_by(Case.updated_at.desc(), Case.id.desc())
+                .limit(1)
             ).first()
             if case is not None:
                 return Thread(case, "sender's open case")
     return None
 
 
-def _case_of_message_id(session: Session, mid: str, secret: str | None,
-                        lookup: BatchLookup | None) -> Case | None:
+def _case_of_message_id(session: Session, mid: str, secret: str | None, lookup: BatchLookup | None) -> Case | None:
     number = parse_message_id(mid, secret) if secret else None
     if number is not None:
         found = session.scalars(select(Case).where(Case.number == number)).one_or_none()
@@ -76,12 +79,12 @@ def _case_of_message_id(session: Session, mid: str, secret: str | None,
         known = lookup.case_id_of_message_id(mid)
         return session.get(Case, known) if known is not None else None
     case_id = session.scalars(
-        select(OutboxMessage.case_id).where(OutboxMessage.message_id == mid,
-                                            OutboxMessage.case_id.is_not(None)).limit(1)
+        select(OutboxMessage.case_id)
+        .where(OutboxMessage.message_id == mid, OutboxMessage.case_id.is_not(None))
+        .limit(1)
     ).first()
     if case_id is None:
         case_id = session.scalars(
-            select(InboundItem.case_id).where(InboundItem.message_id == mid,
-                                              InboundItem.case_id.is_not(None)).limit(1)
+            select(InboundItem.case_id).where(InboundItem.message_id == mid, InboundItem.case_id.is_not(None)).limit(1)
         ).first()
     return session.get(Case, case_id) if case_id is not None else None

@@ -54,8 +54,11 @@ def understand(item: InboundItem, channels: ChannelsSection, raw: bytes | None =
     channel, kind = item.channel, item.kind
     cfg = inbox_settings(channels, channel)
     base: dict[str, Any] = {
-        "item_id": item.id, "channel": channel, "kind": kind,
-        "received_at": item.received_at, "default_kind": getattr(cfg, "default_kind", None),
+        "item_id": item.id,
+        "channel": channel,
+        "kind": kind,
+        "received_at": item.received_at,
+        "default_kind": getattr(cfg, "default_kind", None),
         "inbox": channel.partition(":")[2] or channel,
     }
     if kind == "email":
@@ -70,21 +73,40 @@ def understand(item: InboundItem, channels: ChannelsSection, raw: bytes | None =
         phone = e164_or_as_given(no_nul(str(payload.get("From") or "").strip()))
         if not phone:
             raise ParseError("SMS without a From number")
-        return _clean(Understood(InboundMessage(
-            **base, sender=phone, phone=phone, subject="", text=str(payload.get("Body") or "").strip(),
-            message_id=None, to=[str(payload.get("To") or "")],
-        )))
+        return _clean(
+            Understood(
+                InboundMessage(
+                    **base,
+                    sender=phone,
+                    phone=phone,
+                    subject="",
+                    text=str(payload.get("Body") or "").strip(),
+                    message_id=None,
+                    to=[str(payload.get("To") or "")],
+                )
+            )
+        )
     if kind == "hotline":
         caller = str(payload.get("caller") or "").strip()
         text = str(payload.get("text") or "").strip()
         if not caller and not text:
             raise ParseError("hotline call with neither caller nor text")
         category = str(payload.get("category") or "").strip() or None
-        return _clean(Understood(InboundMessage(
-            **base, sender=caller or None, phone=caller or None, subject=category or "",
-            text=text, category=category, address=payload.get("address") or None,
-            account=payload.get("account") or None, occurred_at=_call_time(payload),
-        )))
+        return _clean(
+            Understood(
+                InboundMessage(
+                    **base,
+                    sender=caller or None,
+                    phone=caller or None,
+                    subject=category or "",
+                    text=text,
+                    category=category,
+                    address=payload.get("address") or None,
+                    account=payload.get("account") or None,
+                    occurred_at=_call_time(payload),
+                )
+            )
+        )
     raise ParseError(f"unknown item kind {kind!r}")
 
 
@@ -104,10 +126,17 @@ def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any)
     own = {cfg.user} if cfg is not None and isinstance(getattr(cfg, "user", None), str) else set()
     bounce = read_bounce(parsed.message, own) if noise is not None and noise.kind == "bounce" else None
     msg = InboundMessage(
-        **base, sender=parsed.sender, sender_name=parsed.sender_name, subject=parsed.subject,
-        text=parsed.text, message_id=parsed.message_id, in_reply_to=parsed.references,
-        to=parsed.to, attachments=[a.filename for a in parsed.attachments],
-        noise=noise.kind if noise else None, noise_reason=noise.reason if noise else None,
+        **base,
+        sender=parsed.sender,
+        sender_name=parsed.sender_name,
+        subject=parsed.subject,
+        text=parsed.text,
+        message_id=parsed.message_id,
+        in_reply_to=parsed.references,
+        to=parsed.to,
+        attachments=[a.filename for a in parsed.attachments],
+        noise=noise.kind if noise else None,
+        noise_reason=noise.reason if noise else None,
         auto_reply=noise is not None,
     )
     return Understood(msg, parsed.attachments, bounce, parsed.problems)
@@ -122,9 +151,12 @@ def _has_nul(value: object) -> bool:
 def _clean(understood: Understood) -> Understood:
     """No NUL in any text intake writes (see :func:`no_nul`)."""
     msg = understood.message
-    if understood.bounce is None and not any(_has_nul(v) for v in vars(msg).values()) \
-            and not any(_has_nul(p) for p in understood.problems) \
-            and not any(_has_nul(a.filename) for a in understood.attachments):
+    if (
+        understood.bounce is None
+        and not any(_has_nul(v) for v in vars(msg).values())
+        and not any(_has_nul(p) for p in understood.problems)
+        and not any(_has_nul(a.filename) for a in understood.attachments)
+    ):
         return understood
     for f in fields(msg):
         value = getattr(msg, f.name)

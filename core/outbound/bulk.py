@@ -97,8 +97,9 @@ def _item(raw: OutboxItem | Mapping[str, Any]) -> OutboxItem:
     else:
         unknown = set(raw) - _FIELDS
         if unknown:
-            raise ValueError(f"queue_many: unknown field(s) {', '.join(sorted(unknown))}; "
-                             f"expected queue_message's keyword arguments")
+            raise ValueError(
+                f"queue_many: unknown field(s) {', '.join(sorted(unknown))}; expected queue_message's keyword arguments"
+            )
         item = OutboxItem(**raw)
     if item.channel not in CHANNELS:
         raise ValueError(f"unknown channel {item.channel!r} (key {item.key}); expected one of {', '.join(CHANNELS)}")
@@ -109,10 +110,24 @@ def _item(raw: OutboxItem | Mapping[str, Any]) -> OutboxItem:
 
 def _values(ctx: PluginContext, now: datetime, base: dict[str, Any], item: OutboxItem) -> dict[str, Any] | None:
     return row_values(
-        ctx, now, key=item.key, channel=item.channel, recipient=item.recipient, template=item.template,
-        context=item.context, case=item.case, customer=item.customer, audience=item.audience,
-        recipient_name=item.recipient_name, urgent=item.urgent, marketing=item.marketing,
-        not_before=item.not_before, letter=item.letter, address=item.address, auto=item.auto, base=base,
+        ctx,
+        now,
+        key=item.key,
+        channel=item.channel,
+        recipient=item.recipient,
+        template=item.template,
+        context=item.context,
+        case=item.case,
+        customer=item.customer,
+        audience=item.audience,
+        recipient_name=item.recipient_name,
+        urgent=item.urgent,
+        marketing=item.marketing,
+        not_before=item.not_before,
+        letter=item.letter,
+        address=item.address,
+        auto=item.auto,
+        base=base,
     )
 
 
@@ -120,8 +135,7 @@ def _drop_existing(session: Session, items: list[OutboxItem]) -> list[OutboxItem
     if not items:
         return items
     keys = [i.key for i in items]
-    found = set(session.connection().execute(select(_TABLE.c.idem_key).where(_TABLE.c.idem_key.in_(keys)))
-                .scalars())
+    found = set(session.connection().execute(select(_TABLE.c.idem_key).where(_TABLE.c.idem_key.in_(keys))).scalars())
     return [i for i in items if i.key not in found] if found else items
 
 

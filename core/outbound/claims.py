@@ -51,8 +51,7 @@ _EXPIRED = (
         or_(
             _TABLE.c.lease_until < bindparam("now", type_=_WHEN),
             # A claim written before leases existed: its claim time and the lease length.
-            and_(_TABLE.c.lease_until.is_(None),
-                 _TABLE.c.claimed_at < bindparam("stale_before", type_=_WHEN)),
+            and_(_TABLE.c.lease_until.is_(None), _TABLE.c.claimed_at < bindparam("stale_before", type_=_WHEN)),
         ),
     )
     .values(state="queued", claimed_by=None, claimed_at=None, lease_until=None)
@@ -77,8 +76,7 @@ def release_orphans(app: App, now: datetime) -> int:
     with app.engine.begin() as conn:
         result = conn.execute(_EXPIRED, {"now": now, "stale_before": now - lease_length(app)})
         released = int(result.rowcount or 0)
-        dead = [token for token in conn.scalars(_CLAIMANTS)
-                if token and identity.provably_dead(token, me)]
+        dead = [token for token in conn.scalars(_CLAIMANTS) if token and identity.provably_dead(token, me)]
         if dead:
             released += int(conn.execute(_OF_DEAD, {"dead": dead}).rowcount or 0)
         return released
@@ -199,8 +197,15 @@ def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
             row.attempts = (row.attempts or 0) + 1
             claimed.append(Claimed(row=row, case_number=numbers.get(row.case_id or 0)))
         if claimed:
-            conn.execute(_CLAIM, {"ids": [item.row.id for item in claimed], "token": token, "now": now,
-                                  "until": now + lease_length(app)})
+            conn.execute(
+                _CLAIM,
+                {
+                    "ids": [item.row.id for item in claimed],
+                    "token": token,
+                    "now": now,
+                    "until": now + lease_length(app),
+                },
+            )
         if skipped:
             conn.execute(_SKIP, skipped)
         if held:
@@ -210,20 +215,30 @@ def claim_due(app: App, now: datetime, limit: int) -> tuple[list[Claimed], int]:
 
 # In OutboxRow's field order, so a column added to the table later cannot shift the values.
 _COLUMNS = [_TABLE.c[field.name] for field in fields(OutboxRow)]
-_DUE = (select(*_COLUMNS)
-        .where(_TABLE.c.state == "queued", _TABLE.c.not_before <= bindparam("now"))
-        .order_by(_TABLE.c.not_before, _TABLE.c.id)
-        .limit(bindparam("limit")))
+_DUE = (
+    select(*_COLUMNS)
+    .where(_TABLE.c.state == "queued", _TABLE.c.not_before <= bindparam("now"))
+    .order_by(_TABLE.c.not_before, _TABLE.c.id)
+    .limit(bindparam("limit"))
+)
 _DUE_LOCKED = _DUE.with_for_update(skip_locked=True)  # PostgreSQL: dispatchers share the queue
-_CLAIM = (update(_TABLE).where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-          .values(state="sending", claimed_by=bindparam("token"),
-                  claimed_at=bindparam("now", type_=_TABLE.c.claimed_at.type),
-                  lease_until=bindparam("until", type_=_TABLE.c.lease_until.type),
-                  attempts=func.coalesce(_TABLE.c.attempts, 0) + 1))
-_SKIP = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-         .values(state="skipped", last_error=bindparam("reason")))
-_HOLD = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
-         .values(not_before=bindparam("until"), data=bindparam("data", type_=_TABLE.c.data.type)))
+_CLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="sending",
+        claimed_by=bindparam("token"),
+        claimed_at=bindparam("now", type_=_TABLE.c.claimed_at.type),
+        lease_until=bindparam("until", type_=_TABLE.c.lease_until.type),
+        attempts=func.coalesce(_TABLE.c.attempts, 0) + 1,
+    )
+)
+_SKIP = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(state="skipped", last_error=bindparam("reason"))
+_HOLD = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(not_before=bindparam("until"), data=bindparam("data", type_=_TABLE.c.data.type))
+)
 
 
 def refusal(row: OutboxRow, customers: _Customers) -> str | None:
@@ -283,8 +298,9 @@ def _customers(session: Session, rows: list[OutboxRow]) -> _Customers:
         by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
     if phones:
         # The consent belongs to the number: any customer record holding it counts.
-        for c in session.scalars(select(Customer).where(
-                Customer.phone.in_(phones), or_(Customer.sms_opt_out, Customer.phone_invalid))):
+        for c in session.scalars(
+            select(Customer).where(Customer.phone.in_(phones), or_(Customer.sms_opt_out, Customer.phone_invalid))
+        ):
             by_phone.setdefault(c.phone or "", []).append(c)
     return _Customers(by_id=by_id, by_phone=by_phone)
 

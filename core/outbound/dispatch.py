@@ -3,7 +3,8 @@
 One run (a step of every daemon pass) repeats: release rows whose claim's lease
 expired (or whose claimant provably died), claim a batch (consent and quiet hours
 decided there) under a lease renewed between rows, then for each row wait for its
-channel's rate slot, send, and record the outcome in its own transaction. One bad row never stops the run; a stalled queue alarms staff.
+channel's rate slot, send, and record the outcome in its own transaction. One bad row never stops
+the run; a stalled queue alarms staff.
 
 Crash safety: outcomes are deliberately NOT recorded in groups. A claimed row
 stays ``sending`` until the one UPDATE that follows its own send commits, so
@@ -130,8 +131,10 @@ class Dispatcher:
                     held = lease.tick(app.clock.now())
                     still_ours = held if held is not None else still_ours
                     if still_ours is not None and item.row.id not in still_ours:
-                        log.warning("outbox row %d: our lease lapsed and another dispatcher took it "
-                                    "over; not sent here", item.row.id)
+                        log.warning(
+                            "outbox row %d: our lease lapsed and another dispatcher took it over; not sent here",
+                            item.row.id,
+                        )
                         continue
                     handled += self.handle(item)
                 if len(claimed) + other < batch:
@@ -139,8 +142,12 @@ class Dispatcher:
         finally:
             self._flush_sent()
             if self.font_waits:
-                log.error("%d letter(s) wait for their fonts (rows %s): %s", len(self.font_waits),
-                          ", ".join(map(str, self.font_waits[:10])), self.font_wait_reason)
+                log.error(
+                    "%d letter(s) wait for their fonts (rows %s): %s",
+                    len(self.font_waits),
+                    ", ".join(map(str, self.font_waits[:10])),
+                    self.font_wait_reason,
+                )
         return handled
 
     def handle(self, item: Claimed) -> int:
@@ -259,9 +266,17 @@ class Dispatcher:
             return True
         slot = now + wait
         with transaction(self.app.sessions) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                state="queued", not_before=slot, claimed_by=None, claimed_at=None,
-                attempts=OutboxMessage.attempts - 1))
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    state="queued",
+                    not_before=slot,
+                    claimed_by=None,
+                    claimed_at=None,
+                    attempts=OutboxMessage.attempts - 1,
+                )
+            )
         return False
 
     def sender(self, channel: str) -> Sender:
@@ -297,26 +312,33 @@ class Dispatcher:
 
 def _title(html: str) -> str | None:
     start, end = html.find("<title>"), html.find("</title>")
-    return html[start + 7:end].strip() if 0 <= start < end else None
+    return html[start + 7 : end].strip() if 0 <= start < end else None
 
 
 def _outgoing(row: OutboxRow, case_number: str | None, attachments: tuple[Attachment, ...]) -> Outgoing:
     data = row.data or {}
     return Outgoing(
-        id=row.id, key=row.idem_key, channel=row.channel, audience=row.audience, recipient=row.recipient,
-        recipient_name=row.recipient_name, subject=row.subject, body=row.body, message_id=row.message_id,
-        case_number=case_number, auto=bool(data.get("auto", True)), marketing=row.marketing,
+        id=row.id,
+        key=row.idem_key,
+        channel=row.channel,
+        audience=row.audience,
+        recipient=row.recipient,
+        recipient_name=row.recipient_name,
+        subject=row.subject,
+        body=row.body,
+        message_id=row.message_id,
+        case_number=case_number,
+        auto=bool(data.get("auto", True)),
+        marketing=row.marketing,
         attachments=attachments,
     )
-
 
 
 def oldest_due(session: Session, now: datetime) -> tuple[int, OutboxMessage | None]:
     """How many rows are due and waiting, and the one waiting longest."""
     waiting = (OutboxMessage.state.in_(["queued", "sending"]), OutboxMessage.not_before <= now)
     count = session.scalar(select(func.count()).select_from(OutboxMessage).where(*waiting)) or 0
-    oldest = session.scalars(select(OutboxMessage).where(*waiting)
-                             .order_by(OutboxMessage.not_before).limit(1)).first()
+    oldest = session.scalars(select(OutboxMessage).where(*waiting).order_by(OutboxMessage.not_before).limit(1)).first()
     return int(count), oldest
 
 
@@ -340,8 +362,13 @@ def alarm_if_stalled(app: App) -> bool:
         if oldest is None or now - oldest.not_before <= limit:
             return False
         age = now - oldest.not_before
-        log.error("outbox stalled: %d due rows waiting, the oldest (#%d, %s) for %d minutes",
-                  count, oldest.id, oldest.channel, age // timedelta(minutes=1))
+        log.error(
+            "outbox stalled: %d due rows waiting, the oldest (#%d, %s) for %d minutes",
+            count,
+            oldest.id,
+            oldest.channel,
+            age // timedelta(minutes=1),
+        )
         hour = now.astimezone(app.settings.tz).strftime("%Y-%m-%dT%H")
         ctx = app.context("core", session)
         for key in app.settings.outbound.alarm_staff:
@@ -351,12 +378,22 @@ def alarm_if_stalled(app: App) -> bool:
                 continue
             channel = "email" if person.email else "sms"
             queue_message(
-                ctx, key=f"outbox-alarm/{hour}/{key}/{channel}", channel=channel, audience="staff",
-                recipient=person.email or person.phone or "", recipient_name=person.name,
-                template="core/outbox_alarm.txt", urgent=True,
-                context={"waiting": count, "age_minutes": age // timedelta(minutes=1),
-                         "alarm_minutes": limit // timedelta(minutes=1), "oldest_id": oldest.id,
-                         "oldest_channel": oldest.channel, "oldest_error": oldest.last_error or ""},
+                ctx,
+                key=f"outbox-alarm/{hour}/{key}/{channel}",
+                channel=channel,
+                audience="staff",
+                recipient=person.email or person.phone or "",
+                recipient_name=person.name,
+                template="core/outbox_alarm.txt",
+                urgent=True,
+                context={
+                    "waiting": count,
+                    "age_minutes": age // timedelta(minutes=1),
+                    "alarm_minutes": limit // timedelta(minutes=1),
+                    "oldest_id": oldest.id,
+                    "oldest_channel": oldest.channel,
+                    "oldest_error": oldest.last_error or "",
+                },
             )
         return True
 

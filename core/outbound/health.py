@@ -20,8 +20,11 @@ def outbox_alarm_problems(settings: CoreSettings) -> list[str]:
     """An ``[outbound] alarm_staff`` name that is not in ``[staff.people]``, found at start and by
     check-config rather than when the outbox stalls (the alarm goes to people by their address)."""
     people = settings.staff.people
-    return [f"outbound.alarm_staff: unknown person {key!r} (people: {', '.join(sorted(people)) or 'none'})"
-            for key in settings.outbound.alarm_staff if key not in people]
+    return [
+        f"outbound.alarm_staff: unknown person {key!r} (people: {', '.join(sorted(people)) or 'none'})"
+        for key in settings.outbound.alarm_staff
+        if key not in people
+    ]
 
 
 def outbox_checks(app: App, session: Session, now: datetime) -> list[Check]:
@@ -35,21 +38,26 @@ def outbox_checks(app: App, session: Session, now: datetime) -> list[Check]:
 
     limit = app.settings.outbound.alarm_age
     count, oldest = oldest_due(session, now)
-    problems: dict[str, int] = dict(session.execute(
-        select(OutboxMessage.state, func.count()).where(OutboxMessage.state.in_(["dead", "failed"]))
-        .group_by(OutboxMessage.state)).all())
+    problems: dict[str, int] = dict(
+        session.execute(
+            select(OutboxMessage.state, func.count())
+            .where(OutboxMessage.state.in_(["dead", "failed"]))
+            .group_by(OutboxMessage.state)
+        ).all()
+    )
     tail = ""
     if problems:
-        tail = "; " + ", ".join(f"{n} {state}" for state, n in sorted(problems.items())) + \
-               " (kefu outbox list --dead)"
+        tail = "; " + ", ".join(f"{n} {state}" for state, n in sorted(problems.items())) + " (kefu outbox list --dead)"
     last_sent = session.scalar(select(func.max(OutboxMessage.sent_at)))
     if oldest is None:
         return [Check("outbox", True, "nothing waiting" + tail, last_sent)]
     age = now - oldest.not_before
     minutes = age // timedelta(minutes=1)
     ok = age <= limit
-    detail = (f"{count} due, oldest #{oldest.id} ({oldest.channel}) waiting {minutes} min; "
-              f"limit {limit // timedelta(minutes=1)} min" + tail)
+    detail = (
+        f"{count} due, oldest #{oldest.id} ({oldest.channel}) waiting {minutes} min; "
+        f"limit {limit // timedelta(minutes=1)} min" + tail
+    )
     if not ok and oldest.last_error:
         detail += f"; last error: {oldest.last_error[:200]}"
     return [Check("outbox", ok, detail, last_sent)]

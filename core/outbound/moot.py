@@ -49,9 +49,13 @@ def cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> list[Outbox
     triggers = triggers_of(event)
     if not triggers:
         return []
-    rows = [row for row in ctx.db().scalars(
-        select(OutboxMessage).where(OutboxMessage.case_id == case.id, OutboxMessage.state == "queued"))
-        if set((row.data or {}).get("cancel_on") or ()) & set(triggers)]
+    rows = [
+        row
+        for row in ctx.db().scalars(
+            select(OutboxMessage).where(OutboxMessage.case_id == case.id, OutboxMessage.state == "queued")
+        )
+        if set((row.data or {}).get("cancel_on") or ()) & set(triggers)
+    ]
     if not rows:
         return []
     why = MOOT_TRIGGERS[next(t for t in triggers if any(t in (r.data or {}).get("cancel_on", ()) for r in rows))]
@@ -60,13 +64,21 @@ def cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> list[Outbox
     return rows
 
 
-def cancel_queued(ctx: PluginContext, *, key_prefix: str, reason: str,
-                  matches: Callable[[str], bool] | None = None) -> int:
+def cancel_queued(
+    ctx: PluginContext, *, key_prefix: str, reason: str, matches: Callable[[str], bool] | None = None
+) -> int:
     """Cancel the queued rows whose idempotency key starts with ``key_prefix`` (``heating/fee/2026/``)
     and, if given, ``matches`` (the key → True to cancel) with ``reason``; how many were cancelled."""
-    rows = [row for row in ctx.db().scalars(select(OutboxMessage).where(
-        OutboxMessage.state == "queued", OutboxMessage.idem_key.like(f"{_like_literal(key_prefix)}%", escape="/")))
-        if matches is None or matches(row.idem_key)]
+    rows = [
+        row
+        for row in ctx.db().scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.state == "queued",
+                OutboxMessage.idem_key.like(f"{_like_literal(key_prefix)}%", escape="/"),
+            )
+        )
+        if matches is None or matches(row.idem_key)
+    ]
     _cancel(rows, reason, ctx.now())
     return len(rows)
 

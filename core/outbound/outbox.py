@@ -83,9 +83,23 @@ def queue_message(
     if _already_queued(session, key):
         return None
     values = row_values(
-        ctx, ctx.now(), key=key, channel=channel, recipient=recipient, template=template, context=context,
-        case=case, customer=customer, audience=audience, recipient_name=recipient_name, urgent=urgent,
-        marketing=marketing, not_before=not_before, letter=letter, address=address, auto=auto,
+        ctx,
+        ctx.now(),
+        key=key,
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        context=context,
+        case=case,
+        customer=customer,
+        audience=audience,
+        recipient_name=recipient_name,
+        urgent=urgent,
+        marketing=marketing,
+        not_before=not_before,
+        letter=letter,
+        address=address,
+        auto=auto,
         cancel_on=cancel_on,
     )
     if values is None:
@@ -126,27 +140,43 @@ def row_values(
     """
     app = app_of(ctx)
     if case is not None and (case.data or {}).get("no_ack") and _is_ack(app, template, channel):
-        log.info("not acknowledging case %s: intake marked it no_ack (%s); template %s",
-                 case.number, case.data.get("no_ack_reason", "auto-reply/bounce/list"), template)
+        log.info(
+            "not acknowledging case %s: intake marked it no_ack (%s); template %s",
+            case.number,
+            case.data.get("no_ack_reason", "auto-reply/bounce/list"),
+            template,
+        )
         return None
     customer_id = customer.id if customer is not None else (case.customer_id if case is not None else None)
     if base is None:
-        full = standard_context(app, now, case=case, customer=customer, recipient_name=recipient_name,
-                                address=address)
+        full = standard_context(app, now, case=case, customer=customer, recipient_name=recipient_name, address=address)
     else:
-        full = {**base, **_row_context(case=case, customer=customer, recipient_name=recipient_name,
-                                       address=address)}
+        full = {**base, **_row_context(case=case, customer=customer, recipient_name=recipient_name, address=address)}
     full.update(context or {})
-    data: dict[str, Any] = {"context": _json_safe(context or {}), "address": address, "letter": letter,
-                            "auto": auto}
+    data: dict[str, Any] = {"context": _json_safe(context or {}), "address": address, "letter": letter, "auto": auto}
     if cancel_on:
         data["cancel_on"] = check_triggers(cancel_on)
     values: dict[str, Any] = {
-        "idem_key": key, "plugin": ctx.name, "case_id": case.id if case is not None else None,
-        "customer_id": customer_id, "channel": channel, "audience": audience, "recipient": recipient,
-        "recipient_name": recipient_name, "template": template, "subject": None, "body": "",
-        "urgent": urgent, "marketing": marketing, "created_at": now, "not_before": not_before or now,
-        "state": "queued", "attempts": 0, "last_error": None, "message_id": None, "data": data,
+        "idem_key": key,
+        "plugin": ctx.name,
+        "case_id": case.id if case is not None else None,
+        "customer_id": customer_id,
+        "channel": channel,
+        "audience": audience,
+        "recipient": recipient,
+        "recipient_name": recipient_name,
+        "template": template,
+        "subject": None,
+        "body": "",
+        "urgent": urgent,
+        "marketing": marketing,
+        "created_at": now,
+        "not_before": not_before or now,
+        "state": "queued",
+        "attempts": 0,
+        "last_error": None,
+        "message_id": None,
+        "data": data,
     }
     try:
         values.update(rendered_fields(app, template, channel, full, case, marketing=marketing, data=data))
@@ -214,8 +244,9 @@ def base_context(app: App, now: datetime) -> dict[str, Any]:
     }
 
 
-def _row_context(*, case: Case | None, customer: Customer | None, recipient_name: str | None,
-                 address: str | None) -> dict[str, Any]:
+def _row_context(
+    *, case: Case | None, customer: Customer | None, recipient_name: str | None, address: str | None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "recipient_name": recipient_name or (customer.name if customer is not None else "") or "",
         "case_number": case.number if case is not None else "",
@@ -223,24 +254,44 @@ def _row_context(*, case: Case | None, customer: Customer | None, recipient_name
     if address is not None:
         out["address"] = address
     if case is not None:
-        out["case"] = {"number": case.number, "title": case.title, "kind": case.kind, "unit": case.unit,
-                       "state": case.state, "opened_at": case.opened_at, "urgent": case.urgent}
+        out["case"] = {
+            "number": case.number,
+            "title": case.title,
+            "kind": case.kind,
+            "unit": case.unit,
+            "state": case.state,
+            "opened_at": case.opened_at,
+            "urgent": case.urgent,
+        }
     if customer is not None:
-        out["customer"] = {"name": customer.name, "ref": customer.ref, "unit": customer.unit,
-                           "address": customer.address}
+        out["customer"] = {
+            "name": customer.name,
+            "ref": customer.ref,
+            "unit": customer.unit,
+            "address": customer.address,
+        }
     return out
 
 
 def fill_rendered(app: App, row: OutboxMessage, context: dict[str, Any], case: Case | None) -> None:
     """Render ``row``'s template (and attached letter) into its subject and body."""
-    fields = rendered_fields(app, row.template, row.channel, context, case, marketing=row.marketing,
-                             data=row.data or {})
+    fields = rendered_fields(
+        app, row.template, row.channel, context, case, marketing=row.marketing, data=row.data or {}
+    )
     for name, value in fields.items():
         setattr(row, name, value)
 
 
-def rendered_fields(app: App, template: str, channel: str, context: dict[str, Any], case: Case | None,
-                    *, marketing: bool, data: dict[str, Any]) -> dict[str, Any]:
+def rendered_fields(
+    app: App,
+    template: str,
+    channel: str,
+    context: dict[str, Any],
+    case: Case | None,
+    *,
+    marketing: bool,
+    data: dict[str, Any],
+) -> dict[str, Any]:
     """The columns rendering gives a row: marketing, body, subject and the new ``data``.
 
     Raises RenderError when the template (or the letter attached to an email) fails.
@@ -268,7 +319,7 @@ def _html_title(html: str) -> str | None:
     start, end = html.find("<title>"), html.find("</title>")
     if start < 0 or end < start:
         return None
-    return html[start + 7:end].strip() or None
+    return html[start + 7 : end].strip() or None
 
 
 def new_message_id(app: App, case: Case | None) -> str:

@@ -30,9 +30,14 @@ _SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
     # Constants as SQL literals: only the three per-row values are bound.
-    .values(state=literal_column("'sent'"), provider_id=bindparam("provider_id"),
-            sent_at=bindparam("sent_at", type_=_TABLE.c.sent_at.type),
-            claimed_by=null(), claimed_at=null(), last_error=null())
+    .values(
+        state=literal_column("'sent'"),
+        provider_id=bindparam("provider_id"),
+        sent_at=bindparam("sent_at", type_=_TABLE.c.sent_at.type),
+        claimed_by=null(),
+        claimed_at=null(),
+        last_error=null(),
+    )
 )
 
 
@@ -51,37 +56,48 @@ class SentRecorder:
     def record(self, row_id: int, result: SendResult, now: datetime) -> None:
         """Mark row ``row_id`` sent with the provider's id; committed before this returns."""
         with self.conn.begin():
-            self.conn.execute(_SENT, {"row_id": row_id, "provider_id": result.provider_id,
-                                      "sent_at": result.sent_at or now})
+            self.conn.execute(
+                _SENT, {"row_id": row_id, "provider_id": result.provider_id, "sent_at": result.sent_at or now}
+            )
 
     def close(self) -> None:
         """Give the connection back to the pool."""
         self.conn.close()
 
 
-def mark_sent(app: App, row: OutboxRow, result: SendResult, now: datetime,
-              letter_pdf: bytes | None = None) -> None:
+def mark_sent(app: App, row: OutboxRow, result: SendResult, now: datetime, letter_pdf: bytes | None = None) -> None:
     """The row went out: record the provider's id and the time (and archive its letter)."""
     with transaction(app.sessions) as session:
         session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                state="sent", provider_id=result.provider_id, sent_at=result.sent_at or now,
-                claimed_by=None, claimed_at=None, last_error=None,
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(
+                state="sent",
+                provider_id=result.provider_id,
+                sent_at=result.sent_at or now,
+                claimed_by=None,
+                claimed_at=None,
+                last_error=None,
             )
         )
         if letter_pdf is not None:
             archive_letter(app, session, row, letter_pdf, now, to_post=row.channel == "letter")
 
 
-def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: datetime,
-                   *, to_post: bool) -> Letter:
+def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: datetime, *, to_post: bool) -> Letter:
     """Keep the letter's PDF with its case; letters to post wait in ``kefu letters pending``."""
     data = row.data or {}
     letter = Letter(
-        case_id=row.case_id, outbox_id=row.id, plugin=row.plugin, title=row.subject or row.template,
-        to_post=to_post, template=data.get("letter") or row.template,
-        recipient_name=row.recipient_name or row.recipient, address=_postal_address(data),
-        pdf=pdf, created_at=now,
+        case_id=row.case_id,
+        outbox_id=row.id,
+        plugin=row.plugin,
+        title=row.subject or row.template,
+        to_post=to_post,
+        template=data.get("letter") or row.template,
+        recipient_name=row.recipient_name or row.recipient,
+        address=_postal_address(data),
+        pdf=pdf,
+        created_at=now,
     )
     session.add(letter)
     session.flush()
@@ -90,10 +106,14 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
         if case is not None:
             from kefu.sla.cases import record_event
 
-            record_event(app.context(row.plugin, session), case, "letter_archived",
-                         reason=f"《{letter.title}》 to {letter.recipient_name}"
-                                + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
-                         data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post})
+            record_event(
+                app.context(row.plugin, session),
+                case,
+                "letter_archived",
+                reason=f"《{letter.title}》 to {letter.recipient_name}"
+                + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
+                data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post},
+            )
     return letter
 
 
@@ -111,20 +131,48 @@ def mark_retry(app: App, row: OutboxRow, error: SendFailure | Exception, now: da
     attempts = row.attempts or 1
     with transaction(app.sessions) as session:
         if attempts >= retry.max_attempts:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                state="dead", last_error=f"gave up after {attempts} attempts; last: {text}",
-                claimed_by=None, claimed_at=None))
-            log.error("outbox row %d (%s to %s) is dead after %d attempts: %s",
-                      row.id, row.channel, mask(row.recipient), attempts, text)
-            tell_case(app, session, row, "notification_dead",
-                       f"{row.channel} to {mask(row.recipient)} not sent after {attempts} attempts: {text} "
-                       f"(kefu outbox retry {row.id})")
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    state="dead",
+                    last_error=f"gave up after {attempts} attempts; last: {text}",
+                    claimed_by=None,
+                    claimed_at=None,
+                )
+            )
+            log.error(
+                "outbox row %d (%s to %s) is dead after %d attempts: %s",
+                row.id,
+                row.channel,
+                mask(row.recipient),
+                attempts,
+                text,
+            )
+            tell_case(
+                app,
+                session,
+                row,
+                "notification_dead",
+                f"{row.channel} to {mask(row.recipient)} not sent after {attempts} attempts: {text} "
+                f"(kefu outbox retry {row.id})",
+            )
             return "dead"
         due = now + retry_delay(attempts, retry)
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-            state="queued", not_before=due, last_error=text, claimed_by=None, claimed_at=None))
-    log.warning("outbox row %d (%s to %s) failed (attempt %d), retrying at %s: %s",
-                row.id, row.channel, mask(row.recipient), attempts, due.isoformat(timespec="seconds"), text)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(state="queued", not_before=due, last_error=text, claimed_by=None, claimed_at=None)
+        )
+    log.warning(
+        "outbox row %d (%s to %s) failed (attempt %d), retrying at %s: %s",
+        row.id,
+        row.channel,
+        mask(row.recipient),
+        attempts,
+        due.isoformat(timespec="seconds"),
+        text,
+    )
     return "queued"
 
 
@@ -134,26 +182,49 @@ def mark_waiting(app: App, row: OutboxRow, reason: str, until: datetime) -> None
     The claim's attempt is given back, so waiting for a person does not use up the retries.
     """
     with transaction(app.sessions) as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-            state="queued", not_before=until, last_error=reason, claimed_by=None, claimed_at=None,
-            attempts=max((row.attempts or 1) - 1, 0), data={**(row.data or {}), "held": "letter fonts"}))
-    log.debug("outbox row %d (%s to %s) waits until %s: %s", row.id, row.channel, mask(row.recipient),
-              until.isoformat(timespec="seconds"), reason)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(
+                state="queued",
+                not_before=until,
+                last_error=reason,
+                claimed_by=None,
+                claimed_at=None,
+                attempts=max((row.attempts or 1) - 1, 0),
+                data={**(row.data or {}), "held": "letter fonts"},
+            )
+        )
+    log.debug(
+        "outbox row %d (%s to %s) waits until %s: %s",
+        row.id,
+        row.channel,
+        mask(row.recipient),
+        until.isoformat(timespec="seconds"),
+        reason,
+    )
 
 
 def mark_failed(app: App, row: OutboxRow, failure: PermanentFailure | Exception, now: datetime) -> None:
     """A permanent failure: never retried; recorded on the customer and on the case."""
     text = f"{failure}"
     with transaction(app.sessions) as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-            state="failed", last_error=text, claimed_by=None, claimed_at=None))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(state="failed", last_error=text, claimed_by=None, claimed_at=None)
+        )
         flag = getattr(failure, "flag", None)
         if flag and row.audience == "customer":
             flag_customers(session, row, flag, now, text)
-        tell_case(app, session, row, "notification_failed",
-                   f"{row.channel} to {mask(row.recipient)} failed permanently: {text}")
-    log.error("outbox row %d (%s to %s) failed permanently: %s", row.id, row.channel,
-              mask(row.recipient), text)
+        tell_case(
+            app,
+            session,
+            row,
+            "notification_failed",
+            f"{row.channel} to {mask(row.recipient)} failed permanently: {text}",
+        )
+    log.error("outbox row %d (%s to %s) failed permanently: %s", row.id, row.channel, mask(row.recipient), text)
 
 
 def flag_customers(session: Any, row: OutboxRow | OutboxMessage, flag: str, now: datetime, text: str) -> None:
@@ -186,7 +257,12 @@ def tell_case(app: App, session: Any, row: OutboxRow | OutboxMessage, type_: str
 
     try:
         with session.begin_nested():
-            record_event(app.context(row.plugin, session), case, type_, reason=reason,
-                         data={"outbox_id": row.id, "channel": row.channel})
+            record_event(
+                app.context(row.plugin, session),
+                case,
+                type_,
+                reason=reason,
+                data={"outbox_id": row.id, "channel": row.channel},
+            )
     except Exception:  # the row's own outcome must be recorded even if the case hook misbehaves
         log.exception("could not record %s on case %s", type_, case.number)

@@ -36,9 +36,7 @@ def quiet_until(now: datetime, start: time, end: time, tz: ZoneInfo) -> datetime
     return ends.astimezone(now.tzinfo)
 
 
-def retry_delay(
-    attempts: int, retry: RetrySettings, rand: Callable[[], float] = random.random
-) -> timedelta:
+def retry_delay(attempts: int, retry: RetrySettings, rand: Callable[[], float] = random.random) -> timedelta:
     """The wait before attempt ``attempts + 1``: doubling from ``first_delay``, capped, ± jitter."""
     base = min(retry.max_delay, retry.first_delay * (2 ** max(attempts - 1, 0)))
     spread = (rand() * 2 - 1) * retry.jitter  # uniform in [-jitter, +jitter]

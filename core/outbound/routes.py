@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kefu.outbox")
 DEFAULT_PATH = "/twilio/status"
 # Later statuses never go back to earlier ones (callbacks can arrive out of order).
-_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4,
-         "failed": 4, "read": 5}
+_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4, "failed": 4, "read": 5}
 
 
 def status_path(app: App) -> str:
@@ -58,8 +57,11 @@ def twilio_status(app: App, request: Request) -> Response:
         log.error("Twilio status callback refused: no auth token (%s)", exc)
         return Response.text("not configured\n", 503)
     if not public or not signature_matches(token, url, form, request.header("X-Twilio-Signature")):
-        log.warning("Twilio status callback with a bad signature from %s refused (check [twilio] "
-                    "status_callback is the exact public URL)", request.client)
+        log.warning(
+            "Twilio status callback with a bad signature from %s refused (check [twilio] "
+            "status_callback is the exact public URL)",
+            request.client,
+        )
         return Response.text("invalid signature\n", 403)
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
     if not sid or not status:
@@ -94,6 +96,5 @@ def apply_status(app: App, sid: str, status: str, error_code: str | None) -> boo
             if flag and row.audience == "customer":
                 flag_customers(session, row, flag, now, text)
             if row.case_id is not None and session.get(Case, row.case_id) is not None:
-                tell_case(app, session, row, "notification_undelivered",
-                           f"SMS to {mask(row.recipient)}: {text}")
+                tell_case(app, session, row, "notification_undelivered", f"SMS to {mask(row.recipient)}: {text}")
     return True

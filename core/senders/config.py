@@ -51,8 +51,7 @@ class SmtpSender(_Strict):
     def _plain_only_on_loopback(self) -> SmtpSender:
         if self.security == "plain" and self.user and self.host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError(
-                "security = 'plain' with a password is only allowed to a loopback relay; "
-                "use 'ssl' or 'starttls'"
+                "security = 'plain' with a password is only allowed to a loopback relay; use 'ssl' or 'starttls'"
             )
         return self
 

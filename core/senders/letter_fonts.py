@@ -106,8 +106,7 @@ def resolve_face(name: str) -> Face | None:
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         raise LetterFontsMissing(
-            f"fontconfig's fc-match is not installed, so no letter font can be "
-            f"found; install it: {FONTCONFIG_FIX}"
+            f"fontconfig's fc-match is not installed, so no letter font can be found; install it: {FONTCONFIG_FIX}"
         )
     result = subprocess.run(
         [fc_match, "-f", "%{family}\t%{file}\t%{charset}", name],
@@ -120,9 +119,7 @@ def resolve_face(name: str) -> Face | None:
     file, _, charset = rest.partition("\t")
     if result.returncode != 0 or not family or not _same_family(name, family):
         return None
-    return Face(
-        requested=name, family=family.split(",")[0], file=file, ranges=parse_charset(charset)
-    )
+    return Face(requested=name, family=family.split(",")[0], file=file, ranges=parse_charset(charset))
 
 
 def _drawable(chars: Iterable[str]) -> set[str]:
@@ -139,14 +136,10 @@ def resolve_all(fonts: Sequence[str]) -> Resolved:
     try:
         return [(name, resolve_face(name)) for name in fonts]
     except (OSError, subprocess.SubprocessError) as exc:
-        raise LetterFontsMissing(
-            f"fontconfig could not be asked about the letter fonts: {exc}"
-        ) from exc
+        raise LetterFontsMissing(f"fontconfig could not be asked about the letter fonts: {exc}") from exc
 
 
-def check_fonts(
-    fonts: Sequence[str], text: str = "", resolved: Resolved | None = None
-) -> FontReport:
+def check_fonts(fonts: Sequence[str], text: str = "", resolved: Resolved | None = None) -> FontReport:
     """Check that ``fonts`` (as ``resolved``, else asked now) draw ``text`` and a Chinese probe."""
     try:
         resolved = resolve_all(fonts) if resolved is None else resolved
@@ -157,10 +150,7 @@ def check_fonts(
     cjk = tuple(f for f in faces if all(f.covers(ch) for ch in CJK_PROBE))
     problems: list[str] = []
     if not fonts:
-        problems.append(
-            f'[outbound.letters] fonts is empty; name a CJK font, e.g. "Noto Serif CJK SC" '
-            f"({FONT_FIX})"
-        )
+        problems.append(f'[outbound.letters] fonts is empty; name a CJK font, e.g. "Noto Serif CJK SC" ({FONT_FIX})')
     elif not cjk:
         named = ", ".join(f'"{n}"' for n in fonts)
         why = f"not installed: {', '.join(absent)}" if absent else "none of them draws Chinese"

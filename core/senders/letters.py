@@ -29,8 +29,9 @@ def html_to_pdf(html: str) -> bytes:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise LetterSetupMissing("letters need WeasyPrint: pip install weasyprint") from exc
     except OSError as exc:  # cffi could not open Pango: the system libraries are missing
-        raise LetterSetupMissing(f"WeasyPrint cannot load its libraries ({exc}); letters wait until "
-                                 f"they are installed: {LIBRARIES_FIX}") from exc
+        raise LetterSetupMissing(
+            f"WeasyPrint cannot load its libraries ({exc}); letters wait until they are installed: {LIBRARIES_FIX}"
+        ) from exc
     try:
         pdf = HTML(string=html, base_url=str(CORE_TEMPLATES)).write_pdf()
     except Exception as exc:

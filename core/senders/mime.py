@@ -73,8 +73,9 @@ def email_bytes(
     recipient address, like it.
     """
     if message.attachments or transfer_encoding not in ("base64", "8bit"):
-        return build_email(message, from_address=from_address, from_name=from_name, now=now,
-                           transfer_encoding=transfer_encoding).as_bytes()
+        return build_email(
+            message, from_address=from_address, from_name=from_name, now=now, transfer_encoding=transfer_encoding
+        ).as_bytes()
     local, _, domain = message.recipient.strip().partition("@")
     if not local or not domain or not _plain_address(message.recipient.strip()):
         raise ValueError(f"{message.recipient!r} is not an email address")
@@ -92,8 +93,13 @@ def email_bytes(
     if message.case_number:
         lines.append("X-Kefu-Case: " + _one_line(message.case_number))
     body = message.body if message.body.endswith("\n") else message.body + "\n"
-    lines += ["Content-Type: text/plain; charset=\"utf-8\"",
-              f"Content-Transfer-Encoding: {transfer_encoding}", "MIME-Version: 1.0", "", ""]
+    lines += [
+        'Content-Type: text/plain; charset="utf-8"',
+        f"Content-Transfer-Encoding: {transfer_encoding}",
+        "MIME-Version: 1.0",
+        "",
+        "",
+    ]
     head = "\r\n".join(lines).encode("ascii")
     text = body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")  # text's canonical form: CRLF
     if transfer_encoding == "base64":

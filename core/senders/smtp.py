@@ -58,12 +58,15 @@ class SmtpEmailSender:
         except smtplib.SMTPAuthenticationError as exc:
             # Wrong credentials will not fix themselves, but the message is not at fault:
             # retry (with backoff) so it goes out once someone corrects the secret.
-            raise TransientFailure(f"SMTP login to {cfg.host}:{cfg.port} refused: {exc.smtp_code} "
-                                   f"{_text(exc.smtp_error)} (check [outbound.smtp] user and its secret)",
-                                   exc.smtp_code) from exc
+            raise TransientFailure(
+                f"SMTP login to {cfg.host}:{cfg.port} refused: {exc.smtp_code} "
+                f"{_text(exc.smtp_error)} (check [outbound.smtp] user and its secret)",
+                exc.smtp_code,
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientFailure(f"cannot connect to SMTP {cfg.host}:{cfg.port} "
-                                   f"({cfg.security}): {type(exc).__name__}: {exc}") from exc
+            raise TransientFailure(
+                f"cannot connect to SMTP {cfg.host}:{cfg.port} ({cfg.security}): {type(exc).__name__}: {exc}"
+            ) from exc
         self.sent_on_conn = 0
         return conn
 
@@ -83,12 +86,16 @@ class SmtpEmailSender:
         called when no connection can be made or the command cannot be written.
         """
         try:
-            payload = email_bytes(message, from_address=self.cfg.from_address, from_name=self.from_name,
-                                  now=self.clock.now())
+            payload = email_bytes(
+                message, from_address=self.cfg.from_address, from_name=self.from_name, now=self.clock.now()
+            )
         except ValueError as exc:
             raise PermanentFailure(str(exc), flag="email_undeliverable") from exc
-        if self.conn is None or not self.cfg.reuse_connection or \
-                self.sent_on_conn >= self.cfg.max_messages_per_connection:
+        if (
+            self.conn is None
+            or not self.cfg.reuse_connection
+            or self.sent_on_conn >= self.cfg.max_messages_per_connection
+        ):
             self.close()
             self.conn = self._connect()
         conn = self.conn
@@ -106,8 +113,9 @@ class SmtpEmailSender:
             failed: int | None = getattr(exc, "smtp_code", None)
             self._drop()
             if isinstance(failed, int) and 500 <= failed < 600:
-                raise PermanentFailure(f"SMTP DATA refused: {failed} {_text(getattr(exc, 'smtp_error', b''))}",
-                                       failed) from exc
+                raise PermanentFailure(
+                    f"SMTP DATA refused: {failed} {_text(getattr(exc, 'smtp_error', b''))}", failed
+                ) from exc
             raise TransientFailure(f"SMTP connection failed: {type(exc).__name__}: {exc}", failed) from exc
         self.sent_on_conn += 1
         if not self.cfg.reuse_connection:
@@ -115,8 +123,9 @@ class SmtpEmailSender:
         found = _QUEUE_ID.search(_text(reply))
         return SendResult(provider_id=found.group(1) if found else (message.message_id or _text(reply)))
 
-    def _expect(self, answer: tuple[int, bytes], step: str, *, rset: smtplib.SMTP | None = None,
-                recipient: bool = False) -> None:
+    def _expect(
+        self, answer: tuple[int, bytes], step: str, *, rset: smtplib.SMTP | None = None, recipient: bool = False
+    ) -> None:
         code, reply = answer
         if 200 <= code < 300:
             return

@@ -36,8 +36,13 @@ class SpoolEmailSender:
     def send(self, message: Outgoing) -> SendResult:
         """Write the message; an impossible address is a permanent failure."""
         try:
-            payload = email_bytes(message, from_address=self.from_address, from_name=self.from_name,
-                                  now=self.clock.now(), transfer_encoding="8bit")
+            payload = email_bytes(
+                message,
+                from_address=self.from_address,
+                from_name=self.from_name,
+                now=self.clock.now(),
+                transfer_encoding="8bit",
+            )
         except ValueError as exc:
             raise PermanentFailure(str(exc), flag="email_undeliverable") from exc
         name = f"{message.id:08d}.eml"
@@ -58,11 +63,18 @@ class SpoolSmsSender:
     def send(self, message: Outgoing) -> SendResult:
         """Append the SMS (recipient, text, parts) to the spool file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({
-            "id": message.id, "key": message.key, "to": message.recipient, "body": message.body,
-            "segments": sms_segments(message.body), "case": message.case_number,
-            "at": self.clock.now().isoformat(),
-        }, ensure_ascii=False)
+        line = json.dumps(
+            {
+                "id": message.id,
+                "key": message.key,
+                "to": message.recipient,
+                "body": message.body,
+                "segments": sms_segments(message.body),
+                "case": message.case_number,
+                "at": self.clock.now().isoformat(),
+            },
+            ensure_ascii=False,
+        )
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
         return SendResult(provider_id=f"spool:sms/{message.id}")

@@ -39,8 +39,9 @@ class RebasedHttpClient(TwilioHttpClient):
         parts = urlsplit(url)
         host = parts.hostname or ""
         if host == "twilio.com" or host.endswith(".twilio.com"):
-            return urlunsplit((self.base_scheme, self.base_netloc, self.base_path + parts.path,
-                               parts.query, parts.fragment))
+            return urlunsplit(
+                (self.base_scheme, self.base_netloc, self.base_path + parts.path, parts.query, parts.fragment)
+            )
         return url
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:

@@ -48,8 +48,9 @@ class TwilioSmsSender:
             # A number already in E.164 goes as it is: whether it is in service is Twilio's answer.
             to = message.recipient if is_e164(message.recipient) else to_e164(message.recipient, self.country)
         except PhoneError as exc:
-            raise PermanentFailure("the recipient is not a possible phone number; Twilio needs E.164",
-                                   None, flag="phone_invalid") from exc
+            raise PermanentFailure(
+                "the recipient is not a possible phone number; Twilio needs E.164", None, flag="phone_invalid"
+            ) from exc
         params: dict[str, Any] = {"to": to, "body": message.body}
         if self.section.messaging_service_sid:
             params["messaging_service_sid"] = self.section.messaging_service_sid

@@ -63,8 +63,7 @@ class WorkCalendar:
         self.tz = tz
         self.periods = section.periods()
         self._config_days: dict[int, tuple[frozenset[date], frozenset[date], str]] = {
-            int(key): (frozenset(y.holidays), frozenset(y.workdays), y.source)
-            for key, y in section.years.items()
+            int(key): (frozenset(y.holidays), frozenset(y.workdays), y.source) for key, y in section.years.items()
         }
         self._warned: set[int] = set()
 
@@ -100,7 +99,11 @@ class WorkCalendar:
             log.warning(
                 "no holiday data for %d (chinese_calendar %s lacks it and [calendar.years.%d] is "
                 "not set): treating %d as Monday-Friday without holidays; add the State Council's "
-                "list to the config", day.year, package_version(), day.year, day.year,
+                "list to the config",
+                day.year,
+                package_version(),
+                day.year,
+                day.year,
             )
         return DayInfo(day, day.weekday() < 5, None, src)
 
@@ -135,9 +138,7 @@ class WorkCalendar:
     def _local_periods(self, day: date) -> list[Interval]:
         if not self.is_working_day(day):
             return []
-        return [
-            (_at(day, a, self.tz), _at(day, b, self.tz)) for a, b in self.periods
-        ]
+        return [(_at(day, a, self.tz), _at(day, b, self.tz)) for a, b in self.periods]
 
     def working_intervals(self, start: datetime) -> Iterator[Interval]:
         """The working periods from ``start`` on (the first one clipped to begin at ``start``)."""

@@ -55,8 +55,11 @@ def next_case_numbers(session: Session, prefix: str, year: int, count: int) -> l
     step, unique across daemons."""
     # A Core UPDATE on the session's connection: the ORM form would autoflush and scan the
     # whole identity map to synchronise it, which made opening N cases in one transaction O(N²).
-    last = session.connection().execute(
-        _BUMP, {"seq_prefix": prefix, "seq_year": year, "seq_count": count}).scalar_one_or_none()
+    last = (
+        session.connection()
+        .execute(_BUMP, {"seq_prefix": prefix, "seq_year": year, "seq_count": count})
+        .scalar_one_or_none()
+    )
     if last is None:
         with session.begin_nested():
             session.add(CaseSequence(prefix=prefix, year=year, last=count))
@@ -107,9 +110,25 @@ def open_case(
     imported the next morning): the case and every first deadline count from it, so a
     deadline already past is due at the next sweep. A time in the future counts as now.
     """
-    return open_cases(ctx, [NewCase(kind=kind, title=title, customer=customer, unit=unit, urgent=urgent,
-                                    owner=owner, data=data, actor=actor, reason=reason, step=step, due=due,
-                                    opened_at=opened_at)])[0]
+    return open_cases(
+        ctx,
+        [
+            NewCase(
+                kind=kind,
+                title=title,
+                customer=customer,
+                unit=unit,
+                urgent=urgent,
+                owner=owner,
+                data=data,
+                actor=actor,
+                reason=reason,
+                step=step,
+                due=due,
+                opened_at=opened_at,
+            )
+        ],
+    )[0]
 
 
 def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
@@ -132,8 +151,9 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
         if case_kind is None:
             raise ValueError(f"unknown case kind {spec.kind!r}; registered: {', '.join(sorted(app.kinds))}")
         if spec.step is not None and spec.step not in case_kind.steps:
-            raise CaseError(f"case kind {spec.kind}: unknown step {spec.step!r}; "
-                            f"steps: {', '.join(case_kind.steps) or 'none'}")
+            raise CaseError(
+                f"case kind {spec.kind}: unknown step {spec.step!r}; steps: {', '.join(case_kind.steps) or 'none'}"
+            )
     now = ctx.now()
     year = now.astimezone(ctx.tz).year
     numbers = _numbers_for(session, [app.kinds[spec.kind].prefix for spec in new], year)
@@ -141,14 +161,26 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
     starts = [_start_of(spec, now) for spec in new]
     for spec, number, start in zip(new, numbers, starts, strict=True):
         case_kind = app.kinds[spec.kind]
-        rows.append({
-            "number": number, "plugin": spec.kind.split(".", 1)[0], "kind": spec.kind, "state": "new",
-            "step": spec.step, "title": spec.title or case_kind.title,
-            "urgent": case_kind.urgent if spec.urgent is None else spec.urgent,
-            "customer_id": spec.customer.id if spec.customer is not None else None,
-            "owner": spec.owner, "unit": spec.unit, "opened_at": start, "updated_at": now,
-            "resolved_at": None, "closed_at": None, "satisfaction": None, "data": dict(spec.data or {}),
-        })
+        rows.append(
+            {
+                "number": number,
+                "plugin": spec.kind.split(".", 1)[0],
+                "kind": spec.kind,
+                "state": "new",
+                "step": spec.step,
+                "title": spec.title or case_kind.title,
+                "urgent": case_kind.urgent if spec.urgent is None else spec.urgent,
+                "customer_id": spec.customer.id if spec.customer is not None else None,
+                "owner": spec.owner,
+                "unit": spec.unit,
+                "opened_at": start,
+                "updated_at": now,
+                "resolved_at": None,
+                "closed_at": None,
+                "satisfaction": None,
+                "data": dict(spec.data or {}),
+            }
+        )
     # One INSERT … RETURNING for all (SQLAlchemy's "insertmanyvalues"), in the order given.
     cases = list(session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows))
     events: list[dict[str, Any]] = []
@@ -157,8 +189,16 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
         data: dict[str, Any] = {"owner": spec.owner} if spec.owner else {}
         if start != now:
             data["recorded_at"] = now.isoformat()  # opened when the customer asked, recorded later
-        event = {"case_id": case.id, "at": start, "actor": spec.actor, "type": "opened", "from_state": None,
-                 "to_state": "new", "reason": spec.reason, "data": data}
+        event = {
+            "case_id": case.id,
+            "at": start,
+            "actor": spec.actor,
+            "type": "opened",
+            "from_state": None,
+            "to_state": "new",
+            "reason": spec.reason,
+            "data": data,
+        }
         events.append(event)
         if app.kinds[spec.kind].policies or spec.due:
             opened = CaseEvent(**event)  # the whole history the first deadlines are scheduled from
@@ -178,8 +218,23 @@ def open_cases(ctx: PluginContext, new: Sequence[NewCase]) -> list[Case]:
     return cases
 
 
-_DEADLINE_COLUMNS = ("case_id", "plugin", "name", "round", "state", "started_at", "due_at", "next_at",
-                     "stage", "level", "repeat", "failures", "met_at", "breached_at", "data")
+_DEADLINE_COLUMNS = (
+    "case_id",
+    "plugin",
+    "name",
+    "round",
+    "state",
+    "started_at",
+    "due_at",
+    "next_at",
+    "stage",
+    "level",
+    "repeat",
+    "failures",
+    "met_at",
+    "breached_at",
+    "data",
+)
 
 
 def _start_of(spec: NewCase, now: datetime) -> datetime:
@@ -189,6 +244,8 @@ def _start_of(spec: NewCase, now: datetime) -> datetime:
     if spec.opened_at.tzinfo is None:
         raise ValueError(f"case of kind {spec.kind}: opened_at {spec.opened_at} has no time zone")
     return min(spec.opened_at, now)
+
+
 def _own_kind(kinds: Mapping[str, CaseKind], plugin: str, spec: NewCase) -> NewCase:
     """``spec`` with a kind its plugin named without its own name (``"leak"``) made whole."""
     if spec.kind in kinds or f"{plugin}.{spec.kind}" not in kinds:
@@ -250,8 +307,14 @@ def record_event(
     elif to_state == case.state:
         to_state = None
     event = CaseEvent(
-        case_id=case.id, at=now, actor=actor, type=type, from_state=case.state,
-        to_state=to_state, reason=reason, data=dict(data or {}),
+        case_id=case.id,
+        at=now,
+        actor=actor,
+        type=type,
+        from_state=case.state,
+        to_state=to_state,
+        reason=reason,
+        data=dict(data or {}),
     )
     if to_state is not None:
         case.state = to_state
@@ -284,12 +347,19 @@ def _cancel_moot(ctx: PluginContext, case: Case, event: CaseEvent) -> None:
     if cancelled:
         # A note in the history, not a move of the case: no hook, no deadlines to keep in step.
         reason = cancelled[0].data["cancelled"]
-        ctx.db().add(CaseEvent(
-            case_id=case.id, at=ctx.now(), actor="system", type="notification_cancelled",
-            reason=f"{len(cancelled)} queued message(s) cancelled: {reason}"[:1000],
-            data={"outbox_ids": [row.id for row in cancelled],
-                  "messages": [f"{row.channel} {row.template}" for row in cancelled]},
-        ))
+        ctx.db().add(
+            CaseEvent(
+                case_id=case.id,
+                at=ctx.now(),
+                actor="system",
+                type="notification_cancelled",
+                reason=f"{len(cancelled)} queued message(s) cancelled: {reason}"[:1000],
+                data={
+                    "outbox_ids": [row.id for row in cancelled],
+                    "messages": [f"{row.channel} {row.template}" for row in cancelled],
+                },
+            )
+        )
 
 
 def _react_to_reply(ctx: PluginContext, case: Case, actor: str) -> None:
@@ -339,16 +409,24 @@ def _stop_repeats(session: Session, case: Case) -> None:
     session.flush()
 
 
-def transition(ctx: PluginContext, case: Case, to_state: str, *, actor: str = "system",
-               reason: str | None = None, data: dict[str, Any] | None = None,
-               due: Mapping[str, datetime] | None = None) -> CaseEvent:
+def transition(
+    ctx: PluginContext,
+    case: Case,
+    to_state: str,
+    *,
+    actor: str = "system",
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    due: Mapping[str, datetime] | None = None,
+) -> CaseEvent:
     """Move ``case`` to ``to_state`` (an IllegalTransition error if the lifecycle forbids it,
     TransitionRefused if the kind's guard does); ``due``: explicit due times of deadlines it opens."""
     return record_event(ctx, case, "state", actor=actor, reason=reason, to_state=to_state, data=data, due=due)
 
 
-def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
-           reason: str | None = None) -> CaseEvent:
+def assign(
+    ctx: PluginContext, case: Case, owner: str, *, actor: str = "system", reason: str | None = None
+) -> CaseEvent:
     """Give ``case`` to staff member ``owner``; a case still in triage becomes ``assigned``."""
     if owner not in app_of(ctx).settings.staff.people:
         raise CaseError(f"case {case.number}: {owner!r} is not in [staff.people]")
@@ -356,12 +434,26 @@ def assign(ctx: PluginContext, case: Case, owner: str, *, actor: str = "system",
         raise CaseError(f"case {case.number} is {case.state}; reopen it before assigning it")
     previous, case.owner = case.owner, owner
     to_state = "assigned" if case.state in ("new", "acknowledged") else None
-    return record_event(ctx, case, "assigned", actor=actor, reason=reason, to_state=to_state,
-                        data={"owner": owner, "previous": previous})
+    return record_event(
+        ctx,
+        case,
+        "assigned",
+        actor=actor,
+        reason=reason,
+        to_state=to_state,
+        data={"owner": owner, "previous": previous},
+    )
 
 
-def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system",
-             reason: str | None = None, due_at: datetime | None = None) -> CaseEvent:
+def set_step(
+    ctx: PluginContext,
+    case: Case,
+    step: str,
+    *,
+    actor: str = "system",
+    reason: str | None = None,
+    due_at: datetime | None = None,
+) -> CaseEvent:
     """Move ``case`` to process step ``step`` of its kind (the case is then in progress).
 
     ``due_at`` is an explicit due time for the step's deadline (``step:<step>``), e.g.
@@ -370,18 +462,35 @@ def set_step(ctx: PluginContext, case: Case, step: str, *, actor: str = "system"
     kind = app_of(ctx).kinds.get(case.kind)
     steps = kind.steps if kind else ()
     if step not in steps:
-        raise CaseError(f"case {case.number}: unknown step {step!r}; steps of {case.kind}: {', '.join(steps) or 'none'}")
+        raise CaseError(
+            f"case {case.number}: unknown step {step!r}; steps of {case.kind}: {', '.join(steps) or 'none'}"
+        )
     if case.state not in OPEN_STATES:
         raise CaseError(f"case {case.number} is {case.state}; reopen it before changing its step")
     previous, case.step = case.step, step
     to_state = "in_progress" if case.state != "in_progress" else None
-    return record_event(ctx, case, "step", actor=actor, reason=reason, to_state=to_state,
-                        data={"step": step, "previous": previous},
-                        due={f"step:{step}": due_at} if due_at is not None else None)
+    return record_event(
+        ctx,
+        case,
+        "step",
+        actor=actor,
+        reason=reason,
+        to_state=to_state,
+        data={"step": step, "previous": previous},
+        due={f"step:{step}": due_at} if due_at is not None else None,
+    )
 
 
-def set_due(ctx: PluginContext, case: Case, name: str, due_at: datetime, *,
-            remind_before: timedelta | None = None, actor: str = "system", reason: str | None = None) -> Deadline:
+def set_due(
+    ctx: PluginContext,
+    case: Case,
+    name: str,
+    due_at: datetime,
+    *,
+    remind_before: timedelta | None = None,
+    actor: str = "system",
+    reason: str | None = None,
+) -> Deadline:
     """Give the running deadline ``name`` of ``case`` an explicit due time that the engine keeps.
 
     For a date known after the deadline opened (a contractor's ``--due 5d``, a milestone's
@@ -405,9 +514,19 @@ def set_due(ctx: PluginContext, case: Case, name: str, due_at: datetime, *,
     if row.stage == "warned":
         row.stage = "pending"
     schedule(app_of(ctx), row, policy, history_of(session, case))
-    record_event(ctx, case, "deadline_due_set", actor=actor, reason=reason, data={
-        "deadline": name, "round": row.round, "due": row.due_at.isoformat(), "previous": previous.isoformat(),
-    })
+    record_event(
+        ctx,
+        case,
+        "deadline_due_set",
+        actor=actor,
+        reason=reason,
+        data={
+            "deadline": name,
+            "round": row.round,
+            "due": row.due_at.isoformat(),
+            "previous": previous.isoformat(),
+        },
+    )
     return row
 
 
@@ -425,14 +544,17 @@ def reopen(ctx: PluginContext, case: Case, *, actor: str = "system", reason: str
     """Reopen a resolved, callback or closed case: back to its owner (or triage), deadlines anew."""
     if case.state not in DONE_STATES:
         # Without this a reopen of an open case would be a silent no-op event (same state).
-        raise CaseError(f"case {case.number} is {case.state}, still open; only a resolved, callback "
-                        "or closed case can be reopened")
-    return record_event(ctx, case, "reopened", actor=actor, reason=reason,
-                        to_state=reopen_state(case.owner), reopen=True)
+        raise CaseError(
+            f"case {case.number} is {case.state}, still open; only a resolved, callback or closed case can be reopened"
+        )
+    return record_event(
+        ctx, case, "reopened", actor=actor, reason=reason, to_state=reopen_state(case.owner), reopen=True
+    )
 
 
-def record_callback(ctx: PluginContext, case: Case, score: int, *, actor: str = "system",
-                    reason: str | None = None) -> CaseEvent:
+def record_callback(
+    ctx: PluginContext, case: Case, score: int, *, actor: str = "system", reason: str | None = None
+) -> CaseEvent:
     """Record the callback answer (回访, score 1–5): satisfied closes the case, otherwise it reopens."""
     if not 1 <= score <= 5:
         raise CaseError(f"case {case.number}: callback score {score} is not between 1 and 5")
@@ -441,8 +563,9 @@ def record_callback(ctx: PluginContext, case: Case, score: int, *, actor: str = 
     kind = app_of(ctx).kinds.get(case.kind)
     satisfied = score >= (kind.satisfied_from if kind else 4)
     case.satisfaction = score
-    event = record_event(ctx, case, "callback_answered", actor=actor, reason=reason,
-                         data={"score": score, "satisfied": satisfied})
+    event = record_event(
+        ctx, case, "callback_answered", actor=actor, reason=reason, data={"score": score, "satisfied": satisfied}
+    )
     if satisfied:
         close(ctx, case, actor=actor, reason=f"回访满意 ({score})")
     else:
@@ -450,8 +573,7 @@ def record_callback(ctx: PluginContext, case: Case, score: int, *, actor: str = 
     return event
 
 
-def acknowledge_escalation(ctx: PluginContext, case: Case, *, actor: str,
-                           reason: str | None = None) -> CaseEvent:
+def acknowledge_escalation(ctx: PluginContext, case: Case, *, actor: str, reason: str | None = None) -> CaseEvent:
     """Staff have seen the escalation: stop repeating it (the deadline stays breached)."""
     return record_event(ctx, case, "escalation_acknowledged", actor=actor, reason=reason)
 

@@ -161,8 +161,9 @@ def history_of(session: Session, case: Case) -> list[CaseEvent]:
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
-def first_deadlines(app: App, case: Case, opened: CaseEvent, now: datetime,
-                    due: Mapping[str, datetime] | None = None) -> list[Deadline]:
+def first_deadlines(
+    app: App, case: Case, opened: CaseEvent, now: datetime, due: Mapping[str, datetime] | None = None
+) -> list[Deadline]:
     """The deadlines a case just opened starts with, scheduled but not added to any session.
 
     ``opened`` is the case's ``opened`` event, its whole history so far; ``due`` gives
@@ -181,12 +182,23 @@ def first_deadlines(app: App, case: Case, opened: CaseEvent, now: datetime,
     return rows
 
 
-def _new_round(case: Case, policy: DeadlinePolicy, round_: int, now: datetime,
-               due: Mapping[str, datetime] | None) -> Deadline:
+def _new_round(
+    case: Case, policy: DeadlinePolicy, round_: int, now: datetime, due: Mapping[str, datetime] | None
+) -> Deadline:
     row = Deadline(
-        case_id=case.id, plugin=case.plugin, name=policy.name, round=round_,
-        state="open", started_at=now, due_at=now, next_at=None, stage="pending",
-        level=0, repeat=0, failures=0, data={},
+        case_id=case.id,
+        plugin=case.plugin,
+        name=policy.name,
+        round=round_,
+        state="open",
+        started_at=now,
+        due_at=now,
+        next_at=None,
+        stage="pending",
+        level=0,
+        repeat=0,
+        failures=0,
+        data={},
     )
     if due and policy.name in due:
         fix_due(row, due[policy.name])
@@ -202,8 +214,13 @@ def _check_due_used(case: Case, opened: list[Deadline], due: Mapping[str, dateti
         )
 
 
-def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] | None = None,
-                   *, due: Mapping[str, datetime] | None = None) -> list[Deadline]:
+def sync_deadlines(
+    ctx: PluginContext,
+    case: Case,
+    events: Sequence[CaseEvent] | None = None,
+    *,
+    due: Mapping[str, datetime] | None = None,
+) -> list[Deadline]:
     """Bring the case's deadlines in line with its state: meet, pause, resume, open new rounds.
 
     ``due`` gives explicit due times (by policy name) to the deadlines opened now;
@@ -215,9 +232,9 @@ def sync_deadlines(ctx: PluginContext, case: Case, events: Sequence[CaseEvent] |
     session = ctx.db()
     now = ctx.now()
     history = events if events is not None else history_of(session, case)
-    open_rows: list[Deadline] = list(session.scalars(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open")
-    ))
+    open_rows: list[Deadline] = list(
+        session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open"))
+    )
     running = set()
     for row in open_rows:
         policy = kind.policy(row.name) if kind else None

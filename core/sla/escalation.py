@@ -59,8 +59,17 @@ def resolve_level(ctx: PluginContext, kind: CaseKind | None, case: Case, who: st
 
 
 def notify_level(
-    ctx: PluginContext, case: Case, deadline: Deadline, policy: DeadlinePolicy, level: Level,
-    *, level_no: int, template: str, at: datetime, purpose: str, key_part: str | None = None,
+    ctx: PluginContext,
+    case: Case,
+    deadline: Deadline,
+    policy: DeadlinePolicy,
+    level: Level,
+    *,
+    level_no: int,
+    template: str,
+    at: datetime,
+    purpose: str,
+    key_part: str | None = None,
 ) -> list[dict[str, str]]:
     """Queue the staff notifications of one chain level; returns who was reached how."""
     app = app_of(ctx)
@@ -87,17 +96,32 @@ def notify_level(
                 reached.append({"who": key, "channel": channel, "error": f"no {channel} address"})
                 continue
             context: dict[str, Any] = {
-                "case_number": case.number, "case_title": case.title, "kind_title": kind.title if kind else case.kind,
-                "unit": case.unit or "", "state": case.state, "owner": case.owner or "",
-                "deadline": deadline.name, "due": local_due.strftime("%Y-%m-%d %H:%M"),
-                "level": level_no, "repeat": deadline.repeat, "purpose": purpose,
-                "recipient_name": person.name, "site_name": app.settings.kefu.site_name,
+                "case_number": case.number,
+                "case_title": case.title,
+                "kind_title": kind.title if kind else case.kind,
+                "unit": case.unit or "",
+                "state": case.state,
+                "owner": case.owner or "",
+                "deadline": deadline.name,
+                "due": local_due.strftime("%Y-%m-%d %H:%M"),
+                "level": level_no,
+                "repeat": deadline.repeat,
+                "purpose": purpose,
+                "recipient_name": person.name,
+                "site_name": app.settings.kefu.site_name,
             }
             queue_message(
                 ctx,
                 key=f"{case.number}/{deadline.name}/{deadline.round}/{step}/{key}/{channel}",
-                channel=channel, audience="staff", recipient=address, recipient_name=person.name,
-                template=template, context=context, case=case, urgent=case.urgent, not_before=not_before,
+                channel=channel,
+                audience="staff",
+                recipient=address,
+                recipient_name=person.name,
+                template=template,
+                context=context,
+                case=case,
+                urgent=case.urgent,
+                not_before=not_before,
             )
             reached.append({"who": key, "channel": channel, "template": template})
     return reached
@@ -112,13 +136,35 @@ def apply_default(ctx: PluginContext, deadline: Deadline, case: Case, kind: Case
     chain = policy.chain
     if deadline.stage == "pending" and at < deadline.due_at:
         first = Level(case.owner) if case.owner else (chain[0] if chain else None)
-        reached = notify_level(ctx, case, deadline, policy, first, level_no=0, template=policy.warning_template,
-                               at=at, purpose="warning") if first else []
+        reached = (
+            notify_level(
+                ctx,
+                case,
+                deadline,
+                policy,
+                first,
+                level_no=0,
+                template=policy.warning_template,
+                at=at,
+                purpose="warning",
+            )
+            if first
+            else []
+        )
         deadline.stage, deadline.next_at = "warned", deadline.due_at
-        record_event(ctx, case, "deadline_warning", data={
-            "deadline": deadline.name, "round": deadline.round, "due": deadline.due_at.isoformat(),
-            "scheduled": at.isoformat(), "reached": reached,
-        }, flush=False)
+        record_event(
+            ctx,
+            case,
+            "deadline_warning",
+            data={
+                "deadline": deadline.name,
+                "round": deadline.round,
+                "due": deadline.due_at.isoformat(),
+                "scheduled": at.isoformat(),
+                "reached": reached,
+            },
+            flush=False,
+        )
         return "warning"
     if deadline.stage in ("pending", "warned"):
         deadline.stage, deadline.breached_at = "breached", deadline.due_at
@@ -132,12 +178,32 @@ def apply_default(ctx: PluginContext, deadline: Deadline, case: Case, kind: Case
         action = "repeat"
     reached = []
     if chain:
-        reached = notify_level(ctx, case, deadline, policy, chain[deadline.level - 1], level_no=deadline.level,
-                               template=policy.template, at=at, purpose=action)
-    record_event(ctx, case, "deadline_breached" if action == "breach" else "escalated", data={
-        "deadline": deadline.name, "round": deadline.round, "level": deadline.level, "repeat": deadline.repeat,
-        "due": deadline.due_at.isoformat(), "scheduled": at.isoformat(), "reached": reached,
-    }, flush=False)
+        reached = notify_level(
+            ctx,
+            case,
+            deadline,
+            policy,
+            chain[deadline.level - 1],
+            level_no=deadline.level,
+            template=policy.template,
+            at=at,
+            purpose=action,
+        )
+    record_event(
+        ctx,
+        case,
+        "deadline_breached" if action == "breach" else "escalated",
+        data={
+            "deadline": deadline.name,
+            "round": deadline.round,
+            "level": deadline.level,
+            "repeat": deadline.repeat,
+            "due": deadline.due_at.isoformat(),
+            "scheduled": at.isoformat(),
+            "reached": reached,
+        },
+        flush=False,
+    )
     repeat_every = policy.repeat_every or app.settings.sla.repeat_every
     max_repeats = policy.max_repeats if policy.max_repeats is not None else app.settings.sla.max_repeats
     more = bool(chain) and (deadline.level < len(chain) or deadline.repeat < max_repeats)

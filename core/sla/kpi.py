@@ -85,9 +85,7 @@ def compute_kpis(session: Session, start: datetime, end: datetime, now: datetime
 
     events: dict[int, list[CaseEvent]] = defaultdict(list)
     if by_id:
-        for ev in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id.in_(by_id)).order_by(CaseEvent.id)
-        ):
+        for ev in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(by_id)).order_by(CaseEvent.id)):
             events[ev.case_id].append(ev)
         deadlines = list(session.scalars(select(Deadline).where(Deadline.case_id.in_(by_id))))
     else:
@@ -133,8 +131,9 @@ def compute_kpis(session: Session, start: datetime, end: datetime, now: datetime
             tallies[key].scores.append(score)
     rows = []
     for (by, plugin, group), tally in sorted(tallies.items()):
-        rows.append({"by": by, "plugin": plugin, "group": group if by == "plugin" else f"{plugin}/{group}",
-                     **tally.row()})
+        rows.append(
+            {"by": by, "plugin": plugin, "group": group if by == "plugin" else f"{plugin}/{group}", **tally.row()}
+        )
     return rows
 
 
@@ -152,17 +151,22 @@ def mail_monthly_report(ctx: PluginContext, fired_at: datetime) -> None:
     app = app_of(ctx)
     tz = app.settings.tz
     local = fired_at.astimezone(tz)
-    last = (local.replace(day=1) - timedelta(days=1))
+    last = local.replace(day=1) - timedelta(days=1)
     period = f"{last.year:04d}-{last.month:02d}"
     start, end = month_bounds(period, tz)
     rows = compute_kpis(ctx.db(), start, end, fired_at)
     shown = [
-        {"group": r["group"] if r["by"] == "plugin" else f"{r['by']} {r['group']}", "opened": r["opened"],
-         "closure_rate": _fmt(r["closure_rate"], True), "in_time_rate": _fmt(r["in_time_rate"], True),
-         "first_response_in_time_rate": _fmt(r["first_response_in_time_rate"], True),
-         "satisfaction": _fmt(r["satisfaction"]), "breaches": r["breaches"],
-         "median_first_response": _fmt(r["median_first_response_h"]) + " h",
-         "median_resolution": _fmt(r["median_resolution_h"]) + " h"}
+        {
+            "group": r["group"] if r["by"] == "plugin" else f"{r['by']} {r['group']}",
+            "opened": r["opened"],
+            "closure_rate": _fmt(r["closure_rate"], True),
+            "in_time_rate": _fmt(r["in_time_rate"], True),
+            "first_response_in_time_rate": _fmt(r["first_response_in_time_rate"], True),
+            "satisfaction": _fmt(r["satisfaction"]),
+            "breaches": r["breaches"],
+            "median_first_response": _fmt(r["median_first_response_h"]) + " h",
+            "median_resolution": _fmt(r["median_resolution_h"]) + " h",
+        }
         for r in rows
     ]
     staff = app.settings.staff
@@ -174,6 +178,13 @@ def mail_monthly_report(ctx: PluginContext, fired_at: datetime) -> None:
         if not person.email:
             ctx.log.warning("KPI report: %s has no email address; not sent to them", key)
             continue
-        queue_message(ctx, key=f"kpi/{period}/{key}/email", channel="email", audience="staff",
-                      recipient=person.email, recipient_name=person.name, template="core/kpi_report.txt",
-                      context={"period": period, "rows": shown})
+        queue_message(
+            ctx,
+            key=f"kpi/{period}/{key}/email",
+            channel="email",
+            audience="staff",
+            recipient=person.email,
+            recipient_name=person.name,
+            template="core/kpi_report.txt",
+            context={"period": period, "rows": shown},
+        )

@@ -10,12 +10,25 @@ from __future__ import annotations
 from kefu.kinds import DONE_STATES, OPEN_STATES
 
 STATES: tuple[str, ...] = (
-    "new", "acknowledged", "assigned", "in_progress", "waiting_customer", "resolved", "callback", "closed",
+    "new",
+    "acknowledged",
+    "assigned",
+    "in_progress",
+    "waiting_customer",
+    "resolved",
+    "callback",
+    "closed",
 )
 
 LABELS: dict[str, str] = {
-    "new": "新建", "acknowledged": "已受理", "assigned": "已派单", "in_progress": "处理中",
-    "waiting_customer": "等待客户", "resolved": "已解决", "callback": "回访中", "closed": "已关闭",
+    "new": "新建",
+    "acknowledged": "已受理",
+    "assigned": "已派单",
+    "in_progress": "处理中",
+    "waiting_customer": "等待客户",
+    "resolved": "已解决",
+    "callback": "回访中",
+    "closed": "已关闭",
 }
 
 # Any open state may move to any other open state (reassignment, waiting on the customer and

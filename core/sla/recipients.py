@@ -43,29 +43,40 @@ def on_duty_by_pattern(rota: Rota, when: datetime, tz: ZoneInfo) -> list[str]:
     return found
 
 
-def on_duty(staff: StaffSection, rota_name: str, when: datetime, tz: ZoneInfo,
-            session: Session | None = None) -> list[str]:
+def on_duty(
+    staff: StaffSection, rota_name: str, when: datetime, tz: ZoneInfo, session: Session | None = None
+) -> list[str]:
     """Who is on duty for ``rota_name`` at ``when``: dated shifts first, then the pattern, then the fallback."""
     if session is not None:
-        dated = list(session.scalars(
-            select(RotaShift.staff_key).where(
-                RotaShift.rota == rota_name, RotaShift.starts_at <= when, RotaShift.ends_at > when
-            ).order_by(RotaShift.starts_at)
-        ))
+        dated = list(
+            session.scalars(
+                select(RotaShift.staff_key)
+                .where(RotaShift.rota == rota_name, RotaShift.starts_at <= when, RotaShift.ends_at > when)
+                .order_by(RotaShift.starts_at)
+            )
+        )
         if dated:
             return list(dict.fromkeys(dated))
     rota = staff.rotas.get(rota_name)
     if rota is None:
-        if session is not None and session.scalar(
-            select(RotaShift.id).where(RotaShift.rota == rota_name).limit(1)
-        ) is not None:
+        if (
+            session is not None
+            and session.scalar(select(RotaShift.id).where(RotaShift.rota == rota_name).limit(1)) is not None
+        ):
             return []  # a rota known only from imported shifts, with nobody on now
         raise UnknownRecipient(f"rota {rota_name!r} is neither in [staff.rotas] nor imported")
     return on_duty_by_pattern(rota, when, tz) or list(rota.fallback)
 
 
-def resolve(staff: StaffSection, target: str, when: datetime, tz: ZoneInfo, *, unit: str | None = None,
-            session: Session | None = None) -> list[str]:
+def resolve(
+    staff: StaffSection,
+    target: str,
+    when: datetime,
+    tz: ZoneInfo,
+    *,
+    unit: str | None = None,
+    session: Session | None = None,
+) -> list[str]:
     """The staff keys ``target`` (role, person, ``rota:NAME``) means at ``when``, in order, without repeats."""
     target = fill_unit(target, unit)
     if target.startswith("rota:"):
@@ -79,9 +90,7 @@ def resolve(staff: StaffSection, target: str, when: datetime, tz: ZoneInfo, *, u
         return out
     if target in staff.people:
         return [target]
-    raise UnknownRecipient(
-        f"{target!r} is no role in [staff.roles], person in [staff.people] or 'rota:NAME'"
-    )
+    raise UnknownRecipient(f"{target!r} is no role in [staff.roles], person in [staff.people] or 'rota:NAME'")
 
 
 def check_target(staff: StaffSection, target: str) -> str | None:

@@ -84,7 +84,13 @@ def add_core_jobs(app: App, regs: Registrations) -> None:
     make_trigger(sla.report_schedule, app.settings.tz)
     from kefu.sla.kpi import mail_monthly_report
 
-    regs.jobs[KPI_JOB] = ("kefu", CronJob(
-        id=KPI_JOB, schedule=sla.report_schedule, func=mail_monthly_report, missed="run_once",
-        description="monthly KPI report to the heads",
-    ))
+    regs.jobs[KPI_JOB] = (
+        "kefu",
+        CronJob(
+            id=KPI_JOB,
+            schedule=sla.report_schedule,
+            func=mail_monthly_report,
+            missed="run_once",
+            description="monthly KPI report to the heads",
+        ),
+    )

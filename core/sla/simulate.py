@@ -41,23 +41,52 @@ def timeline_since(session: Session, since: Marks, tz: Any) -> list[dict[str, An
     """Every deadline step, notification and cron firing recorded after ``since``, in time order."""
     numbers: dict[int, str] = {i: n for i, n in session.execute(select(Case.id, Case.number))}
     out: list[dict[str, Any]] = []
-    for ev in session.scalars(select(CaseEvent).where(CaseEvent.id > since["event"],
-                                                      CaseEvent.type.in_(_EVENT_TYPES))):
+    for ev in session.scalars(select(CaseEvent).where(CaseEvent.id > since["event"], CaseEvent.type.in_(_EVENT_TYPES))):
         data = ev.data or {}
         at = datetime.fromisoformat(data["scheduled"]) if data.get("scheduled") else ev.at
-        out.append({"at": at.astimezone(tz).isoformat(), "what": ev.type, "case": numbers.get(ev.case_id),
-                    "deadline": data.get("deadline"), "level": data.get("level"), "repeat": data.get("repeat"),
-                    "recipient": None, "channel": None, "template": None})
+        out.append(
+            {
+                "at": at.astimezone(tz).isoformat(),
+                "what": ev.type,
+                "case": numbers.get(ev.case_id),
+                "deadline": data.get("deadline"),
+                "level": data.get("level"),
+                "repeat": data.get("repeat"),
+                "recipient": None,
+                "channel": None,
+                "template": None,
+            }
+        )
     for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id > since["outbox"])):
-        out.append({"at": row.created_at.astimezone(tz).isoformat(), "what": f"notify:{row.audience}",
-                    "case": numbers.get(row.case_id) if row.case_id else None, "deadline": None,
-                    "level": None, "repeat": None, "recipient": row.recipient_name or row.recipient,
-                    "channel": row.channel, "template": row.template, "send_after": row.not_before.astimezone(tz).isoformat(),
-                    "key": row.idem_key})
+        out.append(
+            {
+                "at": row.created_at.astimezone(tz).isoformat(),
+                "what": f"notify:{row.audience}",
+                "case": numbers.get(row.case_id) if row.case_id else None,
+                "deadline": None,
+                "level": None,
+                "repeat": None,
+                "recipient": row.recipient_name or row.recipient,
+                "channel": row.channel,
+                "template": row.template,
+                "send_after": row.not_before.astimezone(tz).isoformat(),
+                "key": row.idem_key,
+            }
+        )
     for run in session.scalars(select(JobRun).where(JobRun.id > since["job"])):
-        out.append({"at": run.scheduled_at.astimezone(tz).isoformat(), "what": f"cron:{run.state}",
-                    "case": None, "deadline": None, "level": None, "repeat": None, "recipient": None,
-                    "channel": None, "template": run.job_id})
+        out.append(
+            {
+                "at": run.scheduled_at.astimezone(tz).isoformat(),
+                "what": f"cron:{run.state}",
+                "case": None,
+                "deadline": None,
+                "level": None,
+                "repeat": None,
+                "recipient": None,
+                "channel": None,
+                "template": run.job_id,
+            }
+        )
     out.sort(key=lambda e: (e["at"], e["what"], e.get("key") or "", e["case"] or ""))
     return out
 

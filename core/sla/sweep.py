@@ -161,8 +161,7 @@ def _handle(batch: _Batch, row: Deadline, case: Case, finished: list[int]) -> No
                 return
         policy = kind.policy(row.name) if kind else None
         if kind is None or policy is None:
-            log.warning("case %s: deadline %s has no policy in the current config; left alone",
-                        case.number, row.name)
+            log.warning("case %s: deadline %s has no policy in the current config; left alone", case.number, row.name)
             row.next_at = None
             return
         apply_default(batch.context(row.plugin), row, case, kind, policy)
@@ -177,8 +176,16 @@ def _record_failure(app: App, session: Session, row: Deadline, case: Case, exc: 
     now = app.clock.now()
     row.failures += 1
     log.error("case %s deadline %s failed (%d): %s", case.number, row.name, row.failures, exc)
-    session.add(CaseEvent(case_id=case.id, at=now, actor="system", type="deadline_error",
-                          reason=f"{type(exc).__name__}: {exc}", data={"deadline": row.name, "failures": row.failures}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor="system",
+            type="deadline_error",
+            reason=f"{type(exc).__name__}: {exc}",
+            data={"deadline": row.name, "failures": row.failures},
+        )
+    )
     if row.failures >= sla.hook_max_failures and not (row.data or {}).get("hook_flagged"):
         row.data = {**(row.data or {}), "hook_flagged": True}
         row.next_at = now  # the next sweep applies the core's chain without the plugin's hook
@@ -187,14 +194,30 @@ def _record_failure(app: App, session: Session, row: Deadline, case: Case, exc: 
         if policy is not None and policy.chain:
             try:
                 with session.begin_nested():
-                    notify_level(app.context(row.plugin, session), case, row, policy, policy.chain[0],
-                                 level_no=0, template="core/deadline_failed.txt", at=now, purpose="failure",
-                                 key_part=f"failed{row.failures}")
+                    notify_level(
+                        app.context(row.plugin, session),
+                        case,
+                        row,
+                        policy,
+                        policy.chain[0],
+                        level_no=0,
+                        template="core/deadline_failed.txt",
+                        at=now,
+                        purpose="failure",
+                        key_part=f"failed{row.failures}",
+                    )
             except Exception:
                 log.exception("case %s: could not flag the failing deadline %s to staff", case.number, row.name)
-        session.add(CaseEvent(case_id=case.id, at=now, actor="system", type="deadline_flagged",
-                              reason=f"{row.failures} failures; the core chain takes over",
-                              data={"deadline": row.name}))
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor="system",
+                type="deadline_flagged",
+                reason=f"{row.failures} failures; the core chain takes over",
+                data={"deadline": row.name},
+            )
+        )
     else:
         row.next_at = now + min(sla.hook_retry * (2 ** (row.failures - 1)), _MAX_BACKOFF)
     session.flush()

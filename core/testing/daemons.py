@@ -92,9 +92,7 @@ class NotifyListener:
     def received(self, key: str, value: str | None = None) -> list[tuple[float, dict[str, str]]]:
         """Every message that carried ``key`` (with ``value``, if given)."""
         with self._lock:
-            return [
-                (at, m) for at, m in self.messages if key in m and (value is None or m[key] == value)
-            ]
+            return [(at, m) for at, m in self.messages if key in m and (value is None or m[key] == value)]
 
     def wait_for(self, key: str, value: str = "1", *, count: int = 1, timeout: float = 15.0) -> float:
         """Wait until ``count`` messages carried ``key=value``; return when the last arrived."""
@@ -149,8 +147,9 @@ class DaemonProcess:
         self.started_at = time.monotonic()
         # A process group of its own: whatever the daemon forks can be found (and cleaned up)
         # after the daemon itself was killed.
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+        )
 
     @property
     def pid(self) -> int:
@@ -197,7 +196,7 @@ class DaemonProcess:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[2]) == self.proc.pid and fields[0] != "Z":  # pgrp; zombies are gone
                 found.append(int(entry.name))
         return found

@@ -72,10 +72,10 @@ class Dovecot:
         self.conf.write_text(f"""
 protocols = imap
 listen = 127.0.0.1
-base_dir = {self.root / 'base'}
-state_dir = {self.root / 'state'}
-log_path = {self.root / 'dovecot.log'}
-info_log_path = {self.root / 'dovecot.log'}
+base_dir = {self.root / "base"}
+state_dir = {self.root / "state"}
+log_path = {self.root / "dovecot.log"}
+info_log_path = {self.root / "dovecot.log"}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -84,10 +84,10 @@ first_valid_uid = {lowest}
 first_valid_gid = {lowest}
 mail_uid = {user}
 mail_gid = {group}
-{'default_internal_user = dovecot' if os.geteuid() == 0 else f'default_internal_user = {user}'}
-{'default_login_user = dovenull' if os.geteuid() == 0 else f'default_login_user = {user}'}
-default_internal_group = {'dovecot' if os.geteuid() == 0 else group}
-mail_location = maildir:{self.root / 'mail'}/%u
+{"default_internal_user = dovecot" if os.geteuid() == 0 else f"default_internal_user = {user}"}
+{"default_login_user = dovenull" if os.geteuid() == 0 else f"default_login_user = {user}"}
+default_internal_group = {"dovecot" if os.geteuid() == 0 else group}
+mail_location = maildir:{self.root / "mail"}/%u
 mail_fsync = never
 passdb {{
   driver = passwd-file
@@ -95,7 +95,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={user} gid={group} home={self.root / 'mail'}/%u
+  args = uid={user} gid={group} home={self.root / "mail"}/%u
 }}
 service imap-login {{
   chroot =
@@ -123,8 +123,9 @@ namespace inbox {{
 
     def start(self) -> Dovecot:
         """Start Dovecot and wait until it accepts connections."""
-        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -198,8 +199,15 @@ namespace inbox {{
     def channel_config(self, **extra: object) -> dict[str, object]:
         """A ``[channels.imap.NAME]`` table for this server (password secret ``test_imap``)."""
         os.environ["KEFU_TEST_IMAP"] = self.password
-        return {"host": self.host, "port": self.port, "security": "plain", "user": self.user,
-                "password_secret": "test_imap", "timeout": "5s", **extra}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "security": "plain",
+            "user": self.user,
+            "password_secret": "test_imap",
+            "timeout": "5s",
+            **extra,
+        }
 
 
 def start_dovecot(root: Path) -> Dovecot:

@@ -28,8 +28,7 @@ def encoded_word(text: str, charset: str = "utf-8", *, split_inside_char: bool =
     # Cut at an odd byte so the first word ends inside a multi-byte character.
     cut = len(data) // 2 | 1
     first, second = data[:cut], data[cut:]
-    return (f"=?{charset}?B?{base64.b64encode(first).decode()}?=\r\n"
-            f" =?{charset}?B?{base64.b64encode(second).decode()}?=")
+    return f"=?{charset}?B?{base64.b64encode(first).decode()}?=\r\n =?{charset}?B?{base64.b64encode(second).decode()}?="
 
 
 def _body(text: str, charset: str, encoding: str) -> tuple[bytes, str]:
@@ -90,12 +89,14 @@ def build_mail(
     parts: list[bytes] = []
     if text is not None:
         body, cte = _body(text, charset, encoding)
-        parts.append(f"Content-Type: text/plain; charset=\"{charset}\"\r\n"
-                     f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode() + body)
+        parts.append(
+            f'Content-Type: text/plain; charset="{charset}"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'.encode() + body
+        )
     if html is not None:
         body, cte = _body(html, charset, encoding)
-        parts.append(f"Content-Type: text/html; charset=\"{charset}\"\r\n"
-                     f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode() + body)
+        parts.append(
+            f'Content-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'.encode() + body
+        )
     for filename, ctype, content in attachments:
         if filename_style == "rfc2231" and not filename.isascii():
             from urllib.parse import quote
@@ -107,23 +108,32 @@ def build_mail(
             disp = f'attachment; filename="{shown}"'
             ctline = f'{ctype}; name="{shown}"'
         encoded = base64.encodebytes(content).replace(b"\n", b"\r\n")
-        parts.append(f"Content-Type: {ctline}\r\nContent-Transfer-Encoding: base64\r\n"
-                     f"Content-Disposition: {disp}\r\n\r\n".encode() + encoded)
+        parts.append(
+            f"Content-Type: {ctline}\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: {disp}\r\n\r\n".encode()
+            + encoded
+        )
     head = "\r\n".join(lines).encode("latin-1" if raw_8bit_subject else "ascii")
     if content_type is None and len(parts) == 1:
         part_head, _, part_body = parts[0].partition(b"\r\n\r\n")
         return head + b"\r\n" + part_head + b"\r\n\r\n" + part_body
     boundary = f"=_kefu_{uuid.uuid4().hex}"
-    kind = content_type or ("multipart/alternative" if html is not None and text is not None
-                            and not attachments else "multipart/mixed")
-    out = head + f"\r\nContent-Type: {kind}; boundary=\"{boundary}\"\r\n\r\n".encode()
+    kind = content_type or (
+        "multipart/alternative" if html is not None and text is not None and not attachments else "multipart/mixed"
+    )
+    out = head + f'\r\nContent-Type: {kind}; boundary="{boundary}"\r\n\r\n'.encode()
     for part in parts:
         out += f"--{boundary}\r\n".encode() + part + b"\r\n"
     return out + f"--{boundary}--\r\n".encode()
 
 
-def build_bounce(*, recipient: str, original_message_id: str, reporter: str = "example.com",
-                 diagnostic: str = "550 5.1.1 user unknown") -> bytes:
+def build_bounce(
+    *,
+    recipient: str,
+    original_message_id: str,
+    reporter: str = "example.com",
+    diagnostic: str = "550 5.1.1 user unknown",
+) -> bytes:
     """A standard delivery-status report (RFC 3464) for a message of ours that could not be delivered."""
     boundary = f"=_dsn_{uuid.uuid4().hex}"
     return (
@@ -131,7 +141,7 @@ def build_bounce(*, recipient: str, original_message_id: str, reporter: str = "e
         f"To: kefu@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
         f"Message-ID: <{uuid.uuid4().hex}@{reporter}>\r\nAuto-Submitted: auto-replied\r\n"
         f"MIME-Version: 1.0\r\n"
-        f"Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
         f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
         f"I'm sorry to have to inform you that your message could not be delivered.\r\n\r\n"
         f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"

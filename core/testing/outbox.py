@@ -19,7 +19,9 @@ SAMPLE_TEMPLATES: dict[str, str] = {
     ),
     "example/notice.txt": "Subject: 停水通知\n\n{{ recipient_name }}：{{ text }}\n",
     "example/promo.sms.txt": "{# kefu: marketing #}冬季供暖优惠活动开始了，详询客服。",
-    "example/fee.sms.txt": "{{ recipient_name }}您好，您的{{ item }}{{ amount | money }}将于{{ due | cn_date }}到期，请及时缴纳。",
+    "example/fee.sms.txt": (
+        "{{ recipient_name }}您好，您的{{ item }}{{ amount | money }}将于{{ due | cn_date }}到期，请及时缴纳。"
+    ),
     "example/broken.txt": "{{ no_such_variable }}",
     "example/repair_notice.html": (
         '{% extends "core/letter_base.html" %}{% block title %}工程维修通知单{% endblock %}'
@@ -82,8 +84,7 @@ def case_events(app: App, case_number: str) -> list[CaseEvent]:
     """The history of a case."""
     with app.sessions() as session:
         case = session.scalars(select(Case).where(Case.number == case_number)).one()
-        return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                    .order_by(CaseEvent.id)))
+        return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
 
 
 def customer(app: App, customer_id: int) -> Customer:

@@ -78,9 +78,5 @@ def assert_cjk_drawn(pdf: bytes) -> None:
     """Fail unless there is Chinese text and all of it is drawn with an embedded CJK font."""
     runs = [run for run in pdf_text_runs(pdf) if any(_is_cjk(ch) for ch in run.text)]
     assert runs, "the PDF has no Chinese text at all"
-    wrong = [
-        (run.text[:20], run.font)
-        for run in runs
-        if "CJK" not in run.font.upper() or not run.embedded
-    ]
+    wrong = [(run.text[:20], run.font) for run in runs if "CJK" not in run.font.upper() or not run.embedded]
     assert not wrong, f"Chinese text drawn without an embedded CJK font (tofu): {wrong[:5]}"

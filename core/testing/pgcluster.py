@@ -23,9 +23,7 @@ def server_bin() -> Path | None:
     """The newest installed PostgreSQL server's bin folder, or None."""
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: (
-            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
-        ),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
     )
     if found:
         return Path(found[-1]).parent

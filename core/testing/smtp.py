@@ -53,8 +53,7 @@ class _Recorder:
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         answer = self.refuse.get(address.lower())
         if answer:
             return answer
@@ -66,9 +65,15 @@ class _Recorder:
             await asyncio.sleep(self.delay)
         with self.lock:
             queue_id = f"Q{len(self.received) + 1:06d}"
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          bytes(envelope.original_content or envelope.content),
-                                          id(session), queue_id))
+            self.received.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.original_content or envelope.content),
+                    id(session),
+                    queue_id,
+                )
+            )
         return f"250 OK queued as {queue_id}"
 
 
@@ -79,18 +84,25 @@ class SmtpServer:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        def authenticator(_server: Any, _session: Any, _envelope: Any, _mechanism: str,
-                          data: Any) -> AuthResult:
-            ok = isinstance(data, LoginPassword) and data.login.decode() == SMTP_USER \
+        def authenticator(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
+            ok = (
+                isinstance(data, LoginPassword)
+                and data.login.decode() == SMTP_USER
                 and data.password.decode() == SMTP_PASSWORD
+            )
             return AuthResult(success=ok)
 
         self.recorder = _Recorder()
         self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.controller = Controller(self.recorder, hostname=self.host, port=self.port,
-                                     authenticator=authenticator, auth_require_tls=False,
-                                     decode_data=False)
+        self.controller = Controller(
+            self.recorder,
+            hostname=self.host,
+            port=self.port,
+            authenticator=authenticator,
+            auth_require_tls=False,
+            decode_data=False,
+        )
 
     @property
     def messages(self) -> list[Received]:
@@ -114,9 +126,10 @@ class SmtpServer:
 
     def config(self, **smtp: Any) -> dict[str, Any]:
         """The ``[outbound]`` config that sends through this server."""
-        return {"email_sender": "smtp",
-                "smtp": {"host": self.host, "port": self.port, "security": "plain",
-                         "from": "kefu@kefu.example", **smtp}}
+        return {
+            "email_sender": "smtp",
+            "smtp": {"host": self.host, "port": self.port, "security": "plain", "from": "kefu@kefu.example", **smtp},
+        }
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until ``count`` messages arrived (for servers fed by another process)."""

@@ -58,8 +58,14 @@ class TwilioApi:
 
     def config(self, **twilio: Any) -> dict[str, Any]:
         """The ``[twilio]`` section pointing at this endpoint (the token is secret ``twilio_token``)."""
-        return {"enabled": True, "account_sid": self.account_sid, "auth_token_secret": TOKEN_SECRET,
-                "api_base": self.base, "from_number": "+8610690000", **twilio}
+        return {
+            "enabled": True,
+            "account_sid": self.account_sid,
+            "auth_token_secret": TOKEN_SECRET,
+            "api_base": self.base,
+            "from_number": "+8610690000",
+            **twilio,
+        }
 
     def start(self) -> TwilioApi:
         """Serve in a background thread."""
@@ -94,34 +100,63 @@ class TwilioApi:
             now = format_datetime(datetime.now(UTC), usegmt=True)
             body = form["Body"]
             message: dict[str, Any] = {
-                "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
-                "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
-                "error_code": None, "error_message": None, "from": form.get("From"),
+                "account_sid": self.account_sid,
+                "api_version": "2010-04-01",
+                "body": body,
+                "date_created": now,
+                "date_sent": None,
+                "date_updated": now,
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form.get("From"),
                 "messaging_service_sid": form.get("MessagingServiceSid"),
-                "num_media": "0", "num_segments": str(_segments(body)), "price": None,
-                "price_unit": "USD", "sid": sid, "status": "queued", "subresource_uris": {},
-                "to": to, "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+                "num_media": "0",
+                "num_segments": str(_segments(body)),
+                "price": None,
+                "price_unit": "USD",
+                "sid": sid,
+                "status": "queued",
+                "subresource_uris": {},
+                "to": to,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
                 "status_callback": form.get("StatusCallback"),
             }
             self.messages.append(message)
         return 201, message
 
-    def receive(self, from_: str, body: str, to: str = "+8610690000",
-                date_sent: datetime | None = None) -> str:
+    def receive(self, from_: str, body: str, to: str = "+8610690000", date_sent: datetime | None = None) -> str:
         """Hold an inbound SMS from ``from_`` to our number ``to`` (sent now unless ``date_sent``); its sid."""
         sent = date_sent or datetime.now(UTC)
         stamp = format_datetime(sent.astimezone(UTC), usegmt=True)
         sid = "SM" + secrets.token_hex(16)
         with self.lock:
-            self.messages.append({
-                "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
-                "date_created": stamp, "date_sent": stamp, "date_updated": stamp, "direction": "inbound",
-                "error_code": None, "error_message": None, "from": from_, "messaging_service_sid": None,
-                "num_media": "0", "num_segments": str(_segments(body)), "price": None, "price_unit": "USD",
-                "sid": sid, "status": "received", "subresource_uris": {}, "to": to,
-                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-                "status_callback": None, "_sent": sent.astimezone(UTC),
-            })
+            self.messages.append(
+                {
+                    "account_sid": self.account_sid,
+                    "api_version": "2010-04-01",
+                    "body": body,
+                    "date_created": stamp,
+                    "date_sent": stamp,
+                    "date_updated": stamp,
+                    "direction": "inbound",
+                    "error_code": None,
+                    "error_message": None,
+                    "from": from_,
+                    "messaging_service_sid": None,
+                    "num_media": "0",
+                    "num_segments": str(_segments(body)),
+                    "price": None,
+                    "price_unit": "USD",
+                    "sid": sid,
+                    "status": "received",
+                    "subresource_uris": {},
+                    "to": to,
+                    "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+                    "status_callback": None,
+                    "_sent": sent.astimezone(UTC),
+                }
+            )
         return sid
 
     def list_page(self, query: dict[str, str] | None = None) -> dict[str, Any]:
@@ -129,26 +164,40 @@ class TwilioApi:
         with self.lock:
             items = [_public(m) for m in reversed(self.messages) if _matches(m, query or {})]
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        return {"messages": items, "end": max(len(items) - 1, 0), "first_page_uri": uri,
-                "next_page_uri": None, "page": 0, "page_size": 1000, "previous_page_uri": None,
-                "start": 0, "uri": uri}
+        return {
+            "messages": items,
+            "end": max(len(items) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 1000,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
 
-    def deliver(self, sid: str, status: str = "delivered", error_code: int | None = None,
-                url: str | None = None) -> int:
+    def deliver(
+        self, sid: str, status: str = "delivered", error_code: int | None = None, url: str | None = None
+    ) -> int:
         """Post a signed status callback for message ``sid``, as Twilio would; the HTTP status."""
         found = next(m for m in self.messages if m["sid"] == sid)
         target = url or found["status_callback"]
         if not target:
             raise ValueError(f"message {sid} was created without a StatusCallback")
-        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": self.account_sid,
-                  "To": found["to"], "From": found["from"] or "", "ApiVersion": "2010-04-01"}
+        params = {
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "AccountSid": self.account_sid,
+            "To": found["to"],
+            "From": found["from"] or "",
+            "ApiVersion": "2010-04-01",
+        }
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
         return post_signed(target, params, self.auth_token)[0]
 
 
-def post_signed(url: str, params: dict[str, str], auth_token: str,
-                sign_url: str | None = None) -> tuple[int, bytes]:
+def post_signed(url: str, params: dict[str, str], auth_token: str, sign_url: str | None = None) -> tuple[int, bytes]:
     """POST a form to ``url`` signed as Twilio signs its webhooks; (HTTP status, body).
 
     ``sign_url`` is the URL Twilio believes it called (the public URL behind a proxy);
@@ -156,8 +205,11 @@ def post_signed(url: str, params: dict[str, str], auth_token: str,
     """
     signature = RequestValidator(auth_token).compute_signature(sign_url or url, params)
     request = urllib.request.Request(
-        url, data=urllib.parse.urlencode(params).encode(), method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+        url,
+        data=urllib.parse.urlencode(params).encode(),
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status), response.read()
@@ -165,11 +217,9 @@ def post_signed(url: str, params: dict[str, str], auth_token: str,
         return int(exc.code), exc.read()
 
 
-def incoming_sms(base_url: str, auth_token: str, sid: str, sender: str, body: str,
-                 to: str = "+8610000000") -> int:
+def incoming_sms(base_url: str, auth_token: str, sid: str, sender: str, body: str, to: str = "+8610000000") -> int:
     """Deliver an incoming SMS to kefu's webhook at ``base_url`` as Twilio would; the HTTP status."""
-    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": to,
-              "Body": body, "NumMedia": "0"}
+    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": to, "Body": body, "NumMedia": "0"}
     return post_signed(base_url + "/channels/sms/twilio", params, auth_token)[0]
 
 
@@ -203,8 +253,12 @@ def _segments(body: str) -> int:
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def _handler(api: TwilioApi) -> type[BaseHTTPRequestHandler]:

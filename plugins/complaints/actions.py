@@ -28,8 +28,9 @@ def get_case(ctx: Ctx, number: str, *allowed: str) -> Case:
     return case
 
 
-def advance_step(ctx: Ctx, number: str, *, visit_at: datetime | None = None,
-                 step: str | None = None, actor: str = "staff") -> str:
+def advance_step(
+    ctx: Ctx, number: str, *, visit_at: datetime | None = None, step: str | None = None, actor: str = "staff"
+) -> str:
     """Move a repair (or task) to its next step (or ``step``); a visit time is told to the customer."""
     case = get_case(ctx, number)
     if case.state not in OPEN_STATES:
@@ -37,8 +38,10 @@ def advance_step(ctx: Ctx, number: str, *, visit_at: datetime | None = None,
     if kinds.is_repair(ctx.kind_of(case)):
         target = step or repair.next_step(case)
     elif ctx.kind_of(case) == kinds.COMPENSATION:
-        raise RuleRefused(f"{number}: a compensation moves with `kefu complaints compensation agree`, "
-                          f"`pay` and `archive` (each step has its letter or record)")
+        raise RuleRefused(
+            f"{number}: a compensation moves with `kefu complaints compensation agree`, "
+            f"`pay` and `archive` (each step has its letter or record)"
+        )
     else:
         steps = tasks.case_steps(ctx, case)
         if not steps:
@@ -48,22 +51,36 @@ def advance_step(ctx: Ctx, number: str, *, visit_at: datetime | None = None,
             raise RuleRefused(f"{number} is at its last step {case.step}: resolve it with `kefu complaints resolve`")
         target = step or steps[index + 1]
     previous, case.step = case.step, target
-    ctx.record_event(case, "step", actor=actor, reason=target,
-                 to_state="in_progress" if case.state != "in_progress" else None,
-                 data={"step": target, "previous": previous, **repair.step_event_data(target, visit_at)})
+    ctx.record_event(
+        case,
+        "step",
+        actor=actor,
+        reason=target,
+        to_state="in_progress" if case.state != "in_progress" else None,
+        data={"step": target, "previous": previous, **repair.step_event_data(target, visit_at)},
+    )
     return target
 
 
-def assign_contractor(ctx: Ctx, number: str, contractor: str, *, due: timedelta | None = None,
-                      instructions: str = "", actor: str = "staff") -> Case:
+def assign_contractor(
+    ctx: Ctx,
+    number: str,
+    contractor: str,
+    *,
+    due: timedelta | None = None,
+    instructions: str = "",
+    actor: str = "staff",
+) -> Case:
     """Give a repair to a third-party contractor: opens its job with the 工程维修通知单."""
     cfg = ctx.config
     case = get_case(ctx, number)
     if not kinds.is_repair(ctx.kind_of(case)):
         raise RuleRefused(f"{number} is a {case.kind} case; only repairs go to contractors")
     if contractor not in cfg.contractors:
-        raise RuleRefused(f"unknown contractor {contractor!r}; configured in [complaints.contractors]: "
-                          f"{', '.join(cfg.contractors) or 'none'}")
+        raise RuleRefused(
+            f"unknown contractor {contractor!r}; configured in [complaints.contractors]: "
+            f"{', '.join(cfg.contractors) or 'none'}"
+        )
     data: dict[str, Any] = {"contractor": contractor, "instructions": instructions}
     if due is not None:
         data["due"] = due.total_seconds()
@@ -80,13 +97,17 @@ def contractor_done(ctx: Ctx, job_number: str, *, actor: str = "staff") -> None:
     """The contractor reports the work done: the acceptance (收方/验收) is now due."""
     job = get_case(ctx, job_number, kinds.THIRD_PARTY)
     job.step = "收方验收"
-    ctx.record_event(job, "step", actor=actor, reason="维修完工，待收方验收",
-                 to_state="in_progress" if job.state != "in_progress" else None,
-                 data={"step": "收方验收", "previous": "维修施工"})
+    ctx.record_event(
+        job,
+        "step",
+        actor=actor,
+        reason="维修完工，待收方验收",
+        to_state="in_progress" if job.state != "in_progress" else None,
+        data={"step": "收方验收", "previous": "维修施工"},
+    )
 
 
-def accept(ctx: Ctx, job_number: str, *, result: str = "合格", note: str = "",
-           actor: str = "staff") -> None:
+def accept(ctx: Ctx, job_number: str, *, result: str = "合格", note: str = "", actor: str = "staff") -> None:
     """Record the engineer's 收方/验收 of a contractor's job; its repair may then close."""
     job = get_case(ctx, job_number, kinds.THIRD_PARTY)
     if job.data.get("accepted"):
@@ -95,8 +116,16 @@ def accept(ctx: Ctx, job_number: str, *, result: str = "合格", note: str = "",
     ctx.close(job, actor=actor, reason=f"收方验收{result}")
 
 
-def resolve(ctx: Ctx, number: str, *, defect: bool = False, trade: str | None = None,
-            cause: str | None = None, note: str = "", actor: str = "staff") -> None:
+def resolve(
+    ctx: Ctx,
+    number: str,
+    *,
+    defect: bool = False,
+    trade: str | None = None,
+    cause: str | None = None,
+    note: str = "",
+    actor: str = "staff",
+) -> None:
     """Resolve a case (维修关闭 for a repair): closure told, callback asked; defects flagged."""
     cfg = ctx.config
     case = get_case(ctx, number)
@@ -107,9 +136,13 @@ def resolve(ctx: Ctx, number: str, *, defect: bool = False, trade: str | None = 
     if defect:
         from kefu.plugins.complaints.rules import trade_for
 
-        case.data = {**case.data, "defect": {
-            "trade": trade or trade_for(f"{case.title}\n{case.data.get('text', '')}", cfg.reports.trades),
-            "cause": cause or "未填写"}}
+        case.data = {
+            **case.data,
+            "defect": {
+                "trade": trade or trade_for(f"{case.title}\n{case.data.get('text', '')}", cfg.reports.trades),
+                "cause": cause or "未填写",
+            },
+        }
     if "first_resolved_at" not in case.data:
         case.data = {**case.data, "first_resolved_at": ctx.now().isoformat()}
     ctx.resolve(case, actor=actor, reason=note or None)
@@ -119,8 +152,13 @@ def reply(ctx: Ctx, number: str, text: str, *, actor: str = "staff") -> None:
     """Answer a complaint, inquiry or suggestion: the reply goes to the customer, the reply deadline is met."""
     case = get_case(ctx, number, *kinds.FEEDBACK.values())
     # Answering ends the first-response deadline (it runs while the case is new).
-    ctx.record_event(case, "staff_reply", actor=actor, reason=text,
-                 to_state="in_progress" if case.state in ("new", "acknowledged", "assigned") else None)
+    ctx.record_event(
+        case,
+        "staff_reply",
+        actor=actor,
+        reason=text,
+        to_state="in_progress" if case.state in ("new", "acknowledged", "assigned") else None,
+    )
 
 
 def callback_score(ctx: Ctx, number: str, score: int, *, actor: str = "staff") -> None:
@@ -133,22 +171,31 @@ def callback_score(ctx: Ctx, number: str, score: int, *, actor: str = "staff") -
     ctx.record_callback(case, score, actor=actor, reason="电话回访")
 
 
-def open_compensation(ctx: Ctx, number: str, *, party: str, amount: float | None = None,
-                      address: str | None = None, email: str | None = None, note: str = "",
-                      actor: str = "staff") -> Case:
+def open_compensation(
+    ctx: Ctx,
+    number: str,
+    *,
+    party: str,
+    amount: float | None = None,
+    address: str | None = None,
+    email: str | None = None,
+    note: str = "",
+    actor: str = "staff",
+) -> Case:
     """Open a 客户赔付 case from a case; the parent's attachments become its evidence."""
-    return compensation.open_compensation(ctx, get_case(ctx, number), party=party, amount=amount, address=address,
-                                          email=email, note=note, actor=actor)
+    return compensation.open_compensation(
+        ctx, get_case(ctx, number), party=party, amount=amount, address=address, email=email, note=note, actor=actor
+    )
 
 
-def add_evidence(ctx: Ctx, number: str, description: str, *, path: str | None = None,
-                 actor: str = "staff") -> dict[str, Any]:
+def add_evidence(
+    ctx: Ctx, number: str, description: str, *, path: str | None = None, actor: str = "staff"
+) -> dict[str, Any]:
     """Keep one more piece of evidence on a compensation case (listed, never deleted)."""
     return compensation.add_evidence(ctx, compensation.get(ctx, number), description, path=path, actor=actor)
 
 
-def agree_compensation(ctx: Ctx, number: str, amount: float, *, terms: str = "",
-                       actor: str = "staff") -> None:
+def agree_compensation(ctx: Ctx, number: str, amount: float, *, terms: str = "", actor: str = "staff") -> None:
     """End the negotiation with the agreed amount; the 责任方函件 is queued."""
     compensation.agree(ctx, compensation.get(ctx, number), amount=amount, terms=terms, actor=actor)
 

@@ -74,10 +74,18 @@ def step_cmd(case: str, step: str | None, visit_at: str | None, actor: str) -> N
 @click.option("--actor", default="staff", show_default=True)
 def assign_cmd(case: str, contractor: str, due: str | None, instructions: str, actor: str) -> None:
     """Give a repair to a third-party contractor: issues the 《工程维修通知单》."""
-    job = _run(actions.assign_contractor, case, contractor, due=parse_duration(due) if due else None,
-               instructions=instructions, actor=actor)
-    click.echo(f"{case}: contractor job {job.number}, letter {job.data.get('letter_id')} "
-               f"(record its EMS number with `kefu letters posted`)")
+    job = _run(
+        actions.assign_contractor,
+        case,
+        contractor,
+        due=parse_duration(due) if due else None,
+        instructions=instructions,
+        actor=actor,
+    )
+    click.echo(
+        f"{case}: contractor job {job.number}, letter {job.data.get('letter_id')} "
+        f"(record its EMS number with `kefu letters posted`)"
+    )
 
 
 @complaints.command(name="contractor-done")
@@ -146,11 +154,20 @@ def compensation() -> None:
 @click.option("--amount", type=float, help="the amount claimed (元), if known")
 @click.option("--note", default="")
 @click.option("--actor", default="staff", show_default=True)
-def comp_open_cmd(case: str, party: str, address: str | None, email: str | None, amount: float | None,
-                  note: str, actor: str) -> None:
+def comp_open_cmd(
+    case: str, party: str, address: str | None, email: str | None, amount: float | None, note: str, actor: str
+) -> None:
     """Open a compensation case from CASE (its attachments are kept as evidence); 15 d to negotiate."""
-    comp = _run(actions.open_compensation, case, party=party, amount=amount, address=address, email=email,
-                note=note, actor=actor)
+    comp = _run(
+        actions.open_compensation,
+        case,
+        party=party,
+        amount=amount,
+        address=address,
+        email=email,
+        note=note,
+        actor=actor,
+    )
     click.echo(f"{case}: compensation {comp.number} (协商谈判)")
 
 

@@ -32,43 +32,68 @@ if TYPE_CHECKING:
 NEGOTIATION, LETTER, PAYMENT, ARCHIVE = kinds.COMPENSATION_STEPS
 
 
-def party_of(cfg: ComplaintsConfig, party: str, *, address: str | None = None,
-             email: str | None = None) -> dict[str, Any]:
+def party_of(
+    cfg: ComplaintsConfig, party: str, *, address: str | None = None, email: str | None = None
+) -> dict[str, Any]:
     """The responsible party: a configured contractor by its key, else a name with the given address."""
     known = cfg.contractors.get(party)
     if known is not None:
-        return {"key": party, "name": known.name, "address": address or known.address,
-                "email": email or known.email, "contact": known.contact}
+        return {
+            "key": party,
+            "name": known.name,
+            "address": address or known.address,
+            "email": email or known.email,
+            "contact": known.contact,
+        }
     return {"key": None, "name": party, "address": address, "email": email, "contact": None}
 
 
-def open_compensation(ctx: Ctx, parent: Case, *, party: str, amount: float | None = None,
-                      address: str | None = None, email: str | None = None, note: str = "",
-                      actor: str = "staff") -> Case:
+def open_compensation(
+    ctx: Ctx,
+    parent: Case,
+    *,
+    party: str,
+    amount: float | None = None,
+    address: str | None = None,
+    email: str | None = None,
+    note: str = "",
+    actor: str = "staff",
+) -> Case:
     """Open a 客户赔付 case from ``parent``; the parent's attachments become its first evidence."""
     cfg = ctx.config
     evidence = [
         {"attachment_id": att_id, "filename": name, "sha256": digest, "source": parent.number}
         for att_id, name, digest in ctx.db().execute(
             select(Attachment.id, Attachment.filename, Attachment.sha256)
-            .where(Attachment.case_id == parent.id).order_by(Attachment.id)
+            .where(Attachment.case_id == parent.id)
+            .order_by(Attachment.id)
         )
     ]
-    comp = ctx.open_case(kind=kinds.COMPENSATION, title=f"赔付：{parent.title}", unit=parent.unit,
-                     actor=actor, reason=note or None,
-                     data={"parent": parent.number, "party": party_of(cfg, party, address=address, email=email),
-                           "amount": amount, "evidence": evidence, "home": parent.data.get("home", ""),
-                           "text": case_text(ctx, parent).strip()})
+    comp = ctx.open_case(
+        kind=kinds.COMPENSATION,
+        title=f"赔付：{parent.title}",
+        unit=parent.unit,
+        actor=actor,
+        reason=note or None,
+        data={
+            "parent": parent.number,
+            "party": party_of(cfg, party, address=address, email=email),
+            "amount": amount,
+            "evidence": evidence,
+            "home": parent.data.get("home", ""),
+            "text": case_text(ctx, parent).strip(),
+        },
+    )
     comp.customer_id = parent.customer_id
     ctx.record_event(parent, "compensation_opened", actor=actor, reason=comp.number, data={"case": comp.number})
     return comp
 
 
-def add_evidence(ctx: Ctx, case: Case, description: str, *, path: str | None = None,
-                 actor: str = "staff") -> dict[str, Any]:
+def add_evidence(
+    ctx: Ctx, case: Case, description: str, *, path: str | None = None, actor: str = "staff"
+) -> dict[str, Any]:
     """Add one piece of evidence; a file's size and SHA-256 are kept so a later change shows."""
-    entry: dict[str, Any] = {"description": description, "path": path, "added_at": ctx.now().isoformat(),
-                             "by": actor}
+    entry: dict[str, Any] = {"description": description, "path": path, "added_at": ctx.now().isoformat(), "by": actor}
     if path is not None:
         file = Path(path)
         if not file.is_file():
@@ -97,15 +122,35 @@ def issue_letter(ctx: Ctx, case: Case) -> None:
     template = f"{cfg.compensation.letter_template}"
     context = letter_context(ctx, case)
     if party.get("email"):
-        ctx.queue(key=f"{case.number}/party_letter/email", channel="email", recipient=party["email"],
-                      recipient_name=party["name"], audience="staff", template="compensation_letter.txt",
-                      letter=template, address=party.get("address"), case=case, context=context)
+        ctx.queue(
+            key=f"{case.number}/party_letter/email",
+            channel="email",
+            recipient=party["email"],
+            recipient_name=party["name"],
+            audience="staff",
+            template="compensation_letter.txt",
+            letter=template,
+            address=party.get("address"),
+            case=case,
+            context=context,
+        )
     if not party.get("address"):
-        ctx.log.warning("%s: the responsible party %s has no address; the letter is listed to post without one",
-                        case.number, party["name"])
-    ctx.queue(key=f"{case.number}/party_letter/letter", channel="letter", recipient=party["name"],
-                  recipient_name=party["name"], audience="staff", template=template,
-                  address=party.get("address"), case=case, context=context)
+        ctx.log.warning(
+            "%s: the responsible party %s has no address; the letter is listed to post without one",
+            case.number,
+            party["name"],
+        )
+    ctx.queue(
+        key=f"{case.number}/party_letter/letter",
+        channel="letter",
+        recipient=party["name"],
+        recipient_name=party["name"],
+        audience="staff",
+        template=template,
+        address=party.get("address"),
+        case=case,
+        context=context,
+    )
 
 
 def letter_context(ctx: Ctx, case: Case) -> dict[str, Any]:
@@ -114,10 +159,14 @@ def letter_context(ctx: Ctx, case: Case) -> dict[str, Any]:
     project = cfg.projects.get(case.unit or "")
     evidence = [str(e.get("description") or e.get("filename") or "") for e in case.data.get("evidence", [])]
     return {
-        "parent_number": case.data.get("parent", ""), "project": project.name if project else (case.unit or ""),
-        "home": case.data.get("home", ""), "fault": case.data.get("text", "") or case.title,
-        "amount": f"{float(case.data['amount']):,.2f}", "terms": case.data.get("terms", ""),
-        "party_contact": case.data["party"].get("contact") or "", "evidence": evidence,
+        "parent_number": case.data.get("parent", ""),
+        "project": project.name if project else (case.unit or ""),
+        "home": case.data.get("home", ""),
+        "fault": case.data.get("text", "") or case.title,
+        "amount": f"{float(case.data['amount']):,.2f}",
+        "terms": case.data.get("terms", ""),
+        "party_contact": case.data["party"].get("contact") or "",
+        "evidence": evidence,
         "pay_within_days": cfg.compensation.pay_within_days,
     }
 
@@ -127,30 +176,69 @@ def request_payment(ctx: Ctx, case: Case, *, payee: str, note: str = "", actor: 
     if case.step != LETTER:
         raise RuleRefused(f"{case.number} is at {case.step}; the payment request follows 责任方函件")
     if not case_letters(ctx, case):
-        raise RuleRefused(f"{case.number}: the 责任方函件 has not been sent yet (see `kefu outbox list`); "
-                          f"request the payment after it went out")
-    case.data = {**case.data, "payment": {"payee": payee, "amount": case.data["amount"], "note": note,
-                                          "requested_at": ctx.now().isoformat(), "by": actor}}
-    _move(ctx, case, PAYMENT, actor, reason=f"付款申请：{payee} {float(case.data['amount']):.2f} 元",
-          extra={"payee": payee})
-    notify.tell_role(ctx, case.unit, "head", "compensation_payment",
-                     {**notify.case_context(case), "payee": payee, "amount": f"{float(case.data['amount']):,.2f}",
-                      "party": case.data["party"]["name"], "note": note},
-                     key=f"{case.number}/payment", case=case)
+        raise RuleRefused(
+            f"{case.number}: the 责任方函件 has not been sent yet (see `kefu outbox list`); "
+            f"request the payment after it went out"
+        )
+    case.data = {
+        **case.data,
+        "payment": {
+            "payee": payee,
+            "amount": case.data["amount"],
+            "note": note,
+            "requested_at": ctx.now().isoformat(),
+            "by": actor,
+        },
+    }
+    _move(
+        ctx,
+        case,
+        PAYMENT,
+        actor,
+        reason=f"付款申请：{payee} {float(case.data['amount']):.2f} 元",
+        extra={"payee": payee},
+    )
+    notify.tell_role(
+        ctx,
+        case.unit,
+        "head",
+        "compensation_payment",
+        {
+            **notify.case_context(case),
+            "payee": payee,
+            "amount": f"{float(case.data['amount']):,.2f}",
+            "party": case.data["party"]["name"],
+            "note": note,
+        },
+        key=f"{case.number}/payment",
+        case=case,
+    )
 
 
 def archive(ctx: Ctx, case: Case, *, note: str = "", actor: str = "staff") -> dict[str, Any]:
     """资料存档: record the dossier on the case (evidence, letters, payment) and close it."""
     if case.step != PAYMENT:
         raise RuleRefused(f"{case.number} is at {case.step}; 资料存档 follows 付款申请")
-    letters = [{"letter_id": lt.id, "title": lt.title, "to": lt.recipient_name, "ems": lt.ems_number,
-                "posted_at": lt.posted_at.isoformat() if lt.posted_at else None} for lt in case_letters(ctx, case)]
+    letters = [
+        {
+            "letter_id": lt.id,
+            "title": lt.title,
+            "to": lt.recipient_name,
+            "ems": lt.ems_number,
+            "posted_at": lt.posted_at.isoformat() if lt.posted_at else None,
+        }
+        for lt in case_letters(ctx, case)
+    ]
     evidence = list(case.data.get("evidence", []))
-    dossier = {"evidence": evidence, "letters": letters,
-               "payment": case.data.get("payment"), "archived_at": ctx.now().isoformat(), "note": note}
+    dossier = {
+        "evidence": evidence,
+        "letters": letters,
+        "payment": case.data.get("payment"),
+        "archived_at": ctx.now().isoformat(),
+        "note": note,
+    }
     case.data = {**case.data, "dossier": dossier}
-    _move(ctx, case, ARCHIVE, actor, reason="资料存档", extra={"letters": len(letters),
-                                                           "evidence": len(evidence)})
+    _move(ctx, case, ARCHIVE, actor, reason="资料存档", extra={"letters": len(letters), "evidence": len(evidence)})
     ctx.close(case, actor=actor, reason=note or "资料存档")
     return dossier
 
@@ -164,12 +252,19 @@ def get(ctx: Ctx, number: str) -> Case:
     """The compensation case ``number``."""
     case = ctx.find_case(number)
     if case is None or ctx.kind_of(case) != kinds.COMPENSATION:
-        raise RuleRefused(f"no compensation case {number!r} (see `kefu cases list --kind {ctx.kind(kinds.COMPENSATION)}`)")
+        raise RuleRefused(
+            f"no compensation case {number!r} (see `kefu cases list --kind {ctx.kind(kinds.COMPENSATION)}`)"
+        )
     return case
 
 
 def _move(ctx: Ctx, case: Case, step: str, actor: str, *, reason: str, extra: dict[str, Any]) -> None:
     previous, case.step = case.step, step
-    ctx.record_event(case, "step", actor=actor, reason=reason,
-                 to_state="in_progress" if case.state != "in_progress" else None,
-                 data={"step": step, "previous": previous, **extra})
+    ctx.record_event(
+        case,
+        "step",
+        actor=actor,
+        reason=reason,
+        to_state="in_progress" if case.state != "in_progress" else None,
+        data={"step": step, "previous": previous, **extra},
+    )

@@ -84,19 +84,26 @@ class WarrantyItem(_Strict):
 
 def _default_warranty() -> dict[str, WarrantyItem]:
     return {
-        "waterproofing": WarrantyItem(title="防水（屋面、有防水要求的卫生间和房间）", years=5,
-                                      keywords=["防水", "屋面", "屋顶", "卫生间渗水", "楼顶"]),
+        "waterproofing": WarrantyItem(
+            title="防水（屋面、有防水要求的卫生间和房间）",
+            years=5,
+            keywords=["防水", "屋面", "屋顶", "卫生间渗水", "楼顶"],
+        ),
         "exterior_wall": WarrantyItem(title="外墙面防渗漏", years=5, keywords=["外墙"]),
-        "heating_cooling": WarrantyItem(title="供热与供冷系统", heating_seasons=2,
-                                        keywords=["暖气", "地暖", "供暖", "空调", "散热器"]),
+        "heating_cooling": WarrantyItem(
+            title="供热与供冷系统", heating_seasons=2, keywords=["暖气", "地暖", "供暖", "空调", "散热器"]
+        ),
         "electrical": WarrantyItem(title="电气管线", years=2, keywords=["电路", "跳闸", "插座", "开关", "电线"]),
-        "plumbing": WarrantyItem(title="给排水管道", years=2,
-                                 keywords=["水管", "下水", "堵塞", "漏水", "给水", "排水"]),
+        "plumbing": WarrantyItem(
+            title="给排水管道", years=2, keywords=["水管", "下水", "堵塞", "漏水", "给水", "排水"]
+        ),
         "equipment": WarrantyItem(title="设备安装", years=2, keywords=["设备", "电梯", "门禁", "对讲"]),
-        "decoration": WarrantyItem(title="装修工程", years=2,
-                                   keywords=["装修", "墙皮", "瓷砖", "地板", "门窗", "开裂"]),
-        "structure": WarrantyItem(title="地基基础和主体结构（设计使用年限）", years=50, notify=False,
-                                  keywords=["结构", "承重", "地基"]),
+        "decoration": WarrantyItem(
+            title="装修工程", years=2, keywords=["装修", "墙皮", "瓷砖", "地板", "门窗", "开裂"]
+        ),
+        "structure": WarrantyItem(
+            title="地基基础和主体结构（设计使用年限）", years=50, notify=False, keywords=["结构", "承重", "地基"]
+        ),
     }
 
 
@@ -113,7 +120,9 @@ class RepairClass(_Strict):
 def _default_repair_classes() -> dict[str, RepairClass]:
     return {
         "plumbing_leak": RepairClass(
-            title="水管漏水", closure=timedelta(hours=48), urgent=True,
+            title="水管漏水",
+            closure=timedelta(hours=48),
+            urgent=True,
             keywords=["漏水", "渗水", "跑水", "爆管", "水管破", "滴水", "淹"],
         ),
         "general": RepairClass(title="一般维修", closure=timedelta(days=7)),
@@ -149,10 +158,28 @@ class RepairSection(_Strict):
         default_factory=lambda: ["repair_engineer", "repair_manager", "head"],
         description="roles told in turn at each breach",
     )
-    keywords: list[str] = Field(default_factory=lambda: [
-        "报修", "维修", "报事", "坏了", "损坏", "漏水", "渗水", "裂缝", "开裂", "堵塞", "堵了",
-        "脱落", "跳闸", "不通", "修理", "空鼓", "返潮", "发霉"
-    ])
+    keywords: list[str] = Field(
+        default_factory=lambda: [
+            "报修",
+            "维修",
+            "报事",
+            "坏了",
+            "损坏",
+            "漏水",
+            "渗水",
+            "裂缝",
+            "开裂",
+            "堵塞",
+            "堵了",
+            "脱落",
+            "跳闸",
+            "不通",
+            "修理",
+            "空鼓",
+            "返潮",
+            "发霉",
+        ]
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RepairSection:
@@ -174,13 +201,36 @@ class FeedbackSection(_Strict):
     resolve_within: Duration = timedelta(days=7)
     clock: Clock = "24x7"
     escalation: list[str] = Field(default_factory=lambda: ["project_cs", "head"])
-    complaint_keywords: list[str] = Field(default_factory=lambda: [
-        "投诉", "不满", "太差", "曝光", "维权", "举报", "欺骗", "退房", "差评", "12345",
-    ])
-    inquiry_keywords: list[str] = Field(default_factory=lambda: [
-        "咨询", "请问", "问一下", "怎么办理", "什么时候", "多久", "是否", "能否", "如何",
-        "是否在保修期", "在保修期内吗", "还在保修期",
-    ])
+    complaint_keywords: list[str] = Field(
+        default_factory=lambda: [
+            "投诉",
+            "不满",
+            "太差",
+            "曝光",
+            "维权",
+            "举报",
+            "欺骗",
+            "退房",
+            "差评",
+            "12345",
+        ]
+    )
+    inquiry_keywords: list[str] = Field(
+        default_factory=lambda: [
+            "咨询",
+            "请问",
+            "问一下",
+            "怎么办理",
+            "什么时候",
+            "多久",
+            "是否",
+            "能否",
+            "如何",
+            "是否在保修期",
+            "在保修期内吗",
+            "还在保修期",
+        ]
+    )
     suggestion_keywords: list[str] = Field(default_factory=lambda: ["建议", "意见", "希望能", "最好能"])
     # When a text matches several kinds the first in this order wins: a complaint
     # about a slow repair is a complaint, a question about a leak is a repair.
@@ -201,16 +251,39 @@ class ScoreSection(_Strict):
     weights: dict[str, float] = Field(
         default_factory=lambda: {
             # Words that name what the message is: an inquiry, a repair report, a complaint.
-            "是否在保修期": 3.0, "在保修期内吗": 3.0, "还在保修期": 3.0, "咨询": 2.0, "请问": 2.0,
-            "报修": 2.0, "报事": 2.0, "投诉": 2.0, "维权": 2.0, "举报": 2.0, "曝光": 2.0, "建议": 2.0,
+            "是否在保修期": 3.0,
+            "在保修期内吗": 3.0,
+            "还在保修期": 3.0,
+            "咨询": 2.0,
+            "请问": 2.0,
+            "报修": 2.0,
+            "报事": 2.0,
+            "投诉": 2.0,
+            "维权": 2.0,
+            "举报": 2.0,
+            "曝光": 2.0,
+            "建议": 2.0,
         },
         description="word → weight (default 1, context words 0.5); specific words above generic ones",
     )
     context_words: list[str] = Field(
-        default_factory=lambda: ["卫生间", "厨房", "楼下", "楼上", "天花板", "吊顶", "外墙", "屋面", "物业",
-                                 "业主", "交房", "精装", "开发商"],
+        default_factory=lambda: [
+            "卫生间",
+            "厨房",
+            "楼下",
+            "楼上",
+            "天花板",
+            "吊顶",
+            "外墙",
+            "屋面",
+            "物业",
+            "业主",
+            "交房",
+            "精装",
+            "开发商",
+        ],
         description="words that make an item more likely ours without naming its kind (a home's rooms, "
-                    "物业); they add to a match, never make one",
+        "物业); they add to a match, never make one",
     )
     customer: float = Field(default=1.0, description="the sender owns one of our homes")
 
@@ -281,8 +354,10 @@ class CompensationSection(_Strict):
     letter_within: Duration = timedelta(days=3)
     payment_within: Duration = timedelta(days=15)
     archive_within: Duration = timedelta(days=7)
-    letter_template: str = Field(default="compensation_letter.html",
-                                 description="the 责任方函件, HTML under the plugin's templates, rendered to PDF")
+    letter_template: str = Field(
+        default="compensation_letter.html",
+        description="the 责任方函件, HTML under the plugin's templates, rendered to PDF",
+    )
     pay_within_days: int = Field(default=15, ge=1, description="the time the letter gives the party to pay")
 
 
@@ -312,14 +387,16 @@ class ReportsSection(_Strict):
 
     schedule: str = "0 8 1 * *"
     recipients_role: str = "head"
-    trades: dict[str, list[str]] = Field(default_factory=lambda: {
-        "土建": ["裂缝", "开裂", "空鼓", "墙", "地面", "结构"],
-        "防水": ["漏水", "渗水", "防水", "返潮", "发霉"],
-        "水暖": ["水管", "下水", "堵塞", "暖气", "地暖"],
-        "电气": ["电", "跳闸", "插座", "开关", "灯"],
-        "门窗": ["门", "窗", "玻璃"],
-        "装修": ["瓷砖", "地板", "墙皮", "涂料", "吊顶"],
-    })
+    trades: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "土建": ["裂缝", "开裂", "空鼓", "墙", "地面", "结构"],
+            "防水": ["漏水", "渗水", "防水", "返潮", "发霉"],
+            "水暖": ["水管", "下水", "堵塞", "暖气", "地暖"],
+            "电气": ["电", "跳闸", "插座", "开关", "灯"],
+            "门窗": ["门", "窗", "玻璃"],
+            "装修": ["瓷砖", "地板", "墙皮", "涂料", "吊顶"],
+        }
+    )
 
 
 class ComplaintsConfig(_Strict):

@@ -30,9 +30,13 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
         deadline.next_at = None
         return True
     chain = kinds.chain_for(ctx, case)
-    context = {**notify.case_context(case), "deadline": deadline_label(deadline),
-               "due": deadline.due_at.astimezone(ctx.tz).strftime("%m月%d日 %H:%M"),
-               "owner": case.owner or "未指派", "site_name": ctx.site_name}
+    context = {
+        **notify.case_context(case),
+        "deadline": deadline_label(deadline),
+        "due": deadline.due_at.astimezone(ctx.tz).strftime("%m月%d日 %H:%M"),
+        "owner": case.owner or "未指派",
+        "site_name": ctx.site_name,
+    }
     base = f"{case.number}/{deadline.name}/r{deadline.round}"
     # An ordinary repair's escalation waits for working time; an urgent one (a leak) goes at once.
     not_before = now if case.urgent else ctx.calendar.next_working_time(now)
@@ -46,8 +50,15 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
     repeat = deadline.repeat + 1 if deadline.level + 1 > len(chain) - 1 else 0
     role = chain[level]
     notify.tell_role(
-        ctx, case.unit, role, "escalation", {**context, "role_title": ROLE_NAMES[role]},
-        key=f"{base}/L{level}/{repeat}", case=case, urgent=case.urgent, not_before=not_before,
+        ctx,
+        case.unit,
+        role,
+        "escalation",
+        {**context, "role_title": ROLE_NAMES[role]},
+        key=f"{base}/L{level}/{repeat}",
+        case=case,
+        urgent=case.urgent,
+        not_before=not_before,
     )
     if ctx.kind_of(case) == kinds.THIRD_PARTY:
         _remind_contractor(ctx, case, context, f"{base}/breach{deadline.level + 1}")
@@ -57,18 +68,32 @@ def handle_due(ctx: Ctx, deadline: Deadline, case: Case) -> bool:
     deadline.level, deadline.repeat = level, repeat
     # The top of the chain is reminded a bounded number of times, then the case waits for staff.
     deadline.next_at = None if repeat >= cfg.escalation_max_repeats else now + cfg.escalation_repeat
-    ctx.record_event(case, "escalated", reason=f"{context['deadline']} 超时，升级至 {ROLE_NAMES[role]}",
-                 data={"deadline": deadline.name, "level": level, "role": role, "repeat": repeat})
+    ctx.record_event(
+        case,
+        "escalated",
+        reason=f"{context['deadline']} 超时，升级至 {ROLE_NAMES[role]}",
+        data={"deadline": deadline.name, "level": level, "role": role, "repeat": repeat},
+    )
     return True
 
 
-def _warn(ctx: Ctx, deadline: Deadline, case: Case, role: str, context: dict[str, object],
-          base: str, not_before: datetime) -> None:
+def _warn(
+    ctx: Ctx, deadline: Deadline, case: Case, role: str, context: dict[str, object], base: str, not_before: datetime
+) -> None:
     if ctx.kind_of(case) == kinds.THIRD_PARTY and deadline.name == "step:维修施工":
         _remind_contractor(ctx, case, context, f"{base}/reminder")
         return
-    notify.tell_role(ctx, case.unit, role, "escalation", {**context, "role_title": ROLE_NAMES[role]},
-                     key=f"{base}/warn", case=case, urgent=case.urgent, not_before=not_before)
+    notify.tell_role(
+        ctx,
+        case.unit,
+        role,
+        "escalation",
+        {**context, "role_title": ROLE_NAMES[role]},
+        key=f"{base}/warn",
+        case=case,
+        urgent=case.urgent,
+        not_before=not_before,
+    )
 
 
 def _remind_contractor(ctx: Ctx, job: Case, context: dict[str, object], key: str) -> None:
@@ -77,7 +102,12 @@ def _remind_contractor(ctx: Ctx, job: Case, context: dict[str, object], key: str
     if contractor is None or not contractor.email:
         return
     ctx.queue(
-        key=f"{key}/contractor/email", channel="email", recipient=contractor.email,
-        recipient_name=contractor.name, audience="staff", template="contractor_reminder.txt",
-        case=job, context={**context, "contractor_name": contractor.name},
+        key=f"{key}/contractor/email",
+        channel="email",
+        recipient=contractor.email,
+        recipient_name=contractor.name,
+        audience="staff",
+        template="contractor_reminder.txt",
+        case=job,
+        context={**context, "contractor_name": contractor.name},
     )

@@ -23,15 +23,27 @@ def on_opened(ctx: Ctx, case: Case) -> None:
         cs = notify.role_holders(ctx, case.unit, "project_cs")
         case.owner = cs[0].key if cs else None
     notify.tell_customer(ctx, case, "feedback_ack", notify.case_context(case), cancel_on=notify.ACK_MOOT)
-    notify.tell_role(ctx, case.unit, "project_cs", "feedback_assigned", notify.case_context(case),
-                     key=f"{case.number}/assigned", case=case)
+    notify.tell_role(
+        ctx,
+        case.unit,
+        "project_cs",
+        "feedback_assigned",
+        notify.case_context(case),
+        key=f"{case.number}/assigned",
+        case=case,
+    )
 
 
 def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     """The staff reply goes to the customer; resolution asks for the callback; reopen counts a round."""
     if event.type == "staff_reply":
-        notify.tell_customer(ctx, case, "feedback_reply", {**notify.case_context(case), "reply": event.reason or ""},
-                             key_suffix=f"/{event.id}")
+        notify.tell_customer(
+            ctx,
+            case,
+            "feedback_reply",
+            {**notify.case_context(case), "reply": event.reason or ""},
+            key_suffix=f"/{event.id}",
+        )
     elif event.to_state == "resolved":
         ask_callback(ctx, case)
     elif event.type == "reopened":
@@ -42,9 +54,16 @@ def ask_callback(ctx: Ctx, case: Case) -> None:
     """Ask the customer for a 1–5 score (by SMS by default); the callback deadline is the engine's."""
     cfg = ctx.config
     rnd = kinds.current_round(case)
-    notify.tell_customer(ctx, case, "callback_survey", notify.case_context(case),
-                         channels=(cfg.callback.channel,), urgent=False, key_suffix=f"/r{rnd}",
-                         cancel_on=notify.CALLBACK_MOOT)
+    notify.tell_customer(
+        ctx,
+        case,
+        "callback_survey",
+        notify.case_context(case),
+        channels=(cfg.callback.channel,),
+        urgent=False,
+        key_suffix=f"/r{rnd}",
+        cancel_on=notify.CALLBACK_MOOT,
+    )
     ctx.record_event(case, "callback_asked", to_state="callback", data={"round": rnd})
 
 
@@ -71,5 +90,12 @@ def on_callback_answered(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     scores = {**case.data.get("scores", {}), str(kinds.current_round(case)): score}
     case.data = {**case.data, "scores": scores}
     if rules.is_low_score(score, cfg.callback.reopen_below):
-        notify.tell_role(ctx, case.unit, "project_cs", "low_score_alert", {**notify.case_context(case), "score": score},
-                         key=f"{case.number}/low_score/r{kinds.current_round(case)}", case=case)
+        notify.tell_role(
+            ctx,
+            case.unit,
+            "project_cs",
+            "low_score_alert",
+            {**notify.case_context(case), "score": score},
+            key=f"{case.number}/low_score/r{kinds.current_round(case)}",
+            case=case,
+        )

@@ -56,8 +56,12 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
     score = rules.claim_score(found.score, customer=ctx.name in item.customer_of, cfg=cfg)
     if found.kind == "repair":
         cls_name = rules.repair_class(text, cfg.repair)
-        return Classification(kind=ctx.kind(kinds.repair_kind(cls_name, cfg)), urgent=cfg.repair.classes[cls_name].urgent,
-                              title=item.subject or None, score=score)
+        return Classification(
+            kind=ctx.kind(kinds.repair_kind(cls_name, cfg)),
+            urgent=cfg.repair.classes[cls_name].urgent,
+            title=item.subject or None,
+            score=score,
+        )
     return Classification(kind=ctx.kind(kinds.FEEDBACK[found.kind]), title=item.subject or None, score=score)
 
 

@@ -94,16 +94,23 @@ class HomeImport(Importer[HomeRow]):
         self.projects = {p.code: p for p in session.scalars(select(Project))}
         self.buildings = {(b.project_code, b.code) for b in session.scalars(select(Building))}
         self.homes = {h.ref: h for h in session.scalars(select(Home))}
-        self.customers = {c.ref: c for c in session.scalars(select(Customer).where(Customer.plugin == self.plugin))
-                          if c.ref is not None}
+        self.customers = {
+            c.ref: c
+            for c in session.scalars(select(Customer).where(Customer.plugin == self.plugin))
+            if c.ref is not None
+        }
         self.pending = []
 
     def apply(self, session: Session, row: HomeRow) -> Outcome:
         """Create or update the project, building, owner and home."""
         proj = self.projects.get(row.project_code)
         if proj is None:
-            proj = Project(code=row.project_code, name=row.project_name or row.project_code,
-                           delivered_on=row.delivered_on, updated_at=self.now)
+            proj = Project(
+                code=row.project_code,
+                name=row.project_name or row.project_code,
+                delivered_on=row.delivered_on,
+                updated_at=self.now,
+            )
             session.add(proj)
             self.projects[row.project_code] = proj
         else:
@@ -118,13 +125,27 @@ class HomeImport(Importer[HomeRow]):
         cust = self.customers.get(row.ref)
         changed = False
         if cust is None:
-            cust = Customer(plugin=self.plugin, ref=row.ref, name=row.owner, phone=row.phone, email=row.email,
-                            address=address, unit=row.project_code, created_at=self.now, data={})
+            cust = Customer(
+                plugin=self.plugin,
+                ref=row.ref,
+                name=row.owner,
+                phone=row.phone,
+                email=row.email,
+                address=address,
+                unit=row.project_code,
+                created_at=self.now,
+                data={},
+            )
             session.add(cust)
             self.customers[row.ref] = cust
         else:
-            for attr, value in (("name", row.owner), ("phone", row.phone), ("email", row.email),
-                                ("address", address), ("unit", row.project_code)):
+            for attr, value in (
+                ("name", row.owner),
+                ("phone", row.phone),
+                ("email", row.email),
+                ("address", address),
+                ("unit", row.project_code),
+            ):
                 if getattr(cust, attr) != value:
                     setattr(cust, attr, value)
                     changed = True
@@ -149,18 +170,31 @@ class HomeImport(Importer[HomeRow]):
             return
         session.flush()
         for row, cust in self.pending:
-            home = Home(ref=row.ref, project_code=row.project_code, building=row.building, room=row.room,
-                        delivered_on=row.delivered_on, customer_id=cust.id, updated_at=self.now)
+            home = Home(
+                ref=row.ref,
+                project_code=row.project_code,
+                building=row.building,
+                room=row.room,
+                delivered_on=row.delivered_on,
+                customer_id=cust.id,
+                updated_at=self.now,
+            )
             session.add(home)
             self.homes[row.ref] = home
         self.pending = []
 
 
-def import_homes(session: Session, data: bytes, now: datetime, *, name: str = "homes",
-                 dry_run: bool = False, country: str = DEFAULT_COUNTRY) -> ImportReport:
+def import_homes(
+    session: Session,
+    data: bytes,
+    now: datetime,
+    *,
+    name: str = "homes",
+    dry_run: bool = False,
+    country: str = DEFAULT_COUNTRY,
+) -> ImportReport:
     """Import the homes file's bytes into ``session`` (the caller's transaction); idempotent."""
-    return run_import(HomeImport(now), session, data=data, name=name, dry_run=dry_run,
-                      context={"country": country})
+    return run_import(HomeImport(now), session, data=data, name=name, dry_run=dry_run, context={"country": country})
 
 
 def import_homes_file(ctx: Ctx, path: Path, *, dry_run: bool = False) -> ImportReport:

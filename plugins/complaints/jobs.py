@@ -22,16 +22,30 @@ if TYPE_CHECKING:
     from kefu.plugins.complaints.config import ComplaintsConfig
 
 
-
 def schedule(cfg: ComplaintsConfig) -> list[CronJob]:
     """The plugin's jobs, on the schedules of its config."""
     return [
-        CronJob("warranty_notices", cfg.warranty.schedule, warranty_notices, missed="run_once",
-                description="保修期到期温馨提示 and the pre-expiry defect lists"),
-        CronJob("risk_tasks", cfg.assessment.schedule, risk_tasks, missed="run_once",
-                description="milestone risk assessments and the post-delivery assessment"),
-        CronJob("monthly_reports", cfg.reports.schedule, monthly_reports, missed="run_once",
-                description="monthly defect report and repair KPIs to the heads"),
+        CronJob(
+            "warranty_notices",
+            cfg.warranty.schedule,
+            warranty_notices,
+            missed="run_once",
+            description="保修期到期温馨提示 and the pre-expiry defect lists",
+        ),
+        CronJob(
+            "risk_tasks",
+            cfg.assessment.schedule,
+            risk_tasks,
+            missed="run_once",
+            description="milestone risk assessments and the post-delivery assessment",
+        ),
+        CronJob(
+            "monthly_reports",
+            cfg.reports.schedule,
+            monthly_reports,
+            missed="run_once",
+            description="monthly defect report and repair KPIs to the heads",
+        ),
     ]
 
 
@@ -50,9 +64,11 @@ def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
     windows = {w for t in [default_table, *tables.values()] for w in rules.delivery_windows(t, cfg.warranty, today)}
     if not windows:
         return 0
-    homes = list(session.scalars(select(Home).where(
-        or_(*(Home.delivered_on.between(low, high) for low, high in sorted(windows)))
-    )))
+    homes = list(
+        session.scalars(
+            select(Home).where(or_(*(Home.delivered_on.between(low, high) for low, high in sorted(windows))))
+        )
+    )
     if not homes:
         return 0
     ids = [h.id for h in homes]
@@ -69,15 +85,26 @@ def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
         for due in rules.home_notices(home.delivered_on, table, cfg.warranty, today):
             if (home.id, due.item, due.lead_days) in sent:
                 continue
-            session.add(WarrantyNotice(home_id=home.id, item=due.item, lead_days=due.lead_days,
-                                       expires_on=due.expires_on, noticed_on=today, created_at=now))
+            session.add(
+                WarrantyNotice(
+                    home_id=home.id,
+                    item=due.item,
+                    lead_days=due.lead_days,
+                    expires_on=due.expires_on,
+                    noticed_on=today,
+                    created_at=now,
+                )
+            )
             grouped[(home.id, due.expires_on, due.lead_days)].append(due.item)
     if not grouped:
         return 0
     by_id = {h.id: h for h in homes}
     cust_ids = {cid for hid, _e, _l in grouped if (cid := by_id[hid].customer_id) is not None}
-    customers = {c.id: c for chunk in _chunks(list(cust_ids))
-                 for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))}
+    customers = {
+        c.id: c
+        for chunk in _chunks(list(cust_ids))
+        for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))
+    }
     defect_homes: dict[tuple[str, date], list[Home]] = defaultdict(list)
     messages: list[OutboxItem] = []
     count = 0
@@ -88,11 +115,21 @@ def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
         count += len(items)
         customer = customers.get(home.customer_id or -1)
         if customer is not None:
-            messages.extend(notify.tell_items(customer, "warranty_notice", {
-                "home": home.ref, "expires": expires.strftime("%Y年%m月%d日"), "items": "、".join(titles),
-                "item_list": titles, "lead_days": lead,
-            }, key=f"{ctx.name}/warranty/{home.ref}/{expires.isoformat()}/{lead}",
-                channels=tuple(cfg.warranty.channels)))
+            messages.extend(
+                notify.tell_items(
+                    customer,
+                    "warranty_notice",
+                    {
+                        "home": home.ref,
+                        "expires": expires.strftime("%Y年%m月%d日"),
+                        "items": "、".join(titles),
+                        "item_list": titles,
+                        "lead_days": lead,
+                    },
+                    key=f"{ctx.name}/warranty/{home.ref}/{expires.isoformat()}/{lead}",
+                    channels=tuple(cfg.warranty.channels),
+                )
+            )
         if lead <= cfg.warranty.defect_list_days_before:
             defect_homes[(home.project_code, expires)].append(home)
     session.flush()
@@ -102,29 +139,43 @@ def warranty_notices(ctx: Ctx, fired_at: datetime) -> int:
     return count
 
 
-def _defect_lists(ctx: Ctx, groups: dict[tuple[str, date], list[Home]],
-                  customers: dict[int, Customer]) -> None:
+def _defect_lists(ctx: Ctx, groups: dict[tuple[str, date], list[Home]], customers: dict[int, Customer]) -> None:
     """Tell each project's repair manager which homes about to leave warranty have open repairs."""
     session = ctx.db()
     for (project, expires), homes in groups.items():
         by_customer = {h.customer_id: h for h in homes if h.customer_id is not None}
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(list(by_customer)):
-            for case in session.scalars(select(Case).where(
-                Case.kind.like(f"{ctx.kind(kinds.REPAIR)}%"), Case.customer_id.in_(chunk), Case.state.in_(OPEN_STATES)
-            )):
+            for case in session.scalars(
+                select(Case).where(
+                    Case.kind.like(f"{ctx.kind(kinds.REPAIR)}%"),
+                    Case.customer_id.in_(chunk),
+                    Case.state.in_(OPEN_STATES),
+                )
+            ):
                 home = by_customer[case.customer_id or 0]  # in the IN list, so never None
                 cust = customers.get(case.customer_id or -1)
-                rows.append({"home": home.ref, "owner": cust.name if cust else "", "case_number": case.number,
-                             "title": case.title})
+                rows.append(
+                    {
+                        "home": home.ref,
+                        "owner": cust.name if cust else "",
+                        "case_number": case.number,
+                        "title": case.title,
+                    }
+                )
         if rows:
-            notify.tell_role(ctx, project, "repair_manager", "defect_list",
-                             {"expires": expires.strftime("%Y年%m月%d日"), "rows": rows},
-                             key=f"{ctx.name}/defect_list/{project}/{expires.isoformat()}")
+            notify.tell_role(
+                ctx,
+                project,
+                "repair_manager",
+                "defect_list",
+                {"expires": expires.strftime("%Y年%m月%d日"), "rows": rows},
+                key=f"{ctx.name}/defect_list/{project}/{expires.isoformat()}",
+            )
 
 
 def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
-    return [values[i:i + size] for i in range(0, len(values), size)] or [[]]
+    return [values[i : i + size] for i in range(0, len(values), size)] or [[]]
 
 
 def _mark(ctx: Ctx, key: str) -> bool:
@@ -149,10 +200,17 @@ def risk_tasks(ctx: Ctx, fired_at: datetime) -> int:
                 continue
             due = datetime.combine(task.milestone_on, time(0), ctx.tz)
             due = max(due, ctx.now() + timedelta(hours=1))
-            case = ctx.open_case(kind=kinds.MILESTONE, title=f"{project.name}：{task.title}客户端风险评估",
-                             unit=code, due={"resolution": due},
-                             data={"milestone": task.milestone, "milestone_on": task.milestone_on.isoformat(),
-                                   "due_at": due.isoformat()})
+            case = ctx.open_case(
+                kind=kinds.MILESTONE,
+                title=f"{project.name}：{task.title}客户端风险评估",
+                unit=code,
+                due={"resolution": due},
+                data={
+                    "milestone": task.milestone,
+                    "milestone_on": task.milestone_on.isoformat(),
+                    "due_at": due.isoformat(),
+                },
+            )
             _done(ctx, key, case)
             opened += 1
     for proj in ctx.db().scalars(select(Project).where(Project.delivered_on.is_not(None))):
@@ -163,9 +221,15 @@ def risk_tasks(ctx: Ctx, fired_at: datetime) -> int:
         if not (start_on <= today <= assess_on) or _mark(ctx, key):
             continue
         due = datetime.combine(assess_on + timedelta(days=1), time(0), ctx.tz)
-        case = ctx.open_case(kind=kinds.ASSESSMENT, title=f"{proj.name}：交付后客户体验评估（交付 {proj.delivered_on}）",
-                         unit=proj.code, data={"delivered_on": proj.delivered_on.isoformat(),
-                                               "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat()})
+        case = ctx.open_case(
+            kind=kinds.ASSESSMENT,
+            title=f"{proj.name}：交付后客户体验评估（交付 {proj.delivered_on}）",
+            unit=proj.code,
+            data={
+                "delivered_on": proj.delivered_on.isoformat(),
+                "due_at": max(due, ctx.now() + timedelta(hours=1)).isoformat(),
+            },
+        )
         _done(ctx, key, case)
         opened += 1
     return opened
@@ -177,10 +241,19 @@ def monthly_reports(ctx: Ctx, fired_at: datetime) -> None:
     period = rules.previous_month(fired_at.astimezone(ctx.tz).date())
     session = ctx.db()
     defects = reports.defect_rows(session, period, ctx.tz, ctx.name)
-    notify.tell_role(ctx, None, cfg.reports.recipients_role, "defect_report",
-                     {"period": period, "rows": defects, "total": sum(r["count"] for r in defects)},
-                     key=f"{ctx.name}/defect_report/{period}")
-    notify.tell_role(ctx, None, cfg.reports.recipients_role, "kpi_report",
-                     {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz, ctx.name)},
-                     key=f"{ctx.name}/kpi_report/{period}")
-
+    notify.tell_role(
+        ctx,
+        None,
+        cfg.reports.recipients_role,
+        "defect_report",
+        {"period": period, "rows": defects, "total": sum(r["count"] for r in defects)},
+        key=f"{ctx.name}/defect_report/{period}",
+    )
+    notify.tell_role(
+        ctx,
+        None,
+        cfg.reports.recipients_role,
+        "kpi_report",
+        {"period": period, "rows": reports.kpi_rows(session, period, ctx.tz, ctx.name)},
+        key=f"{ctx.name}/kpi_report/{period}",
+    )

@@ -57,8 +57,9 @@ def acceptance_refusal(case: Case, to_state: str) -> str | None:
     """
     pending = (case.data or {}).get("acceptance_pending") or []
     if to_state in ("resolved", "closed") and pending:
-        return (f"收方验收 outstanding for contractor job(s) {', '.join(pending)}; "
-                f"run `kefu complaints accept JOB` first")
+        return (
+            f"收方验收 outstanding for contractor job(s) {', '.join(pending)}; run `kefu complaints accept JOB` first"
+        )
     return None
 
 
@@ -75,36 +76,97 @@ def case_kinds(cfg: ComplaintsConfig) -> list[CaseKind]:
         DeadlinePolicy.for_step(step, rule.within, clock=rule.clock) for step, rule in cfg.repair.steps.items()
     )
     out = [
-        CaseKind(repair_kind(name, cfg), f"报修/报事（{cls.title}）", "BX", urgent=cls.urgent, steps=REPAIR_STEPS,
-                 policies=(*repair_steps, DeadlinePolicy.resolution(cls.closure, clock=cls.closure_clock), callback),
-                 satisfied_from=satisfied, guard=acceptance_refusal)
+        CaseKind(
+            repair_kind(name, cfg),
+            f"报修/报事（{cls.title}）",
+            "BX",
+            urgent=cls.urgent,
+            steps=REPAIR_STEPS,
+            policies=(*repair_steps, DeadlinePolicy.resolution(cls.closure, clock=cls.closure_clock), callback),
+            satisfied_from=satisfied,
+            guard=acceptance_refusal,
+        )
         for name, cls in cfg.repair.classes.items()
     ]
     fb = cfg.feedback
     for kind, title, prefix in ((COMPLAINT, "投诉", "TS"), (INQUIRY, "咨询", "ZX"), (SUGGESTION, "建议", "JY")):
-        out.append(CaseKind(kind, title, prefix, satisfied_from=satisfied, policies=(
-            DeadlinePolicy.first_response(fb.reply_within, clock=fb.clock),
-            DeadlinePolicy.resolution(fb.resolve_within, clock=fb.clock), callback)))
+        out.append(
+            CaseKind(
+                kind,
+                title,
+                prefix,
+                satisfied_from=satisfied,
+                policies=(
+                    DeadlinePolicy.first_response(fb.reply_within, clock=fb.clock),
+                    DeadlinePolicy.resolution(fb.resolve_within, clock=fb.clock),
+                    callback,
+                ),
+            )
+        )
     tp = cfg.third_party
-    out.append(CaseKind(THIRD_PARTY, "第三方维修", "WX", steps=THIRD_PARTY_STEPS, policies=(
-        DeadlinePolicy.for_step("维修施工", tp.default_due), DeadlinePolicy.for_step("收方验收", tp.acceptance_within))))
+    out.append(
+        CaseKind(
+            THIRD_PARTY,
+            "第三方维修",
+            "WX",
+            steps=THIRD_PARTY_STEPS,
+            policies=(
+                DeadlinePolicy.for_step("维修施工", tp.default_due),
+                DeadlinePolicy.for_step("收方验收", tp.acceptance_within),
+            ),
+        )
+    )
     comp = cfg.compensation
-    out.append(CaseKind(COMPENSATION, "客户赔付", "PF", steps=COMPENSATION_STEPS, policies=tuple(
-        DeadlinePolicy.for_step(step, within) for step, within in zip(
-            COMPENSATION_STEPS, (comp.negotiation_within, comp.letter_within, comp.payment_within,
-                                 comp.archive_within), strict=True))))
+    out.append(
+        CaseKind(
+            COMPENSATION,
+            "客户赔付",
+            "PF",
+            steps=COMPENSATION_STEPS,
+            policies=tuple(
+                DeadlinePolicy.for_step(step, within)
+                for step, within in zip(
+                    COMPENSATION_STEPS,
+                    (comp.negotiation_within, comp.letter_within, comp.payment_within, comp.archive_within),
+                    strict=True,
+                )
+            ),
+        )
+    )
     lead = timedelta(days=max(cfg.assessment.milestone_lead_days, 1))
-    out.append(CaseKind(ASSESSMENT, "交付后客户体验评估", "PG", steps=ASSESSMENT_STEPS, policies=(
-        DeadlinePolicy.for_step(ASSESSMENT_STEPS[0], lead),
-        DeadlinePolicy.for_step(ASSESSMENT_STEPS[1], cfg.assessment.rectification_within))))
+    out.append(
+        CaseKind(
+            ASSESSMENT,
+            "交付后客户体验评估",
+            "PG",
+            steps=ASSESSMENT_STEPS,
+            policies=(
+                DeadlinePolicy.for_step(ASSESSMENT_STEPS[0], lead),
+                DeadlinePolicy.for_step(ASSESSMENT_STEPS[1], cfg.assessment.rectification_within),
+            ),
+        )
+    )
     out.append(CaseKind(MILESTONE, "风控节点评估", "FK", policies=(DeadlinePolicy.resolution(lead),)))
     # [complaints] warn_share times every warning, explicit due times included (the engine's share).
     # The chains are plain role names that resolve_role reads per project: kefu_deadline_due
     # walks them; the core's own chain uses them if the hook keeps failing (sweep fallback).
-    return [replace(k, resolve_role=resolve_role, policies=tuple(
-        replace(p, warn_at=cfg.warn_share, chain=tuple(Level(role) for role in chain_of(cfg, k.name)),
-                repeat_every=cfg.escalation_repeat, max_repeats=cfg.escalation_max_repeats)
-        for p in k.policies)) for k in out]
+    return [
+        replace(
+            k,
+            resolve_role=resolve_role,
+            policies=tuple(
+                replace(
+                    p,
+                    warn_at=cfg.warn_share,
+                    chain=tuple(Level(role) for role in chain_of(cfg, k.name)),
+                    repeat_every=cfg.escalation_repeat,
+                    max_repeats=cfg.escalation_max_repeats,
+                )
+                for p in k.policies
+            ),
+        )
+        for k in out
+    ]
 
 
 def resolve_role(target: str, case: Case, ctx: Ctx) -> list[str] | None:
@@ -120,8 +182,10 @@ def resolve_role(target: str, case: Case, ctx: Ctx) -> list[str] | None:
     people = ctx.people
     holders = [h if h in people else f"rota:{h}" for h in cfg.roles_for(case.unit).holders(target)]
     if not holders:
-        raise ValueError(f"nobody holds role {target!r} for project {case.unit!r}: set "
-                         f"[complaints.projects.{case.unit}.roles] {target} or [complaints.roles] {target}")
+        raise ValueError(
+            f"nobody holds role {target!r} for project {case.unit!r}: set "
+            f"[complaints.projects.{case.unit}.roles] {target} or [complaints.roles] {target}"
+        )
     return holders
 
 

@@ -40,16 +40,29 @@ def issue_repair_notice(ctx: Ctx, job: Case, due: datetime) -> None:
     letter = f"{cfg.third_party.letter_template}"
     if contractor.email:
         ctx.queue(
-            key=f"{job.number}/repair_notice/contractor/email", channel="email",
-            recipient=contractor.email, recipient_name=contractor.name, audience="staff",
-            template="repair_notice.txt", letter=letter, address=contractor.address,
-            case=job, context=context,
+            key=f"{job.number}/repair_notice/contractor/email",
+            channel="email",
+            recipient=contractor.email,
+            recipient_name=contractor.name,
+            audience="staff",
+            template="repair_notice.txt",
+            letter=letter,
+            address=contractor.address,
+            case=job,
+            context=context,
         )
     else:
-        ctx.log.warning("contractor %s has no email in [complaints.contractors]: %s goes by post only",
-                        contractor.name, job.number)
+        ctx.log.warning(
+            "contractor %s has no email in [complaints.contractors]: %s goes by post only", contractor.name, job.number
+        )
     ctx.queue(
-        key=f"{job.number}/repair_notice/contractor/letter", channel="letter",
-        recipient=contractor.name, recipient_name=contractor.name, audience="staff",
-        template=letter, address=contractor.address, case=job, context=context,
+        key=f"{job.number}/repair_notice/contractor/letter",
+        channel="letter",
+        recipient=contractor.name,
+        recipient_name=contractor.name,
+        audience="staff",
+        template=letter,
+        address=contractor.address,
+        case=job,
+        context=context,
     )

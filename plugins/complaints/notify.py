@@ -77,9 +77,17 @@ def tell_customer(
     customer = ctx.db().get(Customer, case.customer_id)
     if customer is None:
         return []
-    return tell(ctx, customer, rule, context, case=case, channels=channels,
-                urgent=case.urgent if urgent is None else urgent,
-                key=f"{case.number}/{rule}{key_suffix}/customer", cancel_on=cancel_on)
+    return tell(
+        ctx,
+        customer,
+        rule,
+        context,
+        case=case,
+        channels=channels,
+        urgent=case.urgent if urgent is None else urgent,
+        key=f"{case.number}/{rule}{key_suffix}/customer",
+        cancel_on=cancel_on,
+    )
 
 
 def tell(
@@ -101,23 +109,36 @@ def tell(
         if not address:
             continue
         row = ctx.queue(
-            key=f"{key}/{channel}", channel=channel, recipient=address,
+            key=f"{key}/{channel}",
+            channel=channel,
+            recipient=address,
             template=f"{rule}.txt",
             context={"customer_name": customer.name, **context},
-            case=case, customer=customer, recipient_name=customer.name, urgent=urgent, cancel_on=cancel_on,
+            case=case,
+            customer=customer,
+            recipient_name=customer.name,
+            urgent=urgent,
+            cancel_on=cancel_on,
         )
         if row is not None:
             queued.append(row)
     return queued
 
 
-def tell_items(customer: Customer, rule: str, context: dict[str, Any], *, key: str,
-               channels: tuple[str, ...] = ("sms", "email")) -> list[OutboxItem]:
+def tell_items(
+    customer: Customer, rule: str, context: dict[str, Any], *, key: str, channels: tuple[str, ...] = ("sms", "email")
+) -> list[OutboxItem]:
     """What :func:`tell` would queue, as items for the core's bulk ``queue_many`` (campaign jobs)."""
     return [
-        OutboxItem(key=f"{key}/{channel}", channel=channel, recipient=address, template=f"{rule}.txt",
-                   context={"customer_name": customer.name, **context}, customer=customer,
-                   recipient_name=customer.name)
+        OutboxItem(
+            key=f"{key}/{channel}",
+            channel=channel,
+            recipient=address,
+            template=f"{rule}.txt",
+            context={"customer_name": customer.name, **context},
+            customer=customer,
+            recipient_name=customer.name,
+        )
         for channel in channels
         if (address := customer.phone if channel == "sms" else customer.email)
     ]
@@ -144,7 +165,13 @@ def tell_role(
     if not holders:
         ctx.log.warning(
             "nobody holds role %r for project %r: set [complaints.projects.%s.roles] %s or "
-            "[complaints.roles] %s; %s not sent", role, project, project, role, role, rule,
+            "[complaints.roles] %s; %s not sent",
+            role,
+            project,
+            project,
+            role,
+            role,
+            rule,
         )
     queued = []
     for person in holders:
@@ -152,10 +179,16 @@ def tell_role(
         if not address:
             continue
         row = ctx.queue(
-            key=f"{key}/{person.key}/{channel}", channel=channel, recipient=address,
+            key=f"{key}/{person.key}/{channel}",
+            channel=channel,
+            recipient=address,
             template=f"{rule}.txt",
             context={"staff_name": person.name, "role": role, "project": project or "", **context},
-            case=case, audience="staff", recipient_name=person.name, urgent=urgent, not_before=not_before,
+            case=case,
+            audience="staff",
+            recipient_name=person.name,
+            urgent=urgent,
+            not_before=not_before,
         )
         if row is not None:
             queued.append(row)

@@ -48,18 +48,33 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     cfg = ctx.config
     attach_home(ctx, case)
     text = case_text(ctx, case)
-    cls_name = next((n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == ctx.kind_of(case)), cfg.repair.default_class)
+    cls_name = next(
+        (n for n in cfg.repair.classes if kinds.repair_kind(n, cfg) == ctx.kind_of(case)), cfg.repair.default_class
+    )
     cls = cfg.repair.classes[cls_name]
-    case.data = {**case.data, "repair_class": cls_name, "round": 1,
-                 "warranty_item": rules.warranty_item_for(text, cfg.warranty_for(case.unit))}
+    case.data = {
+        **case.data,
+        "repair_class": cls_name,
+        "round": 1,
+        "warranty_item": rules.warranty_item_for(text, cfg.warranty_for(case.unit)),
+    }
     if case.owner is None:
         engineers = notify.role_holders(ctx, case.unit, "repair_engineer")
         case.owner = engineers[0].key if engineers else None
     ctx.db().flush()
-    notify.tell_customer(ctx, case, "repair_ack", {**notify.case_context(case), "class_title": cls.title},
-                         cancel_on=notify.ACK_MOOT)
-    notify.tell_role(ctx, case.unit, "repair_engineer", "repair_assigned", notify.case_context(case),
-                     key=f"{case.number}/assigned", case=case, urgent=case.urgent)
+    notify.tell_customer(
+        ctx, case, "repair_ack", {**notify.case_context(case), "class_title": cls.title}, cancel_on=notify.ACK_MOOT
+    )
+    notify.tell_role(
+        ctx,
+        case.unit,
+        "repair_engineer",
+        "repair_assigned",
+        notify.case_context(case),
+        key=f"{case.number}/assigned",
+        case=case,
+        urgent=case.urgent,
+    )
     ctx.set_step(case, REPAIR_STEPS[0], reason="受理")
 
 
@@ -68,7 +83,10 @@ def on_event(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     if event.type == "step" and event.data.get("visit_at"):
         when = datetime.fromisoformat(str(event.data["visit_at"])).astimezone(ctx.tz)
         notify.tell_customer(
-            ctx, case, "repair_visit", {**notify.case_context(case), "visit_at": when.strftime("%m月%d日 %H:%M")},
+            ctx,
+            case,
+            "repair_visit",
+            {**notify.case_context(case), "visit_at": when.strftime("%m月%d日 %H:%M")},
             key_suffix=f"/{when.strftime('%Y%m%d%H%M')}",
         )
     elif event.type == "contractor_assigned":
@@ -85,11 +103,21 @@ def _on_contractor(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     code = str(event.data["contractor"])
     contractor = cfg.contractors[code]
     job = ctx.open_case(
-        kind=kinds.THIRD_PARTY, title=f"{contractor.name}：{case.title}", unit=case.unit,
-        owner=case.owner, actor=event.actor, reason=f"assigned by {case.number}", step="维修施工",
-        data={"parent": case.number, "contractor": code, "due_seconds": event.data.get("due"),
-              "home": case.data.get("home", ""), "text": case_text(ctx, case).strip(),
-              "instructions": event.data.get("instructions", "")},
+        kind=kinds.THIRD_PARTY,
+        title=f"{contractor.name}：{case.title}",
+        unit=case.unit,
+        owner=case.owner,
+        actor=event.actor,
+        reason=f"assigned by {case.number}",
+        step="维修施工",
+        data={
+            "parent": case.number,
+            "contractor": code,
+            "due_seconds": event.data.get("due"),
+            "home": case.data.get("home", ""),
+            "text": case_text(ctx, case).strip(),
+            "instructions": event.data.get("instructions", ""),
+        },
     )
     pending = [*case.data.get("acceptance_pending", []), job.number]
     case.data = {**case.data, "acceptance_pending": pending}
@@ -124,16 +152,22 @@ def on_third_party_event(ctx: Ctx, job: Case, event: CaseEvent) -> None:
     if parent is not None:
         pending = [n for n in parent.data.get("acceptance_pending", []) if n != job.number]
         parent.data = {**parent.data, "acceptance_pending": pending}
-        ctx.record_event(parent, "contractor_accepted", actor=event.actor,
-                     reason=f"{job.number} 收方验收 {event.data.get('result', '')}".strip(), data={"job": job.number})
+        ctx.record_event(
+            parent,
+            "contractor_accepted",
+            actor=event.actor,
+            reason=f"{job.number} 收方验收 {event.data.get('result', '')}".strip(),
+            data={"job": job.number},
+        )
     ctx.db().flush()
 
 
 def _on_resolved(ctx: Ctx, case: Case) -> None:
     # The kind's guard (kinds.acceptance_refusal) refused this resolve while 收方验收 was outstanding.
     case.step = REPAIR_STEPS[-1]
-    notify.tell_customer(ctx, case, "repair_closed", notify.case_context(case),
-                         key_suffix=f"/r{kinds.current_round(case)}")
+    notify.tell_customer(
+        ctx, case, "repair_closed", notify.case_context(case), key_suffix=f"/r{kinds.current_round(case)}"
+    )
     from kefu.plugins.complaints.feedback import ask_callback
 
     ask_callback(ctx, case)

@@ -27,16 +27,21 @@ def _month_utc(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 def _repairs(session: Session, period: str, tz: ZoneInfo, plugin: str) -> list[tuple[Case, bool]]:
     start, end = _month_utc(period, tz)
-    cases = list(session.scalars(
-        select(Case).where(Case.kind.like(f"{plugin}.{kinds.REPAIR}%"), Case.opened_at >= start,
-                           Case.opened_at < end)
-    ))
+    cases = list(
+        session.scalars(
+            select(Case).where(
+                Case.kind.like(f"{plugin}.{kinds.REPAIR}%"), Case.opened_at >= start, Case.opened_at < end
+            )
+        )
+    )
     closure: dict[int, datetime] = {}
     if cases:
         # The first round's closure deadline is the promise the KPI measures against.
-        for d in session.scalars(select(Deadline).where(
-            Deadline.case_id.in_([c.id for c in cases]), Deadline.name == "resolution", Deadline.round == 1
-        )):
+        for d in session.scalars(
+            select(Deadline).where(
+                Deadline.case_id.in_([c.id for c in cases]), Deadline.name == "resolution", Deadline.round == 1
+            )
+        ):
             closure[d.case_id] = d.due_at
     out = []
     for case in cases:
@@ -60,17 +65,25 @@ def kpi_rows(session: Session, period: str, tz: ZoneInfo, plugin: str = kinds.PA
     rows = []
     for (scope, name), facts in sorted(groups.items()):
         k = rules.kpi(facts)
-        rows.append({
-            "period": period, "scope": scope, "name": name, "opened": k.opened, "closed": k.closed,
-            "closed_in_time": k.closed_in_time,
-            "closure_rate": _pct(k.closure_rate), "timeliness": _pct(k.timeliness),
-            "satisfaction": f"{k.satisfaction:.2f}" if k.satisfaction is not None else "-",
-        })
+        rows.append(
+            {
+                "period": period,
+                "scope": scope,
+                "name": name,
+                "opened": k.opened,
+                "closed": k.closed,
+                "closed_in_time": k.closed_in_time,
+                "closure_rate": _pct(k.closure_rate),
+                "timeliness": _pct(k.timeliness),
+                "satisfaction": f"{k.satisfaction:.2f}" if k.satisfaction is not None else "-",
+            }
+        )
     return rows
 
 
-def engineer_scorecard(session: Session, period: str, tz: ZoneInfo,
-                       plugin: str = kinds.PACKAGE) -> list[dict[str, Any]]:
+def engineer_scorecard(
+    session: Session, period: str, tz: ZoneInfo, plugin: str = kinds.PACKAGE
+) -> list[dict[str, Any]]:
     """The per-engineer KPIs of ``period`` (for the hr plugin's monthly assessment)."""
     return [r for r in kpi_rows(session, period, tz, plugin) if r["scope"] == "engineer"]
 
@@ -79,9 +92,9 @@ def defect_rows(session: Session, period: str, tz: ZoneInfo, plugin: str = kinds
     """Cases resolved in ``period`` and flagged as defects, grouped by project, trade and cause."""
     start, end = _month_utc(period, tz)
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for case in session.scalars(select(Case).where(
-        Case.plugin == plugin, Case.resolved_at >= start, Case.resolved_at < end
-    )):
+    for case in session.scalars(
+        select(Case).where(Case.plugin == plugin, Case.resolved_at >= start, Case.resolved_at < end)
+    ):
         defect = case.data.get("defect")
         if not defect:
             continue

@@ -76,7 +76,8 @@ def match_text(text: str, cfg: ComplaintsConfig) -> TextMatch | None:
     found = {
         "complaint": _found(folded, cfg.feedback.complaint_keywords),
         "repair": _found(folded, cfg.repair.keywords).union(
-            *(_found(folded, c.keywords) for c in cfg.repair.classes.values())),
+            *(_found(folded, c.keywords) for c in cfg.repair.classes.values())
+        ),
         "suggestion": _found(folded, cfg.feedback.suggestion_keywords),
         "inquiry": _found(folded, cfg.feedback.inquiry_keywords),
     }
@@ -278,9 +279,7 @@ def home_notices(
     return out
 
 
-def delivery_windows(
-    table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date
-) -> list[tuple[date, date]]:
+def delivery_windows(table: dict[str, WarrantyItem], wcfg: WarrantySection, today: date) -> list[tuple[date, date]]:
     """Ranges of delivery dates that can have a notice due on ``today`` (to query homes by index).
 
     One range per item with years (a day's padding each side covers Feb 29); a

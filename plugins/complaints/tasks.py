@@ -23,8 +23,9 @@ def task_role(kind: str | None) -> str:
 
 def case_steps(ctx: Ctx, case: Case) -> tuple[str, ...]:
     """The steps of a task case's kind."""
-    return {kinds.COMPENSATION: kinds.COMPENSATION_STEPS,
-            kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(ctx.kind_of(case) or "", ())
+    return {kinds.COMPENSATION: kinds.COMPENSATION_STEPS, kinds.ASSESSMENT: kinds.ASSESSMENT_STEPS}.get(
+        ctx.kind_of(case) or "", ()
+    )
 
 
 def on_opened(ctx: Ctx, case: Case) -> None:
@@ -43,9 +44,13 @@ def on_opened(ctx: Ctx, case: Case) -> None:
         ctx.set_due(case, name, fixed, reason="任务期限")
     due = next((d.due_at for d in kinds.open_deadline_rows(ctx, case) if d.name == name), None)
     notify.tell_role(
-        ctx, case.unit, task_role(ctx.kind_of(case)), "task",
+        ctx,
+        case.unit,
+        task_role(ctx.kind_of(case)),
+        "task",
         {**notify.case_context(case), "due": due.astimezone(ctx.tz).strftime("%Y年%m月%d日") if due else "-"},
-        key=f"{case.number}/task", case=case,
+        key=f"{case.number}/task",
+        case=case,
     )
 
 

@@ -88,13 +88,20 @@ def outage() -> None:
 @click.option("--cause", required=True, help="停水, 停电, 设备故障, 管网渗漏 or free text")
 @click.option("--expected-end", default=None, help="when heat is expected back (told to households)")
 @click.option("--note", default=None)
-def outage_start(stations: tuple[str, ...], buildings: tuple[str, ...], cause: str,
-                 expected_end: str | None, note: str | None) -> None:
+def outage_start(
+    stations: tuple[str, ...], buildings: tuple[str, ...], cause: str, expected_end: str | None, note: str | None
+) -> None:
     """Open an outage: SMS to every affected household, report up the chain."""
     try:
         with _ctx() as ctx:
-            case, sent = outages.start_outage(ctx, stations=list(stations), buildings=list(buildings),
-                                              cause=cause, note=note, expected_end=expected_end)
+            case, sent = outages.start_outage(
+                ctx,
+                stations=list(stations),
+                buildings=list(buildings),
+                cause=cause,
+                note=note,
+                expected_end=expected_end,
+            )
             number, households = case.number, (case.data or {})
     except outages.OutageError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -121,12 +128,22 @@ def outage_log(as_json: bool) -> None:
     """Every outage with its cause, households and span; counts by cause group at the end."""
     with _ctx() as ctx:
         rows, counts = outages.outage_log(ctx)
-        out = [{"started": o.started_at.astimezone(ctx.tz), "ended": o.ended_at.astimezone(ctx.tz) if o.ended_at else None,
-                "cause": o.cause, "group": rules.CAUSE_GROUP_TITLES[o.cause_group], "households": o.households,
-                "where": "、".join([*o.stations, *o.buildings])} for o in rows]
+        out = [
+            {
+                "started": o.started_at.astimezone(ctx.tz),
+                "ended": o.ended_at.astimezone(ctx.tz) if o.ended_at else None,
+                "cause": o.cause,
+                "group": rules.CAUSE_GROUP_TITLES[o.cause_group],
+                "households": o.households,
+                "where": "、".join([*o.stations, *o.buildings]),
+            }
+            for o in rows
+        ]
     emit(out, as_json)
     if not as_json:
-        click.echo(f"total {len(rows)}: " + ", ".join(f"{rules.CAUSE_GROUP_TITLES[g]} {n}" for g, n in sorted(counts.items())))
+        click.echo(
+            f"total {len(rows)}: " + ", ".join(f"{rules.CAUSE_GROUP_TITLES[g]} {n}" for g, n in sorted(counts.items()))
+        )
 
 
 # ------------------------------------------------------------------ callbacks
@@ -137,8 +154,16 @@ def outage_log(as_json: bool) -> None:
 def callbacks(as_json: bool) -> None:
     """The phone-callback list: resolved cases whose callback SMS got no answer in time."""
     with _ctx() as ctx:
-        rows = [{"case": c.number, "title": c.title, "station": c.unit, "asked": cb.asked_at.astimezone(ctx.tz),
-                 "account": (c.data or {}).get("account")} for c, cb in customer_cases.phone_list(ctx)]
+        rows = [
+            {
+                "case": c.number,
+                "title": c.title,
+                "station": c.unit,
+                "asked": cb.asked_at.astimezone(ctx.tz),
+                "account": (c.data or {}).get("account"),
+            }
+            for c, cb in customer_cases.phone_list(ctx)
+        ]
     emit(rows, as_json)
 
 
@@ -187,8 +212,15 @@ def fees_nonpayers(season: int | None, as_json: bool) -> None:
     """The non-payer list (for 关栓), by station."""
     with _ctx() as ctx:
         year = season or rules.season_year_of(ctx.local_now().date(), ctx.config.season)
-        rows = [{"station": h.station, "account": h.account, "address": h.address,
-                 "owed": round(f.amount_due - f.amount_paid, 2)} for h, _c, f in fees.debtors(ctx, year)]
+        rows = [
+            {
+                "station": h.station,
+                "account": h.account,
+                "address": h.address,
+                "owed": round(f.amount_due - f.amount_paid, 2),
+            }
+            for h, _c, f in fees.debtors(ctx, year)
+        ]
     emit(rows, as_json)
 
 
@@ -283,8 +315,10 @@ def report_timeliness(by: str, since: str | None, until: str | None, as_json: bo
     """回复及时率: share of leaks/complaints handled within their deadline, per station or person."""
     with _ctx() as ctx:
         a, b = _span(ctx, since, until)
-        rows = [{by: k, "in_time": ok, "cases": n, "rate": f"{rate:.1%}"}
-                for k, (ok, n, rate) in reports.timeliness(ctx, a, b, by).items()]
+        rows = [
+            {by: k, "in_time": ok, "cases": n, "rate": f"{rate:.1%}"}
+            for k, (ok, n, rate) in reports.timeliness(ctx, a, b, by).items()
+        ]
     emit(rows, as_json)
 
 
@@ -296,6 +330,8 @@ def report_complaint_rate(since: str | None, until: str | None, as_json: bool) -
     """投诉率: complaints per 1,000 households, per station."""
     with _ctx() as ctx:
         a, b = _span(ctx, since, until)
-        rows = [{"station": st, "complaints": c, "households": n, "per_1000": r}
-                for st, (c, n, r) in reports.complaint_rates(ctx, a, b).items()]
+        rows = [
+            {"station": st, "complaints": c, "households": n, "per_1000": r}
+            for st, (c, n, r) in reports.complaint_rates(ctx, a, b).items()
+        ]
     emit(rows, as_json)

@@ -33,27 +33,74 @@ class KeywordsConfig(_Strict):
 
     leak: list[str] = Field(
         default_factory=lambda: [
-            "跑冒滴漏", "跑冒漏", "跑水", "冒水", "冒汽", "冒气", "漏水", "滴漏", "滴水",
-            "渗漏", "暖气漏", "管道漏", "爆管", "水管爆", "阀门漏", "暖气片漏",
+            "跑冒滴漏",
+            "跑冒漏",
+            "跑水",
+            "冒水",
+            "冒汽",
+            "冒气",
+            "漏水",
+            "滴漏",
+            "滴水",
+            "渗漏",
+            "暖气漏",
+            "管道漏",
+            "爆管",
+            "水管爆",
+            "阀门漏",
+            "暖气片漏",
         ]
     )
     general: list[str] = Field(
         default_factory=lambda: [
-            "不热", "不太热", "温度低", "室温低", "暖气凉", "暖气不热", "供暖差", "没暖气",
-            "不供暖", "暖气冰", "冰凉", "投诉", "供热",
+            "不热",
+            "不太热",
+            "温度低",
+            "室温低",
+            "暖气凉",
+            "暖气不热",
+            "供暖差",
+            "没暖气",
+            "不供暖",
+            "暖气冰",
+            "冰凉",
+            "投诉",
+            "供热",
         ]
     )
     outage: list[str] = Field(
         default_factory=lambda: [
-            "停暖", "停热", "停供", "暂停供热", "暂停供暖", "何时来暖", "什么时候来暖", "啥时候来暖",
-            "何时恢复供暖", "何时恢复供热", "什么时候恢复供暖", "什么时候恢复供热", "什么时候供暖", "何时供暖",
+            "停暖",
+            "停热",
+            "停供",
+            "暂停供热",
+            "暂停供暖",
+            "何时来暖",
+            "什么时候来暖",
+            "啥时候来暖",
+            "何时恢复供暖",
+            "何时恢复供热",
+            "什么时候恢复供暖",
+            "什么时候恢复供热",
+            "什么时候供暖",
+            "何时供暖",
             "来暖",
         ],
         description="questions about an outage or the season's start (停暖, 何时来暖 …): an outage inquiry",
     )
     fee: list[str] = Field(
         default_factory=lambda: [
-            "采暖费", "取暖费", "供暖费", "热费", "缴费", "交费", "缴纳", "发票", "收费标准", "欠费", "退费",
+            "采暖费",
+            "取暖费",
+            "供暖费",
+            "热费",
+            "缴费",
+            "交费",
+            "缴纳",
+            "发票",
+            "收费标准",
+            "欠费",
+            "退费",
         ],
         description="questions about heating fees (采暖费, 缴费, 发票 …): a fee inquiry",
     )
@@ -74,12 +121,33 @@ class ScoreConfig(_Strict):
     weights: dict[str, float] = Field(
         default_factory=lambda: {
             # Specific to heating: a radiator or heating pipe, an outage, the heating fee.
-            "暖气漏": 2.0, "暖气片漏": 2.0, "暖气管": 2.0, "跑冒滴漏": 2.0, "跑冒漏": 2.0, "冒汽": 2.0,
-            "冒气": 2.0, "暖气不热": 2.0, "暖气凉": 2.0, "没暖气": 2.0, "不供暖": 2.0, "供暖差": 2.0,
-            "停暖": 3.0, "停热": 3.0, "暂停供热": 3.0, "暂停供暖": 3.0, "何时来暖": 3.0, "什么时候来暖": 3.0,
-            "采暖费": 3.0, "取暖费": 3.0, "供暖费": 3.0,
+            "暖气漏": 2.0,
+            "暖气片漏": 2.0,
+            "暖气管": 2.0,
+            "跑冒滴漏": 2.0,
+            "跑冒漏": 2.0,
+            "冒汽": 2.0,
+            "冒气": 2.0,
+            "暖气不热": 2.0,
+            "暖气凉": 2.0,
+            "没暖气": 2.0,
+            "不供暖": 2.0,
+            "供暖差": 2.0,
+            "停暖": 3.0,
+            "停热": 3.0,
+            "暂停供热": 3.0,
+            "暂停供暖": 3.0,
+            "何时来暖": 3.0,
+            "什么时候来暖": 3.0,
+            "采暖费": 3.0,
+            "取暖费": 3.0,
+            "供暖费": 3.0,
             # Generic words every department hears.
-            "投诉": 0.5, "供热": 0.5, "缴费": 0.5, "交费": 0.5, "发票": 0.5,
+            "投诉": 0.5,
+            "供热": 0.5,
+            "缴费": 0.5,
+            "交费": 0.5,
+            "发票": 0.5,
         },
         description="word → weight (default 1); specific words above generic ones",
     )
@@ -95,9 +163,11 @@ class DeadlinesConfig(_Strict):
     general: Duration = timedelta(hours=24)
     low_temp: Duration = timedelta(hours=24)
     outage_inquiry: Duration = Field(
-        default=timedelta(hours=4), description="answer a question about an outage (停暖, 何时来暖) within this")
+        default=timedelta(hours=4), description="answer a question about an outage (停暖, 何时来暖) within this"
+    )
     fee_inquiry: Duration = Field(
-        default=timedelta(hours=24), description="answer a question about fees (采暖费, 发票) within this")
+        default=timedelta(hours=24), description="answer a question about fees (采暖费, 发票) within this"
+    )
     callback_wait: Duration = Field(
         default=timedelta(hours=48),
         description="no answer to the callback SMS within this → phone-callback list",
@@ -232,7 +302,7 @@ class HeatingConfig(_Strict):
     inbox_kinds: dict[str, str] = Field(
         default_factory=dict,
         description="channel name → kind for items no keyword claims (e.g. 'sms' = 'general'; "
-                    "leak, general, outage_inquiry or fee_inquiry)",
+        "leak, general, outage_inquiry or fee_inquiry)",
     )
 
     def duty_of(self, station_key: str) -> str:

@@ -45,8 +45,12 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     if hh is not None:
         station = cfg.stations.get(hh.station)
         data.update(
-            account=hh.account, station=hh.station, branch=hh.branch, building=hh.building,
-            address=hh.address, station_name=station.name if station else hh.station,
+            account=hh.account,
+            station=hh.station,
+            branch=hh.branch,
+            building=hh.building,
+            address=hh.address,
+            station_name=station.name if station else hh.station,
         )
         case.unit = hh.station
     chain = rules.escalation_chain(data.get("station"), cfg)
@@ -78,15 +82,24 @@ def on_changed(ctx: Ctx, case: Case, event: CaseEvent) -> None:
         if (case.data or {}).get("source") == "hotline":
             reply_to_hotline(ctx, case)
     elif event.type == "customer_reply" and case.state in ("resolved", "callback"):
-        item = ctx.db().get(InboundItem, (event.data or {}).get("item_id")) if (event.data or {}).get("item_id") else None
+        item = (
+            ctx.db().get(InboundItem, (event.data or {}).get("item_id")) if (event.data or {}).get("item_id") else None
+        )
         if item is not None and item.text:
             answer_callback(ctx, case, item.text, actor="customer")
     elif event.type == "reopened":
-        rnd = ctx.db().scalar(select(func.count()).select_from(CaseEvent).where(
-            CaseEvent.case_id == case.id, CaseEvent.type == "reopened")) or 1
+        rnd = (
+            ctx.db().scalar(
+                select(func.count())
+                .select_from(CaseEvent)
+                .where(CaseEvent.case_id == case.id, CaseEvent.type == "reopened")
+            )
+            or 1
+        )
         if case.owner:
-            tell_staff(ctx, case.owner, f"reopen{rnd}", "reopened", case_context(ctx, case), case=case,
-                       urgent=case.urgent)
+            tell_staff(
+                ctx, case.owner, f"reopen{rnd}", "reopened", case_context(ctx, case), case=case, urgent=case.urgent
+            )
 
 
 def start_callback(ctx: Ctx, case: Case) -> Callback | None:
@@ -102,25 +115,35 @@ def start_callback(ctx: Ctx, case: Case) -> Callback | None:
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
     asked = []
     if customer is not None:
-        if sms_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
-                        cancel_on=CALLBACK_MOOT):
+        if sms_customer(
+            ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case), cancel_on=CALLBACK_MOOT
+        ):
             asked.append("短信")
-        if mail_customer(ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case),
-                         cancel_on=CALLBACK_MOOT):
+        if mail_customer(
+            ctx, case, customer, f"callback{rnd}", "callback.txt", case_context(ctx, case), cancel_on=CALLBACK_MOOT
+        ):
             asked.append("邮件")
     if case.state == "resolved":
         # Queued, not sent: a night's SMS waits for the end of quiet hours (the outbox says when).
-        ctx.transition(case, "callback",
-                       reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式")
+        ctx.transition(
+            case,
+            "callback",
+            reason=f"回访已排队（{'、'.join(asked)}）" if asked else "待回访：没有可发短信或邮件的联系方式",
+        )
     return cb
 
 
 def waiting_callback(ctx: Ctx, case: Case) -> Callback | None:
     """The callback of this case still waiting for an answer (by SMS or on the phone list)."""
-    return ctx.db().scalars(
-        select(Callback).where(Callback.case_id == case.id, Callback.state.in_(("waiting", "phone")))
-        .order_by(Callback.round.desc())
-    ).first()
+    return (
+        ctx.db()
+        .scalars(
+            select(Callback)
+            .where(Callback.case_id == case.id, Callback.state.in_(("waiting", "phone")))
+            .order_by(Callback.round.desc())
+        )
+        .first()
+    )
 
 
 def answer_callback(ctx: Ctx, case: Case, text: str, *, actor: str = "customer") -> bool | None:
@@ -134,8 +157,12 @@ def answer_callback(ctx: Ctx, case: Case, text: str, *, actor: str = "customer")
     cb.state = "satisfied" if verdict else "unsatisfied"
     cb.answered_at, cb.answer_text, cb.answered_by = ctx.now(), text[:500], actor
     ctx.db().flush()
-    ctx.record_callback(case, SATISFIED_SCORE if verdict else UNSATISFIED_SCORE, actor=actor,
-                    reason=f"回访{'满意' if verdict else '不满意'}：{text[:50]}")
+    ctx.record_callback(
+        case,
+        SATISFIED_SCORE if verdict else UNSATISFIED_SCORE,
+        actor=actor,
+        reason=f"回访{'满意' if verdict else '不满意'}：{text[:50]}",
+    )
     return verdict
 
 
@@ -152,10 +179,16 @@ def callback_overdue(ctx: Ctx, case: Case) -> bool:
 
 def phone_list(ctx: Ctx) -> list[tuple[Case, Callback]]:
     """The phone-callback list: cases whose callback SMS went unanswered, oldest first."""
-    rows = ctx.db().execute(
-        select(Case, Callback).join(Callback, Callback.case_id == Case.id)
-        .where(Callback.state == "phone").order_by(Callback.due_at)
-    ).all()
+    rows = (
+        ctx.db()
+        .execute(
+            select(Case, Callback)
+            .join(Callback, Callback.case_id == Case.id)
+            .where(Callback.state == "phone")
+            .order_by(Callback.due_at)
+        )
+        .all()
+    )
     return [(c, cb) for c, cb in rows]
 
 
@@ -168,10 +201,18 @@ def reply_to_hotline(ctx: Ctx, case: Case) -> None:
     item = ctx.db().get(InboundItem, data["item_id"]) if data.get("item_id") else None
     hotline_ref = item.source_key if item is not None and not item.source_key.startswith("sha256:") else ""
     ctx.queue(
-        key=f"{case.number}/hotline_reply/office/email", channel="email", recipient=office,
-        recipient_name="热线办", audience="staff", template="hotline_reply.txt",
-        context=case_context(ctx, case, hotline_ref=hotline_ref,
-                             resolved_at=(case.resolved_at or ctx.now()).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
-                             result=data.get("resolution", "已处理")),
+        key=f"{case.number}/hotline_reply/office/email",
+        channel="email",
+        recipient=office,
+        recipient_name="热线办",
+        audience="staff",
+        template="hotline_reply.txt",
+        context=case_context(
+            ctx,
+            case,
+            hotline_ref=hotline_ref,
+            resolved_at=(case.resolved_at or ctx.now()).astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M"),
+            result=data.get("resolution", "已处理"),
+        ),
         case=case,
     )

@@ -43,8 +43,18 @@ from kefu.plugins.heating.temperature import record_measurement
 
 ACCOUNT = ("户号", "用户编号", "账号", "account_no")
 STATION = ("所站", "站", "换热站", "锅炉房", "站所")
-_PAYMENT = {"已缴": "paid", "已交": "paid", "paid": "paid", "未缴": "unpaid", "未交": "unpaid",
-            "欠费": "unpaid", "unpaid": "unpaid", "部分": "partial", "partial": "partial", "": "unknown"}
+_PAYMENT = {
+    "已缴": "paid",
+    "已交": "paid",
+    "paid": "paid",
+    "未缴": "unpaid",
+    "未交": "unpaid",
+    "欠费": "unpaid",
+    "unpaid": "unpaid",
+    "部分": "partial",
+    "partial": "partial",
+    "": "unknown",
+}
 
 
 def _values_differ(obj: object, values: Mapping[str, object]) -> bool:
@@ -114,11 +124,21 @@ class HouseholdImport(Importer[HouseholdRow]):
 
     def start(self, session: Session) -> None:
         """The plugin's customers and households by account, as (id, values)."""
-        self.customers = {ref: (cid, tuple(rest)) for ref, cid, *rest in session.execute(
-            select(Customer.ref, Customer.id, *(getattr(Customer, c) for c in _CONTACT))
-            .where(Customer.plugin == self.ctx.name)) if ref is not None}
-        self.households = {account: (hid, tuple(rest)) for account, hid, *rest in session.execute(
-            select(Household.account, Household.id, *(getattr(Household, c) for c in _HOUSEHOLD)))}
+        self.customers = {
+            ref: (cid, tuple(rest))
+            for ref, cid, *rest in session.execute(
+                select(Customer.ref, Customer.id, *(getattr(Customer, c) for c in _CONTACT)).where(
+                    Customer.plugin == self.ctx.name
+                )
+            )
+            if ref is not None
+        }
+        self.households = {
+            account: (hid, tuple(rest))
+            for account, hid, *rest in session.execute(
+                select(Household.account, Household.id, *(getattr(Household, c) for c in _HOUSEHOLD))
+            )
+        }
         self._reset()
 
     def check(self, row: HouseholdRow) -> None:
@@ -131,14 +151,19 @@ class HouseholdImport(Importer[HouseholdRow]):
         """Create or update the customer and the household (written at the batch's end)."""
         station = row.station
         branch = row.branch or (self.cfg.stations[station].branch if station in self.cfg.stations else "")
-        values = (row.address, row.building, station, branch, row.heated_area,
-                  _PAYMENT[row.payment_status.lower()])
+        values = (row.address, row.building, station, branch, row.heated_area, _PAYMENT[row.payment_status.lower()])
         contact = (row.name, row.phone, row.address, station)
         cust = self.customers.get(row.account)
         outcome: Outcome = "unchanged"
         if cust is None:
-            self.new_customers.append({"plugin": self.ctx.name, "ref": row.account, "created_at": self.now,
-                                       **dict(zip(_CONTACT, contact, strict=True))})
+            self.new_customers.append(
+                {
+                    "plugin": self.ctx.name,
+                    "ref": row.account,
+                    "created_at": self.now,
+                    **dict(zip(_CONTACT, contact, strict=True)),
+                }
+            )
             self.customers[row.account] = (None, contact)
         elif cust[1] != contact:
             self.customer_updates.append({"id": cust[0], **dict(zip(_CONTACT, contact, strict=True))})
@@ -146,13 +171,15 @@ class HouseholdImport(Importer[HouseholdRow]):
             outcome = "updated"
         hh = self.households.get(row.account)
         if hh is None:
-            self.new_households.append({"account": row.account, "updated_at": self.now,
-                                        **dict(zip(_HOUSEHOLD, values, strict=True))})
+            self.new_households.append(
+                {"account": row.account, "updated_at": self.now, **dict(zip(_HOUSEHOLD, values, strict=True))}
+            )
             self.households[row.account] = (None, values)
             return "created"
         if hh[1] != values:
-            self.household_updates.append({"id": hh[0], "updated_at": self.now,
-                                           **dict(zip(_HOUSEHOLD, values, strict=True))})
+            self.household_updates.append(
+                {"id": hh[0], "updated_at": self.now, **dict(zip(_HOUSEHOLD, values, strict=True))}
+            )
             self.households[row.account] = (hh[0], values)
             outcome = "updated"
         return outcome
@@ -164,8 +191,14 @@ class HouseholdImport(Importer[HouseholdRow]):
             session.execute(insert(cast(Table, Customer.__table__)), self.new_customers)
         if self.new_households:
             accounts = [h["account"] for h in self.new_households]
-            ids = {ref: cid for ref, cid in session.execute(select(Customer.ref, Customer.id).where(
-                Customer.plugin == self.ctx.name, Customer.ref.in_(accounts)))}
+            ids = {
+                ref: cid
+                for ref, cid in session.execute(
+                    select(Customer.ref, Customer.id).where(
+                        Customer.plugin == self.ctx.name, Customer.ref.in_(accounts)
+                    )
+                )
+            }
             for hh in self.new_households:
                 hh["customer_id"] = ids[str(hh["account"])]
             session.execute(insert(cast(Table, Household.__table__)), self.new_households)
@@ -237,7 +270,8 @@ class FeeImport(Importer[FeeRow]):
             outcome = "updated"
         paid, due = row.amount_paid, row.amount_due
         self.households[row.account].payment_status = (
-            "paid" if paid + 0.005 >= due else ("partial" if paid > 0 else "unpaid"))
+            "paid" if paid + 0.005 >= due else ("partial" if paid > 0 else "unpaid")
+        )
         if paid + 0.005 >= due:
             self.paid.setdefault(row.season, set()).add(row.account)
         return outcome
@@ -305,8 +339,16 @@ class VisitImport(Importer[VisitRow]):
         if row.account:
             st = self.cfg.stations.get(row.station)
             far = bool(st and self.households[row.account].building in st.far_end_buildings)
-        session.add(Visit(station=row.station, visited_on=row.visited_on, staff=row.staff,
-                          account=row.account, far_end=far, note=row.note or None))
+        session.add(
+            Visit(
+                station=row.station,
+                visited_on=row.visited_on,
+                staff=row.staff,
+                account=row.account,
+                far_end=far,
+                note=row.note or None,
+            )
+        )
         self.visits.add(found)
         return "created"
 
@@ -331,15 +373,18 @@ def record_visit(
     if cfg.stations and station not in cfg.stations:
         raise ValueError(f"station {station!r} is not in [heating.stations]")
     session = ctx.db()
-    found = session.scalars(select(Visit).where(
-        Visit.station == station, Visit.visited_on == visited_on, Visit.staff == staff, Visit.account == account
-    )).first()
+    found = session.scalars(
+        select(Visit).where(
+            Visit.station == station, Visit.visited_on == visited_on, Visit.staff == staff, Visit.account == account
+        )
+    ).first()
     if found is not None:
         return "unchanged"
     far = False
     if account:
         hh = (households or {}).get(account) or session.scalars(
-            select(Household).where(Household.account == account)).first()
+            select(Household).where(Household.account == account)
+        ).first()
         if hh is None:
             raise ValueError(f"account {account!r} is not a known household")
         st = cfg.stations.get(station)
@@ -389,8 +434,9 @@ class MeasurementImport(Importer[MeasurementRow]):
 
     def apply(self, session: Session, row: MeasurementRow) -> Outcome:
         """Store the reading and apply the threshold rule."""
-        outcome = record_measurement(self.ctx, self.households[row.account],
-                                     row.measured_at.astimezone(UTC), row.temp_c)
+        outcome = record_measurement(
+            self.ctx, self.households[row.account], row.measured_at.astimezone(UTC), row.temp_c
+        )
         return "created" if outcome == "created" else "unchanged"
 
 
@@ -438,11 +484,18 @@ class CoalImport(Importer[CoalRow]):
 
     def apply(self, session: Session, row: CoalRow) -> Outcome:
         """Store the double test; a result within tolerance closes the sample's open retest."""
-        result = rules.coal_double_test(row.measure, row.first, row.second,
-                                        self.cfg.coal_lab.tolerance, self.cfg.coal_lab.default_tolerance)
-        values = {"material": row.material or "coal", "first": result.first, "second": result.second,
-                  "difference": result.difference, "mean": result.mean,
-                  "state": "retest" if result.retest else "ok", "tested_on": row.tested_on}
+        result = rules.coal_double_test(
+            row.measure, row.first, row.second, self.cfg.coal_lab.tolerance, self.cfg.coal_lab.default_tolerance
+        )
+        values = {
+            "material": row.material or "coal",
+            "first": result.first,
+            "second": result.second,
+            "difference": result.difference,
+            "mean": result.mean,
+            "state": "retest" if result.retest else "ok",
+            "tested_on": row.tested_on,
+        }
         found = self.existing.get((row.sample, row.measure))
         if found is not None and not _values_differ(found, values):
             return "unchanged"
@@ -459,15 +512,17 @@ class CoalImport(Importer[CoalRow]):
         if not result.retest and found.case_id is not None:
             case = session.get(Case, found.case_id)
             if case is not None and case.state in OPEN_STATES:
-                self.ctx.record_event(case, "retested", actor="import", to_state="closed",
-                             reason=f"复检合格，均值 {result.mean}")
+                self.ctx.record_event(
+                    case, "retested", actor="import", to_state="closed", reason=f"复检合格，均值 {result.mean}"
+                )
         return outcome
 
     def finish(self, session: Session, report: ImportReport) -> None:
         """Retest cases for the samples out of tolerance, and the report of means to fuel."""
         session.flush()
-        written = list(session.scalars(select(CoalSample).where(CoalSample.updated_at == self.now)
-                                       .order_by(CoalSample.id)))
+        written = list(
+            session.scalars(select(CoalSample).where(CoalSample.updated_at == self.now).order_by(CoalSample.id))
+        )
         report.notes.extend(ask_for_retests(self.ctx, [s for s in written if s.state == "retest"]))
         report_means(self.ctx, [s for s in written if s.state == "ok"], self.digest)
 
@@ -494,8 +549,11 @@ class AuditRow(ImportRow):
 
 
 _AUDIT_KINDS = {title: key for key, title in rules.AUDIT_KINDS.items()} | {
-    "私增面积": "private_area_increase", "地下室": "basement_extension", "地下室外扩": "basement_extension",
-    "赠送面积": "gifted_area", "拆改": "layout_change",
+    "私增面积": "private_area_increase",
+    "地下室": "basement_extension",
+    "地下室外扩": "basement_extension",
+    "赠送面积": "gifted_area",
+    "拆改": "layout_change",
 }
 
 
@@ -520,8 +578,12 @@ class AuditImport(Importer[AuditRow]):
     def start(self, session: Session) -> None:
         """Records already imported, and households with their customers."""
         self.known = set(session.scalars(select(AuditFinding.ref)))
-        self.households = {hh.account: (hh, cust) for hh, cust in session.execute(
-            select(Household, Customer).join(Customer, Customer.id == Household.customer_id))}
+        self.households = {
+            hh.account: (hh, cust)
+            for hh, cust in session.execute(
+                select(Household, Customer).join(Customer, Customer.id == Household.customer_id)
+            )
+        }
 
     def check(self, row: AuditRow) -> None:
         """A kind we know and a known household (for records not yet imported)."""
@@ -538,17 +600,24 @@ class AuditImport(Importer[AuditRow]):
             return "unchanged"
         kind = row.kind if row.kind in rules.AUDIT_KINDS else _AUDIT_KINDS[row.kind]
         hh, cust = self.households[row.account]
-        finding = AuditFinding(ref=row.ref, account=row.account, kind=kind, area_m2=row.area_m2,
-                               height_m=row.height_m, found_on=row.found_on or self.ctx.local_now().date(),
-                               data={"note": row.note})
+        finding = AuditFinding(
+            ref=row.ref,
+            account=row.account,
+            kind=kind,
+            area_m2=row.area_m2,
+            height_m=row.height_m,
+            found_on=row.found_on or self.ctx.local_now().date(),
+            data={"note": row.note},
+        )
         session.add(finding)
         self.known.add(row.ref)
         if rules.audit_finding_counts(kind, row.height_m, self.cfg.audit.basement_height_m):
             session.flush()
             finding.case_id = open_audit_case(self.ctx, finding, hh, cust)
         else:
-            self.notes[row.ref] = (f"{row.ref}: recorded, not a finding "
-                                   f"(层高 {row.height_m} m ≤ {self.cfg.audit.basement_height_m} m)")
+            self.notes[row.ref] = (
+                f"{row.ref}: recorded, not a finding (层高 {row.height_m} m ≤ {self.cfg.audit.basement_height_m} m)"
+            )
         return "created"
 
     def finish(self, session: Session, report: ImportReport) -> None:

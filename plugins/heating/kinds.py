@@ -96,14 +96,27 @@ def case_kinds(cfg: HeatingConfig) -> list[CaseKind]:
     for name, spec in kind_specs(cfg).items():
         policies: list[DeadlinePolicy] = []
         if spec.resolve_within is not None:
-            policies.append(DeadlinePolicy.resolution(
-                spec.resolve_within, clock="24x7", chain=CHAIN_LEVELS if spec.chain else top,
-                channels=("sms", "email"), repeat_every=cfg.deadlines.escalate_every,
-                # 专人24小时值守 (seed): heating escalations go out day and night.
-                working_hours_only=False,
-            ))
+            policies.append(
+                DeadlinePolicy.resolution(
+                    spec.resolve_within,
+                    clock="24x7",
+                    chain=CHAIN_LEVELS if spec.chain else top,
+                    channels=("sms", "email"),
+                    repeat_every=cfg.deadlines.escalate_every,
+                    # 专人24小时值守 (seed): heating escalations go out day and night.
+                    working_hours_only=False,
+                )
+            )
         if name in CUSTOMER_KINDS:
             policies.append(DeadlinePolicy.callback(cfg.deadlines.callback_wait, clock="24x7"))
-        out.append(CaseKind(name=name, title=spec.title, prefix=spec.prefix, urgent=spec.urgent,
-                            policies=tuple(policies), resolve_role=resolver if spec.chain else None))
+        out.append(
+            CaseKind(
+                name=name,
+                title=spec.title,
+                prefix=spec.prefix,
+                urgent=spec.urgent,
+                policies=tuple(policies),
+                resolve_role=resolver if spec.chain else None,
+            )
+        )
     return out

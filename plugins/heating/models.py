@@ -85,7 +85,10 @@ class Visit(Base):
     """One 包保走访 visit recorded by the responsible person."""
 
     __tablename__ = "heating_visits"
-    __table_args__ = (UniqueConstraint("station", "visited_on", "staff", "account"), Index(None, "station", "visited_on"))
+    __table_args__ = (
+        UniqueConstraint("station", "visited_on", "staff", "account"),
+        Index(None, "station", "visited_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     station: Mapped[str] = mapped_column(String(64))

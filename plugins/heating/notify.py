@@ -94,24 +94,44 @@ def sms_customer(
     if item is None:
         return False
     row = ctx.queue(
-        key=item.key, channel=item.channel, recipient=item.recipient, recipient_name=item.recipient_name,
-        template=item.template, context=item.context, case=item.case, customer=item.customer,
-        urgent=item.urgent, marketing=item.marketing, cancel_on=cancel_on,
+        key=item.key,
+        channel=item.channel,
+        recipient=item.recipient,
+        recipient_name=item.recipient_name,
+        template=item.template,
+        context=item.context,
+        case=item.case,
+        customer=item.customer,
+        urgent=item.urgent,
+        marketing=item.marketing,
+        cancel_on=cancel_on,
     )
     return row is not None
 
 
 def mail_customer(
-    ctx: Ctx, case: Case, customer: Customer, rule: str, template: str, context: dict[str, Any],
-    *, cancel_on: tuple[str, ...] = (),
+    ctx: Ctx,
+    case: Case,
+    customer: Customer,
+    rule: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    cancel_on: tuple[str, ...] = (),
 ) -> bool:
     """Answer a case that came in by mail by mail too (the reply threads onto the case); True if queued."""
     if (case.data or {}).get("source") != "email" or not customer.email or customer.email_undeliverable:
         return False
     row = ctx.queue(
-        key=f"{case.number}/{rule}/{customer.ref or customer.id}/email", channel="email",
-        recipient=customer.email, recipient_name=customer.name or None, template=template,
-        context=context, case=case, customer=customer, cancel_on=cancel_on,
+        key=f"{case.number}/{rule}/{customer.ref or customer.id}/email",
+        channel="email",
+        recipient=customer.email,
+        recipient_name=customer.name or None,
+        template=template,
+        context=context,
+        case=case,
+        customer=customer,
+        cancel_on=cancel_on,
     )
     return row is not None
 
@@ -167,9 +187,7 @@ def people_for(ctx: Ctx, target: str, unit: str | None = None) -> list[str]:
         return []
 
 
-def tell_target(
-    ctx: Ctx, target: str, rule: str, template: str, context: dict[str, Any], **options: Any
-) -> list[str]:
+def tell_target(ctx: Ctx, target: str, rule: str, template: str, context: dict[str, Any], **options: Any) -> list[str]:
     """Tell everyone a [staff] target means now (the station's person on duty …); who was told."""
     people = people_for(ctx, target)
     for key in people:

@@ -36,10 +36,16 @@ def affected(ctx: Ctx, stations: list[str], buildings: list[str]) -> list[tuple[
             conds.append(Household.building == b)
     if not conds:
         return []
-    rows = ctx.db().execute(
-        select(Household, Customer).join(Customer, Customer.id == Household.customer_id)
-        .where(or_(*conds)).order_by(Household.account)
-    ).all()
+    rows = (
+        ctx.db()
+        .execute(
+            select(Household, Customer)
+            .join(Customer, Customer.id == Household.customer_id)
+            .where(or_(*conds))
+            .order_by(Household.account)
+        )
+        .all()
+    )
     return [(h, c) for h, c in rows]
 
 
@@ -52,18 +58,28 @@ def _chain_for(cfg: HeatingConfig, stations: list[str], ctx: Ctx) -> list[str]:
     return people
 
 
-def _sms_households(ctx: Ctx, case: Case, hit: list[tuple[Household, Customer]], rule: str,
-                    context: dict[str, Any]) -> int:
+def _sms_households(
+    ctx: Ctx, case: Case, hit: list[tuple[Household, Customer]], rule: str, context: dict[str, Any]
+) -> int:
     """One urgent SMS per affected household that can be texted, queued in bulk; how many were queued."""
-    items = [item for hh, cust in hit
-             if (item := customer_sms(case, cust, rule, f"{rule}.txt", {**context, "address": hh.address},
-                                      urgent=True)) is not None]
+    items = [
+        item
+        for hh, cust in hit
+        if (item := customer_sms(case, cust, rule, f"{rule}.txt", {**context, "address": hh.address}, urgent=True))
+        is not None
+    ]
     return len(ctx.queue_many(items))
 
 
 def start_outage(
-    ctx: Ctx, *, stations: list[str], buildings: list[str], cause: str, note: str | None = None,
-    actor: str = "staff", expected_end: str | None = None,
+    ctx: Ctx,
+    *,
+    stations: list[str],
+    buildings: list[str],
+    cause: str,
+    note: str | None = None,
+    actor: str = "staff",
+    expected_end: str | None = None,
 ) -> tuple[Case, int]:
     """Open the outage case, SMS every affected household (urgent), report up the chain."""
     cfg = ctx.config
@@ -79,16 +95,40 @@ def start_outage(
     group = rules.outage_cause_group(cause)
     where = "、".join(stations + buildings)
     case = ctx.open_case(
-        kind=kinds.OUTAGE, title=f"停缓供：{where}（{cause}）", unit=touched_stations[0],
-        data={"stations": stations, "buildings": buildings, "cause": cause, "cause_group": group,
-              "expected_end": expected_end, "note": note},
-        actor=actor, reason=note,
+        kind=kinds.OUTAGE,
+        title=f"停缓供：{where}（{cause}）",
+        unit=touched_stations[0],
+        data={
+            "stations": stations,
+            "buildings": buildings,
+            "cause": cause,
+            "cause_group": group,
+            "expected_end": expected_end,
+            "note": note,
+        },
+        actor=actor,
+        reason=note,
     )
-    outage = Outage(case_id=case.id, cause=cause, cause_group=group, stations=stations, buildings=buildings,
-                    started_at=ctx.now(), households=len(hit), note=note)
+    outage = Outage(
+        case_id=case.id,
+        cause=cause,
+        cause_group=group,
+        stations=stations,
+        buildings=buildings,
+        started_at=ctx.now(),
+        households=len(hit),
+        note=note,
+    )
     ctx.db().add(outage)
-    context = case_context(ctx, case, where=where, cause=cause, expected_end=expected_end or "",
-                          households=len(hit), cause_group=rules.CAUSE_GROUP_TITLES[group])
+    context = case_context(
+        ctx,
+        case,
+        where=where,
+        cause=cause,
+        expected_end=expected_end or "",
+        households=len(hit),
+        cause_group=rules.CAUSE_GROUP_TITLES[group],
+    )
     sent = _sms_households(ctx, case, hit, "outage_start", context)
     # 层层上报: everyone up the chain at once, not one level per breach.
     for target in _chain_for(cfg, touched_stations, ctx):
@@ -109,13 +149,18 @@ def end_outage(ctx: Ctx, number: str, *, actor: str = "staff", note: str | None 
     outage.ended_at = ctx.now()
     hit = affected(ctx, list(outage.stations), list(outage.buildings))
     hours = round((outage.ended_at - outage.started_at).total_seconds() / 3600, 1)
-    context = case_context(ctx, case, where="、".join([*outage.stations, *outage.buildings]), cause=outage.cause,
-                          households=outage.households, hours=hours,
-                          cause_group=rules.CAUSE_GROUP_TITLES[outage.cause_group])
+    context = case_context(
+        ctx,
+        case,
+        where="、".join([*outage.stations, *outage.buildings]),
+        cause=outage.cause,
+        households=outage.households,
+        hours=hours,
+        cause_group=rules.CAUSE_GROUP_TITLES[outage.cause_group],
+    )
     sent = _sms_households(ctx, case, hit, "outage_end", context)
     if cfg.cs_centre_head:
-        tell_staff(ctx, cfg.cs_centre_head, "outage_summary", "outage_summary", context, case=case,
-                   channels=("email",))
+        tell_staff(ctx, cfg.cs_centre_head, "outage_summary", "outage_summary", context, case=case, channels=("email",))
     ctx.record_event(case, "outage_ended", actor=actor, to_state="closed", reason=note or "恢复供热")
     return case, sent
 

@@ -14,8 +14,11 @@ from kefu.plugins.heating.models import Household
 
 def _answered_at(case: Case) -> datetime | None:
     """When the case was first answered: resolution, or the first staff reply/step event."""
-    times = [e.at for e in case.events if e.type in ("reply", "replied", "staff_reply", "first_response")
-             or e.to_state in ("resolved", "in_progress")]
+    times = [
+        e.at
+        for e in case.events
+        if e.type in ("reply", "replied", "staff_reply", "first_response") or e.to_state in ("resolved", "in_progress")
+    ]
     if case.resolved_at:
         times.append(case.resolved_at)
     return min(times) if times else None
@@ -32,9 +35,11 @@ def _first_owner(case: Case) -> str | None:
 def timeliness(ctx: Ctx, since: datetime, until: datetime, by: str) -> dict[str, tuple[int, int, float]]:
     """回复及时率 of customer cases opened in [since, until), grouped by station or person."""
     rows = []
-    for case in ctx.db().scalars(select(Case).where(
-        Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
-        Case.opened_at < until)):
+    for case in ctx.db().scalars(
+        select(Case).where(
+            Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since, Case.opened_at < until
+        )
+    ):
         period = kinds.spec_of(ctx, case).resolve_within
         if period is None:
             continue
@@ -46,10 +51,16 @@ def complaint_rates(ctx: Ctx, since: datetime, until: datetime) -> dict[str, tup
     """(complaints, households, complaints per 1,000 households) per station in [since, until)."""
     session = ctx.db()
     households = dict(session.execute(select(Household.station, func.count()).group_by(Household.station)).all())
-    complaints = dict(session.execute(
-        select(Case.unit, func.count()).where(
-            Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]), Case.opened_at >= since,
-            Case.opened_at < until)
-        .group_by(Case.unit)).all())
+    complaints = dict(
+        session.execute(
+            select(Case.unit, func.count())
+            .where(
+                Case.kind.in_([ctx.kind(k) for k in kinds.CUSTOMER_KINDS]),
+                Case.opened_at >= since,
+                Case.opened_at < until,
+            )
+            .group_by(Case.unit)
+        ).all()
+    )
     rates = rules.complaint_rate({k: v for k, v in complaints.items() if k}, households)
     return {st: (complaints.get(st, 0), households[st], rate) for st, rate in rates.items()}

@@ -68,8 +68,10 @@ def match_text(text: str, keywords: KeywordsConfig, weights: dict[str, float] | 
     clean = _normalise(text)
     table = weights or {}
     found: dict[Category, set[str]] = {
-        "leak": _found(clean, keywords.leak), "outage": _found(clean, keywords.outage),
-        "fee": _found(clean, keywords.fee), "general": _found(clean, keywords.general),
+        "leak": _found(clean, keywords.leak),
+        "outage": _found(clean, keywords.outage),
+        "fee": _found(clean, keywords.fee),
+        "general": _found(clean, keywords.general),
     }
     every = set().union(*found.values())
     if not every:
@@ -78,8 +80,10 @@ def match_text(text: str, keywords: KeywordsConfig, weights: dict[str, float] | 
         category: Category = "leak"
     else:
         weight = {_normalise(k): v for k, v in table.items()}
-        category = max(_CATEGORY_ORDER, key=lambda c: (max((weight.get(w, 1.0) for w in found[c]), default=-1.0),
-                                                       -_CATEGORY_ORDER.index(c)))
+        category = max(
+            _CATEGORY_ORDER,
+            key=lambda c: (max((weight.get(w, 1.0) for w in found[c]), default=-1.0), -_CATEGORY_ORDER.index(c)),
+        )
     return TextMatch(category, words_score(every, table), tuple(sorted(every)))
 
 
@@ -251,7 +255,6 @@ def escalation_chain(station_key: str | None, cfg: HeatingConfig) -> list[str]:
     return out
 
 
-
 def escalation_level(station_key: str | None, level: int, cfg: HeatingConfig) -> list[str]:
     """Who level ``level`` (1-based) of a case's chain means: that entry of :func:`escalation_chain`.
 
@@ -261,6 +264,7 @@ def escalation_level(station_key: str | None, level: int, cfg: HeatingConfig) ->
     """
     chain = escalation_chain(station_key, cfg)
     return [chain[min(level, len(chain)) - 1]] if chain and level >= 1 else []
+
 
 OUTAGE_CAUSES: dict[str, str] = {
     "停水": "water_power",
@@ -343,7 +347,9 @@ class CoalResult:
         return self.mean is None
 
 
-def coal_double_test(measure: str, first: float, second: float, tolerance: dict[str, float], default: float) -> CoalResult:
+def coal_double_test(
+    measure: str, first: float, second: float, tolerance: dict[str, float], default: float
+) -> CoalResult:
     """Accept the mean of two tests within tolerance; beyond it, ask for a retest (seed: 每个样品做两次化验)."""
     tol = tolerance.get(measure, default)
     diff = round(abs(first - second), 6)
@@ -376,7 +382,9 @@ class TimelinessRow:
     answered_at: datetime | None
 
 
-def reply_timeliness(rows: Iterable[TimelinessRow], by: Literal["station", "person"]) -> dict[str, tuple[int, int, float]]:
+def reply_timeliness(
+    rows: Iterable[TimelinessRow], by: Literal["station", "person"]
+) -> dict[str, tuple[int, int, float]]:
     """(answered in time, total, share) per station or person; unanswered cases count as late."""
     counts: dict[str, list[int]] = {}
     for r in rows:
@@ -390,7 +398,4 @@ def reply_timeliness(rows: Iterable[TimelinessRow], by: Literal["station", "pers
 
 def complaint_rate(complaints: dict[str, int], households: dict[str, int], per: int = 1000) -> dict[str, float]:
     """Complaints per ``per`` households, per station (投诉率, scored in the inspections)."""
-    return {
-        st: round(complaints.get(st, 0) * per / n, 2) if n else 0.0
-        for st, n in sorted(households.items())
-    }
+    return {st: round(complaints.get(st, 0) * per / n, 2) if n else 0.0 for st, n in sorted(households.items())}

@@ -23,7 +23,10 @@ def _escalate(ctx: Ctx, station: str, period: str, reasons: list[str]) -> None:
     branch = cfg.branches.get(st.branch)
     owner = branch.head if branch else cfg.cs_centre_head
     case = ctx.open_case(
-        kind=kinds.VISIT_SHORTFALL, title=f"包保走访不足：{st.name} {period}", unit=station, owner=owner,
+        kind=kinds.VISIT_SHORTFALL,
+        title=f"包保走访不足：{st.name} {period}",
+        unit=station,
+        owner=owner,
         data={"station": station, "period": period, "reasons": reasons, "responsible": st.responsible},
         reason="；".join(reasons),
     )
@@ -48,16 +51,22 @@ def midweek_reminder(ctx: Ctx, today: date) -> list[str]:
     """Remind the responsible person of each station not yet visited this week."""
     cfg = ctx.config
     week_start = today - timedelta(days=today.weekday())
-    short = rules.week_shortfalls(_visits(ctx, week_start, today + timedelta(days=1)), cfg.stations,
-                                  week_start, cfg.visits.per_week)
+    short = rules.week_shortfalls(
+        _visits(ctx, week_start, today + timedelta(days=1)), cfg.stations, week_start, cfg.visits.per_week
+    )
     reminded = []
     for station in short:
         who = cfg.stations[station].responsible
         if who:
-            tell_staff(ctx, who, "visit_reminder", "visit_reminder",
-                       {"station": cfg.stations[station].name, "week": f"{week_start:%Y-%m-%d}",
-                        "site_name": ctx.site_name},
-                       scope=f"{ctx.name}/visits/{week_start.isoformat()}/{station}", channels=("sms",))
+            tell_staff(
+                ctx,
+                who,
+                "visit_reminder",
+                "visit_reminder",
+                {"station": cfg.stations[station].name, "week": f"{week_start:%Y-%m-%d}", "site_name": ctx.site_name},
+                scope=f"{ctx.name}/visits/{week_start.isoformat()}/{station}",
+                channels=("sms",),
+            )
             reminded.append(station)
     return reminded
 
@@ -68,22 +77,37 @@ def monthly_check(ctx: Ctx, today: date) -> dict[str, list[str]]:
     month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     month_end = today.replace(day=1)
     visits = _visits(ctx, month_start, month_end)
-    short = rules.month_shortfalls(visits, cfg.stations, month_start, cfg.visits.per_month,
-                                   cfg.visits.far_end_households)
+    short = rules.month_shortfalls(
+        visits, cfg.stations, month_start, cfg.visits.per_month, cfg.visits.far_end_households
+    )
     period = f"{month_start:%Y-%m}"
     for station, reasons in short.items():
         _escalate(ctx, station, period, reasons)
     summary = [
-        {"station": cfg.stations[s].name, "visits": sum(1 for v in visits if v.station == s),
-         "far_end": len({v.account for v in visits if v.station == s and v.far_end}),
-         "short": "；".join(short.get(s, [])) or "达标"}
+        {
+            "station": cfg.stations[s].name,
+            "visits": sum(1 for v in visits if v.station == s),
+            "far_end": len({v.account for v in visits if v.station == s and v.far_end}),
+            "short": "；".join(short.get(s, [])) or "达标",
+        }
         for s in cfg.stations
     ]
     heads = {b.head for b in cfg.branches.values()} | ({cfg.cs_centre_head} if cfg.cs_centre_head else set())
     for head in sorted(heads):
-        tell_staff(ctx, head, "visit_summary", "visit_summary",
-                   {"period": period, "rows": summary, "site_name": ctx.site_name,
-                    "per_week": cfg.visits.per_week, "per_month": cfg.visits.per_month,
-                    "far_end_households": cfg.visits.far_end_households},
-                   scope=f"{ctx.name}/visits/{period}", channels=("email",))
+        tell_staff(
+            ctx,
+            head,
+            "visit_summary",
+            "visit_summary",
+            {
+                "period": period,
+                "rows": summary,
+                "site_name": ctx.site_name,
+                "per_week": cfg.visits.per_week,
+                "per_month": cfg.visits.per_month,
+                "far_end_households": cfg.visits.far_end_households,
+            },
+            scope=f"{ctx.name}/visits/{period}",
+            channels=("email",),
+        )
     return short

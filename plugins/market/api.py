@@ -28,11 +28,7 @@ def _authorised(ctx: Ctx, request: Request) -> bool:
     name = ctx.config.patrols.token_secret
     expected = ctx.secret(name) if name else None
     given = request.header("authorization")
-    return (
-        bool(expected)
-        and given.startswith("Bearer ")
-        and hmac.compare_digest(given[7:].strip(), str(expected))
-    )
+    return bool(expected) and given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), str(expected))
 
 
 def _one(ctx: Ctx, item: Any) -> dict[str, Any]:

@@ -69,9 +69,7 @@ def import_cmd(what: str, file: Path, dry_run: bool, as_json: bool) -> None:
 @click.option("--amount", help="the amount paid (default: all that is owed)")
 @click.option("--on", "paid_on", help="the payment's date (default: today)")
 @click.option("--receipt", default="", help="the receipt number (收据号)")
-def paid_cmd(
-    shop_no: str, kind: str, period: str, amount: str | None, paid_on: str | None, receipt: str
-) -> None:
+def paid_cmd(shop_no: str, kind: str, period: str, amount: str | None, paid_on: str | None, receipt: str) -> None:
     """Record a payment of SHOP_NO's KIND (租金, rent …) for PERIOD (2026-11): its ladder stops at once."""
     with _ctx() as ctx:
         try:
@@ -80,11 +78,7 @@ def paid_cmd(
             raise click.ClickException(exc.reason) from exc
         line = (
             ctx.db()
-            .scalars(
-                select(FeeLine).where(
-                    FeeLine.shop_no == key[0], FeeLine.kind == key[1], FeeLine.period == key[2]
-                )
-            )
+            .scalars(select(FeeLine).where(FeeLine.shop_no == key[0], FeeLine.kind == key[1], FeeLine.period == key[2]))
             .one_or_none()
         )
         if line is None:
@@ -95,9 +89,7 @@ def paid_cmd(
             raise click.ClickException(f"--amount {amount!r} is not a number") from exc
         if value <= 0:
             raise click.ClickException("nothing to pay: the amount must be positive")
-        if not imports.record_payment(
-            ctx, line, value, _today(ctx, paid_on), receipt=receipt, source="cli"
-        ):
+        if not imports.record_payment(ctx, line, value, _today(ctx, paid_on), receipt=receipt, source="cli"):
             raise click.ClickException("this payment (date, amount, receipt) is recorded already")
         click.echo(f"{'/'.join(key)}: paid {value:.2f}, owed {line.owed:.2f}")
 
@@ -136,9 +128,7 @@ def sign_cmd(round_id: int, by: str) -> None:
             rnd = patrols.sign(ctx, round_id, by)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(
-            f"round {rnd.id} ({rnd.route} {rnd.starts_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}) signed by {by}"
-        )
+        click.echo(f"round {rnd.id} ({rnd.route} {rnd.starts_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}) signed by {by}")
 
 
 @patrol.command("rounds")
@@ -329,14 +319,10 @@ def desk_gift(gift: str, qty: int, by: str) -> None:
 @click.option("--phone", default=None)
 @click.option("--outcome", default="")
 @click.option("--by", "by", default="desk")
-def desk_add(
-    register: str, detail: str, customer: str, phone: str | None, outcome: str, by: str
-) -> None:
+def desk_add(register: str, detail: str, customer: str, phone: str | None, outcome: str, by: str) -> None:
     """Add an entry to a register (退换货, 发票, 会员卡, 存包, 意见建议)."""
     with _ctx() as ctx:
-        row = desk.entry(
-            ctx, register, detail, customer=customer, phone=phone, outcome=outcome, by=by
-        )
+        row = desk.entry(ctx, register, detail, customer=customer, phone=phone, outcome=outcome, by=by)
         click.echo(f"{register} {row.id}: {row.state or 'registered'}")
 
 

@@ -23,9 +23,7 @@ class AreaConfig(_Strict):
     """A 片区 of a floor and its area supervisor (片区主管), who keeps the opening checks."""
 
     name: str = ""
-    supervisor: str = Field(
-        default="", description="staff target of the area supervisor (片区主管)"
-    )
+    supervisor: str = Field(default="", description="staff target of the area supervisor (片区主管)")
 
 
 class FloorConfig(_Strict):
@@ -57,9 +55,7 @@ class FeesConfig(_Strict):
         default=timedelta(days=7),
         description="first reminder this long before the due date (7 d, default)",
     )
-    remind_on_due_day: bool = Field(
-        default=True, description="a reminder on the due date itself (default)"
-    )
+    remind_on_due_day: bool = Field(default=True, description="a reminder on the due date itself (default)")
     overdue_every: Duration = Field(
         default=timedelta(days=3),
         description="while overdue, one reminder each this long (3 d, default)",
@@ -72,12 +68,8 @@ class FeesConfig(_Strict):
         default=timedelta(days=7),
         description="the reasonable period to pay that the 催缴通知书 grants from its date (民法典 art. 944)",
     )
-    letter: bool = Field(
-        default=True, description="each reminder step also queues a 催缴通知书 letter (PDF)"
-    )
-    reminder_hour: int = Field(
-        default=9, ge=8, le=20, description="local hour the ladder runs each day"
-    )
+    letter: bool = Field(default=True, description="each reminder step also queues a 催缴通知书 letter (PDF)")
+    reminder_hour: int = Field(default=9, ge=8, le=20, description="local hour the ladder runs each day")
     overdue_list_hour: int = Field(
         default=8,
         ge=0,
@@ -96,15 +88,9 @@ class PatrolWindowsConfig(_Strict):
     opens: time = Field(default=time(8, 30), description="business hours start: the opening round")
     closes: time = Field(default=time(17, 30), description="business hours end: the closing round")
     noon: time = Field(default=time(12, 0), description="the extra noon round")
-    every: Duration = Field(
-        default=timedelta(hours=2), description="rounds every 2 h during business hours"
-    )
-    window: Duration = Field(
-        default=timedelta(hours=1), description="a round's points must be checked within this"
-    )
-    night: list[time] = Field(
-        default_factory=lambda: [time(22, 0), time(2, 0)], description="night rounds (≥ 2, seed)"
-    )
+    every: Duration = Field(default=timedelta(hours=2), description="rounds every 2 h during business hours")
+    window: Duration = Field(default=timedelta(hours=1), description="a round's points must be checked within this")
+    night: list[time] = Field(default_factory=lambda: [time(22, 0), time(2, 0)], description="night rounds (≥ 2, seed)")
     deputy_every: Duration = Field(
         default=timedelta(hours=1),
         description="during business hours the duty deputy manager checks in at least once each (seed: ≥ 1 / h)",
@@ -114,12 +100,8 @@ class PatrolWindowsConfig(_Strict):
 class PatrolConfig(_Strict):
     """Fire-safety patrols: points, routes, time windows, who hears of a missed point."""
 
-    points: dict[str, str] = Field(
-        default_factory=dict, description="patrol point key → place (3F = 三楼消防通道 …)"
-    )
-    routes: dict[str, list[str]] = Field(
-        default_factory=dict, description="route name → its points, in walking order"
-    )
+    points: dict[str, str] = Field(default_factory=dict, description="patrol point key → place (3F = 三楼消防通道 …)")
+    routes: dict[str, list[str]] = Field(default_factory=dict, description="route name → its points, in walking order")
     windows: PatrolWindowsConfig = Field(default_factory=PatrolWindowsConfig)
     escalate_after: Duration = Field(
         default=timedelta(hours=1),
@@ -129,9 +111,7 @@ class PatrolConfig(_Strict):
         default=timedelta(hours=12),
         description="a patrol record unsigned by the supervisor this long → reminded",
     )
-    supervisor: str = Field(
-        default="security_manager", description="who countersigns records (GB/T 40248-2021)"
-    )
+    supervisor: str = Field(default="security_manager", description="who countersigns records (GB/T 40248-2021)")
     token_secret: str | None = Field(
         default=None, description="secret naming the patrol app's bearer token; no API without it"
     )
@@ -144,9 +124,7 @@ class EventConfig(_Strict):
     month: int = Field(ge=1, le=12)
     day: int = Field(default=1, ge=1, le=28)
     dates: dict[str, date] = Field(default_factory=dict, description="year → the event's first day")
-    major: bool = Field(
-        default=True, description="a major event: a 地毯式 fire inspection before it"
-    )
+    major: bool = Field(default=True, description="a major event: a 地毯式 fire inspection before it")
 
     def on(self, year: int) -> date:
         """The event's first day in ``year``."""
@@ -191,17 +169,13 @@ class EventsConfig(_Strict):
         description="the 地毯式 inspection task opens this long before each statutory holiday or major event",
     )
     checklist: list[str] = Field(default_factory=lambda: list(FIRE_CHECKLIST))
-    plan_hour: int = Field(
-        default=7, ge=0, le=23, description="local hour the day's tasks are planned"
-    )
+    plan_hour: int = Field(default=7, ge=0, le=23, description="local hour the day's tasks are planned")
 
 
 class HazardsConfig(_Strict):
     """隐患: fixed on the spot or within 24 h (default); a major one goes to the general manager at once (seed)."""
 
-    fix_within: Duration = Field(
-        default=timedelta(hours=24), description="rectification deadline (24 h, default)"
-    )
+    fix_within: Duration = Field(default=timedelta(hours=24), description="rectification deadline (24 h, default)")
     recheck_within: Duration = Field(
         default=timedelta(hours=24), description="security re-checks a reported fix within this"
     )
@@ -222,9 +196,7 @@ class HazardsConfig(_Strict):
 class WatchConfig(_Strict):
     """Watch-list tenants and requests (seed: 发现异常动态及时向上级领导报告; 严把审核第一关)."""
 
-    closed_days: int = Field(
-        default=3, ge=1, description="a shop closed this many days in a row → the manager"
-    )
+    closed_days: int = Field(default=3, ge=1, description="a shop closed this many days in a row → the manager")
     review_within: Duration = Field(
         default=timedelta(days=2),
         description="the floor manager's first review of a transfer/sublet/refit request",
@@ -238,15 +210,9 @@ class WatchConfig(_Strict):
 class ChecksConfig(_Strict):
     """Scheduled checks (seed 防火检查和巡查制度 四; 公安部令第61号 art. 26), each a task with its doer recorded."""
 
-    weekly_night: str = Field(
-        default="security_manager", description="安保部每周一次夜间查岗: who does it"
-    )
-    monthly_night: str = Field(
-        default="market_manager", description="商贸城负责人每月不少于一次夜间查岗"
-    )
-    monthly_fire: str = Field(
-        default="security_manager", description="每月至少一次防火检查 (61号令 art. 26)"
-    )
+    weekly_night: str = Field(default="security_manager", description="安保部每周一次夜间查岗: who does it")
+    monthly_night: str = Field(default="market_manager", description="商贸城负责人每月不少于一次夜间查岗")
+    monthly_fire: str = Field(default="security_manager", description="每月至少一次防火检查 (61号令 art. 26)")
 
 
 class ComplaintsConfig(_Strict):
@@ -265,9 +231,7 @@ class ComplaintsConfig(_Strict):
         ],
         description="words that make a message a complaint",
     )
-    reply_within: Duration = Field(
-        default=timedelta(hours=24), description="first reply (24 h, default)"
-    )
+    reply_within: Duration = Field(default=timedelta(hours=24), description="first reply (24 h, default)")
     callback_within: Duration = Field(
         default=timedelta(days=3),
         description="the complainant answers the callback within this, else staff call",
@@ -279,48 +243,30 @@ class ComplaintsConfig(_Strict):
 class DeskConfig(_Strict):
     """The store service desk (第二篇 卖场客服组): registers, lost items, gift stock, parcels."""
 
-    lost_hold: Duration = Field(
-        default=timedelta(days=30), description="a lost item is held this long (30 d)"
-    )
+    lost_hold: Duration = Field(default=timedelta(days=30), description="a lost item is held this long (30 d)")
     lost_report_to: str = Field(
         default="security_manager",
         description="who a lost item unclaimed after lost_hold is reported to",
     )
-    supervisor: str = Field(
-        default="market_manager", description="客服主管: suggestions and parcels left at closing"
-    )
+    supervisor: str = Field(default="market_manager", description="客服主管: suggestions and parcels left at closing")
 
 
 class LogsConfig(_Strict):
     """值班记录 and 工作日志: one per shift; a shift that ends without one is reminded to who was on duty."""
 
-    duty_ends: time = Field(
-        default=time(8, 0), description="the duty deputy manager's shift ends (值班记录 due)"
-    )
-    floor_ends: time = Field(
-        default=time(17, 30), description="floor managers' day ends (each floor's 工作日志 due)"
-    )
-    grace: Duration = Field(
-        default=timedelta(minutes=30), description="reminded this long after the shift ends"
-    )
+    duty_ends: time = Field(default=time(8, 0), description="the duty deputy manager's shift ends (值班记录 due)")
+    floor_ends: time = Field(default=time(17, 30), description="floor managers' day ends (each floor's 工作日志 due)")
+    grace: Duration = Field(default=timedelta(minutes=30), description="reminded this long after the shift ends")
 
 
 class MarketConfig(_Strict):
     """The ``[market]`` section."""
 
-    floors: dict[str, FloorConfig] = Field(
-        default_factory=dict, description="floor key (1F …) → floor"
-    )
+    floors: dict[str, FloorConfig] = Field(default_factory=dict, description="floor key (1F …) → floor")
     market_manager: str = Field(default="market_manager", description="管理部经理: staff target")
-    general_manager: str = Field(
-        default="general_manager", description="总经理: staff target (major hazards)"
-    )
-    security_manager: str = Field(
-        default="security_manager", description="安保部经理: staff target"
-    )
-    duty_deputy: str = Field(
-        default="rota:duty-deputy", description="带队副经理 on duty: staff target (a rota)"
-    )
+    general_manager: str = Field(default="general_manager", description="总经理: staff target (major hazards)")
+    security_manager: str = Field(default="security_manager", description="安保部经理: staff target")
+    duty_deputy: str = Field(default="rota:duty-deputy", description="带队副经理 on duty: staff target (a rota)")
     fees: FeesConfig = Field(default_factory=FeesConfig)
     patrols: PatrolConfig = Field(default_factory=PatrolConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)

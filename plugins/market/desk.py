@@ -80,11 +80,7 @@ def return_lost(ctx: Ctx, item_id: int, *, to: str, by: str) -> LostItem:
 
 def report_unclaimed(ctx: Ctx, today: date) -> int:
     """Items held past their time are reported to ``desk.lost_report_to``; how many."""
-    items = list(
-        ctx.db().scalars(
-            select(LostItem).where(LostItem.state == "held", LostItem.held_until < today)
-        )
-    )
+    items = list(ctx.db().scalars(select(LostItem).where(LostItem.state == "held", LostItem.held_until < today)))
     for item in items:
         tell(
             ctx,
@@ -109,9 +105,7 @@ def report_unclaimed(ctx: Ctx, today: date) -> int:
 def gift_move(ctx: Ctx, gift: str, qty: int, *, by: str, note: str = "") -> int:
     """Add (qty > 0) or issue (qty < 0) a gift; an issue beyond the stock is refused. The new balance."""
     session = ctx.db()
-    stock = session.scalars(
-        select(GiftStock).where(GiftStock.gift == gift).with_for_update()
-    ).one_or_none()
+    stock = session.scalars(select(GiftStock).where(GiftStock.gift == gift).with_for_update()).one_or_none()
     if stock is None:
         if qty < 0:
             raise DeskError(f"gift {gift!r} has no stock")
@@ -227,9 +221,7 @@ def month_rows(ctx: Ctx, month: str) -> dict[str, list[list[str]]]:
     after = (first + timedelta(days=32)).replace(day=1)
     out: dict[str, list[list[str]]] = {}
     for e in ctx.db().scalars(
-        select(DeskEntry)
-        .where(DeskEntry.at >= first, DeskEntry.at < after)
-        .order_by(DeskEntry.at, DeskEntry.id)
+        select(DeskEntry).where(DeskEntry.at >= first, DeskEntry.at < after).order_by(DeskEntry.at, DeskEntry.id)
     ):
         label = REGISTERS.get(e.register, "赠品")
         out.setdefault(label, []).append(

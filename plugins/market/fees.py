@@ -51,9 +51,7 @@ def unpaid_lines(ctx: Ctx, until: date) -> list[tuple[FeeLine, Shop, Customer]]:
     return [(f, s, c) for f, s, c in rows]
 
 
-def _context(
-    ctx: Ctx, line: FeeLine, shop: Shop, cust: Customer, step: str, today: date
-) -> dict[str, object]:
+def _context(ctx: Ctx, line: FeeLine, shop: Shop, cust: Customer, step: str, today: date) -> dict[str, object]:
     fees = ctx.config.fees
     label = fees.kinds.get(line.kind, line.kind)
     pay_by = today + timedelta(days=max(1, round(fees.pay_within.total_seconds() / 86400)))
@@ -141,9 +139,7 @@ def run_ladder(ctx: Ctx, today: date) -> LadderRun:
         if line.escalated_case_id is None and ladder.escalates(line.due_on, today, ctx.config.fees):
             _escalate(ctx, line, shop, cust, today)
             escalated += 1
-    ctx.log.info(
-        "%s: fee ladder %s: %d reminders, %d escalated", ctx.name, today, queued, escalated
-    )
+    ctx.log.info("%s: fee ladder %s: %d reminders, %d escalated", ctx.name, today, queued, escalated)
     return LadderRun(queued, escalated, watch)
 
 

@@ -20,9 +20,7 @@ def is_major(ctx: Ctx, text: str) -> bool:
     return any(word in text for word in ctx.config.hazards.major_words)
 
 
-def report(
-    ctx: Ctx, point: str, text: str, *, by: str, major: bool | None = None, source: str = "staff"
-) -> Case:
+def report(ctx: Ctx, point: str, text: str, *, by: str, major: bool | None = None, source: str = "staff") -> Case:
     """Open the rectification case of a hazard at ``point``; a major one tells the general manager now."""
     cfg = ctx.config
     major = is_major(ctx, text) if major is None else major

@@ -69,9 +69,7 @@ def kefu_classify(item: InboundMessage, ctx: Ctx) -> Classification | None:
             )
     text = "\n".join(p for p in (item.subject, item.text) if p)
     if complaints.is_complaint(ctx, text):
-        return Classification(
-            kind=f"{ctx.name}.{kinds.COMPLAINT}", title=" ".join(text.split())[:200]
-        )
+        return Classification(kind=f"{ctx.name}.{kinds.COMPLAINT}", title=" ".join(text.split())[:200])
     return None
 
 

@@ -105,8 +105,7 @@ class ShopImport(Importer[ShopRow]):
     def start(self, session: Session) -> None:
         """The market's tenants and shops."""
         self.customers = {
-            str(c.ref): c
-            for c in session.scalars(select(Customer).where(Customer.plugin == self.ctx.name))
+            str(c.ref): c for c in session.scalars(select(Customer).where(Customer.plugin == self.ctx.name))
         }
         self.shops = {s.shop_no: s for s in session.scalars(select(Shop))}
 
@@ -209,9 +208,7 @@ class FeeImport(Importer[FeeRow]):
     def check(self, row: FeeRow) -> None:
         """A registered shop, a known kind and period, a positive amount."""
         if row.shop_no not in self.shops:
-            raise RowError(
-                f"shop {row.shop_no!r} is not in the register (import shops first)", "shop_no"
-            )
+            raise RowError(f"shop {row.shop_no!r} is not in the register (import shops first)", "shop_no")
         fee_kind(self.ctx, row.kind)
         parse_period(row.period)
         if row.amount <= 0:
@@ -325,9 +322,7 @@ class PaymentImport(Importer[PaymentRow]):
         parse_period(row.period)
         shop_no, kind, period, _day, amount, _receipt = self.key(row)
         if (shop_no, kind, period) not in self.lines:
-            raise RowError(
-                f"no ledger line {shop_no}/{kind}/{period} (import the ledger first)", "shop_no"
-            )
+            raise RowError(f"no ledger line {shop_no}/{kind}/{period} (import the ledger first)", "shop_no")
         if amount <= 0:
             raise RowError(f"amount {row.amount:g} must be positive", "amount")
 
@@ -460,14 +455,8 @@ class OpeningImport(Importer[OpeningRow]):
         opened = _OPEN[row.opened.strip().lower()]
         found = self.checks.get((row.shop_no, row.day))
         if found is None:
-            found = OpeningCheck(
-                shop_no=row.shop_no, day=row.day, opened=opened, checked_by=row.checked_by
-            )
+            found = OpeningCheck(shop_no=row.shop_no, day=row.day, opened=opened, checked_by=row.checked_by)
             session.add(found)
             self.checks[(row.shop_no, row.day)] = found
             return "created"
-        return (
-            "updated"
-            if _differ(found, {"opened": opened, "checked_by": row.checked_by})
-            else "unchanged"
-        )
+        return "updated" if _differ(found, {"opened": opened, "checked_by": row.checked_by}) else "unchanged"

@@ -62,9 +62,7 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
     f = cfg.fees
     closes = cfg.patrols.windows.closes
     return [
-        CronJob(
-            "fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"
-        ),
+        CronJob("fee_ladder", f"0 {f.reminder_hour} * * *", fee_ladder, "run_once", "欠费催缴阶梯提醒"),
         CronJob(
             "plan_tasks",
             f"0 {cfg.events.plan_hour} * * *",
@@ -74,9 +72,7 @@ def cron_jobs(cfg: MarketConfig) -> list[CronJob]:
         ),
         CronJob("closed_shops", "0 11 * * *", closed_shops, "run_once", "连续未开门商铺"),
         CronJob("lost_items", "30 9 * * *", lost_items, "run_once", "遗留商品保管期满上报"),
-        CronJob(
-            "parcels", f"{closes.minute} {closes.hour} * * *", parcels, "run_once", "闭店未取存包"
-        ),
+        CronJob("parcels", f"{closes.minute} {closes.hour} * * *", parcels, "run_once", "闭店未取存包"),
         CronJob("shift_logs", "*/15 * * * *", shift_logs, "run_once", "值班记录/工作日志未填提醒"),
         CronJob("patrol_rounds", "*/15 * * * *", patrol_rounds, "run_once", "巡查时段检查（漏巡）"),
         CronJob("unsigned_rounds", "5 * * * *", unsigned_rounds, "run_once", "巡查记录签字提醒"),

@@ -39,12 +39,8 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
             steps=(FIRST_REVIEW, DECISION, REJECTED_FIRST),
             guard=_first_review_done,
             policies=(
-                DeadlinePolicy.for_step(
-                    FIRST_REVIEW, cfg.watch.review_within, chain=(cfg.market_manager,)
-                ),
-                DeadlinePolicy.for_step(
-                    DECISION, cfg.watch.decide_within, chain=(cfg.general_manager,)
-                ),
+                DeadlinePolicy.for_step(FIRST_REVIEW, cfg.watch.review_within, chain=(cfg.market_manager,)),
+                DeadlinePolicy.for_step(DECISION, cfg.watch.decide_within, chain=(cfg.general_manager,)),
             ),
         ),
         CaseKind(
@@ -62,18 +58,14 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
                     active_states=frozenset({"new", "assigned"}),
                     channels=("sms", "email"),
                 ),
-                DeadlinePolicy.callback(
-                    cfg.complaints.callback_within, chain=("floor_manager@{unit}",)
-                ),
+                DeadlinePolicy.callback(cfg.complaints.callback_within, chain=("floor_manager@{unit}",)),
             ),
         ),
         CaseKind(
             name=f"{name}.{CHECK}",
             title="定期检查",
             prefix="MC",
-            policies=(
-                DeadlinePolicy.resolution(timedelta(days=31), chain=(cfg.security_manager,)),
-            ),
+            policies=(DeadlinePolicy.resolution(timedelta(days=31), chain=(cfg.security_manager,)),),
         ),
         CaseKind(
             name=f"{name}.{HAZARD}",
@@ -87,9 +79,7 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
                     chain=(cfg.security_manager, cfg.market_manager),
                     channels=("sms", "email"),
                 ),
-                DeadlinePolicy.for_step(
-                    RECHECK, cfg.hazards.recheck_within, chain=(cfg.security_manager,)
-                ),
+                DeadlinePolicy.for_step(RECHECK, cfg.hazards.recheck_within, chain=(cfg.security_manager,)),
             ),
         ),
         CaseKind(
@@ -97,9 +87,7 @@ def case_kinds(name: str, cfg: MarketConfig) -> list[CaseKind]:
             title="地毯式消防安全检查",
             prefix="MF",
             policies=(
-                DeadlinePolicy.resolution(
-                    cfg.events.inspect_before, chain=(cfg.security_manager, cfg.market_manager)
-                ),
+                DeadlinePolicy.resolution(cfg.events.inspect_before, chain=(cfg.security_manager, cfg.market_manager)),
             ),
         ),
         CaseKind(

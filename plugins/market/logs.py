@@ -31,11 +31,7 @@ def write(ctx: Ctx, log: str, text: str, *, by: str) -> ShiftLog:
     if log != "duty" and not (log.startswith("floor:") and log[6:] in ctx.config.floors):
         raise ValueError(f"{log!r}: write duty or floor:<floor key of [market.floors]>")
     day = shift_day(ctx, log, ctx.now())
-    row = (
-        ctx.db()
-        .scalars(select(ShiftLog).where(ShiftLog.log == log, ShiftLog.day == day))
-        .one_or_none()
-    )
+    row = ctx.db().scalars(select(ShiftLog).where(ShiftLog.log == log, ShiftLog.day == day)).one_or_none()
     if row is None:
         row = ShiftLog(log=log, day=day, author=by, text=text, written_at=ctx.now())
         ctx.db().add(row)
@@ -66,9 +62,7 @@ def remind_missing(ctx: Ctx, now: datetime) -> int:
             if ctx.db().scalar(select(ShiftLog.id).where(ShiftLog.log == log, ShiftLog.day == day)):
                 continue
             try:
-                on_duty = ctx.staff_for(
-                    target, when=ends - timedelta(minutes=1), unit=log[6:] or None
-                )
+                on_duty = ctx.staff_for(target, when=ends - timedelta(minutes=1), unit=log[6:] or None)
             except UnknownRecipient:
                 on_duty = []
             for key in on_duty:

@@ -30,14 +30,10 @@ class Shop(Base):
     floor: Mapped[str] = mapped_column(String(16), index=True)
     area: Mapped[str] = mapped_column(String(32), default="")
     tenant: Mapped[str] = mapped_column(String(64), index=True, doc="tenant code = customer ref")
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey(CUSTOMER_ID, ondelete="CASCADE"), index=True
-    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey(CUSTOMER_ID, ondelete="CASCADE"), index=True)
     contract_start: Mapped[date | None]
     contract_end: Mapped[date | None]
-    watch: Mapped[str] = mapped_column(
-        String(64), default="", doc="watch-list flags: 借贷资金 / 联建 / 担保贷款"
-    )
+    watch: Mapped[str] = mapped_column(String(64), default="", doc="watch-list flags: 借贷资金 / 联建 / 担保贷款")
     updated_at: Mapped[datetime]
 
 
@@ -69,15 +65,16 @@ class FeeLine(Base):
 
 
 class FeePayment(Base):
-    """One payment against a ledger line, keyed by line, date, amount and receipt (收据号), so a re-import adds nothing."""
+    """One payment against a ledger line, keyed by line, date, amount and receipt (收据号).
+
+    So a re-import adds nothing.
+    """
 
     __tablename__ = "market_fee_payments"
     __table_args__ = (UniqueConstraint("line_id", "paid_on", "amount", "receipt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    line_id: Mapped[int] = mapped_column(
-        ForeignKey("market_fee_lines.id", ondelete="CASCADE"), index=True
-    )
+    line_id: Mapped[int] = mapped_column(ForeignKey("market_fee_lines.id", ondelete="CASCADE"), index=True)
     paid_on: Mapped[date]
     amount: Mapped[Decimal] = mapped_column(MONEY)
     receipt: Mapped[str] = mapped_column(String(64), default="")

@@ -105,9 +105,7 @@ def check_in(
     ).one_or_none()
     if found is not None:
         return None
-    row = PatrolCheckin(
-        point=point, at=at, person=person, status=status, problem=problem, source=source
-    )
+    row = PatrolCheckin(point=point, at=at, person=person, status=status, problem=problem, source=source)
     session.add(row)
     session.flush()
     return row
@@ -123,18 +121,14 @@ def evaluate(ctx: Ctx, since: datetime, until: datetime) -> list[PatrolRound]:
     for window in windows.closed_between(since, until, cfg.windows, ctx.tz):
         for route, points in sorted(cfg.routes.items()):
             exists = session.scalar(
-                select(PatrolRound.id).where(
-                    PatrolRound.route == route, PatrolRound.starts_at == window.starts_at
-                )
+                select(PatrolRound.id).where(PatrolRound.route == route, PatrolRound.starts_at == window.starts_at)
             )
             if exists is not None:
                 continue
             done.append(_record(ctx, route, points, window))
     for window in windows.deputy_closed_between(since, until, cfg.windows, ctx.tz):
         exists = session.scalar(
-            select(PatrolRound.id).where(
-                PatrolRound.route == windows.DEPUTY, PatrolRound.starts_at == window.starts_at
-            )
+            select(PatrolRound.id).where(PatrolRound.route == windows.DEPUTY, PatrolRound.starts_at == window.starts_at)
         )
         if exists is None:
             done.append(_record_deputy(ctx, window))
@@ -203,9 +197,7 @@ def _record(ctx: Ctx, route: str, points: list[str], window: windows.Window) -> 
     data: dict[str, object] = {}
     if window.label == "closing":
         # Every point of the closing round says it: non-essential power off, no fire source left.
-        data = {
-            word: all(word in f"{r.status} {r.problem}" for r in rows) for word in CLOSING_WORDS
-        }
+        data = {word: all(word in f"{r.status} {r.problem}" for r in rows) for word in CLOSING_WORDS}
         if rows and not all(data.values()):
             missed = missed or [f"闭店检查未记录{'、'.join(w for w, ok in data.items() if not ok)}"]
     rnd = PatrolRound(
@@ -312,9 +304,7 @@ def evaluate_since(ctx: Ctx, now: datetime, step: timedelta) -> datetime:
     So a daemon that was down catches up on the rounds it missed, and a new
     installation does not alert on the windows before it started.
     """
-    last = ctx.db().scalar(
-        select(PatrolRound.ends_at).order_by(PatrolRound.ends_at.desc()).limit(1)
-    )
+    last = ctx.db().scalar(select(PatrolRound.ends_at).order_by(PatrolRound.ends_at.desc()).limit(1))
     return max(last, now - timedelta(days=2)) if last is not None else now - step
 
 

@@ -37,8 +37,7 @@ def holidays(ctx: Ctx, year: int) -> list[Holiday]:
     for info in sorted(named, key=lambda i: i.day):
         last = blocks[-1] if blocks else None
         if last and all(
-            not cal.is_working_day(last.end + timedelta(days=k))
-            for k in range(1, (info.day - last.end).days + 1)
+            not cal.is_working_day(last.end + timedelta(days=k)) for k in range(1, (info.day - last.end).days + 1)
         ):
             blocks[-1] = Holiday(last.start, info.day, last.name)
             continue
@@ -184,9 +183,7 @@ def plan_day(ctx: Ctx, today: date) -> list[str]:
     for year in (today.year, today.year + 1):
         for block in holidays(ctx, year):
             if block.start - lead <= today < block.start:
-                task = _inspection(
-                    ctx, f"inspect/holiday/{block.start}", f"{block.name}假期", block.start
-                )
+                task = _inspection(ctx, f"inspect/holiday/{block.start}", f"{block.name}假期", block.start)
                 opened += [task.key] if task else []
         for key, event in sorted(ev.events.items()):
             starts = event.on(year)

@@ -27,9 +27,7 @@ def closed_streaks(ctx: Ctx, today: date) -> int:
     n = ctx.config.watch.closed_days
     by_shop: dict[str, list[OpeningCheck]] = {}
     for check in ctx.db().scalars(
-        select(OpeningCheck)
-        .where(OpeningCheck.day <= today)
-        .order_by(OpeningCheck.shop_no, OpeningCheck.day.desc())
+        select(OpeningCheck).where(OpeningCheck.day <= today).order_by(OpeningCheck.shop_no, OpeningCheck.day.desc())
     ):
         by_shop.setdefault(check.shop_no, []).append(check)
     alerted = 0
@@ -136,6 +134,4 @@ def decide(ctx: Ctx, case: Case, *, by: str, approve: bool, note: str = "") -> N
         reason=note or ("批准" if approve else "不批准"),
         data={"approved": approve},
     )
-    ctx.resolve(
-        case, actor=by, reason=("批准" if approve else "不批准") + (f"：{note}" if note else "")
-    )
+    ctx.resolve(case, actor=by, reason=("批准" if approve else "不批准") + (f"：{note}" if note else ""))

@@ -43,9 +43,7 @@ def windows_of(day: date, cfg: PatrolWindowsConfig, tz: ZoneInfo) -> list[Window
     return [Window(label, start, start + cfg.window) for start, label in sorted(starts.items())]
 
 
-def closed_between(
-    since: datetime, until: datetime, cfg: PatrolWindowsConfig, tz: ZoneInfo
-) -> list[Window]:
+def closed_between(since: datetime, until: datetime, cfg: PatrolWindowsConfig, tz: ZoneInfo) -> list[Window]:
     """Windows that ended in ``(since, until]``, in order."""
     first = since.astimezone(tz).date() - timedelta(days=1)
     out: list[Window] = []
@@ -69,9 +67,7 @@ def deputy_windows(day: date, cfg: PatrolWindowsConfig, tz: ZoneInfo) -> list[Wi
     return out
 
 
-def deputy_closed_between(
-    since: datetime, until: datetime, cfg: PatrolWindowsConfig, tz: ZoneInfo
-) -> list[Window]:
+def deputy_closed_between(since: datetime, until: datetime, cfg: PatrolWindowsConfig, tz: ZoneInfo) -> list[Window]:
     """The deputy's hours that ended in ``(since, until]``, in order."""
     out: list[Window] = []
     day = since.astimezone(tz).date()

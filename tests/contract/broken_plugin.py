@@ -27,8 +27,11 @@ class _Owner:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name=f"{self.name}.thing", title="坏插件", prefix="BK",
-                         policies=(DeadlinePolicy.resolution("1h"),))]
+        return [
+            CaseKind(
+                name=f"{self.name}.thing", title="坏插件", prefix="BK", policies=(DeadlinePolicy.resolution("1h"),)
+            )
+        ]
 
 
 class RaisesInClassify(_Owner):

@@ -47,8 +47,7 @@ class Recorder:
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
         self.calls.append(("kefu_case_kinds", ctx.config.keyword, False))
-        return [CaseKind(name="recorder.thing", title="记录", prefix="RC",
-                         policies=(DeadlinePolicy.resolution("1h"),))]
+        return [CaseKind(name="recorder.thing", title="记录", prefix="RC", policies=(DeadlinePolicy.resolution("1h"),))]
 
     @hookimpl
     def kefu_schedule(self, ctx: PluginContext) -> list[CronJob]:

@@ -46,13 +46,15 @@ def open_broken_case(app):
         return case.id
 
 
-def test_raising_in_classify_is_logged_and_the_next_plugin_claims_the_item(make_app, tmp_path, run_pass,
-                                                                          caplog):
+def test_raising_in_classify_is_logged_and_the_next_plugin_claims_the_item(make_app, tmp_path, run_pass, caplog):
     maildir = tmp_path / "maildir"
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True)
-    app = make_app(plugins=["broken", "example"], extra_plugins={"broken": RaisesInClassify()},
-                   config={"channels": {"maildir": {"inbox": {"path": str(maildir)}}}})
+    app = make_app(
+        plugins=["broken", "example"],
+        extra_plugins={"broken": RaisesInClassify()},
+        config={"channels": {"maildir": {"inbox": {"path": str(maildir)}}}},
+    )
     deliver_to_maildir(maildir, build_mail(subject="example 示例请求", text="请处理"))
     with caplog.at_level(logging.ERROR):
         run_pass(app)
@@ -69,8 +71,10 @@ def test_raising_in_case_opened_rolls_back_its_savepoint_and_the_case_stays_open
     with app.sessions() as s:
         case = s.get_one(Case, case_id)
         assert case.state == "new" and case.title == "原标题"  # the plugin's half-write is gone
-    assert any(t == "plugin_error" and "plugin 'broken' failed in kefu_case_opened: Broken: case_opened"
-               in (r or "") for t, r in events(app, case_id))
+    assert any(
+        t == "plugin_error" and "plugin 'broken' failed in kefu_case_opened: Broken: case_opened" in (r or "")
+        for t, r in events(app, case_id)
+    )
     assert any("'broken'" in r.getMessage() and "kefu_case_opened" in r.getMessage() for r in caplog.records)
 
 
@@ -106,11 +110,14 @@ def test_raising_in_a_cron_job_marks_its_firing_failed_and_others_run(make_app, 
     assert states["example.heartbeat"][0] == "done"
 
 
-@pytest.mark.parametrize(("plugin", "hook"), [
-    (RaisesInRegistration(), "kefu_case_kinds"),
-    (RaisesInSchedule(), "kefu_schedule"),
-    (RaisesInConfigSection(), "kefu_config_section"),
-])
+@pytest.mark.parametrize(
+    ("plugin", "hook"),
+    [
+        (RaisesInRegistration(), "kefu_case_kinds"),
+        (RaisesInSchedule(), "kefu_schedule"),
+        (RaisesInConfigSection(), "kefu_config_section"),
+    ],
+)
 def test_raising_in_a_registration_hook_refuses_the_start_naming_the_plugin(make_app, plugin, hook):
     with pytest.raises(ConfigError, match=rf"plugin 'broken' failed in {hook}: Broken: \w+ exploded"):
         make_app(plugins=["example", "broken"], extra_plugins={"broken": plugin})
@@ -122,18 +129,19 @@ def test_a_misspelt_hook_refuses_the_start(make_app):
 
 
 def test_raising_in_a_registration_hook_refuses_the_reload_and_the_old_config_runs(
-        make_app, tmp_path: Path, sqlite_url: str, monkeypatch):
+    make_app, tmp_path: Path, sqlite_url: str, monkeypatch
+):
     make_app(url=sqlite_url)  # migrates the database
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     available = dict(discover())
     available["broken"] = PluginInfo("broken", RaisesInRegistration(), "test", "test")
-    config = write_config(tmp_path / "daemon.toml",
-                          {**base_config(tmp_path, sqlite_url, ["example"]), "http": {"enabled": False}})
+    config = write_config(
+        tmp_path / "daemon.toml", {**base_config(tmp_path, sqlite_url, ["example"]), "http": {"enabled": False}}
+    )
     daemon = Daemon(config, available=available, notifier=Notifier())
     old = daemon.start()
     try:
-        write_config(config, {**base_config(tmp_path, sqlite_url, ["example", "broken"]),
-                              "http": {"enabled": False}})
+        write_config(config, {**base_config(tmp_path, sqlite_url, ["example", "broken"]), "http": {"enabled": False}})
         assert daemon.reload() is False
         assert daemon.app is old and old.host.enabled == ["example"]
         assert daemon.scheduler is not None and daemon.scheduler.running

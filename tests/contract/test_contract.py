@@ -19,15 +19,22 @@ from kefu.plugin_host import ENTRY_POINT_GROUP, PluginHost, discover
 from .recorder_plugin import Recorder
 
 TESTS = Path(__file__).resolve().parents[1]
-HOOKS = sorted(name for name, obj in vars(hookspecs).items()
-               if name.startswith("kefu_") and inspect.isfunction(obj))
+HOOKS = sorted(name for name, obj in vars(hookspecs).items() if name.startswith("kefu_") and inspect.isfunction(obj))
 PLUGINS = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
 def test_the_hook_list_is_what_architecture_md_expects():
-    assert set(HOOKS) >= {"kefu_config_section", "kefu_case_kinds", "kefu_schedule", "kefu_classify",
-                          "kefu_case_opened", "kefu_case_changed", "kefu_deadline_due", "kefu_cli",
-                          "kefu_http"}
+    assert set(HOOKS) >= {
+        "kefu_config_section",
+        "kefu_case_kinds",
+        "kefu_schedule",
+        "kefu_classify",
+        "kefu_case_opened",
+        "kefu_case_changed",
+        "kefu_deadline_due",
+        "kefu_cli",
+        "kefu_http",
+    }
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -77,7 +84,7 @@ def test_every_installed_plugin_loads_registers_and_its_section_forbids_unknown_
 
 @pytest.mark.parametrize("name", PLUGINS)
 def test_every_installed_plugins_hooks_are_real_hooks(name):
-    module = discover()[name].module.load()  # type: ignore[union-attr]
+    module = discover()[name].module.load()
     impls = [n for n in dir(module) if n.startswith("kefu_") and callable(getattr(module, n))]
     assert impls, f"plugin {name!r} implements no hook"
     assert set(impls) <= set(HOOKS), f"plugin {name!r}: unknown hooks {set(impls) - set(HOOKS)}"

@@ -31,8 +31,8 @@ def recorder() -> Recorder:
 @pytest.fixture
 def rec_app(make_app, recorder):
     def build(**config):
-        return make_app(plugins=["example", "recorder"], extra_plugins={"recorder": recorder},
-                        config=config)
+        return make_app(plugins=["example", "recorder"], extra_plugins={"recorder": recorder}, config=config)
+
     return build
 
 
@@ -81,11 +81,12 @@ def test_hook_kefu_classify(rec_app, recorder, tmp_path, run_pass):
 def test_hook_kefu_case_opened(rec_app, recorder):
     app = rec_app()
     case_id = open_recorded(app)
-    assert [(n, in_tx) for n, _d, in_tx in recorder.calls if n == "kefu_case_opened"] == [
-        ("kefu_case_opened", True)]
+    assert [(n, in_tx) for n, _d, in_tx in recorder.calls if n == "kefu_case_opened"] == [("kefu_case_opened", True)]
     with app.sessions() as s:  # what the hook added committed with the case
-        assert s.scalar(select(CaseEvent.type).where(CaseEvent.case_id == case_id,
-                                                     CaseEvent.actor == "recorder")) == "recorder_ack"
+        assert (
+            s.scalar(select(CaseEvent.type).where(CaseEvent.case_id == case_id, CaseEvent.actor == "recorder"))
+            == "recorder_ack"
+        )
 
 
 def test_hook_kefu_case_changed(rec_app, recorder):
@@ -140,8 +141,10 @@ def test_hook_kefu_template_samples(recorder, tmp_path: Path, sqlite_url, monkey
     available["recorder"] = PluginInfo("recorder", recorder, "test", "test")
     monkeypatch.setattr("kefu.plugin_host.discover", lambda: available)
     monkeypatch.setattr("kefu.app.discover", lambda: available)
-    raw = merge(base_config(tmp_path, sqlite_url, ["recorder"]),
-                {"outbound": {"templates": str(site)}, "recorder": {"sample": sample}})
+    raw = merge(
+        base_config(tmp_path, sqlite_url, ["recorder"]),
+        {"outbound": {"templates": str(site)}, "recorder": {"sample": sample}},
+    )
     config = write_config(tmp_path / "kefu.toml", raw)
     fresh = KefuGroup(name="kefu", callback=cli.callback, params=cli.params, commands=dict(cli.commands))
     result = CliRunner().invoke(fresh, ["--config", str(config), "check-config"])

@@ -30,12 +30,21 @@ def boundary_violations(source: str, plugin: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.extend((node.lineno, f"import {alias.name}") for alias in node.names
-                         if alias.name.split(".")[0] == "kefu" and not _allowed(alias.name, own))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "kefu" and not _allowed(node.module, own):
             found.extend(
-                (node.lineno, f"from {node.module} import {alias.name}") for alias in node.names
+                (node.lineno, f"import {alias.name}")
+                for alias in node.names
+                if alias.name.split(".")[0] == "kefu" and not _allowed(alias.name, own)
+            )
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == "kefu"
+            and not _allowed(node.module, own)
+        ):
+            found.extend(
+                (node.lineno, f"from {node.module} import {alias.name}")
+                for alias in node.names
                 if not (node.module == "kefu" and _allowed(f"kefu.{alias.name}", own))  # from kefu import api
             )
     return sorted(found)
@@ -45,8 +54,9 @@ def boundary_violations(source: str, plugin: str) -> list[tuple[int, str]]:
 def test_every_plugin_module_imports_the_core_only_through_kefu_api(path: Path) -> None:
     plugin = path.relative_to(PLUGINS).parts[0]
     where = path.relative_to(PLUGINS.parent)
-    violations = [f"{where}:{line}: {text}" for line, text in
-                  boundary_violations(path.read_text(encoding="utf-8"), plugin)]
+    violations = [
+        f"{where}:{line}: {text}" for line, text in boundary_violations(path.read_text(encoding="utf-8"), plugin)
+    ]
     assert not violations, (
         "a plugin imports from the core only kefu.api (and its submodules) and its own package; "
         "use the names kefu.api exports and the ctx methods instead:\n  " + "\n  ".join(violations)

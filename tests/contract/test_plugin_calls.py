@@ -32,9 +32,15 @@ class Claimer:
 
 
 def _item() -> InboundMessage:
-    return InboundMessage(item_id=1, channel="maildir:inbox", kind="email",
-                          received_at=datetime(2026, 11, 2, tzinfo=UTC), sender="a@example.com",
-                          subject="暖气漏水", text="请处理")
+    return InboundMessage(
+        item_id=1,
+        channel="maildir:inbox",
+        kind="email",
+        received_at=datetime(2026, 11, 2, tzinfo=UTC),
+        sender="a@example.com",
+        subject="暖气漏水",
+        text="请处理",
+    )
 
 
 def _classify(app, ask=None):
@@ -68,8 +74,10 @@ def test_a_claim_on_another_plugins_kind_is_ignored(make_app):
         def kefu_classify(self, ctx: PluginContext) -> Classification | None:
             return Classification(kind="honest.thing", score=5.0)
 
-    app = make_app(plugins=["poacher", "honest"],
-                   extra_plugins={"poacher": Poacher("poacher", 1.0), "honest": Claimer("honest", 0.1)})
+    app = make_app(
+        plugins=["poacher", "honest"],
+        extra_plugins={"poacher": Poacher("poacher", 1.0), "honest": Claimer("honest", 0.1)},
+    )
     assert _classify(app).kind == "honest.thing"
 
 
@@ -93,8 +101,9 @@ def test_kefu_http_routes_are_served_under_the_plugins_path(make_app):
     assert ("GET", "/web/hello") in build_router(app).routes
 
 
-@pytest.mark.parametrize("route", [Route("GET", "/elsewhere", _hello), ("GET", "/web/x", _hello)],
-                         ids=["outside its path", "not a Route"])
+@pytest.mark.parametrize(
+    "route", [Route("GET", "/elsewhere", _hello), ("GET", "/web/x", _hello)], ids=["outside its path", "not a Route"]
+)
 def test_a_bad_route_refuses_the_start_naming_the_plugin(make_app, route):
     app = make_app(plugins=["web"], extra_plugins={"web": Routes(route)})
     with pytest.raises(PluginError, match="plugin 'web' failed in kefu_http"):

@@ -13,8 +13,7 @@ from kefu import hookspecs
 from kefu.api import PluginContext
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
-HOOKS = sorted(name for name, obj in vars(hookspecs).items()
-               if name.startswith("kefu_") and inspect.isfunction(obj))
+HOOKS = sorted(name for name, obj in vars(hookspecs).items() if name.startswith("kefu_") and inspect.isfunction(obj))
 
 
 @pytest.fixture(scope="module")

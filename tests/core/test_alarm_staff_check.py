@@ -36,18 +36,22 @@ def _maildir(tmp_path: Path, alarm_staff: str = "") -> str:
 
 
 def test_an_unknown_name_in_a_channels_alarm_staff_refuses_the_start_with_its_key(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_IMAP_PW", "x")
-    path = write(tmp_path, '[channels]\nalarm_staff = ["duty", "rota:night"]\n'
-                 + _maildir(tmp_path, 'alarm_staff = ["zhangsan"]')
-                 + '[channels.imap.repairs]\nhost = "imap.example.com"\nuser = "u"\n'
-                   'password_secret = "imap_pw"\nalarm_staff = ["wnag", "li"]\n'
-                 + '[channels.sms]\nalarm_staff = ["boss"]\n')
+    path = write(
+        tmp_path,
+        '[channels]\nalarm_staff = ["duty", "rota:night"]\n'
+        + _maildir(tmp_path, 'alarm_staff = ["zhangsan"]')
+        + '[channels.imap.repairs]\nhost = "imap.example.com"\nuser = "u"\n'
+        'password_secret = "imap_pw"\nalarm_staff = ["wnag", "li"]\n' + '[channels.sms]\nalarm_staff = ["boss"]\n',
+    )
     with pytest.raises(ConfigError) as err:
         build_app(path)
     text = str(err.value)
-    assert ("channels.maildir.service.alarm_staff: unknown staff 'zhangsan' "
-            "(people: li, wang / roles: duty / rotas: night)") in text
+    assert (
+        "channels.maildir.service.alarm_staff: unknown staff 'zhangsan' (people: li, wang / roles: duty / rotas: night)"
+    ) in text
     assert "channels.imap.repairs.alarm_staff: unknown staff 'wnag' (did you mean 'wang'?)" in text
     assert "channels.sms.alarm_staff: unknown staff 'boss'" in text
     assert text.count("unknown staff") == 3  # a known person ('li'), role and rota pass
@@ -74,7 +78,8 @@ def test_a_rota_not_configured_is_a_warning_as_in_escalation_chains(tmp_path: Pa
     try:
         assert [w for w in app.warnings if "alarm_staff" in w] == [
             "channels.maildir.service.alarm_staff: rota 'weekend' is not in [staff.rotas] (rotas: night); "
-            "only imported shifts can fill it"]
+            "only imported shifts can fill it"
+        ]
     finally:
         app.dispose()
     result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])

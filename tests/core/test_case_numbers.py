@@ -6,7 +6,7 @@ from kefu.db.engine import transaction
 from kefu.sla.cases import open_case
 
 
-def test_numbers_count_up_per_prefix_and_year(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_numbers_count_up_per_prefix_and_year(make_app) -> None:
     app = make_app()
     with transaction(app.sessions) as s:
         ctx = app.context("example", s)

@@ -65,8 +65,7 @@ def test_plugins_lists_versions_and_what_is_enabled(config, clock):
     code, out = kefu(clock, "--config", str(config), "plugins", "--json")
     assert code == 0
     rows = {r["name"]: r for r in json.loads(out)}
-    assert rows["example"] == {"name": "example", "version": version("kefu"), "distribution": "kefu",
-                               "enabled": True}
+    assert rows["example"] == {"name": "example", "version": version("kefu"), "distribution": "kefu", "enabled": True}
     assert all(r["enabled"] is False for name, r in rows.items() if name != "example")
     code, out = kefu(clock, "--config", str(config), "plugins")
     assert out.splitlines()[0].split() == ["name", "version", "distribution", "enabled"]

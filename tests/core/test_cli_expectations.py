@@ -19,9 +19,7 @@ def test_report_defaults_to_this_month_in_the_site_zone(make_app, clock) -> None
     app = make_app()
     code, out = invoke(app, "report", "--json")
     assert code == 0 and json.loads(out)["period"] == "2026-11"
-    clock.set(
-        clock.now().replace(year=2026, month=11, day=30, hour=23, minute=30)
-    )  # UTC: 12-01 in Beijing
+    clock.set(clock.now().replace(year=2026, month=11, day=30, hour=23, minute=30))  # UTC: 12-01 in Beijing
     code, out = invoke(app, "report")
     assert code == 0 and out.startswith("period 2026-12:")
 
@@ -57,9 +55,7 @@ def test_status_and_outbox_show_times_in_the_site_zone(outbound_app, run_pass) -
     assert json.loads(out)["times"] == "UTC"
 
 
-def test_letters_pending_shows_the_address_the_letter_was_printed_with(
-    outbound_app, run_pass
-) -> None:
+def test_letters_pending_shows_the_address_the_letter_was_printed_with(outbound_app, run_pass) -> None:
     app = outbound_app()
     number = open_example_case(app)
     queue(

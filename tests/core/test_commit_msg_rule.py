@@ -6,19 +6,14 @@ import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "check_commit_msg", ROOT / "tools" / "check_commit_msg.py"
-)
+spec = importlib.util.spec_from_file_location("check_commit_msg", ROOT / "tools" / "check_commit_msg.py")
 assert spec and spec.loader
 rule = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(rule)
 
 
 def test_a_good_message_passes() -> None:
-    assert (
-        rule.problems("Watch the Maildir so a dropped mail is read at once\n\nWhy it matters.\n")
-        == []
-    )
+    assert rule.problems("Watch the Maildir so a dropped mail is read at once\n\nWhy it matters.\n") == []
 
 
 def test_a_long_subject_a_period_and_no_blank_line_are_named() -> None:

@@ -27,8 +27,9 @@ def test_typo_in_a_core_key_names_file_and_key(tmp_path: Path) -> None:
 
 
 def test_typo_in_a_plugin_section_names_the_key(tmp_path: Path) -> None:
-    path = write(tmp_path, f'[kefu]\nstate_dir = "{tmp_path}"\n[plugins]\nenabled = ["example"]\n'
-                 '[example]\nkeywrods = ["x"]\n')
+    path = write(
+        tmp_path, f'[kefu]\nstate_dir = "{tmp_path}"\n[plugins]\nenabled = ["example"]\n[example]\nkeywrods = ["x"]\n'
+    )
     with pytest.raises(ConfigError, match=r"example\.keywrods: unknown key"):
         build_app(path)
 
@@ -70,8 +71,11 @@ def test_secret_from_systemd_credentials_directory(tmp_path: Path, monkeypatch: 
     creds.mkdir()
     (creds / "db_password").write_text("s3cret\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-    path = write(tmp_path, f'[kefu]\nstate_dir = "{tmp_path}"\n[database]\nurl = "sqlite:///{tmp_path}/x.db"\n'
-                 'password_secret = "db_password"\n')
+    path = write(
+        tmp_path,
+        f'[kefu]\nstate_dir = "{tmp_path}"\n[database]\nurl = "sqlite:///{tmp_path}/x.db"\n'
+        'password_secret = "db_password"\n',
+    )
     app = build_app(path)
     app.dispose()
 
@@ -111,18 +115,22 @@ def test_env_variable_names_the_config(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_check_config_summary_names_every_channel_and_hides_passwords(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kefu.config_summary import summarize
 
     monkeypatch.setenv("KEFU_IMAP_PW", "x")
     monkeypatch.setenv("KEFU_DB_PW", "hunter2")
     monkeypatch.setenv("KEFU_HOTLINE_TOKEN", "t")
-    path = write(tmp_path, f'[kefu]\nstate_dir = "{tmp_path}"\n'
-                 f'[database]\nurl = "sqlite:///{tmp_path}/k.db"\npassword_secret = "db_pw"\n'
-                 f'[channels.maildir.demo]\npath = "{tmp_path}/md"\n'
-                 '[channels.imap.repairs]\nhost = "imap.example.com"\nuser = "u"\npassword_secret = "imap_pw"\n'
-                 '[channels.sms]\nenabled = true\nmode = "poll"\nnumbers = ["+8610690000"]\n'
-                 '[channels.hotline]\nenabled = true\ntoken_secret = "hotline_token"\n')
+    path = write(
+        tmp_path,
+        f'[kefu]\nstate_dir = "{tmp_path}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path}/k.db"\npassword_secret = "db_pw"\n'
+        f'[channels.maildir.demo]\npath = "{tmp_path}/md"\n'
+        '[channels.imap.repairs]\nhost = "imap.example.com"\nuser = "u"\npassword_secret = "imap_pw"\n'
+        '[channels.sms]\nenabled = true\nmode = "poll"\nnumbers = ["+8610690000"]\n'
+        '[channels.hotline]\nenabled = true\ntoken_secret = "hotline_token"\n',
+    )
     app = build_app(path)
     try:
         summary = summarize(app)

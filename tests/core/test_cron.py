@@ -24,6 +24,7 @@ class Hourly:
         def run(ctx: PluginContext, fired_at: datetime) -> None:
             assert ctx.session is not None  # runs inside the claim's transaction
             self.calls.append((name, as_utc(fired_at)))
+
         return run
 
     @hookimpl
@@ -49,8 +50,10 @@ def test_missed_run_once_runs_the_latest_missed_firing_once_after_downtime(make_
     app = make_app(plugins=["hourly"], extra_plugins={"hourly": plugin})
     first = CronRunner(app, started_at=clock.now())  # 09:00, the daemon starts
     clock.advance(minutes=61)
-    assert first.run_due() == [("hourly.once", at("2026-11-02T10:00+08:00")),
-                               ("hourly.skip", at("2026-11-02T10:00+08:00"))]
+    assert first.run_due() == [
+        ("hourly.once", at("2026-11-02T10:00+08:00")),
+        ("hourly.skip", at("2026-11-02T10:00+08:00")),
+    ]
     # The daemon is down from 10:01 to 14:30: the 11, 12, 13, 14 o'clock firings fell meanwhile.
     clock.set("2026-11-02T14:30+08:00")
     second = CronRunner(app, started_at=clock.now())
@@ -59,9 +62,11 @@ def test_missed_run_once_runs_the_latest_missed_firing_once_after_downtime(make_
     clock.set("2026-11-02T15:00:01+08:00")
     second.run_due()
     assert plugin.calls == [
-        ("once", at("2026-11-02T10:00+08:00")), ("skip", at("2026-11-02T10:00+08:00")),
+        ("once", at("2026-11-02T10:00+08:00")),
+        ("skip", at("2026-11-02T10:00+08:00")),
         ("once", at("2026-11-02T14:00+08:00")),
-        ("once", at("2026-11-02T15:00+08:00")), ("skip", at("2026-11-02T15:00+08:00")),
+        ("once", at("2026-11-02T15:00+08:00")),
+        ("skip", at("2026-11-02T15:00+08:00")),
     ]
     assert all(state == "done" for _j, _t, state in runs(app))
 
@@ -93,7 +98,10 @@ def test_firings_pending_while_the_loop_was_busy_all_run_in_order(make_app, cloc
     clock.advance(hours=3)  # a long step kept the loop busy across three firings
     runner.run_due()
     assert [t for name, t in plugin.calls if name == "once"] == [
-        at("2026-11-02T10:00+08:00"), at("2026-11-02T11:00+08:00"), at("2026-11-02T12:00+08:00")]
+        at("2026-11-02T10:00+08:00"),
+        at("2026-11-02T11:00+08:00"),
+        at("2026-11-02T12:00+08:00"),
+    ]
 
 
 def test_too_many_pending_firings_coalesce_into_the_latest(make_app, clock):
@@ -113,6 +121,7 @@ def test_a_stop_request_is_honoured_between_firings(make_app, clock):
 
     def job_then_stop(ctx, fired_at):
         stop.append(fired_at)
+
     runner.app.jobs["hourly.once"] = ("hourly", CronJob(id="once", schedule="0 * * * *", func=job_then_stop))
     clock.advance(hours=2)
     ran = runner.run_due()

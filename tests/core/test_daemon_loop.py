@@ -31,8 +31,9 @@ class Monotonic:
 def loop(make_app):
     notifier, mono = RecordingNotifier(), Monotonic()
     daemon = Daemon(None, notifier=notifier, monotonic=mono)
-    daemon.app = make_app(config={"scheduler": {"sweep_interval": "30s", "dispatch_interval": "10s",
-                                                "intake_interval": "30s"}})
+    daemon.app = make_app(
+        config={"scheduler": {"sweep_interval": "30s", "dispatch_interval": "10s", "intake_interval": "30s"}}
+    )
     daemon.progress = dict.fromkeys(("intake", "sweep", "dispatch"), mono.now)
     return daemon, notifier, mono
 
@@ -64,13 +65,14 @@ def test_feeding_is_throttled_to_twice_per_watchdog_period(loop):
 
 def test_a_step_that_raises_is_not_progress(loop, monkeypatch):
     daemon, _notifier, mono = loop
-    daemon.cron = object()  # type: ignore[assignment]
+    daemon.cron = object()
     mono.now += 5
     daemon.handle("sweep")
     assert daemon.progress["sweep"] == mono.now
 
     def broken(app, name):
         raise RuntimeError("database went away")
+
     monkeypatch.setattr("kefu.daemon.run_step", broken)
     mono.now += 5
     daemon.handle("sweep")  # logged, not raised: the daemon never dies on one step

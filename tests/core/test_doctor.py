@@ -27,10 +27,7 @@ def test_doctor_names_an_empty_database_and_the_command(config: Path) -> None:
     code, rows = doctor("--config", str(config))
     by_name = {r["name"]: r for r in rows}
     assert code == 1
-    assert (
-        by_name["database"]["status"] == "missing"
-        and by_name["database"]["fix"] == "kefu db upgrade"
-    )
+    assert by_name["database"]["status"] == "missing" and by_name["database"]["fix"] == "kefu db upgrade"
     assert by_name["pango"]["status"] == "OK" and by_name["weasyprint"]["status"] == "OK"
     assert {r["area"] for r in rows} >= {
         "system",
@@ -47,9 +44,7 @@ def test_doctor_is_clean_after_db_upgrade(config: Path) -> None:
     code, rows = doctor("--config", str(config))
     assert code == 0, [r for r in rows if r["status"] == "missing"]
     result = CliRunner().invoke(cli, ["--config", str(config), "doctor"], catch_exceptions=False)
-    assert "[OK] Noto Serif CJK SC:" in result.output and result.output.rstrip().endswith(
-        "0 problems"
-    )
+    assert "[OK] Noto Serif CJK SC:" in result.output and result.output.rstrip().endswith("0 problems")
 
 
 def test_doctor_names_the_missing_font_and_the_fix(
@@ -62,15 +57,11 @@ def test_doctor_names_the_missing_font_and_the_fix(
     code, rows = doctor("--config", str(config))
     (fonts,) = [r for r in rows if r["area"] == "fonts"]
     assert code == 1 and fonts["status"] == "missing"
-    assert (
-        "Noto Serif CJK SC" in fonts["detail"] and fonts["fix"] == "apt-get install fonts-noto-cjk"
-    )
+    assert "Noto Serif CJK SC" in fonts["detail"] and fonts["fix"] == "apt-get install fonts-noto-cjk"
 
 
 def test_doctor_without_a_config_still_checks_the_system(tmp_path: Path) -> None:
     code, rows = doctor("--config", str(tmp_path / "none.toml"))
     by_name = {r["name"]: r for r in rows}
     assert code == 1 and by_name["config"]["status"] == "missing"
-    assert (
-        "file not found" in by_name["config"]["detail"] and by_name["fontconfig"]["status"] == "OK"
-    )
+    assert "file not found" in by_name["config"]["detail"] and by_name["fontconfig"]["status"] == "OK"

@@ -46,10 +46,7 @@ def wait_until_blocked_by(app: App, holder: int, timeout: float = 10.0) -> None:
     with app.engine.connect() as conn:
         while time.monotonic() < deadline:
             waiting = conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE :holder = ANY(pg_blocking_pids(pid))"
-                ),
+                text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
                 {"holder": holder},
             )
             if waiting:
@@ -65,12 +62,12 @@ def race(app: App, first_insert: object, second: object) -> list[BaseException]:
 
     def run() -> None:
         try:
-            second()  # type: ignore[operator]
+            second()
         except BaseException as exc:
             errors.append(exc)
 
     with app.engine.begin() as other_daemon:
-        other_daemon.execute(first_insert)  # type: ignore[arg-type]
+        other_daemon.execute(first_insert)
         holder = other_daemon.scalar(text("SELECT pg_backend_pid()"))
         thread = threading.Thread(target=run)
         thread.start()

@@ -49,6 +49,7 @@ class Pinger:
     def kefu_http(self, ctx):
         def ping(request: Request) -> Response:
             return Response.json({"plugin": ctx.name, "q": request.query})
+
         return [Route("GET", "/pinger/ping", ping)]
 
 
@@ -86,7 +87,9 @@ def test_healthz_names_a_loop_that_never_ran(make_app, serve):
     server = serve(make_app())
     status, _ctype, body = get(server, "/healthz")
     assert status == 503
-    assert {"name": "loop:sweep", "ok": False, "detail": "has never run", "last_success": None} in json.loads(body)["checks"]
+    assert {"name": "loop:sweep", "ok": False, "detail": "has never run", "last_success": None} in json.loads(body)[
+        "checks"
+    ]
 
 
 def test_metrics_are_prometheus_text(make_app, serve, run_pass):

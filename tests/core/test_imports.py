@@ -61,9 +61,7 @@ class OrderImport(Importer[OrderRow]):
 
     def start(self, session: Session) -> None:
         self.starts += 1
-        self.known = {
-            r.order_no: (r.buyer, r.phone, r.amount) for r in session.execute(select(ORDERS))
-        }
+        self.known = {r.order_no: (r.buyer, r.phone, r.amount) for r in session.execute(select(ORDERS))}
 
     def check(self, row: OrderRow) -> None:
         if row.buyer == "refused":
@@ -124,9 +122,7 @@ def test_gb18030_with_chinese_headers_keeps_long_numbers_exact(session: Session)
 
 def test_utf8_with_bom_and_english_headers(session: Session) -> None:
     text = "order_no,buyer,phone\nA1,Li,+86 139-0000-0031\nA2,Wang,008613900000032\n"
-    report = run_import(
-        OrderImport(), session, data=("\ufeff" + text).encode("utf-8"), name="o.csv"
-    )
+    report = run_import(OrderImport(), session, data=("\ufeff" + text).encode("utf-8"), name="o.csv")
     assert (report.encoding, report.created) == ("utf-8-sig", 2)
     assert {r.phone for r in session.execute(select(ORDERS))} == {
         "+8613900000031",
@@ -156,9 +152,7 @@ def _exact_digits(data: bytes, written: str, exact: str) -> bytes:
         files = {n: book.read(n) for n in book.namelist()}
     sheet = files["xl/worksheets/sheet1.xml"].decode()
     assert f"<v>{written}</v>" in sheet
-    files["xl/worksheets/sheet1.xml"] = sheet.replace(
-        f"<v>{written}</v>", f"<v>{exact}</v>"
-    ).encode()
+    files["xl/worksheets/sheet1.xml"] = sheet.replace(f"<v>{written}</v>", f"<v>{exact}</v>").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         for name, body in files.items():
@@ -184,17 +178,12 @@ def test_xlsx_with_a_merged_title_row_and_numeric_cells(session: Session) -> Non
     rows = {r.order_no: r for r in session.execute(select(ORDERS))}
     assert set(rows) == {"123456789012345678", "200000000000000000"}
     assert rows["123456789012345678"].phone == "+8613900000031"
-    assert (
-        rows["200000000000000000"].amount == "1e-07"
-        and rows["123456789012345678"].day == "2026-11-02"
-    )
+    assert rows["200000000000000000"].amount == "1e-07" and rows["123456789012345678"].day == "2026-11-02"
 
 
 def test_missing_required_column_names_itself_and_its_aliases(session: Session) -> None:
     with pytest.raises(ImportFileError) as err:
-        run_import(
-            OrderImport(), session, data="订单号,手机\nA1,13900000031\n".encode(), name="o.csv"
-        )
+        run_import(OrderImport(), session, data="订单号,手机\nA1,13900000031\n".encode(), name="o.csv")
     assert "buyer (buyer/买家/收货人)" in str(err.value) and "o.csv" in str(err.value)
 
 
@@ -227,9 +216,7 @@ def test_wrong_width_rows_are_bad_rows_and_an_empty_row_with_a_comma_is_skipped(
     report = run_import(OrderImport(), session, data=text.encode(), name="o.csv")
     assert [line for line, _ in report.errors] == [4, 5]
     assert "has 4 fields where the header has 5" in report.errors[0][1]
-    assert (
-        sorted(_orders(session)) == ["A1", "A4", "A5"] and report.read == 5
-    )  # blank lines are not rows
+    assert sorted(_orders(session)) == ["A1", "A4", "A5"] and report.read == 5  # blank lines are not rows
 
 
 def test_a_failed_write_leaves_out_only_its_row_and_rerun_changes_nothing(session: Session) -> None:
@@ -255,10 +242,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(session: Session) -> None:
         ("'A1'", "updated"),
         ("'A2'", "created"),
     ]
-    assert (
-        report.summary()
-        == "o.csv: dry run, nothing written; 3 read, 1 created, 1 updated, 0 unchanged, 1 bad"
-    )
+    assert report.summary() == "o.csv: dry run, nothing written; 3 read, 1 created, 1 updated, 0 unchanged, 1 bad"
     assert report.bad[0].message == "buyer (买家): is empty"
     assert _orders(session) == {"A1": "张三"}
     assert session.execute(select(ORDERS.c.amount)).scalar_one() == "1"
@@ -276,17 +260,13 @@ def test_neither_utf8_nor_gb18030_is_refused() -> None:
 
     with pytest.raises(ImportFileError, match="neither UTF-8 nor GB18030"):
         read_table(data=b"\x81\x30\xff\xff,a\n", name="x.csv")
-    with pytest.raises(
-        ImportFileError, match=r"x.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"
-    ):
+    with pytest.raises(ImportFileError, match=r"x.xls: an Excel 97-2003 workbook \(.xls\); save it as .xlsx"):
         read_table(data=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), name="x.xls")
     with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
         read_table(data=b"PK\x03\x04 truncated", name="x.xlsx")
 
 
-def test_progress_bar_only_when_asked_or_on_a_terminal(
-    session: Session, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_progress_bar_only_when_asked_or_on_a_terminal(session: Session, capsys: pytest.CaptureFixture[str]) -> None:
     data = (HEADER + "".join(f"A{i},b,,1,\n" for i in range(2500))).encode()
     run_import(OrderImport(), session, data=data, name="o.csv")  # stderr is not a terminal here
     assert capsys.readouterr().err == ""
@@ -299,10 +279,7 @@ def test_mutated_files_never_crash_and_every_row_is_accounted_for(session: Sessi
 
     rng = random.Random(15)
     good = (
-        HEADER
-        + "".join(
-            f"A{i},买家{i},1390000{i:04d},{i}.5,2026-11-{i % 28 + 1:02d}\n" for i in range(40)
-        )
+        HEADER + "".join(f"A{i},买家{i},1390000{i:04d},{i}.5,2026-11-{i % 28 + 1:02d}\n" for i in range(40))
     ).encode("gb18030")
     for case in range(300):
         data = bytearray(good)

@@ -13,9 +13,7 @@ from kefu.senders.letters import html_to_pdf
 def test_rendering_a_letter_logs_nothing_at_info(capsys: pytest.CaptureFixture[str]) -> None:
     setup_logging(logging.INFO)
     try:
-        html_to_pdf(
-            "<html><body style=\"font-family: 'Noto Serif CJK SC'\">工程维修通知单</body></html>"
-        )
+        html_to_pdf("<html><body style=\"font-family: 'Noto Serif CJK SC'\">工程维修通知单</body></html>")
         logging.getLogger("kefu.test").info("one line of our own")
     finally:
         logging.getLogger().handlers.clear()

@@ -19,8 +19,11 @@ def test_journald_lines_carry_the_priority_and_no_timestamp():
 
 def test_phone_numbers_emails_and_id_numbers_are_masked_in_every_message():
     fmt = MaskingFormatter(journald=False)
-    line = fmt.format(record("SMS to %s, mail to %s, ID %s", logging.INFO,
-                             "13812345678", "zhang.san@example.com", "11010519491231002X"))
+    line = fmt.format(
+        record(
+            "SMS to %s, mail to %s, ID %s", logging.INFO, "13812345678", "zhang.san@example.com", "11010519491231002X"
+        )
+    )
     assert "13812345678" not in line and "138****5678" in line
     assert "zhang.san@example.com" not in line and "z***@example.com" in line
     assert "11010519491231002X" not in line

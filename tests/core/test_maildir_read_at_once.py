@@ -16,12 +16,8 @@ from kefu.channels.maildir_watch import MaildirWatcher
 from kefu.testing.mail import build_mail, deliver_to_maildir
 
 
-def test_a_channel_is_read_again_at_the_next_tick_however_long_its_read_took(
-    make_app, clock, monkeypatch
-) -> None:
-    app = make_app(
-        config={"channels": {"maildir": {"box": {"path": "box", "poll_interval": "30s"}}}}
-    )
+def test_a_channel_is_read_again_at_the_next_tick_however_long_its_read_took(make_app, clock, monkeypatch) -> None:
+    app = make_app(config={"channels": {"maildir": {"box": {"path": "box", "poll_interval": "30s"}}}})
     reads: list[Any] = []
 
     def slow_read(app: App, name: str, cfg: Any, *, on_stored: Any = None) -> int:
@@ -65,9 +61,7 @@ def test_the_watcher_wakes_intake_within_two_seconds_of_a_drop(make_app, maildir
         assert woken.wait(5), "the drop did not wake intake"
         assert time.monotonic() - dropped < 2
         assert calls[-1] == "intake"
-        assert polling.schedule_for(app).take_due(["maildir:box"], app.clock.now()) == [
-            "maildir:box"
-        ]
+        assert polling.schedule_for(app).take_due(["maildir:box"], app.clock.now()) == ["maildir:box"]
     finally:
         watcher.stop()
 

@@ -95,9 +95,7 @@ def test_postgresql_refusing_a_nul_byte_does_not_print_the_values() -> None:
             with engine.begin() as conn:
                 conn.execute(text("CREATE TABLE probe_nul (v TEXT)"))
             with pytest.raises(Exception) as err, engine.begin() as conn:
-                conn.execute(
-                    text("INSERT INTO probe_nul (v) VALUES (:v)"), {"v": "电话\x0013812345678"}
-                )
+                conn.execute(text("INSERT INTO probe_nul (v) VALUES (:v)"), {"v": "电话\x0013812345678"})
             assert "13812345678" not in str(err.value)
         finally:
             engine.dispose()

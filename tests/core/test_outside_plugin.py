@@ -34,12 +34,8 @@ def install(site: Path, *, with_migrations: bool = True) -> Path:
     shutil.copytree(PLUGIN, site / "kefu_notes", ignore=shutil.ignore_patterns(*ignore))
     dist = site / "kefu_notes-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: kefu-notes\nVersion: 0.1\n", encoding="utf-8"
-    )
-    (dist / "entry_points.txt").write_text(
-        "[kefu.plugins]\nnotes = kefu_notes.hooks\n", encoding="utf-8"
-    )
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: kefu-notes\nVersion: 0.1\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[kefu.plugins]\nnotes = kefu_notes.hooks\n", encoding="utf-8")
     return site
 
 
@@ -88,10 +84,7 @@ def test_db_upgrade_creates_the_outside_plugins_table_and_current_lists_it(site,
     engine = make_engine(db_url)
     with engine.begin() as conn:  # a real table: the core's cases are its foreign key's target
         conn.execute(
-            text(
-                "INSERT INTO notes_items (author, text, created_at) "
-                "VALUES ('li', '记录', '2026-11-02 01:00:00')"
-            )
+            text("INSERT INTO notes_items (author, text, created_at) VALUES ('li', '记录', '2026-11-02 01:00:00')")
         )
     engine.dispose()
     code, out = kefu(site, "--config", cfg, "db", "current", "--json")
@@ -115,9 +108,7 @@ def test_db_upgrade_creates_the_outside_plugins_table_and_current_lists_it(site,
     assert code == 0, out
 
 
-def test_a_disabled_plugin_gets_no_table_and_enabling_it_asks_for_an_upgrade(
-    site, tmp_path, sqlite_url
-):
+def test_a_disabled_plugin_gets_no_table_and_enabling_it_asks_for_an_upgrade(site, tmp_path, sqlite_url):
     without = config(tmp_path, sqlite_url, ["example"])
     code, out = kefu(site, "--config", without, "db", "upgrade")
     assert code == 0, out
@@ -166,8 +157,7 @@ def test_a_changed_model_gets_an_appended_revision_of_its_branch_only(tmp_path, 
     site = install(tmp_path / "site")
     models = site / "kefu_notes" / "models.py"
     models.write_text(
-        models.read_text(encoding="utf-8")
-        + "    pinned: Mapped[bool] = mapped_column(default=False)\n",
+        models.read_text(encoding="utf-8") + "    pinned: Mapped[bool] = mapped_column(default=False)\n",
         encoding="utf-8",
     )
     cfg = config(tmp_path, sqlite_url, ["example", "heating", "notes"])

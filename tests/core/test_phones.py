@@ -35,9 +35,7 @@ def test_a_landline_keeps_its_area_code_and_abroad_stays_abroad() -> None:
     assert to_e164("2123 4567", "HK") == "+85221234567"
 
 
-@pytest.mark.parametrize(
-    "bad", ["12345", "1390000003", "12345abc", "not-a-phone", "+86 000 0000 0000"]
-)
+@pytest.mark.parametrize("bad", ["12345", "1390000003", "12345abc", "not-a-phone", "+86 000 0000 0000"])
 def test_an_impossible_number_is_refused(bad: str) -> None:
     with pytest.raises(PhoneError, match="not a"):
         to_e164(bad)
@@ -68,11 +66,7 @@ def test_migration_rewrites_stored_numbers_on_both_engines(db_url: str) -> None:
                 "(1, 'phone', '139 0000 0034'), (1, 'email', '13900000035@qq.com')"
             )
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO staff (key, name, phone, active) VALUES ('z', '张', '13800000001', true)"
-            )
-        )
+        conn.execute(sa.text("INSERT INTO staff (key, name, phone, active) VALUES ('z', '张', '13800000001', true)"))
     upgrade(engine)
     with engine.connect() as conn:
         phones = [r[0] for r in conn.execute(sa.text("SELECT phone FROM customers ORDER BY id"))]
@@ -90,7 +84,7 @@ def test_migration_rewrites_stored_numbers_on_both_engines(db_url: str) -> None:
     engine.dispose()
 
 
-def test_staff_phones_in_config_are_e164_and_an_impossible_one_names_its_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_staff_phones_in_config_are_e164_and_an_impossible_one_names_its_key(tmp_path) -> None:
     from kefu.config import ConfigError, validate_settings
 
     path = tmp_path / "kefu.toml"
@@ -106,12 +100,8 @@ def test_staff_phones_in_config_are_e164_and_an_impossible_one_names_its_key(tmp
         {},
     )
     assert hk.staff.people["li"].phone == "+85221234567"
-    with pytest.raises(
-        ConfigError, match=r"staff\.people\.zhang\.phone: .*'1390000' is not a possible"
-    ):
-        validate_settings(
-            path, {"staff": {"people": {"zhang": {"name": "张", "phone": "1390000"}}}}, {}
-        )
+    with pytest.raises(ConfigError, match=r"staff\.people\.zhang\.phone: .*'1390000' is not a possible"):
+        validate_settings(path, {"staff": {"people": {"zhang": {"name": "张", "phone": "1390000"}}}}, {})
     with pytest.raises(ConfigError, match=r"kefu\.default_country: .*unknown country 'ZZ'"):
         validate_settings(path, {"kefu": {"default_country": "ZZ"}}, {})
 

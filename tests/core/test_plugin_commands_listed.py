@@ -14,9 +14,7 @@ from kefu.testing.fixtures import base_config
 
 def fresh() -> KefuGroup:
     # The module's group keeps the commands it added; each test starts from the core ones.
-    return KefuGroup(
-        name="kefu", callback=cli.callback, params=cli.params, commands=dict(cli.commands)
-    )
+    return KefuGroup(name="kefu", callback=cli.callback, params=cli.params, commands=dict(cli.commands))
 
 
 @pytest.fixture
@@ -33,12 +31,8 @@ def test_help_lists_the_installed_plugins_that_are_not_enabled(example_only: Pat
     assert "complaints    plugin complaints, not enabled" in result.output
 
 
-@pytest.mark.parametrize(
-    "args", [["heating", "--help"], ["heating", "import", "households", "x.csv"]]
-)
-def test_a_disabled_plugins_command_says_how_to_enable_it(
-    example_only: Path, args: list[str]
-) -> None:
+@pytest.mark.parametrize("args", [["heating", "--help"], ["heating", "import", "households", "x.csv"]])
+def test_a_disabled_plugins_command_says_how_to_enable_it(example_only: Path, args: list[str]) -> None:
     result = CliRunner().invoke(fresh(), args)
     assert result.exit_code == 1
     assert 'add "heating" to [plugins] enabled' in result.output
@@ -54,9 +48,7 @@ def test_an_enabled_plugins_commands_are_its_own(
     assert result.exit_code == 0 and "Usage: kefu heating" in result.output
 
 
-def test_without_a_config_the_plugins_name_what_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_without_a_config_the_plugins_name_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEFU_CONFIG", str(tmp_path / "missing.toml"))
     result = CliRunner().invoke(fresh(), ["heating"])
     assert result.exit_code == 1 and "missing.toml: file not found" in result.output

@@ -19,9 +19,7 @@ def test_the_demo_banner_says_where_to_drop_mail_and_what_to_try(
     monkeypatch.chdir(ROOT)
     app = build_app(ROOT / "examples" / "demo.toml")
     try:
-        text = banner(
-            app, [("GET", "/healthz"), ("POST", "/channels/hotline/calls")], "http://127.0.0.1:8480"
-        )
+        text = banner(app, [("GET", "/healthz"), ("POST", "/channels/hotline/calls")], "http://127.0.0.1:8480")
     finally:
         app.dispose()
     assert "drop .eml files into demo-state/maildir/new/" in text

@@ -58,9 +58,7 @@ def test_a_plugin_row_stands_for_the_core_revision_it_depends_on(tmp_path):
 
 def test_a_revision_standing_on_an_unknown_one_is_named(tmp_path):
     revision(tmp_path / "p", "p_0001", depends="kefu@head")
-    with pytest.raises(
-        UnreadableRevision, match=r"p_0001.*kefu@head.*depends_on must name a revision id"
-    ):
+    with pytest.raises(UnreadableRevision, match=r"p_0001.*kefu@head.*depends_on must name a revision id"):
         read_graph([Branch("p", tmp_path / "p")])
 
 
@@ -71,9 +69,7 @@ def test_only_the_enabled_plugins_are_upgraded_and_checked(db_url):
     names = set(inspect(engine).get_table_names())
     assert "cases" in names and not names & (HEATING | COMPLAINTS)
     check_schema(engine, ["example"])
-    with pytest.raises(
-        SchemaOutdated, match="the code needs revision heating_0001: run `kefu db upgrade`"
-    ):
+    with pytest.raises(SchemaOutdated, match="the code needs revision heating_0001: run `kefu db upgrade`"):
         check_schema(engine, ["example", "heating"])
 
     done = upgrade(engine, ["heating"])
@@ -117,12 +113,8 @@ def test_upgrade_refuses_a_revision_no_installed_code_ships(sqlite_url):
     upgrade(engine, [])
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'gone_0003'"))
-    with pytest.raises(
-        MigrationError, match="at revision gone_0003, which this code does not ship"
-    ):
+    with pytest.raises(MigrationError, match="at revision gone_0003, which this code does not ship"):
         upgrade(engine, [])
-    with pytest.raises(
-        SchemaOutdated, match=f"at revision gone_0003, the code needs revision {HEAD}"
-    ):
+    with pytest.raises(SchemaOutdated, match=f"at revision gone_0003, the code needs revision {HEAD}"):
         check_schema(engine)
     engine.dispose()

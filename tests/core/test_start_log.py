@@ -10,9 +10,7 @@ import pytest
 from kefu.daemon import log_start_warnings
 
 
-def test_the_start_log_repeats_the_calendar_warning_as_text(
-    make_app, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_start_log_repeats_the_calendar_warning_as_text(make_app, caplog: pytest.LogCaptureFixture) -> None:
     app = make_app()
     app.warnings = [*app.warnings, "calendar: no holiday data for 2031 (…)"]
     with caplog.at_level(logging.WARNING, logger="kefu"):

@@ -22,13 +22,14 @@ def test_upgrade_brings_an_empty_database_to_head(db_url: str) -> None:
     engine.dispose()
 
 
-def test_times_come_back_aware_utc(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_times_come_back_aware_utc(make_app) -> None:
     app = make_app()
     shanghai = timezone(timedelta(hours=8))
     opened = datetime(2026, 11, 2, 9, 0, tzinfo=shanghai)
     with transaction(app.sessions) as s:
-        s.add(Case(number="EX-2026-000001", plugin="example", kind="example.request",
-                   opened_at=opened, updated_at=opened))
+        s.add(
+            Case(number="EX-2026-000001", plugin="example", kind="example.request", opened_at=opened, updated_at=opened)
+        )
     with app.sessions() as s:
         case = s.scalars(select(Case)).one()
     assert case.opened_at == opened
@@ -37,12 +38,13 @@ def test_times_come_back_aware_utc(make_app) -> None:  # type: ignore[no-untyped
     assert case.opened_at == datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-def test_naive_datetimes_are_refused(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_naive_datetimes_are_refused(make_app) -> None:
     app = make_app()
     naive = datetime(2026, 11, 2, 9, 0)
     with pytest.raises(Exception, match="naive datetime"), transaction(app.sessions) as s:
-        s.add(Case(number="EX-2026-000002", plugin="example", kind="example.request",
-                   opened_at=naive, updated_at=naive))
+        s.add(
+            Case(number="EX-2026-000002", plugin="example", kind="example.request", opened_at=naive, updated_at=naive)
+        )
         s.flush()
 
 

@@ -33,8 +33,7 @@ def verify(unit_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     # beside the test's Python, so point verify at that very script.
     unit = tmp_path / "kefu.service"
     unit.write_text(unit_text.replace("ExecStart=kefu ", f"ExecStart={kefu_command()[0]} "))
-    return subprocess.run([tool, "verify", "--man=no", str(unit)], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60)
 
 
 def test_systemd_analyze_verify_accepts_the_unit_without_warnings(tmp_path):
@@ -71,9 +70,14 @@ def test_the_unit_runs_as_its_own_user_with_its_folders_and_credentials():
 def test_the_unit_is_hardened():
     s = settings(UNIT.read_text())
     for key, value in {
-        "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes",
-        "NoNewPrivileges": "yes", "PrivateDevices": "yes", "RestrictNamespaces": "yes",
-        "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6", "CapabilityBoundingSet": "",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "PrivateDevices": "yes",
+        "RestrictNamespaces": "yes",
+        "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+        "CapabilityBoundingSet": "",
     }.items():
         assert s.get(key) == [value], key
     assert "@system-service" in s["SystemCallFilter"]

@@ -17,8 +17,12 @@ def test_round_trip_and_order_of_stored_text(db_url: str) -> None:
     meta = MetaData()
     table = Table("utc_probe", meta, Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
     meta.create_all(engine)
-    values = [datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING), datetime(2026, 11, 2, 1, 0, 0, 5, tzinfo=UTC),
-              datetime.max.replace(tzinfo=UTC), None]
+    values = [
+        datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING),
+        datetime(2026, 11, 2, 1, 0, 0, 5, tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+        None,
+    ]
     try:
         with engine.begin() as conn:
             conn.execute(table.insert(), [{"id": i, "at": v} for i, v in enumerate(values)])
@@ -45,8 +49,12 @@ def test_sqlite_text_written_with_a_zone_by_another_tool_reads_as_that_moment(sq
     meta.create_all(engine)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO utc_probe2 (id, at) VALUES (1, '2026-11-02 09:00:00+08:00'), "
-                              "(2, '2026-11-02 01:00:00')"))
+            conn.execute(
+                text(
+                    "INSERT INTO utc_probe2 (id, at) VALUES (1, '2026-11-02 09:00:00+08:00'), "
+                    "(2, '2026-11-02 01:00:00')"
+                )
+            )
             back = conn.execute(select(table.c.at).order_by(table.c.id)).scalars().all()
         assert back == [datetime(2026, 11, 2, 1, 0, tzinfo=UTC)] * 2
         assert all(v.tzinfo is UTC for v in back)

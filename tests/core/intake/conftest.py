@@ -22,8 +22,10 @@ class HeatPlugin:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name="heat.leak", title="漏水", prefix="HT", urgent=True),
-                CaseKind(name="heat.general", title="一般投诉", prefix="HT")]
+        return [
+            CaseKind(name="heat.leak", title="漏水", prefix="HT", urgent=True),
+            CaseKind(name="heat.general", title="一般投诉", prefix="HT"),
+        ]
 
     @hookimpl
     def kefu_classify(self, item: InboundMessage, ctx: PluginContext) -> Classification | None:
@@ -39,8 +41,7 @@ class HeatPlugin:
             return
         sender = case.data.get("reply_to")
         if sender:
-            queue_message(ctx, key=f"{case.number}/ack", channel="email", recipient=sender,
-                          template="ack", case=case)
+            queue_message(ctx, key=f"{case.number}/ack", channel="email", recipient=sender, template="ack", case=case)
 
 
 class BrokenClassifier:
@@ -67,8 +68,7 @@ def heat_app(make_app: Callable[..., App], maildir: Path) -> Callable[..., App]:
     def build(config: dict[str, Any] | None = None, broken_first: bool = False, **channel: Any) -> App:
         plugins = ["broken", "heat"] if broken_first else ["heat"]
         extra: dict[str, object] = {"heat": HeatPlugin(), "broken": BrokenClassifier()}
-        base = {"channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s",
-                                                     **channel}}}}
+        base = {"channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s", **channel}}}}
         from kefu.testing.fixtures import merge
 
         return make_app(plugins=plugins, config=merge(base, config or {}), extra_plugins=extra)

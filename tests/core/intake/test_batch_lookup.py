@@ -38,7 +38,8 @@ def _all(app: App, model: type) -> list:
 
 
 def test_items_of_one_batch_see_the_customers_and_messages_before_them(
-        heat_app: Callable[..., App], maildir: Path) -> None:
+    heat_app: Callable[..., App], maildir: Path
+) -> None:
     app = heat_app()
     with transaction(app.sessions) as session:
         known = Customer(plugin="heat", ref="A-1", name="李", created_at=app.clock.now(), data={})
@@ -69,11 +70,13 @@ def test_reads_per_batch_do_not_grow_with_the_batch(make_app: Callable[..., App]
         maildir = tmp_path / f"m{n}"
         for sub in ("new", "cur", "tmp"):
             (maildir / sub).mkdir(parents=True)
-        app = make_app(plugins=["quiet"], extra_plugins={"quiet": QuietPlugin()}, config={
-            "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}}})
+        app = make_app(
+            plugins=["quiet"],
+            extra_plugins={"quiet": QuietPlugin()},
+            config={"channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}}},
+        )
         for i in range(n):
-            deliver(maildir, build_mail(sender=f"u{i}@example.com", text=f"问题 {i}",
-                                        in_reply_to=f"<elsewhere{i}@x>"))
+            deliver(maildir, build_mail(sender=f"u{i}@example.com", text=f"问题 {i}", in_reply_to=f"<elsewhere{i}@x>"))
         with recorded_statements(app.engine) as seen:
             assert run_intake(app) == n
         opened += n
@@ -84,8 +87,7 @@ def test_reads_per_batch_do_not_grow_with_the_batch(make_app: Callable[..., App]
     assert counts[1] == counts[0], counts
 
 
-def test_new_senders_of_a_batch_are_created_once_each(
-        heat_app: Callable[..., App], maildir: Path) -> None:
+def test_new_senders_of_a_batch_are_created_once_each(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app(default_kind="heat.general")
     deliver(maildir, build_mail(sender="a@example.com", sender_name="甲", text="暖气漏水"))
     deliver(maildir, build_mail(sender="b@example.com", text="暖气不热"))
@@ -99,5 +101,6 @@ def test_new_senders_of_a_batch_are_created_once_each(
     cases = {c.id: c for c in _all(app, Case)}
     assert [i.status for i in items] == ["processed"] * 4
     assert [cases[i.case_id].customer_id for i in items] == [
-        customers[e].id for e in ("a@example.com", "b@example.com", "a@example.com", "c@example.com")]
+        customers[e].id for e in ("a@example.com", "b@example.com", "a@example.com", "c@example.com")
+    ]
     assert items[2].text == "又漏水了" and items[0].sender == "a@example.com"  # the rows were written

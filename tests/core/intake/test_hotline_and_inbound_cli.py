@@ -38,7 +38,8 @@ def _cases(app: App) -> list[Case]:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_import_reports_bad_rows_by_line_and_is_idempotent(
-        heat_app: Callable[..., App], tmp_path: Path, encoding: str) -> None:
+    heat_app: Callable[..., App], tmp_path: Path, encoding: str
+) -> None:
     app = heat_app(config={"channels": {"hotline": {"enabled": True}}})
     path = tmp_path / "96123.csv"
     path.write_bytes((HEADER + "".join(ROWS)).encode(encoding))
@@ -49,7 +50,9 @@ def test_csv_import_reports_bad_rows_by_line_and_is_idempotent(
     assert [e["line"] for e in summary["errors"]] == [4, 5]
     assert "caller" in summary["errors"][0]["error"] and "昨天上午" in summary["errors"][1]["error"]
     assert [(c.kind, c.data["address"]) for c in _cases(app)] == [
-        ("heat.leak", "幸福小区3-2-501"), ("heat.general", "阳光花园1-1-101")]
+        ("heat.leak", "幸福小区3-2-501"),
+        ("heat.general", "阳光花园1-1-101"),
+    ]
     code, out = _invoke(app, "import", "hotline", str(path), "--json")
     assert json.loads(out)[0]["new"] == 0 and len(_cases(app)) == 2
 
@@ -64,8 +67,20 @@ def test_csv_with_unmapped_columns_names_them(heat_app: Callable[..., App], tmp_
 
 def test_hotline_log_opens_a_case_at_once(heat_app: Callable[..., App]) -> None:
     app = heat_app()
-    code, out = _invoke(app, "hotline", "log", "--caller", "13812345678", "--category", "跑冒滴漏",
-                        "--text", "楼道暖气管冒汽", "--address", "幸福小区3号楼", "--json")
+    code, out = _invoke(
+        app,
+        "hotline",
+        "log",
+        "--caller",
+        "13812345678",
+        "--category",
+        "跑冒滴漏",
+        "--text",
+        "楼道暖气管冒汽",
+        "--address",
+        "幸福小区3号楼",
+        "--json",
+    )
     assert code == 0, out
     [result] = json.loads(out)
     assert (result["case"], result["kind"]) == ("HT-2026-000001", "heat.leak")

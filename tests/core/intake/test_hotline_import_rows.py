@@ -48,15 +48,14 @@ def test_an_empty_row_with_an_extra_comma_and_wrong_widths_lose_nothing_else(
     assert code == 2
     [report] = json.loads(out)
     assert (report["read"], report["created"], report["bad"]) == (4, 2, 2)
-    assert [
-        (e["line"], "fields where the header has 8" in e["error"]) for e in report["errors"]
-    ] == [(4, True), (5, True)]
+    assert [(e["line"], "fields where the header has 8" in e["error"]) for e in report["errors"]] == [
+        (4, True),
+        (5, True),
+    ]
     assert _senders(app) == ["+8613900000031", "+8613900003333"]
 
 
-def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(
-    heat_app: Callable[..., App], tmp_path: Path
-) -> None:
+def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(heat_app: Callable[..., App], tmp_path: Path) -> None:
     app = heat_app(config={"channels": {"hotline": {"enabled": True}}})
     book = openpyxl.Workbook()
     ws = book.active
@@ -71,9 +70,7 @@ def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(
     path = tmp_path / "96123.xlsx"
     path.write_bytes(buf.getvalue())
     code, out = _invoke(app, "import", "hotline", str(path), "--dry-run")
-    assert (
-        code == 2 and "dry run, nothing written" in out and "would be created: '96123-001'" in out
-    )
+    assert code == 2 and "dry run, nothing written" in out and "would be created: '96123-001'" in out
     assert _senders(app) == []
     result = CliRunner().invoke(cli, ["import", "hotline", str(path)], obj={"app": app})
     assert result.exit_code == 2
@@ -81,13 +78,21 @@ def test_hotline_export_as_xlsx_with_a_title_row_and_a_dry_run(
     assert _senders(app) == ["+8613900000031"]
 
 
-def test_hotline_log_stores_the_caller_in_e164_and_refuses_an_impossible_one(
-        heat_app: Callable[..., App]) -> None:
+def test_hotline_log_stores_the_caller_in_e164_and_refuses_an_impossible_one(heat_app: Callable[..., App]) -> None:
     app = heat_app()
-    code, _out = _invoke(app, "hotline", "log", "--caller", "86-139-0000-0031", "--category", "跑冒滴漏",
-                         "--text", "楼道暖气管冒汽", "--json")
+    code, _out = _invoke(
+        app,
+        "hotline",
+        "log",
+        "--caller",
+        "86-139-0000-0031",
+        "--category",
+        "跑冒滴漏",
+        "--text",
+        "楼道暖气管冒汽",
+        "--json",
+    )
     assert code == 0 and _senders(app) == ["+8613900000031"]
-    result = CliRunner().invoke(cli, ["hotline", "log", "--caller", "1390000", "--text", "x"],
-                                obj={"app": app})
+    result = CliRunner().invoke(cli, ["hotline", "log", "--caller", "1390000", "--text", "x"], obj={"app": app})
     assert result.exit_code == 1 and "caller: '1390000' is not a possible phone number" in result.output
     assert _senders(app) == ["+8613900000031"]

@@ -23,7 +23,7 @@ OUTLOOK = (
 FAST = {
     "paragraphs": "<p>楼道<b>跑水</b>了</p><p>谢谢</p>\r\n",
     "style, script, head": "<html><head><style>p{}</style></head><body><p>暖气&nbsp;漏水</p>"
-                           "<div>地址：<b>3号楼</b></div><script>if (a<b) x()</script></body></html>",
+    "<div>地址：<b>3号楼</b></div><script>if (a<b) x()</script></body></html>",
     "outlook-like": OUTLOOK,
     "doctype and comments": "<!DOCTYPE html><!-- a -- b --  ><p>x</p><!---->y",
     "self-closing and unquoted slash": "a<br/>b<br />c<a href=x/>d</a><script/>e<img src='p.png' alt=\"\"/>",
@@ -48,9 +48,41 @@ SLOW = {
     "bogus end tag": "</ p>x</>y",
 }
 
-PIECES = [*FAST.values(), "<p>", "</p>", "<br>", "<br/>", "<b>", "</b>", "<style>", "</style>", "<script>",
-          "</script>", "<head>", "</head>", "<!-- c -->", "&nbsp;", "&amp;", "&", "&#20320;", "<", ">", "'", '"',
-          "=", "/", " ", "\n", "\xa0", "暖气", "text", "<![endif]>", "<a href=x/>", "<td nowrap>", "<x y=z=w>"]
+PIECES = [
+    *FAST.values(),
+    "<p>",
+    "</p>",
+    "<br>",
+    "<br/>",
+    "<b>",
+    "</b>",
+    "<style>",
+    "</style>",
+    "<script>",
+    "</script>",
+    "<head>",
+    "</head>",
+    "<!-- c -->",
+    "&nbsp;",
+    "&amp;",
+    "&",
+    "&#20320;",
+    "<",
+    ">",
+    "'",
+    '"',
+    "=",
+    "/",
+    " ",
+    "\n",
+    "\xa0",
+    "暖气",
+    "text",
+    "<![endif]>",
+    "<a href=x/>",
+    "<td nowrap>",
+    "<x y=z=w>",
+]
 
 
 @pytest.mark.parametrize("name", sorted(FAST))

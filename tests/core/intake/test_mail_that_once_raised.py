@@ -34,34 +34,42 @@ def _noise(parse: Parse, raw: bytes) -> Noise | None:
 
 def test_8bit_file_name_in_content_disposition_is_read(parse: Parse) -> None:
     raw = build_mail(attachments=[("a.jpg", "image/jpeg", b"x")]).replace(
-        b'filename="a.jpg"', 'filename="照片.jpg"'.encode("gbk"))
+        b'filename="a.jpg"', 'filename="照片.jpg"'.encode("gbk")
+    )
     parsed = parse(raw)
-    assert [(a.filename, a.content_type, a.content) for a in parsed.attachments] == [
-        ("照片.jpg", "image/jpeg", b"x")]
+    assert [(a.filename, a.content_type, a.content) for a in parsed.attachments] == [("照片.jpg", "image/jpeg", b"x")]
     assert parsed.text == "家里暖气漏水，请尽快处理。"
 
 
 def test_8bit_file_name_in_content_type_is_read(parse: Parse) -> None:
-    raw = build_mail(attachments=[("a.jpg", "image/jpeg", b"x")]).replace(
-        b'attachment; filename="a.jpg"', b"attachment").replace(
-        b'name="a.jpg"', 'name="照片.jpg"'.encode("gbk"))
+    raw = (
+        build_mail(attachments=[("a.jpg", "image/jpeg", b"x")])
+        .replace(b'attachment; filename="a.jpg"', b"attachment")
+        .replace(b'name="a.jpg"', 'name="照片.jpg"'.encode("gbk"))
+    )
     assert [a.filename for a in parse(raw).attachments] == ["照片.jpg"]
 
 
-@pytest.mark.parametrize("header, value, noise", [
-    ("Auto-Submitted", "auto-replied（休假）", Noise("auto_reply", "Auto-Submitted: auto-replied（休假）")),
-    ("X-Autoreply", "是", Noise("auto_reply", "X-Autoreply: 是")),
-    ("Precedence", "群发", None),
-    ("List-Id", "暖气 <heat.example.com>", Noise("list", "List-Id: 暖气 <heat.example.com>")),
-])
+@pytest.mark.parametrize(
+    "header, value, noise",
+    [
+        ("Auto-Submitted", "auto-replied（休假）", Noise("auto_reply", "Auto-Submitted: auto-replied（休假）")),
+        ("X-Autoreply", "是", Noise("auto_reply", "X-Autoreply: 是")),
+        ("Precedence", "群发", None),
+        ("List-Id", "暖气 <heat.example.com>", Noise("list", "List-Id: 暖气 <heat.example.com>")),
+    ],
+)
 def test_8bit_noise_headers_are_read(parse: Parse, header: str, value: str, noise: Noise | None) -> None:
     raw = build_mail(headers={header: "x"}).replace(f"{header}: x".encode(), f"{header}: {value}".encode("gbk"))
     assert _noise(parse, raw) == noise
 
 
 def test_8bit_fields_in_a_delivery_report_are_read(parse: Parse) -> None:
-    raw = build_bounce(recipient="lost@example.com", original_message_id="<ours@kefu>").replace(
-        b"Action: failed", b"Action: failed \xff").replace(b"user unknown", "用户不存在".encode("gbk"))
+    raw = (
+        build_bounce(recipient="lost@example.com", original_message_id="<ours@kefu>")
+        .replace(b"Action: failed", b"Action: failed \xff")
+        .replace(b"user unknown", "用户不存在".encode("gbk"))
+    )
     parsed = parse(raw)
     assert parsed.message is not None
     bounce = read_bounce(parsed.message)
@@ -86,15 +94,21 @@ def test_charset_label_no_codec_takes_reads_as_absent(parse: Parse) -> None:
 
 
 def test_unreadable_rfc2231_file_name_keeps_the_attachment(parse: Parse) -> None:
-    raw = build_mail(attachments=[("a.pdf", "application/pdf", b"%PDF")]).replace(
-        b'filename="a.pdf"', b"filename*0*=utf-8''%E6; filename*=a.pdf").replace(b'; name="a.pdf"', b"")
+    raw = (
+        build_mail(attachments=[("a.pdf", "application/pdf", b"%PDF")])
+        .replace(b'filename="a.pdf"', b"filename*0*=utf-8''%E6; filename*=a.pdf")
+        .replace(b'; name="a.pdf"', b"")
+    )
     assert [(a.filename, a.content) for a in parse(raw).attachments] == [("attachment-1.pdf", b"%PDF")]
 
 
 @pytest.mark.parametrize("boundary", [b"boundary*=a\x00b''b0und", b"boundary*0*=us-ascii''b0; boundary*=und"])
 def test_boundary_parameter_the_parser_cannot_read_is_a_parse_error(parse: Parse, boundary: bytes) -> None:
-    raw = (b"From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; " + boundary
-           + b"\r\n\r\n--b0und\r\n\r\nhi\r\n--b0und--\r\n")
+    raw = (
+        b"From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; "
+        + boundary
+        + b"\r\n\r\n--b0und\r\n\r\nhi\r\n--b0und--\r\n"
+    )
     with pytest.raises(ParseError, match="boundary parameter"):
         parse(raw)
 
@@ -112,19 +126,45 @@ def test_parts_nested_too_deeply_are_a_parse_error(parse: Parse) -> None:
 
 SEEDS = [
     build_mail(subject="暖气漏水", text="3号楼2单元暖气漏水"),
-    build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk", encoding="quoted-printable",
-               text="家里暖气不热"),
+    build_mail(
+        subject="暖气不热", subject_charset="gb2312", charset="gbk", encoding="quoted-printable", text="家里暖气不热"
+    ),
     build_mail(text="纯文本", html="<p>超<b>文本</b></p>", headers={"Auto-Submitted": "auto-replied"}),
-    build_mail(text="见附件", attachments=[("照片.jpg", "image/jpeg", bytes(range(256)))],
-               filename_style="rfc2231"),
+    build_mail(text="见附件", attachments=[("照片.jpg", "image/jpeg", bytes(range(256)))], filename_style="rfc2231"),
     build_bounce(recipient="lost@example.com", original_message_id="<ours@kefu>"),
 ]
 # Bytes real clients and broken gateways put where they do not belong.
 SNIPPETS = [
-    "暖气".encode("gbk"), b"\xff", b"\x00", b"<![foo]>", b"=?utf-8?B?A?=", b"=?gbk?B?xOO6?=", b"=?x?Q?=ZZ?=",
-    b";", b'"', b"\\", b"*", b"'", b"=", b"\r\n", b"\n", b"\r", b"\r\n\r\n", b"--", b"<", b">", b":", b",",
-    b"; charset*=x\x00''utf-8", b"; filename*0*=utf-8''%E6; filename*=x", b"; name*=\x00''x", b"message/rfc822",
-    b"Content-Type: multipart/mixed; boundary=x\r\n", b"Precedence: \xc8\xba\r\n", b"x-uuencode", b"&#xD800;",
+    "暖气".encode("gbk"),
+    b"\xff",
+    b"\x00",
+    b"<![foo]>",
+    b"=?utf-8?B?A?=",
+    b"=?gbk?B?xOO6?=",
+    b"=?x?Q?=ZZ?=",
+    b";",
+    b'"',
+    b"\\",
+    b"*",
+    b"'",
+    b"=",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\r\n\r\n",
+    b"--",
+    b"<",
+    b">",
+    b":",
+    b",",
+    b"; charset*=x\x00''utf-8",
+    b"; filename*0*=utf-8''%E6; filename*=x",
+    b"; name*=\x00''x",
+    b"message/rfc822",
+    b"Content-Type: multipart/mixed; boundary=x\r\n",
+    b"Precedence: \xc8\xba\r\n",
+    b"x-uuencode",
+    b"&#xD800;",
 ]
 
 
@@ -137,11 +177,11 @@ def _mutate(rnd: random.Random, raw: bytes) -> bytes:
         elif roll < 0.7:  # into a header value
             colon = data.find(b": ", pos)
             if colon >= 0:
-                data[colon + 2:colon + 2] = rnd.choice(SNIPPETS)
+                data[colon + 2 : colon + 2] = rnd.choice(SNIPPETS)
         elif roll < 0.85 and data:
             data[min(pos, len(data) - 1)] = rnd.randrange(256)
         else:
-            del data[pos:pos + rnd.randint(1, 20)]
+            del data[pos : pos + rnd.randint(1, 20)]
     return bytes(data)
 
 
@@ -158,6 +198,12 @@ def test_mutated_mails_are_read_or_a_parse_error(parse: Parse) -> None:
         if noise is not None and noise.kind == "bounce":
             read_bounce(parsed.message)
         # Everything read must be storable as UTF-8 text (no surrogates of undecoded bytes).
-        for text in [parsed.subject, parsed.text, parsed.sender_name, *parsed.to, noise.reason if noise else "",
-                     *(a.filename for a in parsed.attachments)]:
+        for text in [
+            parsed.subject,
+            parsed.text,
+            parsed.sender_name,
+            *parsed.to,
+            noise.reason if noise else "",
+            *(a.filename for a in parsed.attachments),
+        ]:
             text.encode("utf-8")

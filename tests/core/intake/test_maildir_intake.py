@@ -30,8 +30,7 @@ def _all(app: App, model: type) -> list:
         return list(session.scalars(select(model).order_by(model.id)))
 
 
-def test_new_mail_opens_a_classified_case_and_is_flagged_seen(heat_app: Callable[..., App],
-                                                              maildir: Path) -> None:
+def test_new_mail_opens_a_classified_case_and_is_flagged_seen(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     path = deliver(maildir, build_mail(subject="3号楼暖气漏水", text="楼上跑水了"))
     assert run_intake(app) == 1
@@ -46,8 +45,9 @@ def test_new_mail_opens_a_classified_case_and_is_flagged_seen(heat_app: Callable
     assert run_intake(app) == 0  # nothing is read twice
 
 
-def test_crash_between_store_and_mark_stores_once(heat_app: Callable[..., App], maildir: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_between_store_and_mark_stores_once(
+    heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = heat_app()
     deliver(maildir, build_mail(text="暖气不热"))
     import kefu.channels.maildir as md
@@ -65,8 +65,7 @@ def test_crash_between_store_and_mark_stores_once(heat_app: Callable[..., App], 
     assert not list((maildir / "new").iterdir())
 
 
-def test_same_message_id_delivered_twice_makes_one_case(heat_app: Callable[..., App],
-                                                        maildir: Path) -> None:
+def test_same_message_id_delivered_twice_makes_one_case(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     raw = build_mail(text="暖气不热", message_id="<same@client>")
     deliver(maildir, raw)
@@ -78,8 +77,7 @@ def test_same_message_id_delivered_twice_makes_one_case(heat_app: Callable[..., 
     assert len(_all(app, Case)) == 1
 
 
-def test_reply_threaded_by_references_adds_to_the_case(heat_app: Callable[..., App],
-                                                       maildir: Path) -> None:
+def test_reply_threaded_by_references_adds_to_the_case(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     deliver(maildir, build_mail(text="暖气漏水", message_id="<first@client>"))
     run_intake(app)
@@ -92,8 +90,9 @@ def test_reply_threaded_by_references_adds_to_the_case(heat_app: Callable[..., A
     assert replies[0].data["item_id"] == _all(app, InboundItem)[1].id
 
 
-def test_reply_to_our_signed_message_id_threads(heat_app: Callable[..., App], maildir: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reply_to_our_signed_message_id_threads(
+    heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_LINK", "site-secret")
     app = heat_app(config={"kefu": {"link_secret": "link"}})
     deliver(maildir, build_mail(text="暖气漏水"))
@@ -101,8 +100,7 @@ def test_reply_to_our_signed_message_id_threads(heat_app: Callable[..., App], ma
     [case] = _all(app, Case)
     ours = make_message_id(case.number, "site-secret", "kefu.example.com")
     forged = make_message_id(case.number, "wrong-secret", "kefu.example.com")
-    deliver(maildir, build_mail(sender="other@example.com", subject="Re", text="暖气不热",
-                                in_reply_to=forged))
+    deliver(maildir, build_mail(sender="other@example.com", subject="Re", text="暖气不热", in_reply_to=forged))
     deliver(maildir, build_mail(subject="改了标题", text="还是漏", in_reply_to=ours))
     run_intake(app)
     cases = _all(app, Case)
@@ -111,14 +109,12 @@ def test_reply_to_our_signed_message_id_threads(heat_app: Callable[..., App], ma
     assert items[2].case_id == case.id and "reference" in (items[2].reason or "")
 
 
-def test_case_number_in_subject_threads_only_for_the_customer(heat_app: Callable[..., App],
-                                                              maildir: Path) -> None:
+def test_case_number_in_subject_threads_only_for_the_customer(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     deliver(maildir, build_mail(text="暖气漏水"))
     run_intake(app)
     [case] = _all(app, Case)
-    deliver(maildir, build_mail(sender="stranger@example.com", subject=f"[{case.number}] 不热",
-                                text="injected"))
+    deliver(maildir, build_mail(sender="stranger@example.com", subject=f"[{case.number}] 不热", text="injected"))
     deliver(maildir, build_mail(subject=f"关于 [{case.number}]", text="师傅什么时候来"))
     run_intake(app)
     cases = _all(app, Case)
@@ -131,10 +127,17 @@ def test_case_number_in_subject_threads_only_for_the_customer(heat_app: Callable
 def test_auto_reply_gets_no_acknowledgement(heat_app: Callable[..., App], maildir: Path) -> None:
     # Issue 14 item 2: noise that threads onto no case opens none (it used to open one, unacknowledged).
     app = heat_app()
-    deliver(maildir, build_mail(subject="自动回复：暖气漏水", text="我正在休假",
-                                headers={"Auto-Submitted": "auto-replied"}))
-    deliver(maildir, build_mail(sender="list@example.com", subject="暖气漏水周报",
-                                headers={"Precedence": "bulk", "List-Id": "<news.example.com>"}))
+    deliver(
+        maildir, build_mail(subject="自动回复：暖气漏水", text="我正在休假", headers={"Auto-Submitted": "auto-replied"})
+    )
+    deliver(
+        maildir,
+        build_mail(
+            sender="list@example.com",
+            subject="暖气漏水周报",
+            headers={"Precedence": "bulk", "List-Id": "<news.example.com>"},
+        ),
+    )
     run_intake(app)
     assert _all(app, Case) == []
     items = _all(app, InboundItem)
@@ -144,8 +147,9 @@ def test_auto_reply_gets_no_acknowledgement(heat_app: Callable[..., App], maildi
     assert _all(app, OutboxMessage) == []
 
 
-def test_bounce_marks_the_address_and_tells_the_case_owner(heat_app: Callable[..., App], maildir: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bounce_marks_the_address_and_tells_the_case_owner(
+    heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_LINK", "site-secret")
     app = heat_app(config={"kefu": {"link_secret": "link"}})
     deliver(maildir, build_mail(text="暖气漏水"))
@@ -164,8 +168,7 @@ def test_bounce_marks_the_address_and_tells_the_case_owner(heat_app: Callable[..
     assert [o.recipient for o in _all(app, OutboxMessage) if o.audience == "customer"] == ["zhang@example.com"]
 
 
-def test_unparseable_mail_is_quarantined_and_the_channel_goes_on(heat_app: Callable[..., App],
-                                                                 maildir: Path) -> None:
+def test_unparseable_mail_is_quarantined_and_the_channel_goes_on(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     deliver(maildir, b"\x00\x01 not a mail \xff")
     deliver(maildir, build_mail(text="暖气不热"))
@@ -178,7 +181,8 @@ def test_unparseable_mail_is_quarantined_and_the_channel_goes_on(heat_app: Calla
 
 
 def test_unclaimed_mail_takes_the_inbox_default_kind_or_waits_for_staff(
-        heat_app: Callable[..., App], maildir: Path) -> None:
+    heat_app: Callable[..., App], maildir: Path
+) -> None:
     app = heat_app()
     deliver(maildir, build_mail(text="请问收费标准"))
     run_intake(app)
@@ -199,8 +203,7 @@ def test_a_raising_classifier_is_skipped(heat_app: Callable[..., App], maildir: 
     assert case.kind == "heat.leak"
 
 
-def test_five_megabyte_attachment_is_kept_as_evidence(heat_app: Callable[..., App],
-                                                      maildir: Path) -> None:
+def test_five_megabyte_attachment_is_kept_as_evidence(heat_app: Callable[..., App], maildir: Path) -> None:
     app = heat_app()
     photo = bytes(range(256)) * (5 * 1024 * 4)  # 5 MiB
     deliver(maildir, build_mail(text="漏水照片见附件", attachments=[("漏水.jpg", "image/jpeg", photo)]))
@@ -212,12 +215,13 @@ def test_five_megabyte_attachment_is_kept_as_evidence(heat_app: Callable[..., Ap
 
 
 def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
-        heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    heat_app: Callable[..., App], maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import kefu.intake.process as process
 
     real_open_cases = process.open_cases
 
-    def flaky_open_cases(ctx, new):  # type: ignore[no-untyped-def]
+    def flaky_open_cases(ctx, new):
         cases = real_open_cases(ctx, new)
         texts = [ctx.db().get(InboundItem, spec.data["item_id"]).text for spec in new]
         if any("boom" in text for text in texts):  # after the cases and customers were written
@@ -237,7 +241,8 @@ def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(
 
 
 def test_a_missing_maildir_is_created_so_the_embedded_default_needs_no_setup(
-        heat_app: Callable[..., App], tmp_path: Path) -> None:
+    heat_app: Callable[..., App], tmp_path: Path
+) -> None:
     fresh = tmp_path / "state" / "Maildir"
     app = heat_app(path=str(fresh))
     assert run_intake(app) == 0
@@ -246,8 +251,7 @@ def test_a_missing_maildir_is_created_so_the_embedded_default_needs_no_setup(
     assert run_intake(app) == 1
 
 
-def test_a_missing_maildir_is_an_error_when_creation_is_off(
-        heat_app: Callable[..., App], tmp_path: Path) -> None:
+def test_a_missing_maildir_is_an_error_when_creation_is_off(heat_app: Callable[..., App], tmp_path: Path) -> None:
     app = heat_app(path=str(tmp_path / "nowhere"), create=False)
     with pytest.raises(FileNotFoundError, match=r"channels\.maildir\.service.*not a Maildir"):
         from kefu.channels.maildir import poll_maildir

@@ -18,25 +18,42 @@ def kefu(clock: FakeClock, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _channel(out: str) -> dict:  # type: ignore[type-arg]
+def _channel(out: str) -> dict:
     [check] = [c for c in json.loads(out)["checks"] if c["name"] == "channel:maildir:service"]
     return check
 
 
 def test_status_shows_a_never_read_channel_silent_past_its_limit_and_who_was_told(
-        tmp_path: Path, sqlite_url: str, clock: FakeClock) -> None:
-    config = write_config(tmp_path / "kefu.toml", merge(base_config(tmp_path, sqlite_url, ["example"]), {
-        "staff": {"people": {"wang": {"name": "王工", "email": "wang@example.com"}}},
-        "channels": {"alarm_staff": ["wang"], "maildir": {"service": {
-            "path": str(tmp_path / "typo"), "create": False, "silence_alarm": "10m", "poll_interval": "0s"}}},
-    }))
+    tmp_path: Path, sqlite_url: str, clock: FakeClock
+) -> None:
+    config = write_config(
+        tmp_path / "kefu.toml",
+        merge(
+            base_config(tmp_path, sqlite_url, ["example"]),
+            {
+                "staff": {"people": {"wang": {"name": "王工", "email": "wang@example.com"}}},
+                "channels": {
+                    "alarm_staff": ["wang"],
+                    "maildir": {
+                        "service": {
+                            "path": str(tmp_path / "typo"),
+                            "create": False,
+                            "silence_alarm": "10m",
+                            "poll_interval": "0s",
+                        }
+                    },
+                },
+            },
+        ),
+    )
     kefu(clock, "--config", str(config), "db", "upgrade")
     kefu(clock, "--config", str(config), "run", "--once")
     code, out = kefu(clock, "--config", str(config), "status", "--json")
     check = _channel(out)
     assert code == 1 and not check["ok"]
-    assert check["detail"].startswith("never read successfully, first tried 0s ago (limit 600s); "
-                                      "last error: FileNotFoundError")
+    assert check["detail"].startswith(
+        "never read successfully, first tried 0s ago (limit 600s); last error: FileNotFoundError"
+    )
 
     clock.advance(minutes=11)
     kefu(clock, "--config", str(config), "run", "--once")

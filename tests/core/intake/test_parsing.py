@@ -11,8 +11,7 @@ GBK_ONLY = "朱镕基喆堃"  # not in GB2312: clients labelling GB2312 send the
 
 
 def test_gb2312_subject_with_gbk_body() -> None:
-    raw = build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk",
-                     text=f"住户{GBK_ONLY}反映暖气不热")
+    raw = build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk", text=f"住户{GBK_ONLY}反映暖气不热")
     parsed = parse_mail(raw)
     assert parsed.subject == "暖气不热"
     assert parsed.text == f"住户{GBK_ONLY}反映暖气不热"
@@ -49,8 +48,11 @@ def test_raw_8bit_gbk_subject() -> None:
 
 
 def test_html_only_mail_becomes_text() -> None:
-    raw = build_mail(text=None, html="<html><head><style>p{}</style></head><body><p>暖气&nbsp;漏水</p>"
-                     "<div>地址：<b>3号楼</b></div><script>x()</script></body></html>")
+    raw = build_mail(
+        text=None,
+        html="<html><head><style>p{}</style></head><body><p>暖气&nbsp;漏水</p>"
+        "<div>地址：<b>3号楼</b></div><script>x()</script></body></html>",
+    )
     assert parse_mail(raw).text == "暖气 漏水\n\n地址：3号楼"
 
 
@@ -60,7 +62,8 @@ def test_attachment_kept_with_its_chinese_name(style: str) -> None:
     raw = build_mail(attachments=[("漏水照片.jpg", "image/jpeg", photo)], filename_style=style)
     parsed = parse_mail(raw)
     assert [(a.filename, a.content_type, a.content) for a in parsed.attachments] == [
-        ("漏水照片.jpg", "image/jpeg", photo)]
+        ("漏水照片.jpg", "image/jpeg", photo)
+    ]
     assert parsed.text == "家里暖气漏水，请尽快处理。"
 
 
@@ -69,11 +72,14 @@ def test_references_in_order_in_reply_to_first() -> None:
     assert parse_mail(raw).references == ["<b@x>", "<a@x>"]
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (b"", "empty"),
-    (b"\x00\x01\x02 binary junk \xff\xfe", "no mail headers"),
-    (b"Subject: hi\r\n\r\nno sender at all\r\n", "no sender"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02 binary junk \xff\xfe", "no mail headers"),
+        (b"Subject: hi\r\n\r\nno sender at all\r\n", "no sender"),
+    ],
+)
 def test_unparseable_input_names_the_reason(raw: bytes, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
         parse_mail(raw)

@@ -46,9 +46,7 @@ def set_claimant(app, token: str) -> None:
 def test_the_identity_is_unique_per_process_whatever_the_node_name() -> None:
     here = identity.current("same-name")
     code = "from kefu import identity; print(identity.current('same-name').token)"
-    other = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert other != here.token
     parsed = identity.parse(other)
     assert parsed is not None and parsed.label == "same-name" and parsed.pid != os.getpid()
@@ -131,11 +129,7 @@ def test_rows_taken_over_after_a_lapsed_lease_are_not_sent_again(outbound_app, c
     def take_over() -> None:
         # Another daemon saw the lease expire, released the rows and claimed those still queued.
         with transaction(app.sessions) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.state == "sending")
-                .values(claimed_by=other)
-            )
+            session.execute(update(OutboxMessage).where(OutboxMessage.state == "sending").values(claimed_by=other))
 
     dispatcher = Dispatcher(app)
     sender = StallingSender(app, clock, take_over)

@@ -36,8 +36,9 @@ def dead_process_token() -> str:
 
     from kefu import identity
 
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     me = identity.current("test")
     return dataclasses.replace(me, pid=int(child.stdout), nonce="dead").token
 
@@ -84,8 +85,13 @@ def test_pacer_reserves_slots_one_rate_apart(clock) -> None:
 
 def test_same_key_is_never_queued_twice(outbound_app) -> None:
     app = outbound_app()
-    kwargs = dict(key="EX-1/ack/customer/sms", channel="sms", recipient=PHONE, template="example/ack.txt",
-                  context={"case_number": "EX-1"})
+    kwargs = dict(
+        key="EX-1/ack/customer/sms",
+        channel="sms",
+        recipient=PHONE,
+        template="example/ack.txt",
+        context={"case_number": "EX-1"},
+    )
     assert queue(app, **kwargs) is not None
     assert queue(app, **kwargs) is None
     assert len(outbox_rows(app)) == 1
@@ -111,16 +117,33 @@ def test_no_ack_case_gets_no_acknowledgement_but_other_notices(outbound_app) -> 
     app = outbound_app()
     number = open_example_case(app, data={"no_ack": True, "no_ack_reason": "auto-reply"})
     assert queue(app, number, key="a", channel="email", recipient="x@example.com", template="example/ack.txt") is None
-    assert queue(app, number, key="n", channel="email", recipient="x@example.com", template="example/notice.txt",
-                 context={"text": "明日停水"}) is not None
+    assert (
+        queue(
+            app,
+            number,
+            key="n",
+            channel="email",
+            recipient="x@example.com",
+            template="example/notice.txt",
+            context={"text": "明日停水"},
+        )
+        is not None
+    )
 
 
 def test_broken_template_fails_only_its_row(outbound_app, run_pass) -> None:
     app = outbound_app()
     number = open_example_case(app)
     queue(app, number, key="bad", channel="email", recipient="x@example.com", template="example/broken.txt")
-    queue(app, number, key="good", channel="email", recipient="x@example.com", template="example/notice.txt",
-          context={"text": "明日停水"})
+    queue(
+        app,
+        number,
+        key="good",
+        channel="email",
+        recipient="x@example.com",
+        template="example/notice.txt",
+        context={"text": "明日停水"},
+    )
     run_pass(app)
     bad, good = outbox_rows(app)
     assert bad.state == "failed" and "no_such_variable" in bad.last_error
@@ -131,8 +154,16 @@ def test_opted_out_number_gets_no_sms_and_the_row_says_why(outbound_app, run_pas
     app = outbound_app()
     cid = add_customer(app, name="王五", phone=PHONE, sms_opt_out=True)
     queue(app, None, cid, key="promo", channel="sms", recipient=PHONE, template="example/promo.sms.txt")
-    queue(app, None, None, key="notice", channel="sms", recipient=PHONE, template="example/notice.txt",
-          context={"text": "停水"})  # no customer given: the number's consent still counts
+    queue(
+        app,
+        None,
+        None,
+        key="notice",
+        channel="sms",
+        recipient=PHONE,
+        template="example/notice.txt",
+        context={"text": "停水"},
+    )  # no customer given: the number's consent still counts
     run_pass(app)
     assert [(r.state, "退订" in (r.last_error or "")) for r in outbox_rows(app)] == [("skipped", True)] * 2
     assert sms_lines(tmp_path) == []
@@ -142,10 +173,24 @@ def test_quiet_hours_hold_customer_sms_then_release_it(outbound_app, run_pass, c
     app = outbound_app()
     clock.set("2026-11-02T22:30:00+08:00")
     queue(app, key="c", channel="sms", recipient=PHONE, template="example/notice.txt", context={"text": "明日停水"})
-    queue(app, key="u", channel="sms", recipient="+8613900000000", template="example/notice.txt",
-          context={"text": "爆管抢修"}, urgent=True)
-    queue(app, key="s", channel="sms", recipient="+8613700000000", template="example/notice.txt",
-          context={"text": "升级"}, audience="staff")
+    queue(
+        app,
+        key="u",
+        channel="sms",
+        recipient="+8613900000000",
+        template="example/notice.txt",
+        context={"text": "爆管抢修"},
+        urgent=True,
+    )
+    queue(
+        app,
+        key="s",
+        channel="sms",
+        recipient="+8613700000000",
+        template="example/notice.txt",
+        context={"text": "升级"},
+        audience="staff",
+    )
     run_pass(app)
     held = {r.idem_key: r for r in outbox_rows(app)}
     assert held["c"].state == "queued" and held["u"].state == "sent" and held["s"].state == "sent"
@@ -162,8 +207,15 @@ def test_quiet_hours_hold_customer_sms_then_release_it(outbound_app, run_pass, c
 def test_row_due_at_night_after_a_retry_is_held_at_dispatch(outbound_app, run_pass, clock) -> None:
     app = outbound_app()
     clock.set("2026-11-02T20:00:00+08:00")
-    queue(app, key="c", channel="sms", recipient=PHONE, template="example/notice.txt", context={"text": "x"},
-          not_before=clock.now() + timedelta(hours=2))
+    queue(
+        app,
+        key="c",
+        channel="sms",
+        recipient=PHONE,
+        template="example/notice.txt",
+        context={"text": "x"},
+        not_before=clock.now() + timedelta(hours=2),
+    )
     clock.set("2026-11-02T22:00:00+08:00")
     run_pass(app)
     row = outbox_rows(app)[0]
@@ -183,8 +235,15 @@ def test_transient_failures_back_off_then_die_and_retry_revives(outbound_app, ru
     monkeypatch.setattr(SpoolEmailSender, "send", flaky)
     app = outbound_app(outbound={"retry": {"max_attempts": 3, "first_delay": "1m", "jitter": 0}})
     number = open_example_case(app)
-    queue(app, number, key="e", channel="email", recipient="x@example.com", template="example/notice.txt",
-          context={"text": "x"})
+    queue(
+        app,
+        number,
+        key="e",
+        channel="email",
+        recipient="x@example.com",
+        template="example/notice.txt",
+        context={"text": "x"},
+    )
     run_pass(app)
     row = outbox_rows(app)[0]
     assert (row.state, row.attempts) == ("queued", 1) and row.not_before == clock.now() + timedelta(minutes=1)
@@ -218,8 +277,15 @@ def test_transient_failures_back_off_then_die_and_retry_revives(outbound_app, ru
 def test_rate_limit_holds_rows_in_the_queue_instead_of_dropping(outbound_app, run_pass, clock, tmp_path) -> None:
     app = outbound_app(outbound={"rate": {"sms_per_second": 1}})
     for i in range(3):
-        queue(app, key=f"r{i}", channel="sms", recipient=f"+86139000000{i:02d}", urgent=True,
-              template="example/notice.txt", context={"text": "停热"})
+        queue(
+            app,
+            key=f"r{i}",
+            channel="sms",
+            recipient=f"+86139000000{i:02d}",
+            urgent=True,
+            template="example/notice.txt",
+            context={"text": "停热"},
+        )
     run_pass(app)
     assert [r.state for r in outbox_rows(app)] == ["sent", "queued", "queued"]
     assert outbox_rows(app)[2].not_before == clock.now() + timedelta(seconds=1)
@@ -234,8 +300,15 @@ def test_rate_limit_holds_rows_in_the_queue_instead_of_dropping(outbound_app, ru
 def test_rows_of_a_dead_dispatcher_are_given_back_and_sent_once(outbound_app, run_pass, tmp_path) -> None:
     app = outbound_app()
     for i in range(3):
-        queue(app, key=f"d{i}", channel="sms", recipient=PHONE, urgent=True, template="example/notice.txt",
-              context={"text": str(i)})
+        queue(
+            app,
+            key=f"d{i}",
+            channel="sms",
+            recipient=PHONE,
+            urgent=True,
+            template="example/notice.txt",
+            context={"text": str(i)},
+        )
     claimed, _ = claim_due(app, app.clock.now(), 10)
     assert len(claimed) == 3
     # The process that claimed them died: its rows carry the identity of a gone process.
@@ -249,8 +322,9 @@ def test_rows_of_a_dead_dispatcher_are_given_back_and_sent_once(outbound_app, ru
 
 def test_another_nodes_claim_is_respected_until_it_times_out(outbound_app, clock) -> None:
     app = outbound_app(outbound={"claim_timeout": "10m"})
-    queue(app, key="o", channel="sms", recipient=PHONE, urgent=True, template="example/notice.txt",
-          context={"text": "x"})
+    queue(
+        app, key="o", channel="sms", recipient=PHONE, urgent=True, template="example/notice.txt", context={"text": "x"}
+    )
     claim_due(app, clock.now(), 10)
     with transaction(app.sessions) as session:
         session.execute(update(OutboxMessage).values(claimed_by="other-node:1:x"))
@@ -262,10 +336,13 @@ def test_another_nodes_claim_is_respected_until_it_times_out(outbound_app, clock
 def test_stalled_outbox_fails_healthz_and_alarms_staff(outbound_app, clock, monkeypatch) -> None:
     from kefu.outbound.dispatch import Dispatcher
 
-    app = outbound_app(outbound={"alarm_age": "30m", "alarm_staff": ["boss"]},
-                       staff={"people": {"boss": {"name": "主管", "email": "boss@example.com"}}})
-    queue(app, key="w", channel="email", recipient="x@example.com", template="example/notice.txt",
-          context={"text": "x"})
+    app = outbound_app(
+        outbound={"alarm_age": "30m", "alarm_staff": ["boss"]},
+        staff={"people": {"boss": {"name": "主管", "email": "boss@example.com"}}},
+    )
+    queue(
+        app, key="w", channel="email", recipient="x@example.com", template="example/notice.txt", context={"text": "x"}
+    )
     assert next(c for c in health_report(app)["checks"] if c["name"] == "outbox")["ok"]
     monkeypatch.setattr(Dispatcher, "run", lambda self, max_rounds=0: 0)  # the sender is stuck
     clock.advance(minutes=31)
@@ -281,8 +358,15 @@ def test_stalled_outbox_fails_healthz_and_alarms_staff(outbound_app, clock, monk
 def test_two_dispatchers_never_claim_the_same_row(outbound_app) -> None:
     app = outbound_app()
     for i in range(20):
-        queue(app, key=f"p{i}", channel="sms", recipient=PHONE, urgent=True, template="example/notice.txt",
-              context={"text": str(i)})
+        queue(
+            app,
+            key=f"p{i}",
+            channel="sms",
+            recipient=PHONE,
+            urgent=True,
+            template="example/notice.txt",
+            context={"text": str(i)},
+        )
     first, _ = claim_due(app, app.clock.now(), 12)
     second, _ = claim_due(app, app.clock.now(), 12)
     ids_first = {c.row.id for c in first}

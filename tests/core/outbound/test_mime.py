@@ -17,30 +17,53 @@ LONG = "[EX-2026-000001] 停水通知：因主管道维修，明日上午九点�
 
 
 def outgoing(**kw) -> Outgoing:
-    base = dict(id=1, key="k", channel="email", audience="customer", recipient="h1@example.com",
-                recipient_name="住户 张三", subject=LONG, body="住户1：明日停水。\n.以点开头的一行\n",
-                message_id="<a1@kefu.example>", case_number="EX-2026-000001")
+    base = dict(
+        id=1,
+        key="k",
+        channel="email",
+        audience="customer",
+        recipient="h1@example.com",
+        recipient_name="住户 张三",
+        subject=LONG,
+        body="住户1：明日停水。\n.以点开头的一行\n",
+        message_id="<a1@kefu.example>",
+        case_number="EX-2026-000001",
+    )
     return Outgoing(**{**base, **kw})
 
 
 def both(message: Outgoing, cte: str = "base64") -> tuple[email.message.Message, email.message.Message]:
-    fast = email_bytes(message, from_address="kefu@kefu.example", from_name="客服中心", now=NOW,
-                       transfer_encoding=cte)
-    slow = build_email(message, from_address="kefu@kefu.example", from_name="客服中心", now=NOW,
-                       transfer_encoding=cte).as_bytes()
+    fast = email_bytes(message, from_address="kefu@kefu.example", from_name="客服中心", now=NOW, transfer_encoding=cte)
+    slow = build_email(
+        message, from_address="kefu@kefu.example", from_name="客服中心", now=NOW, transfer_encoding=cte
+    ).as_bytes()
     assert all(len(line) <= 78 for line in fast.split(b"\r\n")), fast
     assert b"\n" not in fast.replace(b"\r\n", b"")  # CRLF only
     return email.message_from_bytes(fast, policy=default), email.message_from_bytes(slow, policy=default)
 
 
 @pytest.mark.parametrize("cte", ["base64", "8bit"])
-@pytest.mark.parametrize("changes", [{}, {"recipient_name": None, "subject": "Plain ASCII", "auto": False,
-                                          "case_number": None, "message_id": None},
-                                     {"recipient_name": 'Wang, "Jr."', "subject": ""}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"recipient_name": None, "subject": "Plain ASCII", "auto": False, "case_number": None, "message_id": None},
+        {"recipient_name": 'Wang, "Jr."', "subject": ""},
+    ],
+)
 def test_same_headers_and_body_as_the_email_package(changes, cte) -> None:
     fast, slow = both(outgoing(**changes), cte)
-    for name in ("From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "X-Auto-Response-Suppress",
-                 "X-Kefu-Case", "MIME-Version"):
+    for name in (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        "X-Kefu-Case",
+        "MIME-Version",
+    ):
         assert str(fast.get(name)) == str(slow.get(name)), name
     assert fast.get_content_type() == "text/plain" and fast.get_content_charset() == "utf-8"
     assert fast["Content-Transfer-Encoding"] == cte
@@ -55,8 +78,12 @@ def test_subject_is_rfc2047_on_the_wire_and_keeps_the_case_number_readable() -> 
 
 
 def test_line_breaks_in_header_values_cannot_inject_headers() -> None:
-    raw = email_bytes(outgoing(subject="hi\r\nBcc: evil@example.com", recipient_name="A\nB"),
-                      from_address="kefu@kefu.example", from_name="客服中心", now=NOW)
+    raw = email_bytes(
+        outgoing(subject="hi\r\nBcc: evil@example.com", recipient_name="A\nB"),
+        from_address="kefu@kefu.example",
+        from_name="客服中心",
+        now=NOW,
+    )
     parsed = email.message_from_bytes(raw, policy=default)
     assert parsed["Bcc"] is None and parsed["Subject"] == "hi Bcc: evil@example.com"
 

@@ -32,10 +32,19 @@ def test_chinese_date_and_masked_phone_filters() -> None:
     assert mask_phone("13812345678") == "138****5678"
 
 
-@pytest.mark.parametrize(("text", "parts"), [
-    ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),
-    ("中" * 70, 1), ("中" * 71, 2), ("中" * 134, 2), ("中" * 135, 3),
-])
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("中" * 70, 1),
+        ("中" * 71, 2),
+        ("中" * 134, 2),
+        ("中" * 135, 3),
+    ],
+)
 def test_sms_segments_count_gsm7_for_ascii_and_ucs2_otherwise(text: str, parts: int) -> None:
     assert sms_segments(text) == parts
 
@@ -95,8 +104,10 @@ def test_plugin_package_templates_are_found_under_the_plugin_name(make_app, tmp_
 
 
 def test_check_config_reports_broken_and_failing_templates(outbound_app, tmp_path: Path) -> None:
-    folder = write_templates(tmp_path / "t", {"example/syntax.txt": "{% if %}", "example/ok.sms.txt": "好",
-                                              "example/broken.txt": "{{ no_such_variable }}"})
+    folder = write_templates(
+        tmp_path / "t",
+        {"example/syntax.txt": "{% if %}", "example/ok.sms.txt": "好", "example/broken.txt": "{{ no_such_variable }}"},
+    )
     app = outbound_app(outbound={"templates": str(folder)})
     problems = check_templates(app, {"example/broken.txt": {}, "example/ok.sms.txt": {}})
     assert any("example/syntax.txt" in p for p in problems)

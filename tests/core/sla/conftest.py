@@ -46,16 +46,25 @@ class SlaTestPlugin:
         chain = ("rota:station-{unit}", "branch_head", "cs_head")
         return [
             CaseKind(
-                name="slatest.leak", title="跑冒漏", prefix="HT", urgent=True,
-                policies=(DeadlinePolicy.resolution(cfg.leak_within, clock="24x7", chain=chain,
-                                                    channels=("email", "sms")),),
+                name="slatest.leak",
+                title="跑冒漏",
+                prefix="HT",
+                urgent=True,
+                policies=(
+                    DeadlinePolicy.resolution(cfg.leak_within, clock="24x7", chain=chain, channels=("email", "sms")),
+                ),
             ),
             CaseKind(
-                name="slatest.repair", title="报修", prefix="BX", steps=STEPS, reopen_on_reply=True,
+                name="slatest.repair",
+                title="报修",
+                prefix="BX",
+                steps=STEPS,
+                reopen_on_reply=True,
                 policies=(
                     DeadlinePolicy.first_response(cfg.first_contact, clock="workday", chain=("branch_head",)),
-                    DeadlinePolicy.for_step("现场查看", cfg.site_visit, clock="workday",
-                                            chain=(Level("branch_head", channels=("sms",)),)),
+                    DeadlinePolicy.for_step(
+                        "现场查看", cfg.site_visit, clock="workday", chain=(Level("branch_head", channels=("sms",)),)
+                    ),
                     DeadlinePolicy.resolution(WholeDays(cfg.closure_days, working=True), chain=("branch_head",)),
                     DeadlinePolicy.callback(WholeDays(cfg.callback_days), chain=("cs_head",)),
                 ),

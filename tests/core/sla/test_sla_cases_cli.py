@@ -38,8 +38,9 @@ def _state(app: Any, number: str) -> tuple[str, str | None, str | None]:
 def _last_events(app: Any, number: str, count: int) -> list[tuple[str, str, str | None, str | None]]:
     with app.sessions() as s:
         case = find_case(s, number)
-        events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
-                           .limit(count)).all()
+        events = s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc()).limit(count)
+        ).all()
         return [(e.type, e.actor, e.reason, e.to_state) for e in reversed(events)]
 
 
@@ -105,8 +106,12 @@ def test_write_commands_refuse_illegal_moves_with_a_clear_message(sla_app: Any, 
     _refused(app, ["reopen", number], f"case {number} is new, still open; only a resolved, callback or closed")
     _refused(app, ["close", "BX-2026-999999"], "no case 'BX-2026-999999' (see `kefu cases list`)")
     assert _cli(app, "close", number, "--by", "zhao", "--reason", "重复报事").exit_code == 0
-    _refused(app, ["resolve", number], f"case {number}: cannot go from 'closed' to 'resolved'",
-             "allowed from 'closed': none (or reopen it)")
+    _refused(
+        app,
+        ["resolve", number],
+        f"case {number}: cannot go from 'closed' to 'resolved'",
+        "allowed from 'closed': none (or reopen it)",
+    )
     _refused(app, ["assign", number, "wang"], f"case {number} is closed; reopen it before assigning it")
     _refused(app, ["step", number, "现场查看"], "reopen it before changing its step")
     bad_score = _cli(app, "callback", number, "9")

@@ -45,8 +45,9 @@ def _do(app: Any, number: str, func: Any, *args: Any, **kw: Any) -> Any:
 def test_due_given_at_opening_is_kept_across_a_pause(sla_app: Any, clock: FakeClock) -> None:
     app = sla_app()
     with transaction(app.sessions) as s:
-        number = open_case(app.context("slatest", s), kind="slatest.leak", unit="S01",
-                           due={"resolution": local("2026-11-02T20:00")}).number
+        number = open_case(
+            app.context("slatest", s), kind="slatest.leak", unit="S01", due={"resolution": local("2026-11-02T20:00")}
+        ).number
     dl = _deadline(app, "resolution")
     assert dl.due_at == local("2026-11-02T20:00")  # not the policy's 4 h (13:00)
     assert dl.next_at == local("2026-11-02T17:15")  # 75 % of 09:00 → 20:00
@@ -64,8 +65,16 @@ def test_set_due_on_a_running_step_survives_pause_and_warns_before_it(sla_app: A
     app = sla_app()
     with transaction(app.sessions) as s:
         number = open_case(app.context("slatest", s), kind="slatest.repair", unit="S01", step="现场查看").number
-    _do(app, number, set_due, "step:现场查看", local("2026-11-07T17:00"), remind_before=timedelta(days=1),
-        actor="wang", reason="与施工方约定")
+    _do(
+        app,
+        number,
+        set_due,
+        "step:现场查看",
+        local("2026-11-07T17:00"),
+        remind_before=timedelta(days=1),
+        actor="wang",
+        reason="与施工方约定",
+    )
     dl = _deadline(app, "step:现场查看")
     assert (dl.due_at, dl.next_at, dl.stage) == (local("2026-11-07T17:00"), local("2026-11-06T17:00"), "pending")
     clock.set(local("2026-11-03T09:00"))

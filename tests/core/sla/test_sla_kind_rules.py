@@ -57,10 +57,21 @@ class RulesPlugin:
         kinds = {k.name: k for k in self.base.kefu_case_kinds(ctx)}
         return [
             replace(kinds["slatest.repair"], guard=_acceptance_guard),
-            CaseKind(name="slatest.project", title="项目报修", prefix="XM", urgent=True, resolve_role=_project_roles,
-                     policies=(DeadlinePolicy.resolution("1h", chain=("repair_manager", "branch_head")),)),
-            CaseKind(name="slatest.unitrole", title="按项目角色", prefix="JS", urgent=True,
-                     policies=(DeadlinePolicy.resolution("1h", chain=("repair_manager@{unit}",)),)),
+            CaseKind(
+                name="slatest.project",
+                title="项目报修",
+                prefix="XM",
+                urgent=True,
+                resolve_role=_project_roles,
+                policies=(DeadlinePolicy.resolution("1h", chain=("repair_manager", "branch_head")),),
+            ),
+            CaseKind(
+                name="slatest.unitrole",
+                title="按项目角色",
+                prefix="JS",
+                urgent=True,
+                policies=(DeadlinePolicy.resolution("1h", chain=("repair_manager@{unit}",)),),
+            ),
         ]
 
 
@@ -95,8 +106,10 @@ def test_guard_refuses_closing_through_the_cli_until_the_acceptance(sla_app: Any
     for command in ("close", "resolve"):
         result = _cli(app, command, number, "--by", "wang")
         assert result.exit_code == 1, result.output
-        assert f"case {number}: cannot go from 'new' to '{'closed' if command == 'close' else 'resolved'}'" \
+        assert (
+            f"case {number}: cannot go from 'new' to '{'closed' if command == 'close' else 'resolved'}'"
             in result.output
+        )
         assert "收方验收 outstanding for WX-2026-000001: record the acceptance first" in result.output
     assert _case(app, number) == before  # refused: no event, no state change
     # Moves the guard does not object to go through.

@@ -41,12 +41,30 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text + "+08:00")
 
 
-def _row(opened: int, closed: int, closure: float | None, in_time: float | None, first: float | None,
-         satisfaction: float | None, callbacks: int, breaches: int, med_first: float | None,
-         med_res: float | None) -> dict[str, Any]:
-    return {"opened": opened, "closed": closed, "closure_rate": closure, "in_time_rate": in_time,
-            "first_response_in_time_rate": first, "satisfaction": satisfaction, "callbacks": callbacks,
-            "breaches": breaches, "median_first_response_h": med_first, "median_resolution_h": med_res}
+def _row(
+    opened: int,
+    closed: int,
+    closure: float | None,
+    in_time: float | None,
+    first: float | None,
+    satisfaction: float | None,
+    callbacks: int,
+    breaches: int,
+    med_first: float | None,
+    med_res: float | None,
+) -> dict[str, Any]:
+    return {
+        "opened": opened,
+        "closed": closed,
+        "closure_rate": closure,
+        "in_time_rate": in_time,
+        "first_response_in_time_rate": first,
+        "satisfaction": satisfaction,
+        "callbacks": callbacks,
+        "breaches": breaches,
+        "median_first_response_h": med_first,
+        "median_resolution_h": med_res,
+    }
 
 
 EXPECTED = {
@@ -113,13 +131,14 @@ def test_report_command_prints_the_month_as_json_and_as_a_table(sla_app: Any, cl
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["period"] == "2026-11"
-    assert {(r["by"], r["group"]): {k: v for k, v in r.items() if k not in ("by", "plugin", "group")}
-            for r in report["rows"]} == EXPECTED
+    assert {
+        (r["by"], r["group"]): {k: v for k, v in r.items() if k not in ("by", "plugin", "group")}
+        for r in report["rows"]
+    } == EXPECTED
     table = CliRunner().invoke(cli, ["report", "--period", "2026-11"], obj={"app": app})
     assert table.exit_code == 0, table.output
     assert "slatest/S01" in table.output and "50.0%" in table.output and "66.7%" in table.output
-    december = json.loads(CliRunner().invoke(cli, ["report", "--period", "2026-12", "--json"],
-                                             obj={"app": app}).output)
+    december = json.loads(CliRunner().invoke(cli, ["report", "--period", "2026-12", "--json"], obj={"app": app}).output)
     plugin_row = next(r for r in december["rows"] if r["by"] == "plugin")
     assert plugin_row["opened"] == 1 and plugin_row["satisfaction"] == 4  # F, and B's December callback
     bad = CliRunner().invoke(cli, ["report", "--period", "November", "--json"], obj={"app": app})
@@ -127,8 +146,9 @@ def test_report_command_prints_the_month_as_json_and_as_a_table(sla_app: Any, cl
 
 
 @pytest.mark.parametrize("catch_up", [False, True], ids=["two-daemons", "after-downtime"])
-def test_monthly_kpi_mail_goes_once_to_each_head(sla_app: Any, sla_staff: dict[str, Any], clock: FakeClock,
-                                                  catch_up: bool, caplog: pytest.LogCaptureFixture) -> None:
+def test_monthly_kpi_mail_goes_once_to_each_head(
+    sla_app: Any, sla_staff: dict[str, Any], clock: FakeClock, catch_up: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     staff = {**sla_staff, "people": {**sla_staff["people"], "qian": {"name": "钱总"}}}  # a head without email
     app = sla_app({"staff": staff, "sla": {"report_to": ["cs_head", "branch_head", "zhao", "qian"]}})
     assert KPI_JOB in app.jobs
@@ -137,8 +157,15 @@ def test_monthly_kpi_mail_goes_once_to_each_head(sla_app: Any, sla_staff: dict[s
         # A daemon was down over the firing: the next start runs it once (missed = run_once),
         # and so does a second daemon starting at the same time.
         with transaction(app.sessions) as s:
-            s.add(JobRun(job_id=KPI_JOB, scheduled_at=local("2026-11-01T08:00"), state="done", node="old",
-                         started_at=local("2026-11-01T08:00")))
+            s.add(
+                JobRun(
+                    job_id=KPI_JOB,
+                    scheduled_at=local("2026-11-01T08:00"),
+                    state="done",
+                    node="old",
+                    started_at=local("2026-11-01T08:00"),
+                )
+            )
         ran = [CronRunner(app, started_at=clock.now()).catch_up() for _ in range(2)]
         assert sorted(len(r) for r in ran) == [0, 1]
     else:
@@ -148,12 +175,17 @@ def test_monthly_kpi_mail_goes_once_to_each_head(sla_app: Any, sla_staff: dict[s
     with transaction(app.sessions) as s:  # a repeated run (by hand, or after a crash) queues nothing new
         mail_monthly_report(app.context("kefu", s), local("2026-12-01T08:00"))
     with app.sessions() as s:
-        mails = [m for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-                 if m.idem_key.startswith("kpi/2026-11/")]
+        mails = [
+            m
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            if m.idem_key.startswith("kpi/2026-11/")
+        ]
         assert sorted(m.recipient for m in mails) == ["wang@example.cn", "zhao@example.cn"]
         assert {m.channel for m in mails} == {"email"} and {m.template for m in mails} == {"core/kpi_report.txt"}
         for mail in mails:
             assert "2026-11" in (mail.subject or "")
-            assert ("slatest：受理 4 件，关闭率 50.0%，及时率 40.0%（回复 100.0%），满意度 3.5，超时 3 次，"
-                    "首次回复中位 1.0 h，解决中位 4.5 h") in mail.body
+            assert (
+                "slatest：受理 4 件，关闭率 50.0%，及时率 40.0%（回复 100.0%），满意度 3.5，超时 3 次，"
+                "首次回复中位 1.0 h，解决中位 4.5 h"
+            ) in mail.body
     assert "qian has no email address" in caplog.text

@@ -46,14 +46,15 @@ def test_leak_4h_24x7_escalates_station_branch_centre(sla_app: Any, clock: Any) 
     run_sweep(app)
     keys = _keys(app)[2:]
     assert keys == [
-        f"{number}/resolution/1/L1/R0/zhang/email", f"{number}/resolution/1/L1/R0/zhang/sms",
-        f"{number}/resolution/1/L2/R0/wang/email", f"{number}/resolution/1/L2/R0/wang/sms",
+        f"{number}/resolution/1/L1/R0/zhang/email",
+        f"{number}/resolution/1/L1/R0/zhang/sms",
+        f"{number}/resolution/1/L2/R0/wang/email",
+        f"{number}/resolution/1/L2/R0/wang/sms",
         f"{number}/resolution/1/L3/R0/zhao/email",
     ]
     with app.sessions() as s:
         events = [(e.type, e.data.get("level")) for e in s.scalars(select(CaseEvent).order_by(CaseEvent.id))]
-        assert events[1:] == [("deadline_warning", None), ("deadline_breached", 1), ("escalated", 2),
-                              ("escalated", 3)]
+        assert events[1:] == [("deadline_warning", None), ("deadline_breached", 1), ("escalated", 2), ("escalated", 3)]
         rows = list(s.scalars(select(OutboxMessage)))
         # A leak is urgent: staff are told at once, not at the next working time.
         assert all(r.not_before == r.created_at and r.audience == "staff" for r in rows)
@@ -80,8 +81,10 @@ def test_night_leak_goes_to_the_night_shift(sla_app: Any, clock: Any) -> None:
     clock.set("2026-11-02T23:00:00+08:00")
     assert run_sweep(app) == 2
     assert _keys(app) == [
-        f"{number}/resolution/1/L0/R0/li/email", f"{number}/resolution/1/L0/R0/li/sms",
-        f"{number}/resolution/1/L1/R0/li/email", f"{number}/resolution/1/L1/R0/li/sms",
+        f"{number}/resolution/1/L0/R0/li/email",
+        f"{number}/resolution/1/L0/R0/li/sms",
+        f"{number}/resolution/1/L1/R0/li/email",
+        f"{number}/resolution/1/L1/R0/li/sms",
     ]
 
 

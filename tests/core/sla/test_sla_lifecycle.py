@@ -47,8 +47,13 @@ def local(text: str) -> datetime:
 
 def test_workday_deadline_into_a_year_from_config(sla_app: Any, clock: FakeClock) -> None:
     clock.set(local("2026-12-31T16:30"))
-    app = sla_app({"calendar": {"years": {"2027": {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"],
-                                                     "source": "test notice"}}}})
+    app = sla_app(
+        {
+            "calendar": {
+                "years": {"2027": {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"], "source": "test notice"}}
+            }
+        }
+    )
     assert not [w for w in app.warnings if "2027" in w]
     _open(app)
     assert _deadlines(app)[("first_response", 1)].due_at == local("2027-01-02T09:30")

@@ -40,41 +40,58 @@ class TellingPlugin:
 @pytest.fixture
 def app(make_app: Any, clock: FakeClock, plugin: Any, sla_staff: dict[str, Any]) -> Any:
     clock.set("2026-11-02T09:00:00+08:00")
-    return make_app(plugins=["slatest"], config={"staff": sla_staff},
-                    extra_plugins={"slatest": TellingPlugin(plugin)})
+    return make_app(plugins=["slatest"], config={"staff": sla_staff}, extra_plugins={"slatest": TellingPlugin(plugin)})
 
 
 def _picture(session: Any, case: Case) -> tuple[Any, ...]:
     """What a case looks like in the database, without ids and numbers."""
-    events = [(e.type, e.actor, e.to_state, e.reason, e.data)
-              for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
-    deadlines = [(d.name, d.round, d.state, d.due_at, d.next_at, d.stage, d.data)
-                 for d in session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id))]
+    events = [
+        (e.type, e.actor, e.to_state, e.reason, e.data)
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+    ]
+    deadlines = [
+        (d.name, d.round, d.state, d.due_at, d.next_at, d.stage, d.data)
+        for d in session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.id))
+    ]
     return (case.kind, case.state, case.title, case.urgent, case.unit, case.owner, case.data, events, deadlines)
 
 
 def test_a_batch_opens_what_one_by_one_opens_with_numbers_in_order(app: Any) -> None:
-    new = [NewCase(kind="slatest.leak", title="漏水", unit="S01", actor="customer", reason="mail"),
-           NewCase(kind="slatest.repair", title="报修", unit="S02", owner="wang"),
-           NewCase(kind="slatest.leak", title="跑水", urgent=False, data={"account": "A1"})]
+    new = [
+        NewCase(kind="slatest.leak", title="漏水", unit="S01", actor="customer", reason="mail"),
+        NewCase(kind="slatest.repair", title="报修", unit="S02", owner="wang"),
+        NewCase(kind="slatest.leak", title="跑水", urgent=False, data={"account": "A1"}),
+    ]
     with transaction(app.sessions) as s:
         ctx = app.context("slatest", s)
         batch = open_cases(ctx, new)
         single = [open_case(ctx, **vars(spec)) for spec in new]
         assert [c.number for c in batch + single] == [
-            "HT-2026-000001", "BX-2026-000001", "HT-2026-000002", "HT-2026-000003", "BX-2026-000002",
-            "HT-2026-000004"]
+            "HT-2026-000001",
+            "BX-2026-000001",
+            "HT-2026-000002",
+            "HT-2026-000003",
+            "BX-2026-000002",
+            "HT-2026-000004",
+        ]
         assert [_picture(s, c) for c in batch] == [_picture(s, c) for c in single]
         assert all(c.data["told"] for c in batch)
         assert {d.name for d in s.scalars(select(Deadline).where(Deadline.case_id == batch[1].id))} == {
-            "first_response", "resolution"}
+            "first_response",
+            "resolution",
+        }
 
 
 def test_a_failing_hook_is_recorded_on_its_case_and_the_others_are_still_told(app: Any) -> None:
     with transaction(app.sessions) as s:
-        cases = open_cases(app.context("slatest", s), [
-            NewCase(kind="slatest.leak", title="一"), NewCase(kind="slatest.leak", title="boom"),
-            NewCase(kind="slatest.leak", title="三")])
+        cases = open_cases(
+            app.context("slatest", s),
+            [
+                NewCase(kind="slatest.leak", title="一"),
+                NewCase(kind="slatest.leak", title="boom"),
+                NewCase(kind="slatest.leak", title="三"),
+            ],
+        )
         numbers = [c.number for c in cases]
     with app.sessions() as s:
         by_number = {c.number: c for c in s.scalars(select(Case))}

@@ -21,8 +21,9 @@ CONFIG = {"sla": {"report_to": ["cs_head"], "report_schedule": "0 12 * * *"}}
 
 def _counts(app: Any) -> tuple[int, ...]:
     with app.sessions() as s:
-        return tuple(s.scalar(select(func.count()).select_from(t)) or 0
-                     for t in (CaseEvent, OutboxMessage, JobRun, Deadline))
+        return tuple(
+            s.scalar(select(func.count()).select_from(t)) or 0 for t in (CaseEvent, OutboxMessage, JobRun, Deadline)
+        )
 
 
 def _deadline_state(app: Any) -> list[tuple[Any, ...]]:
@@ -78,8 +79,15 @@ def test_simulate_command_prints_json(sla_app: Any, clock: FakeClock, tmp_path: 
 def test_calendar_show_names_days_and_source(sla_app: Any, clock: FakeClock) -> None:
     from kefu.cli.main import cli
 
-    app = sla_app({"calendar": {"years": {"2027": {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"],
-                                                     "source": "国办发明电〔2026〕1号"}}}})
+    app = sla_app(
+        {
+            "calendar": {
+                "years": {
+                    "2027": {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"], "source": "国办发明电〔2026〕1号"}
+                }
+            }
+        }
+    )
     out = CliRunner().invoke(cli, ["calendar", "show", "2027"], obj={"app": app}).output
     assert "config [calendar.years.2027] (国办发明电〔2026〕1号)" in out
     assert "2027-01-01" in out and "2027-01-02" in out and "上班 (调休)" in out

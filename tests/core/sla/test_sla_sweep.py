@@ -44,7 +44,8 @@ def test_two_daemons_never_double_escalate(sla_app: Any, clock: FakeClock) -> No
     assert sum(handled) == 40 * 3  # warning, breach, level 2 — each once
     with first.sessions() as s:
         events = Counter(
-            (e.case_id, e.type, e.data.get("level")) for e in s.scalars(select(CaseEvent))
+            (e.case_id, e.type, e.data.get("level"))
+            for e in s.scalars(select(CaseEvent))
             if e.type in ("deadline_warning", "deadline_breached", "escalated")
         )
         assert set(events.values()) == {1} and len(events) == 40 * 3
@@ -52,8 +53,9 @@ def test_two_daemons_never_double_escalate(sla_app: Any, clock: FakeClock) -> No
         assert len(keys) == len(set(keys)) == 40 * (2 + 2 + 2)
 
 
-def test_plugin_that_handles_its_deadline_replaces_the_default_chain(sla_app: Any, plugin: Any,
-                                                                      clock: FakeClock) -> None:
+def test_plugin_that_handles_its_deadline_replaces_the_default_chain(
+    sla_app: Any, plugin: Any, clock: FakeClock
+) -> None:
     plugin.handled = True
     app = sla_app()
     with transaction(app.sessions) as s:

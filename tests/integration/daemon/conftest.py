@@ -18,8 +18,9 @@ def start_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
     """``start_daemon(config_dict, name=..., probe=True, env={...})`` → a running DaemonProcess."""
     started: list[DaemonProcess] = []
 
-    def start(config: dict[str, Any], *, name: str = "kefu", probe: bool = False,
-              env: dict[str, str] | None = None) -> DaemonProcess:
+    def start(
+        config: dict[str, Any], *, name: str = "kefu", probe: bool = False, env: dict[str, str] | None = None
+    ) -> DaemonProcess:
         path = write_config(tmp_path / f"{name}.toml", config)
         proc = DaemonProcess(path, tmp_path, name=name, plugins={"probe": PROBE} if probe else None, env=env)
         started.append(proc)

@@ -46,8 +46,12 @@ def test_sigkill_during_a_job_loses_nothing_on_restart(start_daemon, db_url, tmp
     control = tmp_path / "control"
     control.mkdir()
     migrate(db_url)
-    cfg = daemon_config(tmp_path, db_url, plugins={"enabled": ["example", "probe"]},
-                        probe={"control_dir": str(control), "missed": "run_once"})
+    cfg = daemon_config(
+        tmp_path,
+        db_url,
+        plugins={"enabled": ["example", "probe"]},
+        probe={"control_dir": str(control), "missed": "run_once"},
+    )
     first = start_daemon(cfg, name="first", probe=True)
     first.wait_ready()
     wait_until(lambda: len(probe_rows(db_url)[1]) >= 2, what="two probe firings")
@@ -86,8 +90,7 @@ def test_two_daemons_on_one_postgresql_run_each_firing_exactly_once(start_daemon
         migrate(url)
         daemons = []
         for node in ("node-a", "node-b"):
-            cfg = daemon_config(tmp_path, url, kefu={"node_name": node},
-                                example={"heartbeat_schedule": "* * * * * *"})
+            cfg = daemon_config(tmp_path, url, kefu={"node_name": node}, example={"heartbeat_schedule": "* * * * * *"})
             daemons.append(start_daemon(cfg, name=node))
         for d in daemons:
             d.wait_ready()

@@ -47,8 +47,9 @@ def test_sigterm_finishes_the_job_in_hand_and_exits_0(start_daemon, sqlite_url, 
     control.mkdir()
     (control / "block").write_text("2")
     migrate(sqlite_url)
-    cfg = daemon_config(tmp_path, sqlite_url, plugins={"enabled": ["example", "probe"]},
-                        probe={"control_dir": str(control)})
+    cfg = daemon_config(
+        tmp_path, sqlite_url, plugins={"enabled": ["example", "probe"]}, probe={"control_dir": str(control)}
+    )
     d = start_daemon(cfg, probe=True)
     d.wait_ready()
     stamp = wait_for_file(control / "in-job")
@@ -94,8 +95,9 @@ def test_watchdog_is_fed_only_while_the_loops_progress(start_daemon, sqlite_url,
     control = tmp_path / "control"
     control.mkdir()
     migrate(sqlite_url)
-    cfg = daemon_config(tmp_path, sqlite_url, plugins={"enabled": ["example", "probe"]},
-                        probe={"control_dir": str(control)})
+    cfg = daemon_config(
+        tmp_path, sqlite_url, plugins={"enabled": ["example", "probe"]}, probe={"control_dir": str(control)}
+    )
     d = start_daemon(cfg, probe=True, env={"WATCHDOG_USEC": "1000000"})
     d.wait_ready()
     d.notify.wait_for("WATCHDOG", count=4, timeout=10)

@@ -16,19 +16,13 @@ from .support import daemon_config, migrate
 pytestmark = pytest.mark.slow
 
 
-def test_a_dropped_mail_becomes_a_case_without_waiting_for_the_poll(
-    start_daemon, sqlite_url, tmp_path
-):
+def test_a_dropped_mail_becomes_a_case_without_waiting_for_the_poll(start_daemon, sqlite_url, tmp_path):
     migrate(sqlite_url)
     root = tmp_path / "maildir"
     config = daemon_config(
         tmp_path,
         sqlite_url,
-        channels={
-            "maildir": {
-                "box": {"path": str(root), "default_kind": "example.request", "poll_interval": "1h"}
-            }
-        },
+        channels={"maildir": {"box": {"path": str(root), "default_kind": "example.request", "poll_interval": "1h"}}},
     )
     config["scheduler"]["intake_interval"] = "1h"  # only the watcher can make it read the mail now
     d = start_daemon(config)

@@ -33,13 +33,9 @@ def readme_block(section: str) -> str:
 def test_the_readme_demo_block_shows_a_case_and_its_acknowledgement(tmp_path: Path) -> None:
     checkout = tmp_path / "kefu"
     shutil.copytree(ROOT / "examples", checkout / "examples")
-    shutil.copytree(
-        ROOT / "plugins" / "heating" / "demo", checkout / "plugins" / "heating" / "demo"
-    )
+    shutil.copytree(ROOT / "plugins" / "heating" / "demo", checkout / "plugins" / "heating" / "demo")
     config = checkout / "examples" / "demo.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace("port = 8480", "port = 0"), encoding="utf-8"
-    )
+    config.write_text(config.read_text(encoding="utf-8").replace("port = 8480", "port = 0"), encoding="utf-8")
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -34,9 +34,7 @@ def unsent(url_app) -> int:
     with url_app.sessions() as session:
         return int(
             session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state.in_(["queued", "sending"]))
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state.in_(["queued", "sending"]))
             )
             or 0
         )
@@ -88,18 +86,14 @@ def test_two_daemons_with_one_node_name_send_1000_messages_exactly_once(
             while unsent(app) and time.monotonic() < deadline:
                 time.sleep(0.2)  # observing two other processes, not timing our own work
             left = unsent(app)
-            print(
-                f"ready {t0 - daemons[0].started_at:.1f}s queue {t1 - t0:.1f}s send {time.monotonic() - t1:.1f}s"
-            )
+            print(f"ready {t0 - daemons[0].started_at:.1f}s queue {t1 - t0:.1f}s send {time.monotonic() - t1:.1f}s")
         finally:
             app.dispose()
         for daemon in daemons:
             code, _took = daemon.stop(timeout=30)
             assert code == 0, daemon.log()
     assert left == 0, "messages still unsent"
-    sent = Counter(
-        rcpt for m in smtp_server.messages for rcpt in m.rcpt_tos if rcpt.startswith("staff")
-    )
+    sent = Counter(rcpt for m in smtp_server.messages for rcpt in m.rcpt_tos if rcpt.startswith("staff"))
     twice = {rcpt: n for rcpt, n in sent.items() if n > 1}
     print(f"sent {sum(sent.values())} messages to {len(sent)} recipients; twice: {len(twice)}")
     assert not twice, f"{len(twice)} messages sent more than once"

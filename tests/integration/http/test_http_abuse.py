@@ -48,9 +48,7 @@ class Echo:
 
 
 @pytest.fixture
-def served(
-    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[App, HttpServer]]:
+def served(make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[App, HttpServer]]:
     """The app with every HTTP channel on, served on a free loopback port."""
     monkeypatch.setenv("KEFU_TWILIO_TOKEN", TWILIO_TOKEN)
     monkeypatch.setenv("KEFU_HOTLINE_TOKEN", HOTLINE_TOKEN)
@@ -151,9 +149,7 @@ BAD_SIGNATURES = [
 
 def test_a_malformed_twilio_signature_is_403_not_500(served, no_handler_errors) -> None:
     _app, server = served
-    form = urllib.parse.urlencode(
-        {"MessageSid": "SM1", "MessageStatus": "delivered", "Body": "暖气"}
-    ).encode()
+    form = urllib.parse.urlencode({"MessageSid": "SM1", "MessageStatus": "delivered", "Body": "暖气"}).encode()
     for path in (SMS_PATH, STATUS_PATH):
         for signature in BAD_SIGNATURES:
             status, body = request(
@@ -198,9 +194,7 @@ def test_a_body_that_is_not_utf8_is_400(served, no_handler_errors) -> None:
     assert request(server, "POST", "/echo/json", [], b"[" * 100_000)[0] == 400
 
 
-def test_a_nul_byte_in_a_signed_sms_or_an_authorised_call_is_no_500(
-    served, no_handler_errors
-) -> None:
+def test_a_nul_byte_in_a_signed_sms_or_an_authorised_call_is_no_500(served, no_handler_errors) -> None:
     # PostgreSQL refuses NUL in text columns; the request still gets its answer.
     _app, server = served
     params = {"MessageSid": "SM\x00nul", "From": "+86138\x0012345678", "Body": "暖气\x00不热"}
@@ -239,21 +233,15 @@ HEADER_NAMES = [
 header_bytes = st.binary(max_size=200).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-call_fields = st.sampled_from(
-    ["call_id", "caller", "at", "category", "address", "account", "text", "operator"]
-)
+call_fields = st.sampled_from(["call_id", "caller", "at", "category", "address", "account", "text", "operator"])
 calls = st.dictionaries(call_fields, json_values | st.text(max_size=30), max_size=8)
 hotline_bodies = st.one_of(
     json_values.map(lambda v: json.dumps(v).encode()),
     calls.map(lambda c: json.dumps(c, ensure_ascii=False).encode()),
-    st.lists(calls, max_size=3).map(
-        lambda cs: json.dumps({"calls": cs}, ensure_ascii=False).encode()
-    ),
+    st.lists(calls, max_size=3).map(lambda cs: json.dumps({"calls": cs}, ensure_ascii=False).encode()),
     st.binary(max_size=300),
 )
 form_fields = st.dictionaries(
@@ -285,8 +273,7 @@ def hostile_requests(draw: st.DrawFn, routes: list[tuple[str, str]], port: int) 
         path = draw(st.sampled_from([path + "/", path + "x", "/" + path.strip("/").upper()]))
     query = draw(st.sampled_from(["", "", "?a=1", "?bodySHA256=abc", "?%ff%fe", "?" + "x" * 500]))
     headers = [
-        (name, draw(header_bytes))
-        for name in draw(st.lists(st.sampled_from(HEADER_NAMES), max_size=4, unique=True))
+        (name, draw(header_bytes)) for name in draw(st.lists(st.sampled_from(HEADER_NAMES), max_size=4, unique=True))
     ]
     form: dict[str, str] | None = None
     if path == HOTLINE_PATH:
@@ -296,13 +283,9 @@ def hostile_requests(draw: st.DrawFn, routes: list[tuple[str, str]], port: int) 
             headers.append(("Authorization", b"Bearer " + HOTLINE_TOKEN.encode()))
     elif path in (SMS_PATH, STATUS_PATH):
         form = draw(form_fields)
-        body = draw(
-            st.one_of(st.just(urllib.parse.urlencode(form).encode()), st.binary(max_size=200))
-        )
+        body = draw(st.one_of(st.just(urllib.parse.urlencode(form).encode()), st.binary(max_size=200)))
     else:
-        body = draw(
-            st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200))
-        )
+        body = draw(st.one_of(json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200)))
     signed = form is not None and draw(st.booleans())
     return {
         "method": method,
@@ -316,15 +299,11 @@ def hostile_requests(draw: st.DrawFn, routes: list[tuple[str, str]], port: int) 
 def sign(server: HttpServer, req: dict[str, Any]) -> list[tuple[str, bytes]]:
     """Replace the signature and Host with a valid signature of the form for the path signed."""
     path = req["path"]
-    url = (
-        "http://127.0.0.1:1" if path.startswith(STATUS_PATH) else f"http://127.0.0.1:{server.port}"
-    ) + path
+    url = ("http://127.0.0.1:1" if path.startswith(STATUS_PATH) else f"http://127.0.0.1:{server.port}") + path
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, req["form"])
     body = urllib.parse.urlencode(req["form"]).encode()
     req["body"] = body
-    kept = [
-        h for h in req["headers"] if h[0] not in ("X-Twilio-Signature", "Host", "Content-Length")
-    ]
+    kept = [h for h in req["headers"] if h[0] not in ("X-Twilio-Signature", "Host", "Content-Length")]
     return [
         *kept,
         ("Host", f"127.0.0.1:{server.port}".encode()),

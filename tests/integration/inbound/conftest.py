@@ -23,8 +23,10 @@ class HeatPlugin:
 
     @hookimpl
     def kefu_case_kinds(self, ctx: PluginContext) -> list[CaseKind]:
-        return [CaseKind(name="heat.leak", title="漏水", prefix="HT", urgent=True),
-                CaseKind(name="heat.general", title="一般投诉", prefix="HT")]
+        return [
+            CaseKind(name="heat.leak", title="漏水", prefix="HT", urgent=True),
+            CaseKind(name="heat.general", title="一般投诉", prefix="HT"),
+        ]
 
     @hookimpl
     def kefu_classify(self, item: InboundMessage, ctx: PluginContext) -> Classification | None:
@@ -37,8 +39,14 @@ class HeatPlugin:
     @hookimpl
     def kefu_case_opened(self, case: Case, ctx: PluginContext) -> None:
         if not case.data.get("no_ack") and case.data.get("reply_to"):
-            queue_message(ctx, key=f"{case.number}/ack", channel=case.data["source"],
-                          recipient=case.data["reply_to"], template="ack", case=case)
+            queue_message(
+                ctx,
+                key=f"{case.number}/ack",
+                channel=case.data["source"],
+                recipient=case.data["reply_to"],
+                template="ack",
+                case=case,
+            )
 
 
 @pytest.fixture
@@ -46,9 +54,11 @@ def imap_app(make_app: Callable[..., App], dovecot: Dovecot) -> Callable[..., Ap
     """An app reading the private Dovecot's INBOX as ``imap:service`` (polling, no IDLE)."""
 
     def build(config: dict[str, Any] | None = None, **channel: Any) -> App:
-        base = {"channels": {"imap": {"service": dovecot.channel_config(
-            **{"poll_interval": "0s", "idle": False, **channel})}}}
-        return make_app(plugins=["heat"], config=merge(base, config or {}),
-                        extra_plugins={"heat": HeatPlugin()})
+        base = {
+            "channels": {
+                "imap": {"service": dovecot.channel_config(**{"poll_interval": "0s", "idle": False, **channel})}
+            }
+        }
+        return make_app(plugins=["heat"], config=merge(base, config or {}), extra_plugins={"heat": HeatPlugin()})
 
     return build

@@ -63,7 +63,9 @@ def _counts(url: str) -> tuple[int, int, int, int]:
     try:
         with session_factory(engine)() as s:
             items = s.scalar(select(func.count()).select_from(InboundItem)) or 0
-            pending = s.scalar(select(func.count()).select_from(InboundItem).where(InboundItem.status == "pending")) or 0
+            pending = (
+                s.scalar(select(func.count()).select_from(InboundItem).where(InboundItem.status == "pending")) or 0
+            )
             cases = s.scalar(select(func.count()).select_from(Case)) or 0
             mids = s.scalar(select(func.count(func.distinct(InboundItem.message_id)))) or 0
             return items, pending, cases, mids
@@ -87,8 +89,13 @@ def _config(tmp_path: Path, url: str, dovecot: Dovecot) -> dict[str, Any]:
         "http": {"enabled": False, "port": 0},
         "scheduler": {"sweep_interval": "1s", "dispatch_interval": "1s", "intake_interval": "1s"},
         "outbound": {"spool": {"path": str(tmp_path / "spool")}},
-        "channels": {"imap": {"service": dovecot.channel_config(
-            idle=False, poll_interval="1s", batch_size=25, default_kind="example.request")}},
+        "channels": {
+            "imap": {
+                "service": dovecot.channel_config(
+                    idle=False, poll_interval="1s", batch_size=25, default_kind="example.request"
+                )
+            }
+        },
     }
 
 
@@ -103,8 +110,12 @@ def _wait(predicate: Any, what: str, daemon: DaemonProcess, timeout: float = 90.
 
 
 def _fill(dovecot: Dovecot, tag: str) -> None:
-    dovecot.append(*[build_mail(subject=f"报修 {i}", text=f"{tag} 第{i}号", message_id=f"<{tag}{i}@client>")
-                     for i in range(MESSAGES)])
+    dovecot.append(
+        *[
+            build_mail(subject=f"报修 {i}", text=f"{tag} 第{i}号", message_id=f"<{tag}{i}@client>")
+            for i in range(MESSAGES)
+        ]
+    )
 
 
 def test_sighup_reloads_under_load_with_no_child_process(tmp_path: Path, sqlite_url: str, dovecot: Dovecot) -> None:
@@ -134,7 +145,8 @@ def test_sighup_reloads_under_load_with_no_child_process(tmp_path: Path, sqlite_
 
 
 def test_kill_9_during_intake_leaves_no_orphan_and_a_restart_finishes_once(
-        tmp_path: Path, sqlite_url: str, dovecot: Dovecot) -> None:
+    tmp_path: Path, sqlite_url: str, dovecot: Dovecot
+) -> None:
     migrate(sqlite_url)
     _fill(dovecot, "kill")
     config = write_config(tmp_path / "kefu.toml", _config(tmp_path, sqlite_url, dovecot))

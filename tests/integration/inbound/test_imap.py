@@ -33,9 +33,9 @@ def _rows(app: App, model: type) -> list:
 
 
 def test_mail_becomes_a_case_and_is_marked_seen_with_the_keyword(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
-    dovecot.append(build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk",
-                              text="3单元暖气不热"))
+    imap_app: Callable[..., App], dovecot: Dovecot
+) -> None:
+    dovecot.append(build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk", text="3单元暖气不热"))
     app = imap_app()
     assert run_intake(app) == 1
     [case] = _rows(app, Case)
@@ -54,31 +54,36 @@ def test_move_mode_moves_processed_mail(imap_app: Callable[..., App], dovecot: D
     assert len(dovecot.flags("Processed")) == 2
 
 
-def test_several_mailboxes_each_with_its_default_kind(imap_app: Callable[..., App],
-                                                      dovecot: Dovecot) -> None:
+def test_several_mailboxes_each_with_its_default_kind(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     dovecot.append(build_mail(text="请联系我"))
     dovecot.append(build_mail(text="请尽快来人"), folder="Emergency")
-    leaks = dovecot.channel_config(mailbox="Emergency", default_kind="heat.leak", idle=False,
-                                   poll_interval="0s")
+    leaks = dovecot.channel_config(mailbox="Emergency", default_kind="heat.leak", idle=False, poll_interval="0s")
     app = imap_app({"channels": {"imap": {"emergency": leaks}}}, default_kind="heat.general")
     assert run_intake(app) == 2
     by_channel = {i.channel: i.case_id for i in _rows(app, InboundItem)}
     kinds = {c.id: c.kind for c in _rows(app, Case)}
     assert {ch: kinds[cid] for ch, cid in by_channel.items()} == {
-        "imap:service": "heat.general", "imap:emergency": "heat.leak"}
+        "imap:service": "heat.general",
+        "imap:emergency": "heat.leak",
+    }
 
 
-def test_kill_9_between_store_and_mark_makes_one_case(imap_app: Callable[..., App], dovecot: Dovecot,
-                                                      tmp_path: Path) -> None:
+def test_kill_9_between_store_and_mark_makes_one_case(
+    imap_app: Callable[..., App], dovecot: Dovecot, tmp_path: Path
+) -> None:
     dovecot.append(build_mail(text="漏水", message_id="<kill@client>"))
     app = imap_app()
     # A real process stores the message and is killed with SIGKILL before it can mark it.
     config = tmp_path / "child.toml"
-    config.write_text(toml_dumps({
-        "kefu": {"state_dir": str(tmp_path / "child")},
-        "database": {"url": app.settings.database_url()},
-        "channels": {"imap": {"service": dovecot.channel_config(idle=False)}},
-    }))
+    config.write_text(
+        toml_dumps(
+            {
+                "kefu": {"state_dir": str(tmp_path / "child")},
+                "database": {"url": app.settings.database_url()},
+                "channels": {"imap": {"service": dovecot.channel_config(idle=False)}},
+            }
+        )
+    )
     script = textwrap.dedent(f"""
         import os, signal
         import kefu.channels.imap as imap
@@ -100,8 +105,7 @@ def test_kill_9_between_store_and_mark_makes_one_case(imap_app: Callable[..., Ap
     assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}}
 
 
-def test_uidvalidity_change_and_redelivery_make_no_second_case(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+def test_uidvalidity_change_and_redelivery_make_no_second_case(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     mails = [build_mail(text="漏水", message_id=f"<m{i}@client>") for i in range(3)]
     dovecot.append(*mails, folder="Repairs")
     app = imap_app(mailbox="Repairs")
@@ -119,8 +123,7 @@ def test_uidvalidity_change_and_redelivery_make_no_second_case(
     assert sorted(i.status for i in _rows(app, InboundItem)) == ["duplicate"] * 3 + ["processed"] * 3
 
 
-def test_idle_turns_new_mail_into_a_case_within_two_seconds(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+def test_idle_turns_new_mail_into_a_case_within_two_seconds(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     app = imap_app(idle=True, poll_interval="1h")
     woken = threading.Event()
     workers = start_channels(app, lambda _what: woken.set())
@@ -141,8 +144,7 @@ def test_idle_turns_new_mail_into_a_case_within_two_seconds(
     assert elapsed < 2.0
 
 
-def test_server_restart_is_survived_and_failures_show_in_health(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+def test_server_restart_is_survived_and_failures_show_in_health(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     app = imap_app()
     run_intake(app)
     dovecot.stop()
@@ -152,7 +154,7 @@ def test_server_restart_is_survived_and_failures_show_in_health(
     dovecot.start()
     dovecot.append(build_mail(text="漏水"))
     assert run_intake(app) == 0  # backing off: not due yet
-    app.clock.advance(seconds=6)  # type: ignore[attr-defined]
+    app.clock.advance(seconds=6)
     assert run_intake(app) == 1
 
 
@@ -162,7 +164,7 @@ def test_silent_channel_fails_healthz(imap_app: Callable[..., App], dovecot: Dov
     report = health_report(app)
     assert next(c for c in report["checks"] if c["name"] == "channel:imap:service")["ok"]
     dovecot.stop()
-    app.clock.advance(minutes=11)  # type: ignore[attr-defined]
+    app.clock.advance(minutes=11)
     run_intake(app)
     [check] = [c for c in health_report(app)["checks"] if c["name"] == "channel:imap:service"]
     assert not check["ok"] and "SILENT" in check["detail"] and "last error" in check["detail"]
@@ -184,8 +186,9 @@ def test_a_hung_server_cannot_stall_the_channel(imap_app: Callable[..., App], do
         hung.close()
 
 
-def test_id_command_is_sent_where_offered(imap_app: Callable[..., App], dovecot: Dovecot,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_id_command_is_sent_where_offered(
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from imapclient import IMAPClient
 
     sent: list[dict[str, str]] = []

@@ -32,7 +32,8 @@ def _stored_uids(app: App) -> set[int]:
 
 
 def test_marks_only_committed_batches_and_processes_between_them(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<p{i}@client>") for i in range(10)])
     app = imap_app(batch_size=1)
     timeline: list[tuple[str, Any, bool]] = []
@@ -61,18 +62,34 @@ def test_marks_only_committed_batches_and_processes_between_them(
     assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 11)}
 
 
-def test_mail_of_every_shape_is_understood_when_read_in_batches(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+def test_mail_of_every_shape_is_understood_when_read_in_batches(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     photo = bytes(range(256)) * 40
     dovecot.append(
-        build_mail(subject="暖气不热", subject_charset="gb2312", charset="gbk", encoding="quoted-printable",
-                   text="3单元暖气不热", message_id="<w1@client>"),
-        build_mail(subject="暖氣滴漏", sender_name="陳先生", charset="big5", encoding="base64", text="暖氣管滴漏",
-                   message_id="<w2@client>"),
-        build_mail(subject="照片", text="漏水照片见附件", attachments=[("漏水.jpg", "image/jpeg", photo)],
-                   message_id="<w3@client>"),
-        build_mail(subject="自动回复", text="我在休假", headers={"Auto-Submitted": "auto-replied"},
-                   message_id="<w4@client>"),
+        build_mail(
+            subject="暖气不热",
+            subject_charset="gb2312",
+            charset="gbk",
+            encoding="quoted-printable",
+            text="3单元暖气不热",
+            message_id="<w1@client>",
+        ),
+        build_mail(
+            subject="暖氣滴漏",
+            sender_name="陳先生",
+            charset="big5",
+            encoding="base64",
+            text="暖氣管滴漏",
+            message_id="<w2@client>",
+        ),
+        build_mail(
+            subject="照片",
+            text="漏水照片见附件",
+            attachments=[("漏水.jpg", "image/jpeg", photo)],
+            message_id="<w3@client>",
+        ),
+        build_mail(
+            subject="自动回复", text="我在休假", headers={"Auto-Submitted": "auto-replied"}, message_id="<w4@client>"
+        ),
         build_mail(subject="", text=None, html="<p>楼道<b>跑水</b>了</p>", message_id="<w5@client>"),
     )
     app = imap_app(batch_size=2)
@@ -90,7 +107,8 @@ def test_mail_of_every_shape_is_understood_when_read_in_batches(
 
 
 def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<q{i}@client>") for i in range(6)])
     app = imap_app(batch_size=2)
     real_mark = imap._mark
@@ -116,7 +134,7 @@ def test_connection_lost_while_marking_loses_nothing_and_opens_no_second_case(
     assert cases_before == len(stored_before)  # what was stored was processed all the same
 
     monkeypatch.setattr(imap, "_mark", real_mark)
-    app.clock.advance(seconds=6)  # type: ignore[attr-defined]  # past the first backoff
+    app.clock.advance(seconds=6)  # past the first backoff
     run_intake(app)
     assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, 7)}
     assert _count(app, InboundItem) == 6 and _count(app, Case) == 6
@@ -131,7 +149,8 @@ def _rows(app: App) -> list[ChannelState]:
 
 
 def test_a_server_allowing_one_connection_per_account_is_read_whole(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dovecot.append(*[build_mail(text=f"漏水 {i}", message_id=f"<r{i}@client>") for i in range(7)])
     real_connect = imap.connect
     opened: list[int] = []
@@ -154,10 +173,17 @@ def test_a_server_allowing_one_connection_per_account_is_read_whole(
 
 @pytest.mark.parametrize("batch_size", [2, 200])
 def test_no_batch_holds_more_than_batch_bytes(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, batch_size: int) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, batch_size: int
+) -> None:
     photo = bytes(range(256)) * 4096  # 1 MiB: a photo of a leak
-    dovecot.append(*[build_mail(text=f"漏水照片 {i}", attachments=[(f"{i}.jpg", "image/jpeg", photo)],
-                                message_id=f"<b{i}@client>") for i in range(5)])
+    dovecot.append(
+        *[
+            build_mail(
+                text=f"漏水照片 {i}", attachments=[(f"{i}.jpg", "image/jpeg", photo)], message_id=f"<b{i}@client>"
+            )
+            for i in range(5)
+        ]
+    )
     monkeypatch.setattr(imap, "BATCH_BYTES", 2 << 20)  # a message with its photo is ~1.4 MiB
     marked: list[list[int]] = []
     real_mark = imap._mark

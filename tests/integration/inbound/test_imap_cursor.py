@@ -35,7 +35,8 @@ def _uidvalidity(dovecot: Dovecot) -> int:
 
 
 def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot
+) -> None:
     dovecot.append(build_mail(text="漏水"))
     app = imap_app()
     run_intake(app)
@@ -49,29 +50,40 @@ def test_new_mail_above_the_cursor_is_stored_without_looking_up_its_uids(
 
 
 def test_mail_below_the_cursor_that_was_never_stored_is_still_read(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot
+) -> None:
     # A database restored from a backup: the cursor is ahead of what is stored.
     dovecot.append(build_mail(text="漏水"), build_mail(text="不热"))
     app = imap_app()
     with transaction(app.sessions) as session:
-        update_cursor(session, "imap:service",
-                      mailbox={"name": "INBOX", "uidvalidity": _uidvalidity(dovecot), "last_uid": 50})
+        update_cursor(
+            session, "imap:service", mailbox={"name": "INBOX", "uidvalidity": _uidvalidity(dovecot), "last_uid": 50}
+        )
     assert run_intake(app) == 2
     assert len(_rows(app, Case)) == 2
     assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
     assert _rows(app, ChannelState)[0].cursor["mailbox"]["last_uid"] == 50  # never moved back
 
 
-def test_a_mail_another_daemon_stored_meanwhile_is_stored_once(
-        imap_app: Callable[..., App], dovecot: Dovecot) -> None:
+def test_a_mail_another_daemon_stored_meanwhile_is_stored_once(imap_app: Callable[..., App], dovecot: Dovecot) -> None:
     second = build_mail(text="不热", message_id="<second@client>")
     dovecot.append(build_mail(text="漏水", message_id="<first@client>"), second)
     app = imap_app()
     # Another daemon stored UID 2 after this one read the cursor (its cursor write is not seen here).
     with transaction(app.sessions) as session:
-        store_items(session, [NewItem(channel="imap:service", source_key=f"INBOX:{_uidvalidity(dovecot)}:2",
-                                      kind="email", raw=second, received_at=app.clock.now(),
-                                      message_id="<second@client>")])
+        store_items(
+            session,
+            [
+                NewItem(
+                    channel="imap:service",
+                    source_key=f"INBOX:{_uidvalidity(dovecot)}:2",
+                    kind="email",
+                    raw=second,
+                    received_at=app.clock.now(),
+                    message_id="<second@client>",
+                )
+            ],
+        )
     assert poll_channels(app, force=True) == 1  # the guarded row is not counted
     assert [i.message_id for i in _rows(app, InboundItem)] == ["<second@client>", "<first@client>"]
     assert dovecot.flags() == {1: {b"\\Seen", b"KefuStored"}, 2: {b"\\Seen", b"KefuStored"}}
@@ -80,7 +92,8 @@ def test_a_mail_another_daemon_stored_meanwhile_is_stored_once(
 
 
 def test_mail_stored_but_not_marked_is_only_marked_not_fetched_again(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import kefu.channels.imap as imap
 
     dovecot.append(build_mail(text="漏水"), build_mail(text="不热"))

@@ -16,17 +16,20 @@ from kefu.intake.runner import run_intake
 from kefu.testing.dovecot import Dovecot
 from kefu.testing.mail import build_mail
 
-CONFIG = {"staff": {"people": {"wang": {"name": "王工", "email": "wang@example.com"}}},
-          "channels": {"alarm_staff": ["wang"]}}
+CONFIG = {
+    "staff": {"people": {"wang": {"name": "王工", "email": "wang@example.com"}}},
+    "channels": {"alarm_staff": ["wang"]},
+}
 
 
 def _alarms(app: App) -> list[OutboxMessage]:
     with transaction(app.sessions) as session:
-        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.audience == "staff")
-                                    .order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(select(OutboxMessage).where(OutboxMessage.audience == "staff").order_by(OutboxMessage.id))
+        )
 
 
-def _check(app: App) -> dict:  # type: ignore[type-arg]
+def _check(app: App) -> dict:
     [check] = [c for c in health_report(app)["checks"] if c["name"] == "channel:imap:service"]
     return check
 
@@ -37,7 +40,8 @@ def _look(app: App) -> list[str]:
 
 
 def test_a_wrong_password_from_the_first_start_alarms_once(
-        imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    imap_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEFU_WRONG_PW", "not-the-password")
     app = imap_app(config=CONFIG, password_secret="wrong_pw", silence_alarm="10m")
     first = app.clock.now()
@@ -45,16 +49,16 @@ def test_a_wrong_password_from_the_first_start_alarms_once(
     assert not _check(app)["ok"] and "never read successfully" in _check(app)["detail"]
     # Later passes only look for silence, without logging in again: Dovecot delays each further
     # failed login from one address by seconds (its auth penalty).
-    app.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    app.clock.advance(minutes=10)
     assert _look(app) == []  # not past the limit yet
-    app.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    app.clock.advance(minutes=1)
     assert _look(app) == ["imap:service"]
     [alarm] = _alarms(app)
     assert alarm.idem_key == f"channel-silent/imap:service/{first.isoformat()}/wang/email"
     assert "从未成功读取" in (alarm.subject or "") and "imap:service" in alarm.body
     assert "最后错误" in alarm.body and "LoginError" in alarm.body
     assert _check(app)["detail"].startswith("SILENT: never read successfully")
-    app.clock.advance(minutes=30)  # type: ignore[attr-defined]
+    app.clock.advance(minutes=30)
     assert _look(app) == []  # the same silence goes on: nothing more
     assert len(_alarms(app)) == 1
 
@@ -64,7 +68,7 @@ def test_a_wrong_password_from_the_first_start_alarms_once(
     assert _check(fixed)["ok"]
     read = fixed.clock.now()
     dovecot.stop()
-    fixed.clock.advance(minutes=11)  # type: ignore[attr-defined]
+    fixed.clock.advance(minutes=11)
     run_intake(fixed)
     _first, second = _alarms(fixed)
     assert second.idem_key == f"channel-silent/imap:service/{read.isoformat()}/wang/email"

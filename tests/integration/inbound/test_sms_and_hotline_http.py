@@ -32,8 +32,10 @@ def served(make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch) -> Ite
     def build(public_url: str | None = None) -> tuple[App, str]:
         config = {
             "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
-            "channels": {"sms": {"enabled": True, "default_kind": "heat.general"},
-                         "hotline": {"enabled": True, "token_secret": "hotline_token"}},
+            "channels": {
+                "sms": {"enabled": True, "default_kind": "heat.general"},
+                "hotline": {"enabled": True, "token_secret": "hotline_token"},
+            },
         }
         if public_url:
             config["http"] = {"public_url": public_url}
@@ -57,12 +59,14 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def _sms(base: str, params: dict[str, str], *, sign_url: str | None = None,
-         token: str = TOKEN) -> tuple[int, bytes]:
+def _sms(base: str, params: dict[str, str], *, sign_url: str | None = None, token: str = TOKEN) -> tuple[int, bytes]:
     url = base + "/channels/sms/twilio"
     signature = RequestValidator(token).compute_signature(sign_url or url, params)
-    return _post(url, urllib.parse.urlencode(params).encode(),
-                 {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    return _post(
+        url,
+        urllib.parse.urlencode(params).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
 
 
 def _rows(app: App, model: type) -> list:
@@ -71,8 +75,14 @@ def _rows(app: App, model: type) -> list:
 
 
 def _params(sid: str, body: str, sender: str = "+8613812345678") -> dict[str, str]:
-    return {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": "+8610000000",
-            "Body": body, "NumMedia": "0"}
+    return {
+        "MessageSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": "+8610000000",
+        "Body": body,
+        "NumMedia": "0",
+    }
 
 
 def test_signed_webhook_stores_once_per_message_sid_and_answers_empty_twiml(served) -> None:
@@ -90,8 +100,11 @@ def test_forged_and_unsigned_webhooks_are_refused(served, caplog: pytest.LogCapt
     app, base = served()
     assert _sms(base, _params("SM2", "漏水"), token="not-the-token")[0] == 403
     url = base + "/channels/sms/twilio"
-    unsigned = _post(url, urllib.parse.urlencode(_params("SM3", "漏水")).encode(),
-                     {"Content-Type": "application/x-www-form-urlencoded"})
+    unsigned = _post(
+        url,
+        urllib.parse.urlencode(_params("SM3", "漏水")).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert unsigned[0] == 403
     assert _rows(app, InboundItem) == []
     assert "forged" in caplog.text and "unsigned" in caplog.text
@@ -127,8 +140,14 @@ def test_opt_out_words_and_start_update_sms_consent(served, word: str) -> None:
 
 def test_hotline_api_needs_the_bearer_token_and_opens_cases(served) -> None:
     app, base = served()
-    call = {"call_id": "96123-0001", "caller": "13812345678", "at": "2026-11-02 08:55:00",
-            "category": "跑冒滴漏", "address": "幸福小区3号楼2单元", "text": "楼道暖气管漏水"}
+    call = {
+        "call_id": "96123-0001",
+        "caller": "13812345678",
+        "at": "2026-11-02 08:55:00",
+        "category": "跑冒滴漏",
+        "address": "幸福小区3号楼2单元",
+        "text": "楼道暖气管漏水",
+    }
     url = base + "/channels/hotline/calls"
     body = json.dumps(call, ensure_ascii=False).encode()
     assert _post(url, body, {"Content-Type": "application/json"})[0] == 401
@@ -141,31 +160,52 @@ def test_hotline_api_needs_the_bearer_token_and_opens_cases(served) -> None:
     assert json.loads(again)["calls"][0]["case"] == "HT-2026-000001"  # idempotent
     [case] = _rows(app, Case)
     assert case.data["address"] == "幸福小区3号楼2单元" and case.data["category"] == "跑冒滴漏"
-    bad = _post(url, json.dumps({"calls": [{"text": "no caller"}]}).encode(),
-                {"Authorization": "Bearer call-centre-token"})
+    bad = _post(
+        url, json.dumps({"calls": [{"text": "no caller"}]}).encode(), {"Authorization": "Bearer call-centre-token"}
+    )
     assert bad[0] == 422 and "caller" in bad[1].decode()
 
 
-def test_a_call_pushed_the_next_morning_opens_its_case_at_the_call_time(served, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_pushed_the_next_morning_opens_its_case_at_the_call_time(served, clock) -> None:
     app, base = served()
     clock.set("2026-11-03T08:30:00+08:00")
-    call = {"call_id": "96123-0002", "caller": "13812345678", "at": "2026-11-02 12:30:00",
-            "category": "跑冒滴漏", "text": "楼道暖气管漏水"}
-    status, _answer = _post(base + "/channels/hotline/calls", json.dumps(call, ensure_ascii=False).encode(),
-                            {"Authorization": "Bearer call-centre-token"})
+    call = {
+        "call_id": "96123-0002",
+        "caller": "13812345678",
+        "at": "2026-11-02 12:30:00",
+        "category": "跑冒滴漏",
+        "text": "楼道暖气管漏水",
+    }
+    status, _answer = _post(
+        base + "/channels/hotline/calls",
+        json.dumps(call, ensure_ascii=False).encode(),
+        {"Authorization": "Bearer call-centre-token"},
+    )
     assert status == 200
     [case] = _rows(app, Case)
     assert case.opened_at == datetime.fromisoformat("2026-11-02T12:30:00+08:00")
+
+
 def test_numbers_come_in_as_e164_and_an_impossible_caller_is_refused_by_field(served) -> None:
     app, base = served()
     assert _sms(base, _params("SM9", "暖气漏水了", sender="8613812345670"))[0] == 200
     url = base + "/channels/hotline/calls"
-    call = {"call_id": "96123-0009", "caller": "+86 139-0000-0031", "at": "2026-11-02 08:55:00",
-            "category": "跑冒滴漏", "text": "楼道暖气管漏水"}
-    assert _post(url, json.dumps(call, ensure_ascii=False).encode(),
-                 {"Authorization": "Bearer call-centre-token"})[0] == 200
+    call = {
+        "call_id": "96123-0009",
+        "caller": "+86 139-0000-0031",
+        "at": "2026-11-02 08:55:00",
+        "category": "跑冒滴漏",
+        "text": "楼道暖气管漏水",
+    }
+    assert (
+        _post(url, json.dumps(call, ensure_ascii=False).encode(), {"Authorization": "Bearer call-centre-token"})[0]
+        == 200
+    )
     senders = sorted(i.sender for i in _rows(app, InboundItem))
     assert senders == ["+8613812345670", "+8613900000031"]
-    bad = _post(url, json.dumps({**call, "call_id": "96123-0010", "caller": "12345"}).encode(),
-                {"Authorization": "Bearer call-centre-token"})
+    bad = _post(
+        url,
+        json.dumps({**call, "call_id": "96123-0010", "caller": "12345"}).encode(),
+        {"Authorization": "Bearer call-centre-token"},
+    )
     assert bad[0] == 422 and "caller: '12345' is not a possible phone number" in bad[1].decode()

@@ -20,11 +20,22 @@ SENT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, the FakeCloc
 
 def _app(make_app: Callable[..., App], api: TwilioApi) -> App:
     """An app polling ``api`` for SMS to OUR_NUMBER (a new one is a daemon restart: same database)."""
-    return make_app(plugins=["heat"], extra_plugins={"heat": HeatPlugin()}, config={
-        "twilio": api.config(),
-        "channels": {"sms": {"enabled": True, "mode": "poll", "numbers": [OUR_NUMBER], "poll_interval": "0s",
-                             "default_kind": "heat.general"}},
-    })
+    return make_app(
+        plugins=["heat"],
+        extra_plugins={"heat": HeatPlugin()},
+        config={
+            "twilio": api.config(),
+            "channels": {
+                "sms": {
+                    "enabled": True,
+                    "mode": "poll",
+                    "numbers": [OUR_NUMBER],
+                    "poll_interval": "0s",
+                    "default_kind": "heat.general",
+                }
+            },
+        },
+    )
 
 
 def _all(app: App, model: type) -> list:
@@ -34,7 +45,8 @@ def _all(app: App, model: type) -> list:
 
 
 def test_polling_stores_each_message_once_and_threads_like_the_webhook(
-        make_app: Callable[..., App], twilio_api: TwilioApi) -> None:
+    make_app: Callable[..., App], twilio_api: TwilioApi
+) -> None:
     app = _app(make_app, twilio_api)
     first = twilio_api.receive("+8613800000001", "3号楼暖气漏水", to=OUR_NUMBER, date_sent=SENT)
     second = twilio_api.receive("+8613800000001", "还在漏", to=OUR_NUMBER, date_sent=SENT + timedelta(minutes=5))
@@ -52,7 +64,8 @@ def test_polling_stores_each_message_once_and_threads_like_the_webhook(
 
 
 def test_polling_resumes_after_the_last_message_seen_across_restarts(
-        make_app: Callable[..., App], twilio_api: TwilioApi) -> None:
+    make_app: Callable[..., App], twilio_api: TwilioApi
+) -> None:
     app = _app(make_app, twilio_api)
     twilio_api.receive("+8613800000001", "暖气不热", to=OUR_NUMBER, date_sent=SENT)
     assert run_intake(app) == 1
@@ -70,8 +83,7 @@ def test_polling_resumes_after_the_last_message_seen_across_restarts(
     assert datetime.fromisoformat(state.cursor["last_date_sent"]) == SENT + timedelta(hours=2)
 
 
-def test_polled_opt_out_and_opt_in_words_change_consent(
-        make_app: Callable[..., App], twilio_api: TwilioApi) -> None:
+def test_polled_opt_out_and_opt_in_words_change_consent(make_app: Callable[..., App], twilio_api: TwilioApi) -> None:
     app = _app(make_app, twilio_api)
     twilio_api.receive("+8613800000001", "暖气不热", to=OUR_NUMBER, date_sent=SENT)
     twilio_api.receive("+8613800000001", "退订", to=OUR_NUMBER, date_sent=SENT + timedelta(minutes=1))

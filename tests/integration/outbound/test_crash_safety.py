@@ -20,9 +20,10 @@ ROWS = 40
 
 def toml_config(tmp_path: Path, db_url: str, smtp_port: int, templates: Path) -> Path:
     path = tmp_path / "kefu.toml"
-    path.write_text(f'''
+    path.write_text(
+        f'''
 [kefu]
-state_dir = "{tmp_path / 'state'}"
+state_dir = "{tmp_path / "state"}"
 node_name = "test"
 [database]
 url = "{db_url}"
@@ -39,23 +40,32 @@ port = {smtp_port}
 from = "kefu@kefu.example"
 [outbound.rate]
 email_per_minute = 60000
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.mark.slow
-def test_kill_9_mid_dispatch_loses_nothing_and_resends_at_most_one(outbound_app, smtp_server, db_url,
-                                                                    tmp_path) -> None:
+def test_kill_9_mid_dispatch_loses_nothing_and_resends_at_most_one(outbound_app, smtp_server, db_url, tmp_path) -> None:
     app = outbound_app(outbound={**smtp_server.config(), "rate": {"email_per_minute": 60000}})
     for i in range(ROWS):
-        queue(app, key=f"crash/{i}", channel="email", recipient=f"h{i}@example.com",
-              template="example/notice.txt", context={"text": f"第{i}户"})
+        queue(
+            app,
+            key=f"crash/{i}",
+            channel="email",
+            recipient=f"h{i}@example.com",
+            template="example/notice.txt",
+            context={"text": f"第{i}户"},
+        )
     templates = write_templates(tmp_path / "tpl", SAMPLE_TEMPLATES)
     config = toml_config(tmp_path, db_url, smtp_server.port, templates)
     smtp_server.delay = 0.05  # slow enough to kill the dispatcher while it is sending
     proc = subprocess.Popen(
         [sys.executable, "-c", "from kefu.cli.main import main; main()", "--config", str(config), "run", "--once"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "KEFU_CONFIG": str(config)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "KEFU_CONFIG": str(config)},
     )
     try:
         deadline = time.monotonic() + 60

@@ -20,9 +20,7 @@ from kefu.testing.fixtures import base_config
 from kefu.testing.outbox import add_customer, letters, open_example_case, outbox_rows, queue
 from kefu.testing.pdf import assert_cjk_drawn, pdf_text
 
-NOTICE = dict(
-    template="example/repair_notice.html", context={"due": "2026-11-10", "work": "卫生间防水维修"}
-)
+NOTICE = dict(template="example/repair_notice.html", context={"due": "2026-11-10", "work": "卫生间防水维修"})
 
 
 @pytest.fixture
@@ -30,8 +28,7 @@ def no_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """fontconfig with no font directory at all: the machine without fonts-noto-cjk."""
     conf = tmp_path / "fonts.conf"
     conf.write_text(
-        f'<?xml version="1.0"?>\n<fontconfig><cachedir>{tmp_path / "fc-cache"}</cachedir>'
-        f"</fontconfig>\n",
+        f'<?xml version="1.0"?>\n<fontconfig><cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>\n',
         encoding="utf-8",
     )
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
@@ -87,9 +84,7 @@ def test_check_config_and_status_name_the_missing_font_and_the_fix(outbound_app,
 
 def test_check_config_fails_naming_the_font_and_the_fix(tmp_path, sqlite_url, no_fonts) -> None:
     config = write_config(tmp_path / "kefu.toml", base_config(tmp_path, sqlite_url, ["example"]))
-    result = CliRunner().invoke(
-        cli, ["--config", str(config), "check-config"], catch_exceptions=False
-    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "check-config"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "error: no CJK letter font" in result.output and "Noto Serif CJK SC" in result.output
     assert FONT_FIX in result.output
@@ -97,9 +92,7 @@ def test_check_config_fails_naming_the_font_and_the_fix(tmp_path, sqlite_url, no
 
 def test_check_config_lists_the_fonts_found(tmp_path, sqlite_url) -> None:
     config = write_config(tmp_path / "kefu.toml", base_config(tmp_path, sqlite_url, ["example"]))
-    result = CliRunner().invoke(
-        cli, ["--config", str(config), "check-config"], catch_exceptions=False
-    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "check-config"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "letter fonts: Noto Serif CJK SC (/" in result.output
     assert "  warnings:" not in result.output  # each warning is its own "warning: …" line
@@ -117,9 +110,7 @@ def test_an_unknown_font_is_not_taken_for_the_fallback_face() -> None:
 
 
 def test_the_installed_cjk_font_passes() -> None:
-    report = check_fonts(
-        ["Noto Serif CJK SC", "Noto Sans CJK SC"], "工程维修通知单 华安建设 ¥1,234.50"
-    )
+    report = check_fonts(["Noto Serif CJK SC", "Noto Sans CJK SC"], "工程维修通知单 华安建设 ¥1,234.50")
     assert report.ok, report.summary()
 
 
@@ -128,16 +119,12 @@ def test_fontconfig_charset_ranges() -> None:
     assert ranges == ((0x20, 0x7E), (0xA0, 0x17F), (0x3000, 0x3000), (0x4E00, 0x9FFF))
 
 
-def test_a_letter_waits_when_weasyprint_cannot_load_its_libraries(
-    outbound_app, run_pass, monkeypatch
-) -> None:
+def test_a_letter_waits_when_weasyprint_cannot_load_its_libraries(outbound_app, run_pass, monkeypatch) -> None:
     from kefu.outbound import dispatch
     from kefu.senders.letters import LIBRARIES_FIX, LetterSetupMissing
 
     def no_pango(html: str) -> bytes:
-        raise LetterSetupMissing(
-            f"WeasyPrint cannot load its libraries (no libpango); {LIBRARIES_FIX}"
-        )
+        raise LetterSetupMissing(f"WeasyPrint cannot load its libraries (no libpango); {LIBRARIES_FIX}")
 
     monkeypatch.setattr(dispatch, "html_to_pdf", no_pango)  # as on a machine without Pango
     app = outbound_app()

@@ -27,11 +27,22 @@ def invoke(app, *args: str) -> str:
 
 
 def test_letter_pdf_holds_the_chinese_recipient_and_case_number(outbound_app, run_pass, tmp_path) -> None:
-    app = outbound_app(outbound={"letters": {"sender_name": "示例物业客服管理部", "return_address": "北京市朝阳区示例路1号"}})
+    app = outbound_app(
+        outbound={"letters": {"sender_name": "示例物业客服管理部", "return_address": "北京市朝阳区示例路1号"}}
+    )
     cid = add_customer(app, name="华安建设工程有限公司")
     number = open_example_case(app, cid)
-    queue(app, number, cid, key="l", channel="letter", recipient="华安建设工程有限公司",
-          recipient_name="华安建设工程有限公司", address="上海市浦东新区示例大道88号", **NOTICE)
+    queue(
+        app,
+        number,
+        cid,
+        key="l",
+        channel="letter",
+        recipient="华安建设工程有限公司",
+        recipient_name="华安建设工程有限公司",
+        address="上海市浦东新区示例大道88号",
+        **NOTICE,
+    )
     run_pass(app)
     row = outbox_rows(app)[0]
     (letter,) = letters(app)
@@ -61,9 +72,17 @@ def test_letters_pending_then_posted_with_ems_number(outbound_app, run_pass) -> 
 def test_letter_is_emailed_as_pdf_attachment(outbound_app, run_pass, smtp_server, tmp_path) -> None:
     app = outbound_app(outbound=smtp_server.config())
     number = open_example_case(app)
-    queue(app, number, key="e", channel="email", recipient="contractor@example.com", recipient_name="华安建设",
-          template="example/notice.txt", letter="example/repair_notice.html",
-          context={"text": "请查收附件中的工程维修通知单。", "due": "2026-11-10", "work": "外墙渗漏维修"})
+    queue(
+        app,
+        number,
+        key="e",
+        channel="email",
+        recipient="contractor@example.com",
+        recipient_name="华安建设",
+        template="example/notice.txt",
+        letter="example/repair_notice.html",
+        context={"text": "请查收附件中的工程维修通知单。", "due": "2026-11-10", "work": "外墙渗漏维修"},
+    )
     run_pass(app)
     mail = smtp_server.messages[0].parsed()
     parts = [p for p in mail.walk() if p.get_content_type() == "application/pdf"]

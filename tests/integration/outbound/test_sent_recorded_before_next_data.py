@@ -17,8 +17,14 @@ from kefu.testing.outbox import outbox_rows, queue
 def test_every_delivered_row_is_sent_when_the_next_data_arrives(outbound_app, smtp_server) -> None:
     app = outbound_app(outbound=smtp_server.config())
     for i in range(6):
-        queue(app, key=f"n{i}", channel="email", recipient=f"h{i}@example.com", template="example/notice.txt",
-              context={"text": f"第{i}户"})
+        queue(
+            app,
+            key=f"n{i}",
+            channel="email",
+            recipient=f"h{i}@example.com",
+            template="example/notice.txt",
+            context={"text": f"第{i}户"},
+        )
     unrecorded: list[int] = []
     handler = smtp_server.recorder
     original = type(handler).handle_DATA

@@ -18,8 +18,10 @@ GOOD, INVALID, UNSUB = "+8613800000001", "+8610000", "+8613800000002"
 
 
 def twilio_app(outbound_app, twilio_api, callback: str | None = None):
-    return outbound_app(outbound={"sms_sender": "twilio"},
-                        twilio=twilio_api.config(**({"status_callback": callback} if callback else {})))
+    return outbound_app(
+        outbound={"sms_sender": "twilio"},
+        twilio=twilio_api.config(**({"status_callback": callback} if callback else {})),
+    )
 
 
 def test_make_client_talks_to_the_configured_api_base(outbound_app, twilio_api) -> None:
@@ -42,16 +44,20 @@ def test_sms_goes_out_with_signature_and_the_sid_is_recorded(outbound_app, run_p
 
 
 def test_messaging_service_sid_is_used_when_configured(outbound_app, run_pass, twilio_api) -> None:
-    app = outbound_app(outbound={"sms_sender": "twilio"},
-                       twilio=twilio_api.config(messaging_service_sid="MG" + "a" * 32, from_number=None))
-    queue(app, key="s", channel="sms", recipient=GOOD, urgent=True, template="example/notice.txt",
-          context={"text": "x"})
+    app = outbound_app(
+        outbound={"sms_sender": "twilio"},
+        twilio=twilio_api.config(messaging_service_sid="MG" + "a" * 32, from_number=None),
+    )
+    queue(
+        app, key="s", channel="sms", recipient=GOOD, urgent=True, template="example/notice.txt", context={"text": "x"}
+    )
     run_pass(app)
     assert twilio_api.messages[0]["messaging_service_sid"] == "MG" + "a" * 32
 
 
-def test_invalid_and_unsubscribed_numbers_are_permanent_and_flag_the_customer(outbound_app, run_pass,
-                                                                              twilio_api) -> None:
+def test_invalid_and_unsubscribed_numbers_are_permanent_and_flag_the_customer(
+    outbound_app, run_pass, twilio_api
+) -> None:
     app = twilio_app(outbound_app, twilio_api)
     twilio_api.invalid.add(INVALID)
     twilio_api.unsubscribed.add(UNSUB)
@@ -59,8 +65,17 @@ def test_invalid_and_unsubscribed_numbers_are_permanent_and_flag_the_customer(ou
     gone = add_customer(app, name="乙", phone=UNSUB)
     number = open_example_case(app, bad)
     queue(app, number, bad, key="i", channel="sms", recipient=INVALID, urgent=True, template="example/ack.txt")
-    queue(app, None, gone, key="u", channel="sms", recipient=UNSUB, urgent=True, template="example/notice.txt",
-          context={"text": "x"})
+    queue(
+        app,
+        None,
+        gone,
+        key="u",
+        channel="sms",
+        recipient=UNSUB,
+        urgent=True,
+        template="example/notice.txt",
+        context={"text": "x"},
+    )
     run_pass(app)
     rows = {r.idem_key: r for r in outbox_rows(app)}
     assert rows["i"].state == "failed" and "21211" in rows["i"].last_error and rows["i"].attempts == 1
@@ -70,11 +85,13 @@ def test_invalid_and_unsubscribed_numbers_are_permanent_and_flag_the_customer(ou
 
 
 def test_429_is_retried(outbound_app, run_pass, twilio_api, clock) -> None:
-    app = outbound_app(outbound={"sms_sender": "twilio", "retry": {"first_delay": "1m", "jitter": 0}},
-                       twilio=twilio_api.config())
+    app = outbound_app(
+        outbound={"sms_sender": "twilio", "retry": {"first_delay": "1m", "jitter": 0}}, twilio=twilio_api.config()
+    )
     twilio_api.throttle = 1
-    queue(app, key="t", channel="sms", recipient=GOOD, urgent=True, template="example/notice.txt",
-          context={"text": "x"})
+    queue(
+        app, key="t", channel="sms", recipient=GOOD, urgent=True, template="example/notice.txt", context={"text": "x"}
+    )
     run_pass(app)
     assert outbox_rows(app)[0].state == "queued" and "429" in outbox_rows(app)[0].last_error
     clock.advance(minutes=1)
@@ -82,21 +99,40 @@ def test_429_is_retried(outbound_app, run_pass, twilio_api, clock) -> None:
     assert outbox_rows(app)[0].state == "sent" and len(twilio_api.messages) == 1
 
 
-def test_status_callbacks_show_that_each_household_got_the_outage_sms(outbound_app, run_pass, twilio_api,
-                                                                       tmp_path) -> None:
+def test_status_callbacks_show_that_each_household_got_the_outage_sms(
+    outbound_app, run_pass, twilio_api, tmp_path
+) -> None:
     port = free_port()
     callback = f"http://127.0.0.1:{port}/twilio/status"
-    app = outbound_app(outbound={"sms_sender": "twilio"}, http={"port": port},
-                       twilio=twilio_api.config(status_callback=callback))
+    app = outbound_app(
+        outbound={"sms_sender": "twilio"}, http={"port": port}, twilio=twilio_api.config(status_callback=callback)
+    )
     server = HttpServer(app)
     server.start()
     try:
         cid = add_customer(app, name="丙", phone=UNSUB)
         number = open_example_case(app, cid)
-        queue(app, number, key="a", channel="sms", recipient=GOOD, urgent=True, template="example/notice.txt",
-              context={"text": "停热"})
-        queue(app, number, cid, key="b", channel="sms", recipient=UNSUB, urgent=True,
-              template="example/notice.txt", context={"text": "停热"})
+        queue(
+            app,
+            number,
+            key="a",
+            channel="sms",
+            recipient=GOOD,
+            urgent=True,
+            template="example/notice.txt",
+            context={"text": "停热"},
+        )
+        queue(
+            app,
+            number,
+            cid,
+            key="b",
+            channel="sms",
+            recipient=UNSUB,
+            urgent=True,
+            template="example/notice.txt",
+            context={"text": "停热"},
+        )
         run_pass(app)
         first, second = twilio_api.messages
         assert first["status_callback"] == callback
@@ -119,10 +155,24 @@ def test_status_callbacks_show_that_each_household_got_the_outage_sms(outbound_a
 
 def test_to_is_sent_in_e164_whatever_form_the_number_was_stored_in(outbound_app, run_pass, twilio_api) -> None:
     app = twilio_app(outbound_app, twilio_api)
-    queue(app, key="a", channel="sms", recipient="139 0000 0031", urgent=True, template="example/notice.txt",
-          context={"text": "x"})
-    queue(app, key="b", channel="sms", recipient="not a number", urgent=True, template="example/notice.txt",
-          context={"text": "x"})
+    queue(
+        app,
+        key="a",
+        channel="sms",
+        recipient="139 0000 0031",
+        urgent=True,
+        template="example/notice.txt",
+        context={"text": "x"},
+    )
+    queue(
+        app,
+        key="b",
+        channel="sms",
+        recipient="not a number",
+        urgent=True,
+        template="example/notice.txt",
+        context={"text": "x"},
+    )
     run_pass(app)
     assert [m["to"] for m in twilio_api.messages] == ["+8613900000031"]
     rows = {r.idem_key: r for r in outbox_rows(app)}

@@ -22,11 +22,22 @@ STAFF = {
     },
 }
 COMPLAINTS: dict[str, Any] = {
-    "roles": {"project_cs": ["cs"], "repair_engineer": ["eng"], "repair_manager": ["mgr"],
-              "risk_control": ["risk"], "head": ["head"]},
+    "roles": {
+        "project_cs": ["cs"],
+        "repair_engineer": ["eng"],
+        "repair_manager": ["mgr"],
+        "risk_control": ["risk"],
+        "head": ["head"],
+    },
     "projects": {"JY": {"name": "锦园", "milestones": {"sales_open": "2026-11-20"}}},
-    "contractors": {"hengan": {"name": "恒安防水工程有限公司", "email": "jobs@hengan.example",
-                               "address": "北京市朝阳区某路1号", "contact": "王经理"}},
+    "contractors": {
+        "hengan": {
+            "name": "恒安防水工程有限公司",
+            "email": "jobs@hengan.example",
+            "address": "北京市朝阳区某路1号",
+            "contact": "王经理",
+        }
+    },
 }
 
 
@@ -36,7 +47,10 @@ def complaints_app(make_app: Callable[..., App]) -> App:
     return make_app(plugins=["complaints"], config={"staff": STAFF, "complaints": COMPLAINTS})
 
 
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+HOMES = (
+    "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\n"
+    "JY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+)
 
 
 @pytest.fixture
@@ -45,10 +59,14 @@ def mail_app(make_app: Callable[..., App], tmp_path: Path) -> tuple[App, Path]:
     maildir = tmp_path / "Maildir"
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True)
-    app = make_app(plugins=["complaints"], config={
-        "staff": STAFF, "complaints": COMPLAINTS,
-        "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}},
-    })
+    app = make_app(
+        plugins=["complaints"],
+        config={
+            "staff": STAFF,
+            "complaints": COMPLAINTS,
+            "channels": {"maildir": {"service": {"path": str(maildir), "poll_interval": "0s"}}},
+        },
+    )
     with transaction(app.sessions) as s:
         import_homes(s, HOMES.encode(), app.clock.now())
     return app, maildir

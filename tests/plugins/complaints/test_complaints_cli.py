@@ -15,9 +15,11 @@ from kefu.db.models import CaseEvent, Customer, OutboxMessage
 from kefu.plugins.complaints.cli import complaints
 from kefu.sla.cases import find_case, open_case
 
-HOMES = ("项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\n"
-         "JY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
-         "JY,锦园,3,1202,李四,not-a-phone,,2024-06-01\n")
+HOMES = (
+    "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\n"
+    "JY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+    "JY,锦园,3,1202,李四,not-a-phone,,2024-06-01\n"
+)
 
 
 def _run(app: App, *args: str) -> tuple[int, str]:
@@ -28,8 +30,14 @@ def _run(app: App, *args: str) -> tuple[int, str]:
 def _open_repair(app: App) -> str:
     with transaction(app.sessions) as s:
         owner = s.scalars(select(Customer).where(Customer.ref == "JY-3-1201")).one()
-        return open_case(app.context("complaints", s), kind="complaints.repair.plumbing_leak", title="卫生间漏水",
-                         customer=owner, data={"text": "卫生间漏水"}, actor="customer").number
+        return open_case(
+            app.context("complaints", s),
+            kind="complaints.repair.plumbing_leak",
+            title="卫生间漏水",
+            customer=owner,
+            data={"text": "卫生间漏水"},
+            actor="customer",
+        ).number
 
 
 def test_import_step_contractor_accept_resolve_callback_kpi_scorecard(complaints_app: App, tmp_path: Path) -> None:
@@ -45,8 +53,11 @@ def test_import_step_contractor_accept_resolve_callback_kpi_scorecard(complaints
     code, out = _run(app, "step", number, "--visit-at", "2026-11-03 10:00")
     assert code == 0 and out.strip() == f"{number}: 现场查看"
     with app.sessions() as s:
-        visit = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "complaints/repair_visit.txt",
-                                                      OutboxMessage.channel == "sms")).one()
+        visit = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.template == "complaints/repair_visit.txt", OutboxMessage.channel == "sms"
+            )
+        ).one()
     assert "11月03日 10:00" in visit.body
     code, out = _run(app, "step", number, "--visit-at", "tomorrow")
     assert code == 2 and "write e.g." in out
@@ -100,13 +111,16 @@ def test_compensation_commands(complaints_app: App, tmp_path: Path) -> None:
     assert _run(app, "compensation", "agree", comp, "1200")[0] == 0
     with app.sessions() as s:
         case = find_case(s, comp)
-        assert case is not None and case.step == "责任方函件" and case.data["evidence"][0]["description"] == "业主口述记录"
+        assert (
+            case is not None and case.step == "责任方函件" and case.data["evidence"][0]["description"] == "业主口述记录"
+        )
         keys = {r.idem_key for r in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))}
     assert f"{comp}/party_letter/letter" in keys and f"{comp}/party_letter/email" in keys
 
 
 def test_core_cases_resolve_and_close_refused_until_the_contractors_acceptance(
-        complaints_app: App, tmp_path: Path) -> None:
+    complaints_app: App, tmp_path: Path
+) -> None:
     app = complaints_app
     csv = tmp_path / "homes.csv"
     csv.write_text(HOMES, encoding="utf-8")
@@ -126,8 +140,9 @@ def test_core_cases_resolve_and_close_refused_until_the_contractors_acceptance(
     with app.sessions() as s:
         case = find_case(s, number)
         assert case is not None and case.state == "in_progress"
-        assert not s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                     CaseEvent.to_state.in_(("resolved", "closed")))).all()
+        assert not s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.to_state.in_(("resolved", "closed")))
+        ).all()
     assert _run(app, "accept", job)[0] == 0
     code, out = core("resolve", number)
     assert code == 0, out

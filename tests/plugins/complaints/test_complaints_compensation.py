@@ -33,17 +33,27 @@ def _act(app: App, fn: Callable[..., object], *args: object, **kwargs: object) -
 
 
 def test_compensation_evidence_letter_pdf_payment_and_archive(
-    mail_app: tuple[App, Path], clock: FakeClock, run_pass: Callable[[App], PassResult], tmp_path: Path,
+    mail_app: tuple[App, Path],
+    clock: FakeClock,
+    run_pass: Callable[[App], PassResult],
+    tmp_path: Path,
 ) -> None:
     app, maildir = mail_app
-    deliver_to_maildir(maildir, build_mail(sender="zhang@example.com", subject="卫生间漏水", charset="gb2312",
-                                           text="卫生间漏水，把楼下吊顶泡坏了，要求赔偿",
-                                           attachments=[("吊顶照片.jpg", "image/jpeg", PHOTO)]))
+    deliver_to_maildir(
+        maildir,
+        build_mail(
+            sender="zhang@example.com",
+            subject="卫生间漏水",
+            charset="gb2312",
+            text="卫生间漏水，把楼下吊顶泡坏了，要求赔偿",
+            attachments=[("吊顶照片.jpg", "image/jpeg", PHOTO)],
+        ),
+    )
     run_pass(app)
     with app.sessions() as s:
         parent = s.scalars(select(Case).where(Case.kind.like("complaints.repair%"))).one().number
     comp = _act(app, actions.open_compensation, parent, party="hengan", note="防水层施工缺陷")
-    number = comp.number  # type: ignore[attr-defined]
+    number = comp.number
     with app.sessions() as s:
         case = find_case(s, number)
         assert case is not None and number.startswith("PF-") and case.step == "协商谈判" and case.owner == "cs"
@@ -69,8 +79,14 @@ def test_compensation_evidence_letter_pdf_payment_and_archive(
         case = find_case(s, number)
         assert case is not None
         letters = list(s.scalars(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
-        rows = {r.channel: r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id,
-                                                                            OutboxMessage.idem_key.like("%/party_letter/%")))}
+        rows = {
+            r.channel: r
+            for r in s.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.case_id == case.id, OutboxMessage.idem_key.like("%/party_letter/%")
+                )
+            )
+        }
         met = s.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.name == "step:协商谈判")).one()
         assert met.state == "met"
     assert set(rows) == {"email", "letter"} and all(r.state == "sent" for r in rows.values())
@@ -85,30 +101,39 @@ def test_compensation_evidence_letter_pdf_payment_and_archive(
 
     _act(app, actions.request_payment, number, "张三")
     with app.sessions() as s:
-        pay = s.scalars(select(OutboxMessage).where(OutboxMessage.template == "complaints/compensation_payment.txt")).one()
+        pay = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "complaints/compensation_payment.txt")
+        ).one()
     assert pay.recipient == "head@example.com" and "3,000.00" in pay.body
     dossier = _act(app, actions.archive_compensation, number, note="已付款")
-    assert [e.get("filename") or e.get("description") for e in dossier["evidence"]] == ["吊顶照片.jpg", "吊顶维修报价单"]  # type: ignore[index]
-    assert len(dossier["letters"]) == len(letters)  # type: ignore[index]
+    assert [e.get("filename") or e.get("description") for e in dossier["evidence"]] == [
+        "吊顶照片.jpg",
+        "吊顶维修报价单",
+    ]
+    assert len(dossier["letters"]) == len(letters)
     with app.sessions() as s:
         case = find_case(s, number)
         assert case is not None and case.state == "closed" and case.step == "资料存档"
         # The evidence is still there: the owner's photo and the file record.
         assert s.scalar(select(func.count()).select_from(Attachment)) == 1
-        steps = [e.data.get("step") for e in s.scalars(select(CaseEvent).where(
-            CaseEvent.case_id == case.id, CaseEvent.type == "step"))]
+        steps = [
+            e.data.get("step")
+            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.type == "step"))
+        ]
     assert steps[-3:] == ["责任方函件", "付款申请", "资料存档"]
 
 
 def test_compensation_negotiation_breach_escalates_after_15_days(
-    mail_app: tuple[App, Path], clock: FakeClock, run_pass: Callable[[App], PassResult],
+    mail_app: tuple[App, Path],
+    clock: FakeClock,
+    run_pass: Callable[[App], PassResult],
 ) -> None:
     app, maildir = mail_app
     deliver_to_maildir(maildir, build_mail(sender="zhang@example.com", subject="投诉", text="我要投诉，要求赔偿损失"))
     run_pass(app)
     with app.sessions() as s:
         parent = s.scalars(select(Case).where(Case.kind == "complaints.complaint")).one().number
-    number = _act(app, actions.open_compensation, parent, party="某装饰公司", address="北京市某区某路2号").number  # type: ignore[attr-defined]
+    number = _act(app, actions.open_compensation, parent, party="某装饰公司", address="北京市某区某路2号").number
     clock.advance(days=14)
     run_pass(app)
     clock.advance(days=1, minutes=1)
@@ -116,7 +141,12 @@ def test_compensation_negotiation_breach_escalates_after_15_days(
     with app.sessions() as s:
         case = find_case(s, number)
         assert case is not None and case.data["party"] == {
-            "key": None, "name": "某装饰公司", "address": "北京市某区某路2号", "email": None, "contact": None}
+            "key": None,
+            "name": "某装饰公司",
+            "address": "北京市某区某路2号",
+            "email": None,
+            "contact": None,
+        }
         events = list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)))
     escalated = [e for e in events if e.type == "escalated"]
     assert escalated and all(e.at >= case.opened_at + timedelta(days=15) for e in escalated)
@@ -126,7 +156,11 @@ def test_every_complaints_template_renders_its_sample(make_app: Callable[..., Ap
     app = make_app(plugins=["complaints"], config={"staff": STAFF, "complaints": COMPLAINTS})
     samples = template_samples(app)
     ours = {k for k in samples if k.startswith("complaints/")}
-    assert {"complaints/compensation_letter.html", "complaints/compensation_payment.txt",
-            "complaints/repair_ack.txt", "complaints/warranty_notice.sms.txt"} <= ours
+    assert {
+        "complaints/compensation_letter.html",
+        "complaints/compensation_payment.txt",
+        "complaints/repair_ack.txt",
+        "complaints/warranty_notice.sms.txt",
+    } <= ours
     problems = [p for p in check_templates(app, samples) if "complaints/" in p]
     assert problems == []

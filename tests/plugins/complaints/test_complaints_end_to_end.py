@@ -29,23 +29,31 @@ from kefu.testing.twilio_api import incoming_sms
 from .conftest import COMPLAINTS, STAFF
 
 TOKEN = "twilio-auth-token-for-complaints-tests"
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+HOMES = (
+    "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\n"
+    "JY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+)
 
 
 @pytest.fixture
-def served(make_app: Callable[..., App], dovecot: Dovecot,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+def served(make_app: Callable[..., App], dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     """The complaints app reading the Dovecot INBOX and serving the Twilio webhook on a free port."""
     monkeypatch.setenv("KEFU_TWILIO_TOKEN", TOKEN)
-    app = make_app(plugins=["complaints"], config={
-        "staff": STAFF, "complaints": COMPLAINTS,
-        "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
-        "channels": {"sms": {"enabled": True},
-                     "imap": {"service": dovecot.channel_config(poll_interval="0s", idle=False)}},
-    })
+    app = make_app(
+        plugins=["complaints"],
+        config={
+            "staff": STAFF,
+            "complaints": COMPLAINTS,
+            "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
+            "channels": {
+                "sms": {"enabled": True},
+                "imap": {"service": dovecot.channel_config(poll_interval="0s", idle=False)},
+            },
+        },
+    )
     server = HttpServer(app)
     server.start()
-    app.base_url = f"http://127.0.0.1:{server.port}"  # type: ignore[attr-defined]
+    app.base_url = f"http://127.0.0.1:{server.port}"
     try:
         yield app
     finally:
@@ -63,8 +71,7 @@ def _spooled_sms(tmp_path: Path) -> list[dict[str, Any]]:
 
 def _outbox(app: App, case_id: int) -> list[OutboxMessage]:
     with app.sessions() as s:
-        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
-                              .order_by(OutboxMessage.id)))
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id)))
         s.expunge_all()
         return rows
 
@@ -84,14 +91,25 @@ def _act(app: App, fn: Callable[..., object], *args: object, **kwargs: object) -
 
 @pytest.mark.slow
 def test_gb2312_repair_mail_from_imap_to_low_score_sms_reopen(
-    served: App, dovecot: Dovecot, clock: FakeClock, run_pass: Callable[[App], PassResult], tmp_path: Path,
+    served: App,
+    dovecot: Dovecot,
+    clock: FakeClock,
+    run_pass: Callable[[App], PassResult],
+    tmp_path: Path,
 ) -> None:
     app = served
     with transaction(app.sessions) as s:
         import_homes(s, HOMES.encode(), app.clock.now())
-    dovecot.append(build_mail(sender="zhang@example.com", sender_name="张三", subject="报修：卫生间漏水",
-                              subject_charset="gb2312", charset="gb2312",
-                              text="锦园3栋1201，卫生间漏水，楼下邻居家天花板也在渗水，请尽快派人。"))
+    dovecot.append(
+        build_mail(
+            sender="zhang@example.com",
+            sender_name="张三",
+            subject="报修：卫生间漏水",
+            subject_charset="gb2312",
+            charset="gb2312",
+            text="锦园3栋1201，卫生间漏水，楼下邻居家天花板也在渗水，请尽快派人。",
+        )
+    )
     run_pass(app)
 
     # A plumbing-leak repair on the owner's home, assigned to the project's engineer.
@@ -111,7 +129,8 @@ def test_gb2312_repair_mail_from_imap_to_low_score_sms_reopen(
     clock.advance(minutes=95)
     run_pass(app)
     assert {r.recipient for r in _outbox(app, case.id) if r.template == "complaints/escalation.txt"} == {
-        "eng@example.com"}
+        "eng@example.com"
+    }
     clock.advance(minutes=26)
     run_pass(app)
     case, events = _case(app)
@@ -124,8 +143,9 @@ def test_gb2312_repair_mail_from_imap_to_low_score_sms_reopen(
     visit = datetime.fromisoformat("2026-11-03T10:00:00+08:00")
     assert _act(app, actions.advance_step, number, visit_at=visit) == "现场查看"
     run_pass(app)
-    (visit_sms,) = [r for r in _outbox(app, case.id)
-                    if r.template == "complaints/repair_visit.txt" and r.channel == "sms"]
+    (visit_sms,) = [
+        r for r in _outbox(app, case.id) if r.template == "complaints/repair_visit.txt" and r.channel == "sms"
+    ]
     assert "11月03日 10:00" in visit_sms.body and visit_sms.state == "sent"
     for step in ("责任判定", "方案制定", "工作指派"):
         clock.advance(hours=1)
@@ -142,7 +162,7 @@ def test_gb2312_repair_mail_from_imap_to_low_score_sms_reopen(
     assert survey.state == "sent" and number in survey.body
 
     # The owner answers "2" by SMS through Twilio's signed webhook: reopened, the project CS alerted.
-    assert _sms(app.base_url, "SM701", "+8613800000001", "2") == 200  # type: ignore[attr-defined]
+    assert _sms(app.base_url, "SM701", "+8613800000001", "2") == 200
     run_pass(app)
     case, events = _case(app)
     assert case.satisfaction == 2 and case.state in ("assigned", "in_progress") and case.step == "沟通联系"

@@ -17,7 +17,10 @@ from kefu.plugins.complaints import actions
 from kefu.plugins.complaints.imports import import_homes
 from kefu.sla.cases import find_case, open_case, record_event
 
-HOMES = "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\nJY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+HOMES = (
+    "项目编码,项目名称,楼栋,房号,业主姓名,手机,邮箱,交付日期\n"
+    "JY,锦园,3,1201,张三,13800000001,zhang@example.com,2024-06-01\n"
+)
 
 
 def _owner(app: App) -> int:
@@ -34,7 +37,7 @@ def _open_repair(app: App, text: str, kind: str = "complaints.repair.plumbing_le
         return case.number
 
 
-def _customer_id(s) -> int:  # type: ignore[no-untyped-def]
+def _customer_id(s) -> int:
     return s.scalars(select(Customer.id).where(Customer.ref == "JY-3-1201")).one()
 
 
@@ -86,7 +89,9 @@ def test_repair_steps_deadlines_visit_time_told_and_closure_per_class(complaints
     assert _act(app, actions.advance_step, number, visit_at=visit) == "现场查看"
     with app.sessions() as s:
         case = find_case(s, number)
-        open_names = {d.name for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open"))}
+        open_names = {
+            d.name for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "open"))
+        }
     assert "step:现场查看" in open_names and "step:沟通联系" not in open_names
     visit_sms = [r for r in _outbox(app) if r.template == "complaints/repair_visit.txt" and r.channel == "sms"]
     assert len(visit_sms) == 1 and "11月03日 10:00" in visit_sms[0].body
@@ -102,8 +107,9 @@ def test_general_repair_closure_is_7_days(complaints_app: App) -> None:
         assert d.due_at - d.started_at == timedelta(days=7)
 
 
-def test_breach_escalates_engineer_then_manager_then_head(complaints_app: App, clock: FakeClock,
-                                                          run_pass: Callable[[App], PassResult]) -> None:
+def test_breach_escalates_engineer_then_manager_then_head(
+    complaints_app: App, clock: FakeClock, run_pass: Callable[[App], PassResult]
+) -> None:
     app = complaints_app
     _owner(app)
     number = _open_repair(app, "卫生间漏水")
@@ -118,8 +124,10 @@ def test_breach_escalates_engineer_then_manager_then_head(complaints_app: App, c
     run_pass(app)
     with app.sessions() as s:
         case = find_case(s, number)
-        roles = [e.data.get("role") for e in s.scalars(select(CaseEvent).where(
-            CaseEvent.case_id == case.id, CaseEvent.type == "escalated"))]
+        roles = [
+            e.data.get("role")
+            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.type == "escalated"))
+        ]
     assert "repair_manager" in roles and "head" in roles
     recipients = {r.recipient for r in _outbox(app) if r.template == "complaints/escalation.txt"}
     assert {"eng@example.com", "mgr@example.com", "head@example.com"} <= recipients
@@ -132,7 +140,7 @@ def test_contractor_letter_acceptance_required_closure_callback_low_score_reopen
     for _ in range(4):
         _act(app, actions.advance_step, number)
     job = _act(app, actions.assign_contractor, number, "hengan", due=timedelta(days=5))
-    job_number = job.number  # type: ignore[attr-defined]
+    job_number = job.number
     rows = [r for r in _outbox(app) if r.idem_key.startswith(job_number)]
     email = next(r for r in rows if r.channel == "email")
     letter = next(r for r in rows if r.channel == "letter")
@@ -172,10 +180,16 @@ def test_complaint_reply_and_resolution_deadlines_and_reply_sent(complaints_app:
     app = complaints_app
     _owner(app)
     with transaction(app.sessions) as s:
-        case = open_case(app.context("complaints", s), kind="complaints.complaint", title="投诉物业态度差",
-                         customer=s.get(Customer, _customer_id(s)))
+        case = open_case(
+            app.context("complaints", s),
+            kind="complaints.complaint",
+            title="投诉物业态度差",
+            customer=s.get(Customer, _customer_id(s)),
+        )
         number = case.number
-        names = {d.name: d.due_at - d.started_at for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id))}
+        names = {
+            d.name: d.due_at - d.started_at for d in s.scalars(select(Deadline).where(Deadline.case_id == case.id))
+        }
     assert names["first_response"] == timedelta(hours=24) and names["resolution"] == timedelta(days=7)
     assert number.startswith("TS-") and _case(app, number).owner == "cs"
     _act(app, actions.reply, number, "已核实并整改")
@@ -193,7 +207,7 @@ def test_contractor_due_date_survives_a_pause_and_moves_on_only_by_it(complaints
     _owner(app)
     number = _open_repair(app, "卫生间漏水")
     job = _act(app, actions.assign_contractor, number, "hengan", due=timedelta(days=5))
-    job_number = job.number  # type: ignore[attr-defined]
+    job_number = job.number
     agreed = app.clock.now() + timedelta(days=5)
 
     def running() -> Deadline:

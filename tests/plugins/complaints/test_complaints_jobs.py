@@ -31,11 +31,13 @@ def _homes_csv(n: int, start: date) -> bytes:
 
 def test_import_homes_gb18030_bad_rows_by_line_and_idempotent(complaints_app: App) -> None:
     app = complaints_app
-    text = ("项目编码,项目名称,楼栋,房号,业主姓名,手机,交付日期\n"
-            "JY,锦园,3,1201,张三,13800000001,2024年6月1日\n"
-            "JY,锦园,3,1202,李四,not-a-phone,2024-06-01\n"
-            "JY,锦园,3,1203,王五,13800000003,2024/13/01\n"
-            "JY,锦园,3,1204,赵六,13800000004,20240602\n")
+    text = (
+        "项目编码,项目名称,楼栋,房号,业主姓名,手机,交付日期\n"
+        "JY,锦园,3,1201,张三,13800000001,2024年6月1日\n"
+        "JY,锦园,3,1202,李四,not-a-phone,2024-06-01\n"
+        "JY,锦园,3,1203,王五,13800000003,2024/13/01\n"
+        "JY,锦园,3,1204,赵六,13800000004,20240602\n"
+    )
     with transaction(app.sessions) as s:
         report = import_homes(s, text.encode("gb18030"), app.clock.now())
     assert (report.created, [line for line, _ in report.errors]) == (2, [3, 4])
@@ -71,8 +73,11 @@ def test_warranty_notices_daily_over_a_year_each_exactly_once(
     elapsed = time.perf_counter() - started
     with app.sessions() as s:
         notices = Counter((n.home_id, n.item, n.lead_days) for n in s.scalars(select(WarrantyNotice)))
-        sms = s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.template == "complaints/warranty_notice.txt", OutboxMessage.channel == "sms"))
+        sms = s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "complaints/warranty_notice.txt", OutboxMessage.channel == "sms")
+        )
         items = {item for _h, item, _l in notices}
     assert max(notices.values()) == 1
     # The 2-year items of homes delivered 2024-11-01..2025-10-31 all expire in that simulated year.
@@ -86,7 +91,9 @@ def test_warranty_notices_daily_over_a_year_each_exactly_once(
 def test_warranty_notice_lists_open_defects_for_the_repair_manager(complaints_app: App) -> None:
     app = complaints_app
     with transaction(app.sessions) as s:
-        import_homes(s, (HEADER + "JY,锦园,3,1201,张三,13800000001,z@example.com,2024-12-31\n").encode(), app.clock.now())
+        import_homes(
+            s, (HEADER + "JY,锦园,3,1201,张三,13800000001,z@example.com,2024-12-31\n").encode(), app.clock.now()
+        )
         owner = s.scalars(select(Customer).where(Customer.ref == "JY-3-1201")).one()
         open_case(app.context("complaints", s), kind="complaints.repair", title="墙面开裂", customer=owner)
     with transaction(app.sessions) as s:
@@ -137,7 +144,11 @@ def test_monthly_defect_report_and_kpis_by_project_and_engineer(complaints_app: 
         defects = reports.defect_rows(s, "2026-11", app.settings.tz)
     project = next(r for r in rows if r["scope"] == "project")
     assert (project["opened"], project["closure_rate"], project["timeliness"], project["satisfaction"]) == (
-        2, "50.0%", "100.0%", "4.00")
+        2,
+        "50.0%",
+        "100.0%",
+        "4.00",
+    )
     assert any(r["scope"] == "engineer" and r["name"] == "eng" for r in rows)
     assert defects == [{"project": "JY", "trade": "防水", "cause": "防水层", "count": 1, "cases": a}]
     clock.set("2026-12-01T08:00:00+08:00")

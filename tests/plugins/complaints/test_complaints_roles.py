@@ -17,9 +17,13 @@ from tests.plugins.complaints.conftest import COMPLAINTS, STAFF
 
 def _app(make_app: Callable[..., App]) -> App:
     staff = {"people": {**STAFF["people"], "mgr2": {"name": "锦园维修管理岗", "email": "mgr2@example.com"}}}
-    projects = {"JY": {**COMPLAINTS["projects"]["JY"],
-                       "roles": {**COMPLAINTS["roles"], "repair_manager": ["mgr2"], "project_cs": ["jy-duty"]}},
-                "XY": {"name": "新园"}}
+    projects = {
+        "JY": {
+            **COMPLAINTS["projects"]["JY"],
+            "roles": {**COMPLAINTS["roles"], "repair_manager": ["mgr2"], "project_cs": ["jy-duty"]},
+        },
+        "XY": {"name": "新园"},
+    }
     return make_app(plugins=["complaints"], config={"staff": staff, "complaints": {**COMPLAINTS, "projects": projects}})
 
 
@@ -45,6 +49,11 @@ def test_resolve_role_reads_the_projects_roles_and_the_core_chain_walks_them(mak
         assert apply_default(ctx, row, case, kind, policy) == "breach"
         assert apply_default(ctx, row, case, kind, policy) == "escalation"
         s.flush()
-        told = set(s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.case_id == case.id,
-                                                                   OutboxMessage.audience == "staff")))
+        told = set(
+            s.scalars(
+                select(OutboxMessage.recipient).where(
+                    OutboxMessage.case_id == case.id, OutboxMessage.audience == "staff"
+                )
+            )
+        )
     assert {"eng@example.com", "mgr2@example.com"} <= told and "mgr@example.com" not in told

@@ -45,8 +45,10 @@ def test_complaint_inquiry_suggestion_classified_and_complaint_wins() -> None:
     assert CFG.feedback.resolve_within == timedelta(days=7)
 
 
-@pytest.mark.parametrize(("text", "score"), [("5", 5), ("５分", 5), ("给3分", 3), ("非常满意", 5),
-                                             ("不满意", 1), ("谢谢", None), ("1到5我给3", None)])
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [("5", 5), ("５分", 5), ("给3分", 3), ("非常满意", 5), ("不满意", 1), ("谢谢", None), ("1到5我给3", None)],
+)
 def test_callback_reply_score(text: str, score: int | None) -> None:
     assert rules.parse_score(text) == score
 
@@ -67,11 +69,14 @@ def test_warranty_table_periods_from_delivery() -> None:
     assert not w.items["structure"].notify
 
 
-@pytest.mark.parametrize(("delivered", "expires"), [
-    (date(2024, 6, 1), date(2026, 3, 31)),    # seasons 2024/25 and 2025/26
-    (date(2024, 12, 1), date(2027, 3, 31)),   # the running season does not count
-    (date(2024, 2, 1), date(2026, 3, 31)),    # delivered in the 2023/24 season
-])
+@pytest.mark.parametrize(
+    ("delivered", "expires"),
+    [
+        (date(2024, 6, 1), date(2026, 3, 31)),  # seasons 2024/25 and 2025/26
+        (date(2024, 12, 1), date(2027, 3, 31)),  # the running season does not count
+        (date(2024, 2, 1), date(2026, 3, 31)),  # delivered in the 2023/24 season
+    ],
+)
 def test_heating_warranty_is_two_heating_seasons(delivered: date, expires: date) -> None:
     assert rules.warranty_expiry(delivered, CFG.warranty.items["heating_cooling"], CFG.warranty) == expires
 
@@ -86,8 +91,9 @@ def test_warranty_notices_60_and_30_days_before_and_only_the_latest_when_late() 
 
 
 def test_warranty_per_project_override() -> None:
-    cfg = ComplaintsConfig.model_validate({"projects": {"JY": {"name": "锦园", "warranty": {
-        "decoration": {"title": "装修工程", "years": 3}}}}})
+    cfg = ComplaintsConfig.model_validate(
+        {"projects": {"JY": {"name": "锦园", "warranty": {"decoration": {"title": "装修工程", "years": 3}}}}}
+    )
     assert cfg.warranty_for("JY")["decoration"].years == 3
     assert cfg.warranty_for("OTHER")["decoration"].years == 2
 
@@ -112,8 +118,9 @@ def test_post_delivery_assessment_one_month_then_30_days() -> None:
 
 
 def test_milestones_14_days_before() -> None:
-    cfg = ComplaintsConfig.model_validate({"projects": {"JY": {"name": "锦园", "milestones": {
-        "sales_open": "2026-12-01", "kickoff": "2026-11-20"}}}})
+    cfg = ComplaintsConfig.model_validate(
+        {"projects": {"JY": {"name": "锦园", "milestones": {"sales_open": "2026-12-01", "kickoff": "2026-11-20"}}}}
+    )
     tasks = rules.milestone_tasks("JY", cfg.projects["JY"], cfg.assessment.milestones, 14)
     assert [(t.title, t.task_on) for t in tasks] == [("项目启动会", date(2026, 11, 6)), ("开盘前", date(2026, 11, 17))]
     with pytest.raises(ValidationError, match="unknown milestone"):

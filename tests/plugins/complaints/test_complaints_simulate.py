@@ -33,8 +33,10 @@ def _demo_app(make_app: Callable[..., App]) -> App:
     raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
     # A bulk SMS account: at the default 1 SMS/s the dispatcher would hold the notices back over many
     # passes, which only slows the test (the rows, not their sending, are compared).
-    return make_app(plugins=["complaints"], config={"staff": raw["staff"], "complaints": raw["complaints"],
-                                                    "outbound": {"rate": {"sms_per_second": 1000}}})
+    return make_app(
+        plugins=["complaints"],
+        config={"staff": raw["staff"], "complaints": raw["complaints"], "outbound": {"rate": {"sms_per_second": 1000}}},
+    )
 
 
 def _invoke(app: App, *args: str, group: click.Group = cli) -> str:
@@ -48,7 +50,9 @@ def _job_rows(rows: list[dict[str, str]]) -> set[tuple[str, date, str]]:
 
 
 def test_simulate_90_days_lists_the_notices_and_tasks_the_live_run_produces(
-    make_app: Callable[..., App], clock: FakeClock, run_pass: Callable[[App], PassResult],
+    make_app: Callable[..., App],
+    clock: FakeClock,
+    run_pass: Callable[[App], PassResult],
 ) -> None:
     app = _demo_app(make_app)
     assert "300 homes created" in _invoke(app, "import", "homes", str(DEMO_HOMES), group=complaints)
@@ -81,6 +85,8 @@ def test_simulate_90_days_lists_the_notices_and_tasks_the_live_run_produces(
             run_pass(app)
         day += timedelta(days=1)
     with app.sessions() as s:
-        live = {(r.idem_key, r.created_at.astimezone(app.settings.tz).date(), r.template)
-                for r in s.scalars(select(OutboxMessage).where(OutboxMessage.template.in_(JOB_TEMPLATES)))}
+        live = {
+            (r.idem_key, r.created_at.astimezone(app.settings.tz).date(), r.template)
+            for r in s.scalars(select(OutboxMessage).where(OutboxMessage.template.in_(JOB_TEMPLATES)))
+        }
     assert live == foretold, (sorted(live - foretold)[:5], sorted(foretold - live)[:5])

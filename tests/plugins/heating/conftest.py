@@ -59,8 +59,19 @@ def household_rows(n_s01: int = 6, n_s02: int = 4) -> list[list[str]]:
     for i in range(1, n_s01 + n_s02 + 1):
         station = "S01" if i <= n_s01 else "S02"
         building = ("9" if i % 2 == 0 else "1") if station == "S01" else "20"
-        rows.append([f"CB-{i:04d}", f"住户{i}", f"1390000{i:04d}", f"{building}号楼{i}室", building, station,
-                     "B1" if station == "S01" else "B2", "85.5", "已缴"])
+        rows.append(
+            [
+                f"CB-{i:04d}",
+                f"住户{i}",
+                f"1390000{i:04d}",
+                f"{building}号楼{i}室",
+                building,
+                station,
+                "B1" if station == "S01" else "B2",
+                "85.5",
+                "已缴",
+            ]
+        )
     return rows
 
 

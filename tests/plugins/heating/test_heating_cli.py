@@ -13,12 +13,12 @@ from kefu.plugins.heating.customer_cases import answer_callback
 from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
 
 
-def _run(app, *args: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def _run(app, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(heating, list(args), obj={"app": app}, catch_exceptions=False)
     return result.exit_code, result.output
 
 
-def test_import_households_command_reports_bad_lines_and_exits_2(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_households_command_reports_bad_lines_and_exits_2(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     rows = [*household_rows(2, 0), ["CB-0009", "x", "", "a", "1", "NOPE", "", "1", "已缴"]]
     path = write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, rows, encoding="gb18030")
@@ -28,7 +28,7 @@ def test_import_households_command_reports_bad_lines_and_exits_2(heating_app, tm
     assert "0 created" in out and "2 unchanged" in out
 
 
-def test_outage_commands_and_log(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_outage_commands_and_log(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     _run(app, "import", "households", str(write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows())))
     code, out = _run(app, "outage", "start", "--station", "S02", "--cause", "设备故障", "--expected-end", "18:00")
@@ -43,7 +43,7 @@ def test_outage_commands_and_log(heating_app, tmp_path: Path) -> None:  # type: 
     assert code == 1 and "unknown station" in out
 
 
-def test_callbacks_list_and_phone_answer(heating_app, tmp_path: Path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_callbacks_list_and_phone_answer(heating_app, tmp_path: Path, clock, run_pass) -> None:
     from sqlalchemy import select
 
     from kefu.db.models import Customer
@@ -52,11 +52,12 @@ def test_callbacks_list_and_phone_answer(heating_app, tmp_path: Path, clock, run
     app = heating_app()
     _run(app, "import", "households", str(write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows())))
 
-    def go(ctx):  # type: ignore[no-untyped-def]
+    def go(ctx):
         cust = ctx.db().scalars(select(Customer).where(Customer.ref == "CB-0001")).one()
         case = open_case(ctx, kind="heating.general", title="暖气不热", customer=cust)
         resolve(ctx, case)
         return case.number
+
     number = in_tx(app, go)
     clock.advance(hours=49)
     run_pass(app)
@@ -68,7 +69,7 @@ def test_callbacks_list_and_phone_answer(heating_app, tmp_path: Path, clock, run
     assert in_tx(app, lambda ctx: answer_callback(ctx, find_case(ctx.db(), number), "满意")) is None
 
 
-def test_fees_remind_and_nonpayers(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fees_remind_and_nonpayers(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     _run(app, "import", "households", str(write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows())))
     fees = write_csv(tmp_path / "f.csv", ["户号", "采暖期", "应收", "实收"], [["CB-0001", "2026", "100", "0"]])
@@ -80,7 +81,7 @@ def test_fees_remind_and_nonpayers(heating_app, tmp_path: Path) -> None:  # type
     assert len(outbox(app, template="heating/fee_during.txt")) == 1
 
 
-def test_reports_timeliness_and_complaint_rate(heating_app, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
+def test_reports_timeliness_and_complaint_rate(heating_app, tmp_path: Path, clock) -> None:
     from sqlalchemy import select
 
     from kefu.db.models import Customer
@@ -89,7 +90,7 @@ def test_reports_timeliness_and_complaint_rate(heating_app, tmp_path: Path, cloc
     app = heating_app()
     _run(app, "import", "households", str(write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows())))
 
-    def opened(ctx, ref: str, kind: str):  # type: ignore[no-untyped-def]
+    def opened(ctx, ref: str, kind: str):
         cust = ctx.db().scalars(select(Customer).where(Customer.ref == ref)).one()
         return open_case(ctx, kind=kind, title="x", customer=cust).number
 

@@ -59,11 +59,20 @@ def _spooled_sms(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_leak_from_a_real_imap_mailbox_end_to_end(heating_app, dovecot: Dovecot, clock, run_pass, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = heating_app(config={"channels": {"imap": {"service": dovecot.channel_config(poll_interval="0s", idle=False)}}})
+def test_leak_from_a_real_imap_mailbox_end_to_end(heating_app, dovecot: Dovecot, clock, run_pass, tmp_path) -> None:
+    app = heating_app(
+        config={"channels": {"imap": {"service": dovecot.channel_config(poll_interval="0s", idle=False)}}}
+    )
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
-    dovecot.append(build_mail(sender="zhang@example.com", subject="报修 户号：CB-0001", charset="gbk",
-                              subject_charset="gb2312", text="3号楼暖气片漏水，地上全是水！"))
+    dovecot.append(
+        build_mail(
+            sender="zhang@example.com",
+            subject="报修 户号：CB-0001",
+            charset="gbk",
+            subject_charset="gb2312",
+            text="3号楼暖气片漏水，地上全是水！",
+        )
+    )
     run_pass(app)
     case = _case(app)
     assert case.kind == "heating.leak" and case.urgent and case.unit == "S01" and case.owner == "zhang"
@@ -80,9 +89,14 @@ def test_leak_from_a_real_imap_mailbox_end_to_end(heating_app, dovecot: Dovecot,
     callbacks = {m.channel: m for m in outbox(app, audience="customer") if "/callback1/" in m.idem_key}
     assert set(callbacks) == {"sms", "email"} and _case(app).state == "callback"
     # the household answers the callback mail: the reply quotes our question, the answer is on top
-    dovecot.append(build_mail(sender="zhang@example.com", subject=f"Re: {callbacks['email'].subject}",
-                              in_reply_to=callbacks["email"].message_id,
-                              text="不满意，还在滴水\n\n> 请直接回复本邮件：满意 或 1；不满意 或 2。"))
+    dovecot.append(
+        build_mail(
+            sender="zhang@example.com",
+            subject=f"Re: {callbacks['email'].subject}",
+            in_reply_to=callbacks["email"].message_id,
+            text="不满意，还在滴水\n\n> 请直接回复本邮件：满意 或 1；不满意 或 2。",
+        )
+    )
     run_pass(app)
     case = _case(app)
     assert case.state == "assigned" and case.satisfaction == 1
@@ -91,15 +105,17 @@ def test_leak_from_a_real_imap_mailbox_end_to_end(heating_app, dovecot: Dovecot,
 
 
 @pytest.fixture
-def served(heating_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], tuple[App, str]]]:  # type: ignore[no-untyped-def]
+def served(heating_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], tuple[App, str]]]:
     monkeypatch.setenv("KEFU_TWILIO_TOKEN", TOKEN)
     servers: list[HttpServer] = []
 
     def build() -> tuple[App, str]:
-        app = heating_app(config={
-            "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
-            "channels": {"sms": {"enabled": True}},
-        })
+        app = heating_app(
+            config={
+                "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
+                "channels": {"sms": {"enabled": True}},
+            }
+        )
         server = HttpServer(app)
         server.start()
         servers.append(server)
@@ -115,7 +131,7 @@ def _sms(base: str, sid: str, sender: str, body: str) -> int:
 
 
 @pytest.mark.slow
-def test_leak_from_a_signed_twilio_webhook_end_to_end(served, clock, run_pass, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_leak_from_a_signed_twilio_webhook_end_to_end(served, clock, run_pass, tmp_path) -> None:
     app, base = served()
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
     assert _sms(base, "SM100", "13900000007", "锅炉房那边管道冒汽，20号楼") == 200

@@ -19,24 +19,32 @@ from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
 def _msg(text: str, channel: str = "sms", kind: str = "sms") -> InboundMessage:
     from datetime import UTC, datetime
 
-    return InboundMessage(item_id=1, channel=channel, kind=kind, received_at=datetime.now(UTC),
-                          sender="+8613900000001", subject="", text=text)
+    return InboundMessage(
+        item_id=1,
+        channel=channel,
+        kind=kind,
+        received_at=datetime.now(UTC),
+        sender="+8613900000001",
+        subject="",
+        text=text,
+    )
 
 
-def _setup(heating_app, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _setup(heating_app, tmp_path: Path):
     app = heating_app()
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
     return app
 
 
-def _open(app, kind: str, account: str = "CB-0001", title: str = "暖气漏水") -> str:  # type: ignore[no-untyped-def]
-    def go(ctx):  # type: ignore[no-untyped-def]
+def _open(app, kind: str, account: str = "CB-0001", title: str = "暖气漏水") -> str:
+    def go(ctx):
         cust = ctx.db().scalars(select(Customer).where(Customer.ref == account)).one()
         return open_case(ctx, kind=kind, title=title, customer=cust).number
+
     return in_tx(app, go)
 
 
-def test_classify_leak_is_urgent_and_general_is_not(heating_app) -> None:  # type: ignore[no-untyped-def]
+def test_classify_leak_is_urgent_and_general_is_not(heating_app) -> None:
     app = heating_app()
     ctx = app.context("heating")
     leak = app.host.call_one("kefu_classify", "heating", item=_msg("户号：CB-0001 暖气管跑水了"), ctx=ctx)
@@ -46,7 +54,7 @@ def test_classify_leak_is_urgent_and_general_is_not(heating_app) -> None:  # typ
     assert app.host.call_one("kefu_classify", "heating", item=_msg("你好"), ctx=ctx) is None
 
 
-def test_a_household_stating_a_room_temperature_below_18_gets_a_low_temperature_case(heating_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_household_stating_a_room_temperature_below_18_gets_a_low_temperature_case(heating_app) -> None:
     app = heating_app()
     ctx = app.context("heating")
     low = app.host.call_one("kefu_classify", "heating", item=_msg("家里室温只有15度"), ctx=ctx)
@@ -55,7 +63,7 @@ def test_a_household_stating_a_room_temperature_below_18_gets_a_low_temperature_
     assert warm.kind == "heating.general"
 
 
-def test_leak_is_acknowledged_by_urgent_sms_with_case_number_and_dispatched_on_duty(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_leak_is_acknowledged_by_urgent_sms_with_case_number_and_dispatched_on_duty(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     acks = outbox(app, audience="customer")
@@ -70,14 +78,14 @@ def test_leak_is_acknowledged_by_urgent_sms_with_case_number_and_dispatched_on_d
         assert case.owner == "zhang" and case.unit == "S01" and case.state == "assigned"
 
 
-def test_general_complaint_ack_respects_quiet_hours(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_general_complaint_ack_respects_quiet_hours(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     _open(app, "heating.general", title="暖气不热")
     (ack,) = outbox(app, audience="customer")
     assert not ack.urgent
 
 
-def test_night_leak_goes_to_the_night_shift(heating_app, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+def test_night_leak_goes_to_the_night_shift(heating_app, tmp_path, clock) -> None:
     app = _setup(heating_app, tmp_path)
     clock.advance(hours=13)  # 22:00
     number = _open(app, "heating.leak")
@@ -85,7 +93,7 @@ def test_night_leak_goes_to_the_night_shift(heating_app, tmp_path, clock) -> Non
         assert find_case(s, number).owner == "li"
 
 
-def test_leak_escalates_at_4h_station_then_branch_then_cs_head(heating_app, tmp_path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_leak_escalates_at_4h_station_then_branch_then_cs_head(heating_app, tmp_path, clock, run_pass) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     run_pass(app)
@@ -108,7 +116,7 @@ def test_leak_escalates_at_4h_station_then_branch_then_cs_head(heating_app, tmp_
     assert "deadline_breached" in types and "escalated" in types
 
 
-def test_leak_of_an_unknown_household_escalates_straight_to_the_cs_centre_head(heating_app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_leak_of_an_unknown_household_escalates_straight_to_the_cs_centre_head(heating_app, clock, run_pass) -> None:
     app = heating_app()
     number = in_tx(app, lambda ctx: open_case(ctx, kind="heating.leak", title="楼道暖气管漏水").number)
     run_pass(app)
@@ -121,7 +129,7 @@ def test_leak_of_an_unknown_household_escalates_straight_to_the_cs_centre_head(h
     assert [r["who"] for r in events[0].data["reached"]] == ["liu", "liu"]
 
 
-def test_general_complaint_does_not_breach_before_24h(heating_app, tmp_path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_general_complaint_does_not_breach_before_24h(heating_app, tmp_path, clock, run_pass) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.general", title="暖气不热")
     clock.advance(hours=23, minutes=59)
@@ -134,11 +142,11 @@ def test_general_complaint_does_not_breach_before_24h(heating_app, tmp_path, clo
         assert "deadline_breached" in [e.type for e in find_case(s, number).events]
 
 
-def _resolve(app, number: str) -> None:  # type: ignore[no-untyped-def]
+def _resolve(app, number: str) -> None:
     in_tx(app, lambda ctx: resolve(ctx, find_case(ctx.db(), number), actor="zhang"))
 
 
-def test_resolution_sends_callback_sms_and_waits_in_callback(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_resolution_sends_callback_sms_and_waits_in_callback(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     _resolve(app, number)
@@ -148,11 +156,11 @@ def test_resolution_sends_callback_sms_and_waits_in_callback(heating_app, tmp_pa
         assert find_case(s, number).state == "callback"
 
 
-def _answer(app, number: str, text: str):  # type: ignore[no-untyped-def]
+def _answer(app, number: str, text: str):
     return in_tx(app, lambda ctx: customer_cases.answer_callback(ctx, find_case(ctx.db(), number), text))
 
 
-def test_satisfied_answer_closes(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_satisfied_answer_closes(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     _resolve(app, number)
@@ -162,7 +170,7 @@ def test_satisfied_answer_closes(heating_app, tmp_path) -> None:  # type: ignore
         assert case.state == "closed" and case.satisfaction == 5
 
 
-def test_unsatisfied_answer_reopens_and_calls_back_again(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_unsatisfied_answer_reopens_and_calls_back_again(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     _resolve(app, number)
@@ -176,7 +184,7 @@ def test_unsatisfied_answer_reopens_and_calls_back_again(heating_app, tmp_path) 
     assert _answer(app, number, "满意") is True
 
 
-def test_no_answer_in_48h_puts_the_case_on_the_phone_list(heating_app, tmp_path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_no_answer_in_48h_puts_the_case_on_the_phone_list(heating_app, tmp_path, clock, run_pass) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     _resolve(app, number)
@@ -192,7 +200,7 @@ def test_no_answer_in_48h_puts_the_case_on_the_phone_list(heating_app, tmp_path,
         assert s.scalars(select(Callback.state)).one() == "satisfied"
 
 
-def test_callback_wait_comes_from_config(heating_app, tmp_path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_callback_wait_comes_from_config(heating_app, tmp_path, clock, run_pass) -> None:
     app = heating_app(heating={"deadlines": {"callback_wait": "2h"}})
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
     number = _open(app, "heating.leak")
@@ -202,7 +210,7 @@ def test_callback_wait_comes_from_config(heating_app, tmp_path, clock, run_pass)
     assert in_tx(app, lambda ctx: [c.number for c, _ in customer_cases.phone_list(ctx)]) == [number]
 
 
-def test_sla_events_recorded(heating_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sla_events_recorded(heating_app, tmp_path) -> None:
     app = _setup(heating_app, tmp_path)
     number = _open(app, "heating.leak")
     with app.sessions() as s:

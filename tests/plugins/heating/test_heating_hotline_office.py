@@ -14,12 +14,16 @@ from kefu.sla.cases import find_case, resolve
 
 from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
 
-CALLS = ("工单号,来电号码,来电时间,类别,地址,户号,内容,话务员\n"
-         "96123-001,13900000001,2026-11-02 08:10:00,跑冒滴漏,1号楼1室,CB-0001,卫生间暖气管,王\n"
-         "96123-002,13900000007,2026-11-02 08:20,供热不热,20号楼7室,CB-0007,家里暖气不热,李\n")
+CALLS = (
+    "工单号,来电号码,来电时间,类别,地址,户号,内容,话务员\n"
+    "96123-001,13900000001,2026-11-02 08:10:00,跑冒滴漏,1号楼1室,CB-0001,卫生间暖气管,王\n"
+    "96123-002,13900000007,2026-11-02 08:20,供热不热,20号楼7室,CB-0007,家里暖气不热,李\n"
+)
 
 
-def test_hotline_calls_are_classified_by_category_and_answered_to_the_office(heating_app, tmp_path: Path, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_hotline_calls_are_classified_by_category_and_answered_to_the_office(
+    heating_app, tmp_path: Path, run_pass
+) -> None:
     app = heating_app(config={"channels": {"hotline": {"enabled": True}}})
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
     path = tmp_path / "96123.csv"

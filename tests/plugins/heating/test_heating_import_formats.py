@@ -32,7 +32,7 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-def test_households_from_xlsx_dry_run_then_for_real(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_households_from_xlsx_dry_run_then_for_real(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     path = _xlsx(
         tmp_path / "hh.xlsx",
@@ -44,9 +44,7 @@ def test_households_from_xlsx_dry_run_then_for_real(heating_app, tmp_path: Path)
     )
 
     def run(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            heating, ["import", "households", str(path), *args], obj={"app": app}
-        )
+        result = CliRunner().invoke(heating, ["import", "households", str(path), *args], obj={"app": app})
         return result.exit_code, result.stdout
 
     code, out = run("--dry-run", "--json")

@@ -16,19 +16,25 @@ from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, write_csv
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
-def test_households_import_reads_utf8_and_gb18030(heating_app, tmp_path: Path, encoding: str) -> None:  # type: ignore[no-untyped-def]
+def test_households_import_reads_utf8_and_gb18030(heating_app, tmp_path: Path, encoding: str) -> None:
     app = heating_app()
     path = write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows(), encoding=encoding)
     report = in_tx(app, imports.import_households, path)
     assert (report.read, report.created, report.errors) == (10, 10, [])
     with app.sessions() as s:
         hh = s.scalars(select(Household).where(Household.account == "CB-0002")).one()
-        assert (hh.station, hh.building, hh.branch, hh.heated_area, hh.payment_status) == ("S01", "9", "B1", 85.5, "paid")
+        assert (hh.station, hh.building, hh.branch, hh.heated_area, hh.payment_status) == (
+            "S01",
+            "9",
+            "B1",
+            85.5,
+            "paid",
+        )
         cust = s.get(Customer, hh.customer_id)
         assert cust.phone == "+8613900000002" and cust.name == "住户2" and cust.plugin == "heating"
 
 
-def test_households_import_is_idempotent_and_reports_updates(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_households_import_is_idempotent_and_reports_updates(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     rows = household_rows()
     path = write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, rows)
@@ -43,7 +49,7 @@ def test_households_import_is_idempotent_and_reports_updates(heating_app, tmp_pa
         assert s.scalar(select(func.count()).select_from(Customer)) == 10
 
 
-def test_bad_household_rows_are_reported_by_line_and_the_rest_land(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_household_rows_are_reported_by_line_and_the_rest_land(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     rows = household_rows(3, 0)
     rows.insert(1, ["CB-0100", "x", "12345abc", "addr", "1", "S01", "B1", "80", "已缴"])  # line 3: bad phone
@@ -57,7 +63,7 @@ def test_bad_household_rows_are_reported_by_line_and_the_rest_land(heating_app, 
     assert "S99" in report.errors[1][1] and "line 2" in report.errors[2][1]
 
 
-def test_a_file_without_the_account_column_is_refused_with_the_column_named(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_without_the_account_column_is_refused_with_the_column_named(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     path = write_csv(tmp_path / "hh.csv", ["姓名", "所站"], [["a", "S01"]])
     with pytest.raises(CsvError, match="account"):
@@ -67,11 +73,15 @@ def test_a_file_without_the_account_column_is_refused_with_the_column_named(heat
 FEE_HEADER = ["户号", "采暖期", "应收", "实收", "缴费日期"]
 
 
-def test_fee_ledger_sets_payment_status_and_is_idempotent(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fee_ledger_sets_payment_status_and_is_idempotent(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
-    rows = [["CB-0001", "2026", "2000", "2000", "2026-09-01"], ["CB-0002", "2026", "2000", "0", ""],
-            ["CB-0003", "2026", "2000", "500", ""], ["CB-9999", "2026", "1", "0", ""]]
+    rows = [
+        ["CB-0001", "2026", "2000", "2000", "2026-09-01"],
+        ["CB-0002", "2026", "2000", "0", ""],
+        ["CB-0003", "2026", "2000", "500", ""],
+        ["CB-9999", "2026", "1", "0", ""],
+    ]
     path = write_csv(tmp_path / "fees.csv", FEE_HEADER, rows)
     report = in_tx(app, imports.import_fees, path)
     assert report.created == 3 and [line for line, _ in report.errors] == [5]
@@ -82,11 +92,14 @@ def test_fee_ledger_sets_payment_status_and_is_idempotent(heating_app, tmp_path:
         assert s.scalar(select(func.count()).select_from(FeeEntry)) == 3
 
 
-def test_visits_import_marks_far_end_households(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_visits_import_marks_far_end_households(heating_app, tmp_path: Path) -> None:
     app = heating_app()
     in_tx(app, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
-    path = write_csv(tmp_path / "v.csv", ["所站", "走访日期", "走访人", "户号"],
-                     [["S01", "2026-11-03", "resp1", "CB-0002"], ["S01", "2026/11/4", "resp1", "CB-0001"]])
+    path = write_csv(
+        tmp_path / "v.csv",
+        ["所站", "走访日期", "走访人", "户号"],
+        [["S01", "2026-11-03", "resp1", "CB-0002"], ["S01", "2026/11/4", "resp1", "CB-0001"]],
+    )
     assert in_tx(app, imports.import_visits, path).created == 2
     assert in_tx(app, imports.import_visits, path).unchanged == 2
     with app.sessions() as s:

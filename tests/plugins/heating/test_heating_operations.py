@@ -1,4 +1,7 @@
-"""Temperature checks, outages, fees and 关栓, visits, audit, coal lab: one test per rule-table row (plugins/heating/README.md)."""
+"""Temperature checks, outages, fees and 关栓, visits, audit, coal lab.
+
+One test per rule-table row (plugins/heating/README.md).
+"""
 
 from __future__ import annotations
 
@@ -19,13 +22,13 @@ MEAS_HEADER = ["户号", "测温时间", "室温"]
 
 
 @pytest.fixture
-def app(heating_app, tmp_path: Path):  # type: ignore[no-untyped-def]
+def app(heating_app, tmp_path: Path):
     a = heating_app()
     in_tx(a, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
     return a
 
 
-def _cases(app, kind: str) -> list[Case]:  # type: ignore[no-untyped-def]
+def _cases(app, kind: str) -> list[Case]:
     with app.sessions() as s:
         rows = list(s.scalars(select(Case).where(Case.kind == kind).order_by(Case.id)))
         s.expunge_all()
@@ -35,10 +38,16 @@ def _cases(app, kind: str) -> list[Case]:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- 测温
 
 
-def test_reading_below_18_opens_a_low_temperature_case_once(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_csv(tmp_path / "m.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 10:00", "16.5"],
-                                                       ["CB-0002", "2026-11-02 10:05", "18.0"],
-                                                       ["CB-0001", "2026-11-02 11:00", "16.0"]])
+def test_reading_below_18_opens_a_low_temperature_case_once(app, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "m.csv",
+        MEAS_HEADER,
+        [
+            ["CB-0001", "2026-11-02 10:00", "16.5"],
+            ["CB-0002", "2026-11-02 10:05", "18.0"],
+            ["CB-0001", "2026-11-02 11:00", "16.0"],
+        ],
+    )
     in_tx(app, imports.import_measurements, path)
     (case,) = _cases(app, "heating.low_temp")
     assert case.unit == "S01" and case.data["measured_c"] == 16.5
@@ -46,20 +55,29 @@ def test_reading_below_18_opens_a_low_temperature_case_once(app, tmp_path: Path)
     assert len(_cases(app, "heating.low_temp")) == 1
 
 
-def test_threshold_comes_from_config(heating_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_threshold_comes_from_config(heating_app, tmp_path: Path) -> None:
     a = heating_app(heating={"temperature": {"threshold_c": 16}})
     in_tx(a, imports.import_households, write_csv(tmp_path / "hh.csv", HOUSEHOLD_HEADER, household_rows()))
-    in_tx(a, imports.import_measurements,
-          write_csv(tmp_path / "m.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 10:00", "16.5"]]))
+    in_tx(
+        a,
+        imports.import_measurements,
+        write_csv(tmp_path / "m.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 10:00", "16.5"]]),
+    )
     assert _cases(a, "heating.low_temp") == []
 
 
-def test_remeasurement_at_or_above_threshold_resolves_and_calls_back(app, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
-    in_tx(app, imports.import_measurements,
-          write_csv(tmp_path / "m1.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 09:00", "15"]]))
+def test_remeasurement_at_or_above_threshold_resolves_and_calls_back(app, tmp_path: Path, clock) -> None:
+    in_tx(
+        app,
+        imports.import_measurements,
+        write_csv(tmp_path / "m1.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 09:00", "15"]]),
+    )
     clock.advance(hours=5)
-    in_tx(app, imports.import_measurements,
-          write_csv(tmp_path / "m2.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 14:00", "19.5"]]))
+    in_tx(
+        app,
+        imports.import_measurements,
+        write_csv(tmp_path / "m2.csv", MEAS_HEADER, [["CB-0001", "2026-11-02 14:00", "19.5"]]),
+    )
     (case,) = _cases(app, "heating.low_temp")
     assert case.state == "callback"
     assert [m.template for m in outbox(app, audience="customer")] == ["heating/ack.txt", "heating/callback.txt"]
@@ -68,16 +86,21 @@ def test_remeasurement_at_or_above_threshold_resolves_and_calls_back(app, tmp_pa
 # ---------------------------------------------------------------- 停缓供
 
 
-def _opt_out(app, account: str) -> None:  # type: ignore[no-untyped-def]
-    def go(ctx):  # type: ignore[no-untyped-def]
+def _opt_out(app, account: str) -> None:
+    def go(ctx):
         ctx.db().scalars(select(Customer).where(Customer.ref == account)).one().sms_opt_out = True
+
     in_tx(app, go)
 
 
-def test_outage_texts_exactly_the_affected_households_once_each_honouring_opt_outs(app) -> None:  # type: ignore[no-untyped-def]
+def test_outage_texts_exactly_the_affected_households_once_each_honouring_opt_outs(app) -> None:
     _opt_out(app, "CB-0003")
-    number, sent = in_tx(app, lambda ctx: (lambda r: (r[0].number, r[1]))(
-        outages.start_outage(ctx, stations=["S01"], buildings=["S02/20"], cause="停电", expected_end="18:00")))
+    number, sent = in_tx(
+        app,
+        lambda ctx: (lambda r: (r[0].number, r[1]))(
+            outages.start_outage(ctx, stations=["S01"], buildings=["S02/20"], cause="停电", expected_end="18:00")
+        ),
+    )
     # S01 has CB-0001..0006, S02 building 20 has CB-0007..0010; CB-0003 opted out.
     expected = {f"+861390000{i:04d}" for i in range(1, 11) if i != 3}
     starts = [m for m in outbox(app, audience="customer") if m.template == "heating/outage_start.txt"]
@@ -94,21 +117,23 @@ def test_outage_texts_exactly_the_affected_households_once_each_honouring_opt_ou
         in_tx(app, lambda ctx: outages.end_outage(ctx, number))
 
 
-def test_outage_by_building_only_hits_that_building(app) -> None:  # type: ignore[no-untyped-def]
+def test_outage_by_building_only_hits_that_building(app) -> None:
     in_tx(app, lambda ctx: outages.start_outage(ctx, stations=[], buildings=["S01/9"], cause="管网渗漏"))
     starts = outbox(app, template="heating/outage_start.txt")
     assert len(starts) == 3  # CB-0002, 0004, 0006
 
 
-def test_outage_log_counts_by_cause_group(app) -> None:  # type: ignore[no-untyped-def]
+def test_outage_log_counts_by_cause_group(app) -> None:
     for cause in ["停水", "停电", "设备故障"]:
-        number = in_tx(app, lambda ctx, c=cause: outages.start_outage(ctx, stations=["S02"], buildings=[], cause=c)[0].number)
+        number = in_tx(
+            app, lambda ctx, c=cause: outages.start_outage(ctx, stations=["S02"], buildings=[], cause=c)[0].number
+        )
         in_tx(app, lambda ctx, n=number: outages.end_outage(ctx, n))
     rows, counts = in_tx(app, lambda ctx: (lambda r: ([o.cause for o in r[0]], r[1]))(outages.outage_log(ctx)))
     assert len(rows) == 3 and counts == {"water_power": 2, "equipment_pipe": 1}
 
 
-def test_outage_of_unknown_station_is_refused(app) -> None:  # type: ignore[no-untyped-def]
+def test_outage_of_unknown_station_is_refused(app) -> None:
     with pytest.raises(outages.OutageError, match="unknown station"):
         in_tx(app, lambda ctx: outages.start_outage(ctx, stations=["S77"], buildings=[], cause="停电"))
     with app.sessions() as s:
@@ -120,12 +145,12 @@ def test_outage_of_unknown_station_is_refused(app) -> None:  # type: ignore[no-u
 FEE_HEADER = ["户号", "采暖期", "应收", "实收"]
 
 
-def _ledger(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _ledger(app, tmp_path: Path) -> None:
     rows = [[f"CB-{i:04d}", "2026", "2000", "2000" if i % 2 else "0"] for i in range(1, 11)]
     in_tx(app, imports.import_fees, write_csv(tmp_path / "fees.csv", FEE_HEADER, rows))
 
 
-def test_fee_reminder_campaign_queues_one_per_owing_household_and_a_rerun_none(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fee_reminder_campaign_queues_one_per_owing_household_and_a_rerun_none(app, tmp_path: Path) -> None:
     _ledger(app, tmp_path)
     _opt_out(app, "CB-0004")
     assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 4)  # 2, 6, 8, 10
@@ -136,11 +161,12 @@ def test_fee_reminder_campaign_queues_one_per_owing_household_and_a_rerun_none(a
     assert templates == ["heating/fee_before.txt", "heating/fee_during.txt"]
 
 
-def test_owing_households_without_a_phone_get_a_fee_letter_instead(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_owing_households_without_a_phone_get_a_fee_letter_instead(app, tmp_path: Path) -> None:
     _ledger(app, tmp_path)
 
-    def no_phone(ctx):  # type: ignore[no-untyped-def]
+    def no_phone(ctx):
         ctx.db().scalars(select(Customer).where(Customer.ref == "CB-0002")).one().phone = None
+
     in_tx(app, no_phone)
     assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 5)
     (letter,) = outbox(app, channel="letter")
@@ -148,7 +174,7 @@ def test_owing_households_without_a_phone_get_a_fee_letter_instead(app, tmp_path
     assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 0)
 
 
-def test_fee_reminder_job_fires_on_the_configured_day(app, tmp_path: Path, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_fee_reminder_job_fires_on_the_configured_day(app, tmp_path: Path, clock, run_pass) -> None:
     _ledger(app, tmp_path)
     run_pass(app)
     clock.set("2026-11-15T10:00:30+08:00")
@@ -156,7 +182,7 @@ def test_fee_reminder_job_fires_on_the_configured_day(app, tmp_path: Path, clock
     assert len(outbox(app, template="heating/fee_during.txt")) == 5
 
 
-def test_shutoff_tasks_go_to_stations_and_unpaid_not_shut_escalates_to_branch(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_shutoff_tasks_go_to_stations_and_unpaid_not_shut_escalates_to_branch(app, tmp_path: Path) -> None:
     _ledger(app, tmp_path)
     numbers = in_tx(app, lambda ctx: [c.number for c in fees.create_shutoff_checks(ctx, date(2026, 10, 25))])
     assert len(numbers) == 2  # S01 (2, 4, 6) and S02 (8, 10)
@@ -176,7 +202,7 @@ def test_shutoff_tasks_go_to_stations_and_unpaid_not_shut_escalates_to_branch(ap
 # ---------------------------------------------------------------- 包保走访
 
 
-def test_missed_week_escalates_to_branch_and_reminder_goes_to_responsible(app) -> None:  # type: ignore[no-untyped-def]
+def test_missed_week_escalates_to_branch_and_reminder_goes_to_responsible(app) -> None:
     in_tx(app, lambda ctx: imports.record_visit(ctx, "S01", date(2026, 11, 3), staff="resp1"))
     assert in_tx(app, visits.midweek_reminder, date(2026, 11, 5)) == ["S02"]
     short = in_tx(app, visits.weekly_check, date(2026, 11, 9))
@@ -185,10 +211,11 @@ def test_missed_week_escalates_to_branch_and_reminder_goes_to_responsible(app) -
     assert case.owner == "zhou" and case.unit == "S02"
 
 
-def test_monthly_check_counts_visits_and_far_end_households_and_mails_summary(app) -> None:  # type: ignore[no-untyped-def]
+def test_monthly_check_counts_visits_and_far_end_households_and_mails_summary(app) -> None:
     for d in range(2, 8):
-        in_tx(app, lambda ctx, d=d: imports.record_visit(ctx, "S01", date(2026, 11, d), staff="resp1",
-                                                          account="CB-0002"))
+        in_tx(
+            app, lambda ctx, d=d: imports.record_visit(ctx, "S01", date(2026, 11, d), staff="resp1", account="CB-0002")
+        )
     short = in_tx(app, visits.monthly_check, date(2026, 12, 1))
     assert short["S01"] == ["本月走访远端用户 1 户，少于 5 户"]
     assert short["S02"][0] == "本月走访 0 次，少于 6 次"
@@ -196,7 +223,7 @@ def test_monthly_check_counts_visits_and_far_end_households_and_mails_summary(ap
     assert {m.recipient for m in summaries} == {"zhao@heat.test", "zhou@heat.test", "liu@heat.test"}
 
 
-def test_visit_jobs_run_on_schedule_in_season(app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_visit_jobs_run_on_schedule_in_season(app, clock, run_pass) -> None:
     run_pass(app)
     clock.set("2026-11-09T09:00:30+08:00")
     run_pass(app)
@@ -208,10 +235,12 @@ def test_visit_jobs_run_on_schedule_in_season(app, clock, run_pass) -> None:  # 
 AUDIT_HEADER = ["稽查编号", "户号", "类型", "面积", "层高", "稽查日期"]
 
 
-def test_audit_finding_opens_rectification_case_due_15d_with_letter(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rows = [["JC-1", "CB-0001", "地下室下挖、外扩", "13", "2.4", "2026-11-02"],
-            ["JC-2", "CB-0002", "basement_extension", "10", "2.1", "2026-11-02"],
-            ["JC-3", "CB-0003", "私增供热面积", "25.5", "", "2026-11-02"]]
+def test_audit_finding_opens_rectification_case_due_15d_with_letter(app, tmp_path: Path) -> None:
+    rows = [
+        ["JC-1", "CB-0001", "地下室下挖、外扩", "13", "2.4", "2026-11-02"],
+        ["JC-2", "CB-0002", "basement_extension", "10", "2.1", "2026-11-02"],
+        ["JC-3", "CB-0003", "私增供热面积", "25.5", "", "2026-11-02"],
+    ]
     path = write_csv(tmp_path / "a.csv", AUDIT_HEADER, rows)
     report = in_tx(app, imports.import_audit, path)
     assert report.created == 3 and len(report.notes) == 1
@@ -231,19 +260,25 @@ def test_audit_finding_opens_rectification_case_due_15d_with_letter(app, tmp_pat
 COAL_HEADER = ["样品编号", "项目", "第一次", "第二次"]
 
 
-def test_coal_lab_mean_reported_and_out_of_tolerance_retested(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_csv(tmp_path / "c.csv", COAL_HEADER, [["C1", "sulfur_pct", "0.61", "0.63"],
-                                                       ["C2", "sulfur_pct", "0.61", "0.80"]])
+def test_coal_lab_mean_reported_and_out_of_tolerance_retested(app, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "c.csv", COAL_HEADER, [["C1", "sulfur_pct", "0.61", "0.63"], ["C2", "sulfur_pct", "0.61", "0.80"]]
+    )
     in_tx(app, imports.import_coal_lab, path)
     (retest,) = _cases(app, "heating.coal_retest")
     assert retest.data["sample"] == "C2"
     (report,) = outbox(app, template="heating/coal_report.txt")
     assert report.recipient == "fuel@heat.test"
-    assert report.data["context"]["rows"] == [{"sample": "C1", "measure": "sulfur_pct", "first": 0.61,
-                                               "second": 0.63, "mean": 0.62}]
+    assert report.data["context"]["rows"] == [
+        {"sample": "C1", "measure": "sulfur_pct", "first": 0.61, "second": 0.63, "mean": 0.62}
+    ]
     assert outbox(app, template="heating/coal_retest.txt")[0].recipient == "lab@heat.test"
     # the retest comes back within tolerance: the retest case closes
-    in_tx(app, imports.import_coal_lab, write_csv(tmp_path / "c2.csv", COAL_HEADER, [["C2", "sulfur_pct", "0.70", "0.72"]]))
+    in_tx(
+        app,
+        imports.import_coal_lab,
+        write_csv(tmp_path / "c2.csv", COAL_HEADER, [["C2", "sulfur_pct", "0.70", "0.72"]]),
+    )
     assert _cases(app, "heating.coal_retest")[0].state == "closed"
     with app.sessions() as s:
         assert s.scalars(select(CoalSample).where(CoalSample.sample == "C2")).one().mean == 0.71

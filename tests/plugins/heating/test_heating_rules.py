@@ -9,15 +9,19 @@ import pytest
 from kefu.plugins.heating import rules
 from kefu.plugins.heating.config import HeatingConfig
 
-CFG = HeatingConfig.model_validate({
-    "cs_centre_head": "liu",
-    "branches": {"B1": {"name": "长白分公司", "head": "zhao"}},
-    "stations": {"S01": {"name": "一号站", "branch": "B1"}},
-})
+CFG = HeatingConfig.model_validate(
+    {
+        "cs_centre_head": "liu",
+        "branches": {"B1": {"name": "长白分公司", "head": "zhao"}},
+        "stations": {"S01": {"name": "一号站", "branch": "B1"}},
+    }
+)
 KW = CFG.keywords
 
 
-@pytest.mark.parametrize("text", ["3号楼暖气漏水了", "楼道里跑水", "阀门冒汽", "暖气片滴漏", "跑冒滴漏，快来", "暖气不热，而且漏水"])
+@pytest.mark.parametrize(
+    "text", ["3号楼暖气漏水了", "楼道里跑水", "阀门冒汽", "暖气片滴漏", "跑冒滴漏，快来", "暖气不热，而且漏水"]
+)
 def test_leak_words_classify_as_leak(text: str) -> None:
     assert rules.classify_text(text, KW) == "leak"
 
@@ -37,11 +41,24 @@ def test_keywords_are_extended_in_config() -> None:
     assert rules.classify_text("地暖分水器坏了", KW) is None
 
 
-@pytest.mark.parametrize(("reply", "verdict"), [
-    ("满意", True), ("1", True), ("１", True), (" 满意！", True), ("非常满意，谢谢", True),
-    ("不满意", False), ("2", False), ("还是不满意，没解决", False), ("２", False),
-    ("2号楼", None), ("收到", None), ("", None), ("12", None),
-])
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [
+        ("满意", True),
+        ("1", True),
+        ("１", True),
+        (" 满意！", True),
+        ("非常满意，谢谢", True),
+        ("不满意", False),
+        ("2", False),
+        ("还是不满意，没解决", False),
+        ("２", False),
+        ("2号楼", None),
+        ("收到", None),
+        ("", None),
+        ("12", None),
+    ],
+)
 def test_callback_answer_parsing(reply: str, verdict: bool | None) -> None:
     assert rules.parse_callback_answer(reply, KW) is verdict
 
@@ -70,11 +87,15 @@ def test_fee_campaigns_run_on_the_configured_dates_only() -> None:
 
 
 def test_fee_campaign_selects_each_owing_reachable_household_once() -> None:
-    picked = rules.fee_reminder_recipients([
-        rules.FeeDebtor("A", "+86139", 100.0), rules.FeeDebtor("A", "+86139", 100.0),
-        rules.FeeDebtor("B", "+86138", 0.0), rules.FeeDebtor("C", None, 50.0),
-        rules.FeeDebtor("D", "+86137", 50.0, opted_out=True),
-    ])
+    picked = rules.fee_reminder_recipients(
+        [
+            rules.FeeDebtor("A", "+86139", 100.0),
+            rules.FeeDebtor("A", "+86139", 100.0),
+            rules.FeeDebtor("B", "+86138", 0.0),
+            rules.FeeDebtor("C", None, 50.0),
+            rules.FeeDebtor("D", "+86137", 50.0, opted_out=True),
+        ]
+    )
     assert [d.account for d in picked] == ["A"]
 
 
@@ -144,8 +165,9 @@ def test_complaint_rate_per_thousand_households() -> None:
 
 def test_config_rejects_a_station_of_an_unknown_branch() -> None:
     with pytest.raises(ValueError, match="not one of"):
-        HeatingConfig.model_validate({"branches": {"B1": {"name": "x", "head": "h"}},
-                                      "stations": {"S9": {"name": "y", "branch": "B7"}}})
+        HeatingConfig.model_validate(
+            {"branches": {"B1": {"name": "x", "head": "h"}}, "stations": {"S9": {"name": "y", "branch": "B7"}}}
+        )
 
 
 def test_callback_answer_ignores_the_quoted_question_in_a_mail_reply() -> None:
@@ -154,17 +176,32 @@ def test_callback_answer_ignores_the_quoted_question_in_a_mail_reply() -> None:
     assert rules.parse_callback_answer("满意\n-----原始邮件-----\n不满意 或 2", KW) is True
 
 
-@pytest.mark.parametrize(("text", "temp"), [("室温只有15度", 15.0), ("家里16.5℃，太冷", 16.5),
-                                            ("屋里才１４度", 14.0), ("暖气不热", None), ("3号楼2单元", None)])
+@pytest.mark.parametrize(
+    ("text", "temp"),
+    [
+        ("室温只有15度", 15.0),
+        ("家里16.5℃，太冷", 16.5),
+        ("屋里才１４度", 14.0),
+        ("暖气不热", None),
+        ("3号楼2单元", None),
+    ],
+)
 def test_a_stated_room_temperature_is_read(text: str, temp: float | None) -> None:
     assert rules.reported_temperature(text) == temp
 
 
-@pytest.mark.parametrize(("text", "category"), [
-    ("请问什么时候来暖", "outage"), ("我们楼停暖了", "outage"), ("暂停供热到几号", "outage"),
-    ("采暖费怎么交", "fee"), ("缴费后能开发票吗", "fee"),
-    ("停暖了，暖气片还漏水", "leak"), ("暖气不热", "general"),
-])
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("请问什么时候来暖", "outage"),
+        ("我们楼停暖了", "outage"),
+        ("暂停供热到几号", "outage"),
+        ("采暖费怎么交", "fee"),
+        ("缴费后能开发票吗", "fee"),
+        ("停暖了，暖气片还漏水", "leak"),
+        ("暖气不热", "general"),
+    ],
+)
 def test_outage_and_fee_questions_have_categories_of_their_own(text: str, category: str) -> None:
     found = rules.match_text(text, KW, CFG.score.weights)
     assert found is not None and found.category == category
@@ -174,7 +211,7 @@ def test_a_specific_word_weighs_more_than_a_generic_one_and_counts_once() -> Non
     weights = CFG.score.weights
     # 暖气不热 (2) is not also 不热: it counts once, as the specific phrase.
     assert rules.words_score({"暖气不热", "不热"}, weights) == 2.0
-    assert rules.match_text("我要投诉", KW, weights).score < rules.match_text("暖气片漏水", KW, weights).score  # type: ignore[union-attr]
+    assert rules.match_text("我要投诉", KW, weights).score < rules.match_text("暖气片漏水", KW, weights).score
 
 
 def test_the_senders_standing_adds_only_to_an_item_the_words_matched() -> None:
@@ -186,4 +223,4 @@ def test_the_senders_standing_adds_only_to_an_item_the_words_matched() -> None:
 
 def test_score_weights_come_from_config() -> None:
     cfg = HeatingConfig.model_validate({"score": {"weights": {"漏水": 5}}})
-    assert rules.match_text("漏水", cfg.keywords, cfg.score.weights).score == 5.0  # type: ignore[union-attr]
+    assert rules.match_text("漏水", cfg.keywords, cfg.score.weights).score == 5.0

@@ -21,10 +21,12 @@ from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
 NIGHT_LEAK = datetime.fromisoformat("2026-11-02T23:40:00+08:00")
 NOON_LEAK = datetime.fromisoformat("2026-11-02T12:30:00+08:00")  # 20 h before the import
 EVENING_COMPLAINT = datetime.fromisoformat("2026-11-02T22:30:00+08:00")
-CALLS = ("工单号,来电号码,来电时间,类别,地址,户号,内容,话务员\n"
-         "96123-101,13900000001,2026-11-02 23:40:00,跑冒滴漏,1号楼1室,CB-0001,暖气管漏水,王\n"
-         "96123-102,13900000003,2026-11-02 12:30:00,跑冒滴漏,1号楼3室,CB-0003,暖气片跑水,王\n"
-         "96123-103,13900000007,2026-11-02 22:30:00,供热不热,20号楼7室,CB-0007,家里暖气不热,李\n")
+CALLS = (
+    "工单号,来电号码,来电时间,类别,地址,户号,内容,话务员\n"
+    "96123-101,13900000001,2026-11-02 23:40:00,跑冒滴漏,1号楼1室,CB-0001,暖气管漏水,王\n"
+    "96123-102,13900000003,2026-11-02 12:30:00,跑冒滴漏,1号楼3室,CB-0003,暖气片跑水,王\n"
+    "96123-103,13900000007,2026-11-02 22:30:00,供热不热,20号楼7室,CB-0007,家里暖气不热,李\n"
+)
 
 
 def _app(heating_app: Callable[..., App], tmp_path: Path) -> App:
@@ -69,8 +71,9 @@ def test_a_next_morning_hotline_import_of_a_night_leak_counts_from_the_call_and_
     assert deadlines["resolution"].due_at == EVENING_COMPLAINT + timedelta(hours=24)
     assert deadlines["resolution"].stage == "pending"
     with app.sessions() as s:
-        opened = s.scalars(select(CaseEvent).where(CaseEvent.case_id == cases["CB-0001"][0].id,
-                                                   CaseEvent.type == "opened")).one()
+        opened = s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == cases["CB-0001"][0].id, CaseEvent.type == "opened")
+        ).one()
     assert opened.at == NIGHT_LEAK and opened.data["recorded_at"].startswith("2026-11-03T00:30")
 
 
@@ -79,9 +82,25 @@ def test_a_call_logged_with_its_time_opens_its_case_at_that_time(
 ) -> None:
     app = _app(heating_app, tmp_path)
     clock.set("2026-11-03T08:30:00+08:00")
-    result = CliRunner().invoke(cli, ["hotline", "log", "--caller", "13900000003", "--category", "跑冒滴漏",
-                                      "--text", "暖气片跑水", "--account", "CB-0003",
-                                      "--at", "2026-11-02 12:30"], obj={"app": app}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "hotline",
+            "log",
+            "--caller",
+            "13900000003",
+            "--category",
+            "跑冒滴漏",
+            "--text",
+            "暖气片跑水",
+            "--account",
+            "CB-0003",
+            "--at",
+            "2026-11-02 12:30",
+        ],
+        obj={"app": app},
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     run_pass(app)
     case, deadlines = _by_account(app)["CB-0003"]
@@ -92,9 +111,23 @@ def test_a_call_time_in_the_future_counts_as_now(
     heating_app: Callable[..., App], tmp_path: Path, clock: FakeClock, run_pass: Callable[[App], PassResult]
 ) -> None:
     app = _app(heating_app, tmp_path)
-    result = CliRunner().invoke(cli, ["hotline", "log", "--caller", "13900000003", "--text", "暖气片跑水",
-                                      "--account", "CB-0003", "--at", "2026-11-02 23:00"],
-                                obj={"app": app}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "hotline",
+            "log",
+            "--caller",
+            "13900000003",
+            "--text",
+            "暖气片跑水",
+            "--account",
+            "CB-0003",
+            "--at",
+            "2026-11-02 23:00",
+        ],
+        obj={"app": app},
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     case, _deadlines = _by_account(app)["CB-0003"]
     assert case.opened_at == clock.now()

@@ -59,8 +59,9 @@ def test_a_callback_answered_by_mail_while_its_sms_waits_for_quiet_hours_is_canc
 ) -> None:
     app, maildir = _app(heating_app, tmp_path)
     clock.set("2026-11-02T21:30:00+08:00")  # inside quiet hours (21:00–08:00)
-    deliver_to_maildir(maildir, build_mail(sender="hh1@example.com", subject="暖气不热",
-                                           text="户号：CB-0001 家里暖气不热"))
+    deliver_to_maildir(
+        maildir, build_mail(sender="hh1@example.com", subject="暖气不热", text="户号：CB-0001 家里暖气不热")
+    )
     run_pass(app)
     with app.sessions() as s:
         (case,) = s.scalars(select(Case))
@@ -76,13 +77,19 @@ def test_a_callback_answered_by_mail_while_its_sms_waits_for_quiet_hours_is_canc
     callbacks = {m.channel: m for m in outbox(app, template="heating/callback.txt")}
     assert callbacks["email"].state == "sent" and callbacks["sms"].state == "queued"
     with app.sessions() as s:
-        moved = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                  CaseEvent.to_state == "callback")).one()
+        moved = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.to_state == "callback")).one()
     assert moved.reason == "回访已排队（短信、邮件）"  # not "sent": the SMS is still waiting
 
     clock.advance(minutes=20)  # the household answers the mail
-    deliver_to_maildir(maildir, build_mail(sender="hh1@example.com", subject=f"Re: [{number}] 回访",
-                                           text="满意", in_reply_to=callbacks["email"].message_id))
+    deliver_to_maildir(
+        maildir,
+        build_mail(
+            sender="hh1@example.com",
+            subject=f"Re: [{number}] 回访",
+            text="满意",
+            in_reply_to=callbacks["email"].message_id,
+        ),
+    )
     run_pass(app)
     clock.set("2026-11-03T08:30:00+08:00")  # quiet hours over
     run_pass(app)
@@ -91,8 +98,11 @@ def test_a_callback_answered_by_mail_while_its_sms_waits_for_quiet_hours_is_canc
 
     sms = {m.template: m for m in outbox(app, channel="sms", audience="customer")}
     assert sms["heating/callback.txt"].state == "cancelled"
-    assert sms["heating/callback.txt"].data["cancelled"].startswith(
-        "the customer already answered the callback before it went (回访满意")
+    assert (
+        sms["heating/callback.txt"]
+        .data["cancelled"]
+        .startswith("the customer already answered the callback before it went (回访满意")
+    )
     # The ack was moot as soon as the case was resolved.
     assert sms["heating/ack.txt"].state == "cancelled"
     assert sms["heating/ack.txt"].data["cancelled"].startswith("the case was resolved before it went")
@@ -113,14 +123,18 @@ def test_a_fee_reminder_still_waiting_is_cancelled_when_the_ledger_says_paid(
 ) -> None:
     app, _maildir = _app(heating_app, tmp_path)
     header = ["户号", "采暖期", "应收", "实收"]
-    in_tx(app, imports.import_fees, write_csv(tmp_path / "fees.csv", header,
-                                              [["CB-0001", "2026", "2000", "0"], ["CB-0002", "2026", "2000", "0"]]))
+    in_tx(
+        app,
+        imports.import_fees,
+        write_csv(tmp_path / "fees.csv", header, [["CB-0001", "2026", "2000", "0"], ["CB-0002", "2026", "2000", "0"]]),
+    )
     assert in_tx(app, fees.run_campaign, date(2026, 10, 8)) == ("before", 2)
     in_tx(app, imports.import_fees, write_csv(tmp_path / "paid.csv", header, [["CB-0001", "2026", "2000", "2000"]]))
     rows = {m.idem_key.split("/")[-2]: m for m in outbox(app, channel="sms")}
     assert rows["CB-0001"].state == "cancelled"
     assert rows["CB-0001"].data["cancelled"] == (
-        "the household paid its 2026 heating fee (fee ledger import) before it went")
+        "the household paid its 2026 heating fee (fee ledger import) before it went"
+    )
     assert rows["CB-0002"].state == "queued"
 
 
@@ -132,11 +146,12 @@ def test_a_message_is_only_cancelled_by_the_events_it_names(
     from kefu.db.models import Customer
     from kefu.sla.cases import assign, open_case
 
-    def go(ctx):  # type: ignore[no-untyped-def]
+    def go(ctx):
         cust = ctx.db().scalars(select(Customer).where(Customer.ref == "CB-0001")).one()
         case = open_case(ctx, kind="heating.general", title="暖气不热", customer=cust)
         assign(ctx, case, "wang")  # an event no queued message names
         return case.number
+
     number = in_tx(app, go)
     (ack,) = outbox(app, channel="sms", audience="customer")
     assert ack.state == "queued" and ack.data["cancel_on"] == ["resolved", "closed"]

@@ -55,9 +55,7 @@ FEE_HEADER = ["铺位号", "费用类型", "账期", "金额", "缴费期限"]
 PAY_HEADER = ["铺位号", "费用类型", "账期", "实收金额", "缴费日期"]
 
 
-def write_csv(
-    path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8"
-) -> Path:
+def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8") -> Path:
     """Write a CSV file as the office's Excel would (UTF-8 or GB18030)."""
     with path.open("w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh)
@@ -66,9 +64,7 @@ def write_csv(
     return path
 
 
-def shop_rows(
-    n: int = 4, floor: str = "3F", watch: dict[int, str] | None = None
-) -> list[list[str]]:
+def shop_rows(n: int = 4, floor: str = "3F", watch: dict[int, str] | None = None) -> list[list[str]]:
     """Shops 3F-001… each rented by its own tenant T001…"""
     return [
         [

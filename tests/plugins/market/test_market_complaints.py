@@ -22,9 +22,7 @@ BUYER = "+8613700000001"
 
 
 @pytest.fixture
-def served(
-    market_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Callable[[], tuple[App, str]]]:  # type: ignore[no-untyped-def]
+def served(market_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[], tuple[App, str]]]:
     monkeypatch.setenv("KEFU_TWILIO_TOKEN", TWILIO)
     servers: list[HttpServer] = []
 
@@ -63,7 +61,7 @@ def _resolve(app: App, number: str) -> None:
     in_tx(app, lambda ctx: ctx.resolve(ctx.find_case(number), actor="f3", reason="已退货"))
 
 
-def test_complaint_goes_to_the_tenants_floor_manager_and_is_called_back_until_satisfied(  # type: ignore[no-untyped-def]
+def test_complaint_goes_to_the_tenants_floor_manager_and_is_called_back_until_satisfied(
     served, clock, run_pass
 ) -> None:
     app, base = served()
@@ -89,7 +87,7 @@ def test_complaint_goes_to_the_tenants_floor_manager_and_is_called_back_until_sa
     assert len([m for m in outbox(app, recipient=BUYER) if "/callback" in m.idem_key]) == 2
 
 
-def test_complaint_without_a_reply_in_24h_escalates_to_the_floor_manager_then_the_market_manager(  # type: ignore[no-untyped-def]
+def test_complaint_without_a_reply_in_24h_escalates_to_the_floor_manager_then_the_market_manager(
     served, clock, run_pass
 ) -> None:
     app, base = served()
@@ -100,10 +98,6 @@ def test_complaint_without_a_reply_in_24h_escalates_to_the_floor_manager_then_th
     run_pass(app)
     clock.advance(hours=2)
     run_pass(app)
-    told = [
-        m.recipient
-        for m in outbox(app, audience="staff")
-        if m.idem_key.startswith(f"{number}/reply/")
-    ]
+    told = [m.recipient for m in outbox(app, audience="staff") if m.idem_key.startswith(f"{number}/reply/")]
     assert "f3@market.test" in told and "mm@market.test" in told
     assert told.index("f3@market.test") < told.index("mm@market.test")

@@ -21,9 +21,7 @@ def test_demo_market_imports_300_shops_a_month_of_ledger_and_patrols(
     make_app: Callable[..., App],
 ) -> None:
     example = tomllib.loads((ROOT / "examples" / "market.toml").read_text(encoding="utf-8"))
-    app = make_app(
-        plugins=["market"], config={"staff": example["staff"], "market": example["market"]}
-    )
+    app = make_app(plugins=["market"], config={"staff": example["staff"], "market": example["market"]})
     runs = {}
     for what, importer in (
         ("shops", imports.ShopImport),
@@ -31,16 +29,11 @@ def test_demo_market_imports_300_shops_a_month_of_ledger_and_patrols(
         ("payments", imports.PaymentImport),
         ("patrols", imports.PatrolImport),
     ):
-        report = in_tx(
-            app, lambda ctx, i=importer, w=what: pipeline.run(ctx, i(ctx), DEMO / f"{w}.csv")
-        )
+        report = in_tx(app, lambda ctx, i=importer, w=what: pipeline.run(ctx, i(ctx), DEMO / f"{w}.csv"))
         assert report.bad == [], (what, report.bad[:3])
         runs[what] = report.created + report.updated
     assert runs == {"shops": 300, "fees": 900, "payments": 637, "patrols": 431}
-    assert (
-        len({r.split("-")[0] for r in (DEMO / "shops.csv").read_text(encoding="utf-8").split()[1:]})
-        == 3
-    )
+    assert len({r.split("-")[0] for r in (DEMO / "shops.csv").read_text(encoding="utf-8").split()[1:]}) == 3
     run = in_tx(app, fees.run_ladder, date(2026, 12, 13))
     # every unpaid line (900 - 637 paid) stands on a step on 13 Dec: one SMS and one letter each
     assert run.reminders == 2 * (900 - 637)

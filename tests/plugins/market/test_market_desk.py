@@ -15,31 +15,27 @@ from .conftest import in_tx, outbox
 
 
 @pytest.fixture
-def app(market_app):  # type: ignore[no-untyped-def]
+def app(market_app):
     return market_app()
 
 
-def test_lost_item_owner_is_texted_held_30_days_then_reported(app, clock) -> None:  # type: ignore[no-untyped-def]
+def test_lost_item_owner_is_texted_held_30_days_then_reported(app, clock) -> None:
     item = in_tx(
         app,
-        lambda ctx: (
-            desk.register_lost(ctx, "黑色钱包", place="二楼", owner_phone="+8613700000009").id
-        ),
+        lambda ctx: desk.register_lost(ctx, "黑色钱包", place="二楼", owner_phone="+8613700000009").id,
     )
     other = in_tx(app, lambda ctx: desk.register_lost(ctx, "雨伞", place="一楼").id)
     (sms,) = outbox(app, recipient="+8613700000009")
     assert "黑色钱包" in sms.body and "2026-12-02" in sms.body
     in_tx(app, lambda ctx: desk.return_lost(ctx, item, to="失主王某", by="desk"))
     assert in_tx(app, desk.report_unclaimed, date(2026, 12, 2)) == 0  # still within its 30 days
-    assert (
-        in_tx(app, desk.report_unclaimed, date(2026, 12, 3)) == 1
-    )  # the umbrella, not the returned wallet
+    assert in_tx(app, desk.report_unclaimed, date(2026, 12, 3)) == 1  # the umbrella, not the returned wallet
     assert in_tx(app, desk.report_unclaimed, date(2026, 12, 4)) == 0
     (report,) = outbox(app, recipient="sec@market.test")
     assert "雨伞" in report.body and f"lost/{other}/report" in report.idem_key
 
 
-def test_gift_stock_refuses_a_negative_balance(app) -> None:  # type: ignore[no-untyped-def]
+def test_gift_stock_refuses_a_negative_balance(app) -> None:
     assert in_tx(app, desk.gift_move, "保温杯", 10, by="desk") == 10
     assert in_tx(app, desk.gift_move, "保温杯", -4, by="desk") == 6
     with pytest.raises(desk.DeskError, match="6 in stock"):
@@ -49,17 +45,15 @@ def test_gift_stock_refuses_a_negative_balance(app) -> None:  # type: ignore[no-
     assert in_tx(app, desk.gift_move, "保温杯", -6, by="desk") == 0
 
 
-def test_membership_card_goes_through_accept_review_issue_in_order(app) -> None:  # type: ignore[no-untyped-def]
-    entry = in_tx(
-        app, lambda ctx: desk.entry(ctx, "membership", "申请会员卡", customer="李女士").id
-    )
+def test_membership_card_goes_through_accept_review_issue_in_order(app) -> None:
+    entry = in_tx(app, lambda ctx: desk.entry(ctx, "membership", "申请会员卡", customer="李女士").id)
     assert in_tx(app, desk.advance_membership, entry, by="desk") == "审核"
     assert in_tx(app, desk.advance_membership, entry, by="sup") == "发卡"
     with pytest.raises(desk.DeskError, match="issued already"):
         in_tx(app, desk.advance_membership, entry, by="desk")
 
 
-def test_parcels_not_collected_by_closing_are_told_and_suggestions_forwarded(app, clock) -> None:  # type: ignore[no-untyped-def]
+def test_parcels_not_collected_by_closing_are_told_and_suggestions_forwarded(app, clock) -> None:
     a = in_tx(app, lambda ctx: desk.entry(ctx, "parcel", "手提袋一个").id)
     in_tx(app, lambda ctx: desk.entry(ctx, "parcel", "纸箱"))
     in_tx(app, desk.collect_parcel, a, by="desk")
@@ -71,7 +65,7 @@ def test_parcels_not_collected_by_closing_are_told_and_suggestions_forwarded(app
     }
 
 
-def test_monthly_export_lists_every_register_in_csv_and_xlsx(app, clock) -> None:  # type: ignore[no-untyped-def]
+def test_monthly_export_lists_every_register_in_csv_and_xlsx(app, clock) -> None:
     in_tx(
         app,
         lambda ctx: desk.entry(ctx, "return", "电饭煲退货", customer="张先生", outcome="已退款"),
@@ -82,9 +76,7 @@ def test_monthly_export_lists_every_register_in_csv_and_xlsx(app, clock) -> None
     in_tx(app, lambda ctx: desk.entry(ctx, "return", "下个月的"))
     data = in_tx(app, desk.export_month, "2026-11", "csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][0] == "登记簿" and sorted(r[0] for r in rows[1:]) == sorted(
-        ["退换货", "遗留商品", "开具发票"]
-    )
+    assert rows[0][0] == "登记簿" and sorted(r[0] for r in rows[1:]) == sorted(["退换货", "遗留商品", "开具发票"])
     book = load_workbook(io.BytesIO(in_tx(app, desk.export_month, "2026-11", "xlsx")))
     assert sorted(book.sheetnames) == sorted(["退换货", "遗留商品", "开具发票"])
     assert book["退换货"]["F2"].value == "电饭煲退货" and book["退换货"].max_row == 2

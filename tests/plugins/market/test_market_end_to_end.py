@@ -16,22 +16,17 @@ from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, outbox, shop_rows, wr
 SH = "+08:00"
 
 
-def _run(app, *args: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def _run(app, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(market, list(args), obj={"app": app}, catch_exceptions=False)
     return result.exit_code, result.output
 
 
-def test_fee_line_walks_the_ladder_into_escalation_and_a_payment_stops_the_other(  # type: ignore[no-untyped-def]
+def test_fee_line_walks_the_ladder_into_escalation_and_a_payment_stops_the_other(
     market_app, tmp_path: Path, clock, run_pass
 ) -> None:
     app = market_app()
     clock.set(f"2026-12-30T07:00:00{SH}")
-    assert (
-        _run(app, "import", "shops", str(write_csv(tmp_path / "s.csv", SHOP_HEADER, shop_rows(2))))[
-            0
-        ]
-        == 0
-    )
+    assert _run(app, "import", "shops", str(write_csv(tmp_path / "s.csv", SHOP_HEADER, shop_rows(2))))[0] == 0
     ledger = [
         ["3F-001", "租金", "2027-01", "3200", "2027-01-10"],
         ["3F-002", "租金", "2027-01", "2800", "2027-01-10"],

@@ -13,12 +13,12 @@ from .conftest import outbox
 POINTS = {"patrols": {"points": {"3F": "三楼消防通道", "3F-B": "三楼配电间"}}}
 
 
-def _run(app, *args: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def _run(app, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(market, list(args), obj={"app": app}, catch_exceptions=False)
     return result.exit_code, result.output
 
 
-def _hazard(app, number: str) -> Case:  # type: ignore[no-untyped-def]
+def _hazard(app, number: str) -> Case:
     with app.sessions() as s:
         case = s.scalars(select(Case).where(Case.number == number)).one()
         case.events  # noqa: B018
@@ -26,7 +26,7 @@ def _hazard(app, number: str) -> Case:  # type: ignore[no-untyped-def]
         return case
 
 
-def test_hazard_is_rectified_within_24h_rechecked_and_resolved(market_app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_hazard_is_rectified_within_24h_rechecked_and_resolved(market_app, clock, run_pass) -> None:
     app = market_app(market=POINTS)
     code, out = _run(app, "hazard", "report", "3F", "消防通道堆货", "--by", "guard")
     number = out.split(":")[0]
@@ -47,9 +47,7 @@ def test_hazard_is_rectified_within_24h_rechecked_and_resolved(market_app, clock
     assert "deadline_breached" not in [e.type for e in _hazard(app, number).events]
 
 
-def test_hazard_not_fixed_in_24h_escalates_to_security_then_the_market_manager(
-    market_app, clock, run_pass
-) -> None:  # type: ignore[no-untyped-def]
+def test_hazard_not_fixed_in_24h_escalates_to_security_then_the_market_manager(market_app, clock, run_pass) -> None:
     app = market_app(market=POINTS)
     number = _run(app, "hazard", "report", "3F", "灭火器过期", "--by", "guard")[1].split(":")[0]
     run_pass(app)
@@ -60,21 +58,15 @@ def test_hazard_not_fixed_in_24h_escalates_to_security_then_the_market_manager(
     run_pass(app)
     clock.advance(hours=2)
     run_pass(app)
-    assert "mm@market.test" in {
-        m.recipient for m in outbox(app, audience="staff") if "/step:" in m.idem_key
-    }
+    assert "mm@market.test" in {m.recipient for m in outbox(app, audience="staff") if "/step:" in m.idem_key}
 
 
-def test_major_hazard_goes_to_the_general_manager_at_once(market_app) -> None:  # type: ignore[no-untyped-def]
+def test_major_hazard_goes_to_the_general_manager_at_once(market_app) -> None:
     app = market_app(market=POINTS)
     number = _run(app, "hazard", "report", "3F-B", "电线短路冒烟", "--by", "guard")[1].split(":")[0]
     case = _hazard(app, number)
     assert case.urgent and case.data["major"] is True
-    gm = [
-        m
-        for m in outbox(app, audience="staff")
-        if m.recipient in ("+8613800000111", "gm@market.test")
-    ]
+    gm = [m for m in outbox(app, audience="staff") if m.recipient in ("+8613800000111", "gm@market.test")]
     assert len(gm) == 2 and all(m.urgent for m in gm)
     minor = _run(app, "hazard", "report", "3F", "地面有纸箱", "--by", "guard")[1].split(":")[0]
     assert not _hazard(app, minor).urgent

@@ -16,20 +16,16 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(f"{text}+08:00")
 
 
-def _reminders(app, log: str, day: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [
-        m.recipient for m in outbox(app, audience="staff") if f"/log/{log}/{day}/" in m.idem_key
-    ]
+def _reminders(app, log: str, day: str) -> list[str]:
+    return [m.recipient for m in outbox(app, audience="staff") if f"/log/{log}/{day}/" in m.idem_key]
 
 
 @pytest.fixture
-def app(market_app):  # type: ignore[no-untyped-def]
+def app(market_app):
     return market_app()
 
 
-def test_floor_work_log_missing_at_the_end_of_the_day_is_reminded_once(
-    app, clock, run_pass
-) -> None:  # type: ignore[no-untyped-def]
+def test_floor_work_log_missing_at_the_end_of_the_day_is_reminded_once(app, clock, run_pass) -> None:
     clock.set(_at("2026-11-03T17:00:00"))
     run_pass(app)
     result = CliRunner().invoke(
@@ -45,14 +41,10 @@ def test_floor_work_log_missing_at_the_end_of_the_day_is_reminded_once(
     assert len(_reminders(app, "floor:3F", "2026-11-03")) == 2  # once
 
 
-def test_duty_log_of_the_night_shift_is_due_at_8_and_written_before_it_counts(
-    app, clock, run_pass
-) -> None:  # type: ignore[no-untyped-def]
+def test_duty_log_of_the_night_shift_is_due_at_8_and_written_before_it_counts(app, clock, run_pass) -> None:
     clock.set(_at("2026-11-04T07:40:00"))
     run_pass(app)
-    CliRunner().invoke(
-        market, ["log", "duty", "夜间两次巡查，无异常", "--by", "dep"], obj={"app": app}
-    )
+    CliRunner().invoke(market, ["log", "duty", "夜间两次巡查，无异常", "--by", "dep"], obj={"app": app})
     clock.set(_at("2026-11-04T08:45:30"))
     run_pass(app)
     assert [k for k in (m.idem_key for m in outbox(app)) if "/log/duty/2026-11-03" in k] == []

@@ -41,7 +41,7 @@ def _at(hhmm: str, day: str = "2026-11-03") -> datetime:
 
 
 @pytest.fixture
-def app(market_app):  # type: ignore[no-untyped-def]
+def app(market_app):
     return market_app(market={"patrols": PATROLS})
 
 
@@ -53,9 +53,7 @@ def _rounds(app: App, route: str | None = "三楼") -> list[PatrolRound]:
         return rows
 
 
-def test_windows_every_2h_in_business_hours_plus_opening_noon_closing_and_two_night_rounds() -> (
-    None
-):
+def test_windows_every_2h_in_business_hours_plus_opening_noon_closing_and_two_night_rounds() -> None:
     day = windows.windows_of(date(2026, 11, 3), PatrolWindowsConfig(), TZ)
     assert [(w.label, f"{w.starts_at:%H:%M}") for w in day] == [
         ("night", "02:00"),
@@ -72,27 +70,18 @@ def test_windows_every_2h_in_business_hours_plus_opening_noon_closing_and_two_ni
     custom = windows.windows_of(
         date(2026, 11, 3), PatrolWindowsConfig(every="1h", night=[time(23), time(1), time(3)]), TZ
     )
-    assert (
-        sum(w.label == "night" for w in custom) == 3
-        and sum(w.label == "regular" for w in custom) == 8
-    )
+    assert sum(w.label == "night" for w in custom) == 3 and sum(w.label == "regular" for w in custom) == 8
 
 
 def test_sms_reports_parse_into_point_status_and_problem() -> None:
     assert patrols.parse_report("巡查 3F") == patrols.Report("3F", "", "")
     assert patrols.parse_report("巡查 3f 正常") == patrols.Report("3F", "正常", "")
-    assert patrols.parse_report("巡查 3F 隐患 消防通道堆货") == patrols.Report(
-        "3F", "隐患", "消防通道堆货"
-    )
-    assert patrols.parse_report("巡查3F，隐患，消防通道堆货") == patrols.Report(
-        "3F", "隐患", "消防通道堆货"
-    )
+    assert patrols.parse_report("巡查 3F 隐患 消防通道堆货") == patrols.Report("3F", "隐患", "消防通道堆货")
+    assert patrols.parse_report("巡查3F，隐患，消防通道堆货") == patrols.Report("3F", "隐患", "消防通道堆货")
     assert patrols.parse_report("3F 一切正常") is None
 
 
-def test_missed_point_alerts_the_duty_deputy_then_the_security_manager(
-    app, clock, run_pass
-) -> None:  # type: ignore[no-untyped-def]
+def test_missed_point_alerts_the_duty_deputy_then_the_security_manager(app, clock, run_pass) -> None:
     clock.set(_at("10:31"))
     run_pass(app)  # the daemon is running before the window closes
     in_tx(app, lambda ctx: patrols.check_in(ctx, "3F", _at("10:40"), "guard"))
@@ -104,14 +93,12 @@ def test_missed_point_alerts_the_duty_deputy_then_the_security_manager(
     assert "+8613800000113" in told and "dep@market.test" in told and "sec@market.test" not in told
     clock.advance(hours=1, minutes=1)
     run_pass(app)  # nobody took the 漏巡 up within 1 h: the security manager hears of it
-    assert "sec@market.test" in [
-        m.recipient for m in outbox(app, audience="staff") if "/deputy/" not in m.idem_key
-    ]
+    assert "sec@market.test" in [m.recipient for m in outbox(app, audience="staff") if "/deputy/" not in m.idem_key]
     run_pass(app)
     assert len([r for r in _rounds(app) if r.starts_at == _at("10:30")]) == 1
 
 
-def test_a_round_with_every_point_checked_raises_no_alert(app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_a_round_with_every_point_checked_raises_no_alert(app, clock, run_pass) -> None:
     clock.set(_at("10:31"))
     run_pass(app)
     # the duty deputy manager walks this round himself, so his hours are covered too
@@ -126,9 +113,7 @@ def test_a_round_with_every_point_checked_raises_no_alert(app, clock, run_pass) 
     )
 
 
-def test_duty_deputy_manager_must_check_in_every_hour_or_security_hears(
-    app, clock, run_pass
-) -> None:  # type: ignore[no-untyped-def]
+def test_duty_deputy_manager_must_check_in_every_hour_or_security_hears(app, clock, run_pass) -> None:
     clock.set(_at("08:31"))
     run_pass(app)
     in_tx(app, lambda ctx: patrols.check_in(ctx, "1F", _at("08:50"), "dep"))
@@ -143,31 +128,25 @@ def test_duty_deputy_manager_must_check_in_every_hour_or_security_hears(
     assert len([m for m in outbox(app, audience="staff") if "/deputy/" in m.idem_key]) == 2
 
 
-def test_closing_round_must_record_power_off_and_no_fire_source(app, clock) -> None:  # type: ignore[no-untyped-def]
+def test_closing_round_must_record_power_off_and_no_fire_source(app, clock) -> None:
     clock.set(_at("17:31"))
     in_tx(
         app,
-        lambda ctx: patrols.check_in(
-            ctx, "3F", _at("17:40"), "guard", status="正常", problem="已断电 无火源"
-        ),
+        lambda ctx: patrols.check_in(ctx, "3F", _at("17:40"), "guard", status="正常", problem="已断电 无火源"),
     )
     in_tx(
         app,
-        lambda ctx: patrols.check_in(
-            ctx, "3F-B", _at("17:45"), "guard", status="正常", problem="已断电"
-        ),
+        lambda ctx: patrols.check_in(ctx, "3F-B", _at("17:45"), "guard", status="正常", problem="已断电"),
     )
     clock.set(_at("18:31"))
     (rnd,) = in_tx(
         app,
-        lambda ctx: [
-            (r.label, r.missed, r.data) for r in patrols.evaluate(ctx, _at("18:00"), _at("18:31"))
-        ],
+        lambda ctx: [(r.label, r.missed, r.data) for r in patrols.evaluate(ctx, _at("18:00"), _at("18:31"))],
     )
     assert rnd == ("closing", ["闭店检查未记录无火源"], {"断电": True, "无火源": False})
 
 
-def test_countersigned_record_is_not_reminded_an_unsigned_one_is(app, clock, run_pass) -> None:  # type: ignore[no-untyped-def]
+def test_countersigned_record_is_not_reminded_an_unsigned_one_is(app, clock, run_pass) -> None:
     clock.set(_at("08:31"))
     run_pass(app)
     in_tx(
@@ -180,9 +159,7 @@ def test_countersigned_record_is_not_reminded_an_unsigned_one_is(app, clock, run
     clock.set(_at("11:30:30"))
     run_pass(app)
     first, second = (r.id for r in _rounds(app) if r.starts_at in (_at("08:30"), _at("10:30")))
-    result = CliRunner().invoke(
-        market, ["patrol", "sign", str(first), "--by", "sec"], obj={"app": app}
-    )
+    result = CliRunner().invoke(market, ["patrol", "sign", str(first), "--by", "sec"], obj={"app": app})
     assert result.exit_code == 0, result.output
     clock.set(_at("00:05:30", day="2026-11-04"))  # 12 h after the 10:30 window closed
     run_pass(app)
@@ -190,15 +167,11 @@ def test_countersigned_record_is_not_reminded_an_unsigned_one_is(app, clock, run
     assert [m.idem_key.split("/")[2] for m in reminders] == [str(second)]
     clock.advance(hours=1)
     run_pass(app)
-    again = [
-        m
-        for m in outbox(app, recipient="sec@market.test")
-        if f"/patrol/{second}/unsigned/" in m.idem_key
-    ]
+    again = [m for m in outbox(app, recipient="sec@market.test") if f"/patrol/{second}/unsigned/" in m.idem_key]
     assert len(again) == 1
 
 
-def test_patrol_stick_export_is_imported_once_with_bad_rows_by_line(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_patrol_stick_export_is_imported_once_with_bad_rows_by_line(app, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "stick.csv",
         ["点位号", "人员卡号", "巡查时间"],
@@ -211,15 +184,13 @@ def test_patrol_stick_export_is_imported_once_with_bad_rows_by_line(app, tmp_pat
     )
     report = in_tx(app, lambda ctx: pipeline.run(ctx, imports.PatrolImport(ctx), path))
     assert report.created == 2 and [b.where.row for b in report.bad] == [4]
-    assert (
-        in_tx(app, lambda ctx: pipeline.run(ctx, imports.PatrolImport(ctx), path)).unchanged == 2
-    )
+    assert in_tx(app, lambda ctx: pipeline.run(ctx, imports.PatrolImport(ctx), path)).unchanged == 2
     with app.sessions() as s:
         assert {c.source for c in s.scalars(select(PatrolCheckin))} == {"stick"}
 
 
 @pytest.fixture
-def served(market_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], tuple[App, str]]]:  # type: ignore[no-untyped-def]
+def served(market_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], tuple[App, str]]]:
     monkeypatch.setenv("KEFU_TWILIO_TOKEN", TWILIO)
     monkeypatch.setenv("KEFU_PATROL_TOKEN", APP_TOKEN)
     servers: list[HttpServer] = []
@@ -246,7 +217,7 @@ def served(market_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[],
         server.stop()
 
 
-def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_opens_a_case(  # type: ignore[no-untyped-def]
+def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_opens_a_case(
     served, clock, run_pass
 ) -> None:
     app, base = served()
@@ -259,18 +230,12 @@ def test_sms_checkin_through_the_twilio_webhook_records_the_point_and_a_hazard_o
             (c.point, c.person, c.status, c.problem)
             for c in s.scalars(select(PatrolCheckin).order_by(PatrolCheckin.id))
         ]
-        states = sorted(
-            c.state for c in s.scalars(select(Case).where(Case.kind == "market.patrol_report"))
-        )
+        states = sorted(c.state for c in s.scalars(select(Case).where(Case.kind == "market.patrol_report")))
         hazard = s.scalars(select(Case).where(Case.kind == "market.hazard")).one()
     assert rows == [("3F", "guard", "正常", ""), ("3F-B", "guard", "隐患", "消防通道堆货")]
     # both reports are recorded and closed; the hazard goes on as its own rectification case
     assert states == ["closed", "closed"]
-    assert (
-        hazard.step == "整改"
-        and hazard.data["problem"] == "消防通道堆货"
-        and hazard.state in ("new", "assigned")
-    )
+    assert hazard.step == "整改" and hazard.data["problem"] == "消防通道堆货" and hazard.state in ("new", "assigned")
 
 
 def _post(base: str, body: Any, token: str | None) -> tuple[int, Any]:
@@ -290,7 +255,7 @@ def _post(base: str, body: Any, token: str | None) -> tuple[int, Any]:
         return exc.code, json.loads(exc.read())
 
 
-def test_patrol_app_posts_checkins_with_its_bearer_token(served) -> None:  # type: ignore[no-untyped-def]
+def test_patrol_app_posts_checkins_with_its_bearer_token(served) -> None:
     app, base = served()
     one = {"point": "3F", "person": "C001", "at": "2026-11-03T10:40:00"}
     assert _post(base, one, None)[0] == 401 and _post(base, one, "wrong")[0] == 401
@@ -311,10 +276,7 @@ def test_patrol_app_posts_checkins_with_its_bearer_token(served) -> None:  # typ
         APP_TOKEN,
     ) == (200, {"recorded": 2, "duplicates": 0})
     assert _post(base, one, APP_TOKEN) == (200, {"recorded": 0, "duplicates": 1})
-    assert (
-        _post(base, {"point": "9F", "person": "C001", "at": "2026-11-03T10:40:00"}, APP_TOKEN)[0]
-        == 400
-    )
+    assert _post(base, {"point": "9F", "person": "C001", "at": "2026-11-03T10:40:00"}, APP_TOKEN)[0] == 400
     with app.sessions() as s:
         first = s.scalars(select(PatrolCheckin).order_by(PatrolCheckin.id)).first()
         assert first is not None and first.at == _at("10:40")
@@ -322,7 +284,7 @@ def test_patrol_app_posts_checkins_with_its_bearer_token(served) -> None:  # typ
 
 def test_mail_checkin_from_a_maildir_is_recorded_for_the_staff_member(
     market_app, clock, run_pass, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from kefu.testing.mail import build_mail, deliver_to_maildir
 
     box = tmp_path / "patrol-mail"
@@ -333,9 +295,7 @@ def test_mail_checkin_from_a_maildir_is_recorded_for_the_staff_member(
         config={"channels": {"maildir": {"patrol": {"path": str(box)}}}},
     )
     clock.set(_at("10:35"))
-    deliver_to_maildir(
-        box, build_mail(sender="dep@market.test", subject="巡查 3F-B 正常", text="无异常")
-    )
+    deliver_to_maildir(box, build_mail(sender="dep@market.test", subject="巡查 3F-B 正常", text="无异常"))
     run_pass(app)
     with app.sessions() as s:
         rows = [(c.point, c.person, c.status, c.source) for c in s.scalars(select(PatrolCheckin))]

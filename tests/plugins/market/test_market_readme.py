@@ -13,11 +13,7 @@ def test_every_test_the_rule_table_names_exists() -> None:
     text = README.read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if line.startswith("| ") and "test_" in line]
     assert len(rows) >= 20
-    defined = {
-        (p.name, m)
-        for p in HERE.glob("test_*.py")
-        for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)
-    }
+    defined = {(p.name, m) for p in HERE.glob("test_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
     for row in rows:
         module = None
         for ref in re.findall(r"`([^`]*test_\w+)`", row.split("|")[-2]):
