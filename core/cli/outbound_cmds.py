@@ -73,7 +73,9 @@ def outbox_list(
     emit(
         out,
         as_json,
-        None if as_json else ["id", "state", "channel", "recipient", "case", "template", "attempts", "why", "delivery"],
+        None
+        if as_json
+        else ["id", "state", "channel", "recipient", "case", "template", "attempts", "sent_at", "why", "delivery"],
     )
 
 

@@ -109,12 +109,9 @@ def _wait(predicate: Any, what: str, daemon: DaemonProcess, timeout: float = 90.
     raise TimeoutError(f"{what} did not happen within {timeout}s; the daemon's log:\n{daemon.log()}")
 
 
-def _fill(dovecot: Dovecot, tag: str) -> None:
+def _fill(dovecot: Dovecot, tag: str, count: int = MESSAGES) -> None:
     dovecot.append(
-        *[
-            build_mail(subject=f"报修 {i}", text=f"{tag} 第{i}号", message_id=f"<{tag}{i}@client>")
-            for i in range(MESSAGES)
-        ]
+        *[build_mail(subject=f"报修 {i}", text=f"{tag} 第{i}号", message_id=f"<{tag}{i}@client>") for i in range(count)]
     )
 
 
@@ -148,25 +145,27 @@ def test_kill_9_during_intake_leaves_no_orphan_and_a_restart_finishes_once(
     tmp_path: Path, sqlite_url: str, dovecot: Dovecot
 ) -> None:
     migrate(sqlite_url)
-    _fill(dovecot, "kill")
+    # More mail than a quiet machine reads between the first stored batch and the kill.
+    total = 4 * MESSAGES
+    _fill(dovecot, "kill", total)
     config = write_config(tmp_path / "kefu.toml", _config(tmp_path, sqlite_url, dovecot))
     first = DaemonProcess(config, tmp_path, name="first")
     try:
         first.wait_ready(timeout=30)
-        _wait(lambda: _counts(sqlite_url)[2] > 0, "the first case", first)
+        _wait(lambda: _counts(sqlite_url)[0] > 0, "the first stored mail", first)
         assert _children(first.pid) == []
         first.kill()
     finally:
         first.close()
     assert _running_with(str(config)) == []  # nothing of the daemon outlives it
-    assert _counts(sqlite_url)[2] < MESSAGES, "killed too late to test anything: make MESSAGES larger"
+    assert _counts(sqlite_url)[2] < total, "killed too late to test anything: fill more mail"
     second = DaemonProcess(config, tmp_path, name="second")
     try:
         second.wait_ready(timeout=30)
-        _wait(lambda: _counts(sqlite_url)[2] == MESSAGES, "every message's case after the restart", second)
+        _wait(lambda: _counts(sqlite_url)[2] == total, "every message's case after the restart", second)
         items, pending, cases, mids = _counts(sqlite_url)
-        assert (items, pending, cases, mids) == (MESSAGES, 0, MESSAGES, MESSAGES)
-        assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, MESSAGES + 1)}
+        assert (items, pending, cases, mids) == (total, 0, total, total)
+        assert dovecot.flags() == {uid: {b"\\Seen", b"KefuStored"} for uid in range(1, total + 1)}
         code, _took = second.stop()
         assert code == 0, second.log()
     finally:
