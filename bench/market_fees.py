@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from kefu.api import imports as pipeline
 from kefu.app import build_app
 from kefu.clock import FakeClock
 from kefu.db.engine import transaction
@@ -91,7 +92,7 @@ def bench(args: argparse.Namespace, url: str | None) -> None:
 
     def load(header: list[str], rows: list[list[str]], importer: Any, name: str) -> None:
         path = write(tmp / name, header, rows)
-        timed(lambda ctx: imports.run_in(ctx, importer(ctx), path))
+        timed(lambda ctx: pipeline.run(ctx, importer(ctx), path))
 
     load(
         ["铺位号", "楼层", "片区", "经营户编号", "经营户", "联系电话"],
