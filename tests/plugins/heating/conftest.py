@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from kefu.app import App
 from kefu.db.engine import transaction
-from kefu.db.models import OutboxMessage
 from kefu.testing.fixtures import merge
+from kefu.testing.outbox import outbox_rows
 
 STAFF = {
     "people": {
@@ -95,15 +94,8 @@ def heating_app(make_app: Callable[..., App]) -> Callable[..., App]:
     return build
 
 
-def outbox(app: App, **where: Any) -> list[OutboxMessage]:
-    """Outbox rows, filtered by column equality, in queue order."""
-    with app.sessions() as s:
-        q = select(OutboxMessage).order_by(OutboxMessage.id)
-        for k, v in where.items():
-            q = q.where(getattr(OutboxMessage, k) == v)
-        rows = list(s.scalars(q))
-        s.expunge_all()
-        return rows
+# The tests of this folder read the outbox as outbox(app, state=…): the fixtures' reader.
+outbox = outbox_rows
 
 
 def in_tx(app: App, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
