@@ -4,9 +4,14 @@ Writes one households file of N rows (GB18030, Chinese headers, as a station's
 Excel exports it), then in one run times: the raw baseline (decode the bytes and
 run ``csv.reader`` over them, the least any CSV import does), the pipeline alone
 (decode, header, typed rows with E.164 phones; an importer that writes nothing),
-phonenumbers alone over the file's numbers (the pipeline's largest share), and the real ``kefu
-heating import households`` into a fresh SQLite database,
-which creates N customers and N households. Prints one JSON line.
+phonenumbers alone over the file's numbers, and the real ``kefu heating import households``
+into a fresh SQLite database, which creates N customers and N households.
+
+Two floors are timed beside them, each a part of the work no import that validates
+its rows and stores them can skip: pydantic validating the rows into a model of nine
+plain ``str`` fields (no validators of ours), and sqlite3's own ``executemany`` of the
+same customers and households into an in-memory database (no SQLAlchemy, no checks).
+Their ratios bound what the pipeline can reach. Prints one JSON line.
 
     python bench/imports.py [--quick] [--rows 100000] [--url postgresql://…]
 """
@@ -17,6 +22,7 @@ import argparse
 import csv
 import io
 import json
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.orm import Session
 
 from kefu.app import build_app
@@ -85,6 +92,63 @@ def raw_pass(path: Path) -> int:
     return rows - 1
 
 
+class PlainRow(BaseModel):
+    """The households' nine columns as plain text: pydantic's own cost, nothing of ours."""
+
+    account: str
+    name: str = ""
+    phone: str | None = None
+    address: str = ""
+    building: str = ""
+    station: str
+    branch: str = ""
+    heated_area: str = ""
+    payment_status: str = ""
+
+
+FIELDS = list(PlainRow.model_fields)
+
+
+def cells_by_field(path: Path) -> list[dict[str, str]]:
+    """The file's rows as field → cell dicts (what a row model is validated from)."""
+    rows = csv.reader(io.StringIO(path.read_bytes().decode("gb18030"), newline=""))
+    next(rows)
+    return [dict(zip(FIELDS, row, strict=True)) for row in rows]
+
+
+def pydantic_floor(rows: list[dict[str, str]]) -> int:
+    """Validate the rows into the plain model in one call."""
+    return len(TypeAdapter(list[PlainRow]).validate_python(rows))
+
+
+def sqlite_floor(rows: list[dict[str, str]]) -> int:
+    """sqlite3's executemany of the customers and households into a fresh in-memory database."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, plugin TEXT, ref TEXT, name TEXT, phone TEXT,"
+        " address TEXT, unit TEXT, UNIQUE (plugin, ref))"
+    )
+    conn.execute(
+        "CREATE TABLE households (id INTEGER PRIMARY KEY, account TEXT UNIQUE, address TEXT, building TEXT,"
+        " station TEXT, branch TEXT, heated_area REAL, payment_status TEXT, customer_id INTEGER)"
+    )
+    conn.executemany(
+        "INSERT INTO customers (plugin, ref, name, phone, address, unit) VALUES (?, ?, ?, ?, ?, ?)",
+        [("heating", r["account"], r["name"], r["phone"], r["address"], r["station"]) for r in rows],
+    )
+    conn.executemany(
+        "INSERT INTO households (account, address, building, station, branch, heated_area, payment_status,"
+        " customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (r["account"], r["address"], r["building"], r["station"], r["branch"], 80.5, r["payment_status"], i)
+            for i, r in enumerate(rows, 1)
+        ],
+    )
+    conn.commit()
+    conn.close()
+    return len(rows)
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     """The result and the wall time of one call."""
     started = time.perf_counter()
@@ -124,6 +188,9 @@ def main() -> None:
         _, t_bare = timed(lambda: run_import(ParseOnly(), session, bare, progress=False))
     numbers = [f"139{i:08d}" for i in range(n)]
     _, t_phones = timed(lambda: [to_e164(x) for x in numbers])
+    by_field = cells_by_field(path)
+    t_pydantic = statistics.median(timed(lambda: pydantic_floor(by_field))[1] for _ in range(3))
+    t_sqlite = statistics.median(timed(lambda: sqlite_floor(by_field))[1] for _ in range(3))
 
     def real() -> Any:
         with transaction(app.sessions) as session:
@@ -156,6 +223,10 @@ def main() -> None:
                     "pipeline_only_ratio": round(n / t_parse / baseline, 3),
                     "pipeline_only_without_phones_ratio": round(n / t_bare / baseline, 3),
                     "phonenumbers_only_rows_per_s": round(n / t_phones),
+                    "floor_pydantic_plain_model_ratio": round(n / t_pydantic / baseline, 3),
+                    "floor_sqlite3_executemany_ratio": round(n / t_sqlite / baseline, 3),
+                    # Both floors in one run: the most any validated, stored import can reach.
+                    "ceiling_ratio": round(n / (t_pydantic + t_sqlite + 1 / baseline * n) / baseline, 3),
                     "raw_s": round(statistics.median(raws), 3),
                 },
             },

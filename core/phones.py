@@ -11,6 +11,8 @@ at Twilio.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Annotated, Any
 
 import phonenumbers
@@ -39,18 +41,34 @@ def _with_country_code(text: str) -> str:
     return text
 
 
-def _mainland_mobile(text: str) -> phonenumbers.PhoneNumber | None:
-    """``13900000031`` or ``+8613900000031`` as a number, without the general parser.
+def _mainland_mobile(text: str) -> str | None:
+    """``13900000031`` or ``+8613900000031`` in E.164 when libphonenumber's own CN patterns
+    call it a valid mobile number; None sends it to the general parser.
 
-    The most common cell of an import, and parsing is most of its cost; validity
-    is still libphonenumber's answer, and anything else takes the general parser.
-    A mainland mobile has no trunk prefix or carrier code to strip, so the number
-    is the same one ``phonenumbers.parse`` gives.
+    The most common cell of an import, and parsing is most of its cost. The answer is
+    still libphonenumber's: a number its metadata's general and mobile patterns both
+    match is one ``is_valid_number`` accepts, and anything else takes the full path (so
+    a number this refuses is refused or accepted there, never here). A mainland mobile
+    has no trunk prefix or carrier code to strip, so the digits are the national number.
     """
     digits = text[3:] if text.startswith("+86") else text
-    if len(digits) == 11 and digits[0] == "1" and digits.isdigit() and digits.isascii():
-        return phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))
+    if len(digits) != 11 or digits[0] != "1" or not (digits.isdigit() and digits.isascii()):
+        return None
+    general, mobile = _cn_patterns()
+    if mobile.fullmatch(digits) and general.fullmatch(digits):
+        return "+86" + digits
     return None
+
+
+@cache
+def _cn_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The general and mobile national-number patterns of libphonenumber's CN metadata."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    if meta is None or meta.general_desc is None or meta.mobile is None:  # pragma: no cover - metadata ships CN
+        raise RuntimeError("phonenumbers has no CN metadata")
+    return re.compile(meta.general_desc.national_number_pattern or "(?!)"), re.compile(
+        meta.mobile.national_number_pattern or "(?!)"
+    )
 
 
 def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
@@ -60,8 +78,8 @@ def to_e164(value: str, country: str = DEFAULT_COUNTRY) -> str:
         raise PhoneError("the number is empty")
     region = known_country(country)
     mobile = _mainland_mobile(text) if region == "CN" else None
-    if mobile is not None and phonenumbers.is_valid_number(mobile):
-        return phonenumbers.format_number(mobile, phonenumbers.PhoneNumberFormat.E164)
+    if mobile is not None:
+        return mobile
     if any(ch.isalpha() for ch in text):
         # libphonenumber reads letters as keypad digits (1-800-FLOWERS); nobody here writes them.
         raise PhoneError(f"{value!r} is not a phone number")
