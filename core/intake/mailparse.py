@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import compat32
+from functools import lru_cache
 from typing import Any
 
 from kefu.channels.config import MailLimits
@@ -152,6 +153,10 @@ def check_limits(raw: bytes, limits: MailLimits) -> None:
         raise ParseError(
             f"{fields} header fields exceed the limit of {limits.max_headers} ([channels.limits] max_headers)"
         )
+    # Every container part declares itself in a Content-Type line: a mail with few such lines
+    # cannot be beyond the limit, and the exact (slower) count is only made for the others.
+    if raw.lower().count(b"content-type:") <= limits.max_parts:
+        return
     containers = len(_CONTAINER.findall(raw))
     if containers > limits.max_parts:
         raise ParseError(
@@ -201,10 +206,7 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
         raise ParseError("MIME parts nested too deeply to read") from exc
     headers = Headers(msg)
     from_value = decode_header_value(headers.get("from") or headers.get("sender") or headers.get("return-path"))
-    name, parsed_address = email.utils.parseaddr(from_value)
-    address: str | None = parsed_address.strip().lower() or None
-    if address is not None and "@" not in address:
-        address = None
+    name, address = _sender(from_value)
     if address is None and not from_value:
         raise ParseError("no sender: the message has neither From nor Sender")
     body = _Body(limits)
@@ -213,23 +215,33 @@ def parse_mail(raw: bytes, limits: MailLimits = DEFAULT_LIMITS) -> ParsedMail:
     text = body.text()
     return ParsedMail(
         sender=address,
-        sender_name=name.strip(),
+        sender_name=name,
         subject=decode_header_value(headers.get("subject")),
         text=text,
         message_id=next(iter(message_ids(str(headers.get("message-id") or ""))), None),
         references=_references(headers),
-        to=[
-            a.lower()
-            for _n, a in email.utils.getaddresses(
-                [decode_header_value(v) for v in headers.get_all("to") + headers.get_all("cc")]
-            )
-            if a
-        ],
+        to=list(_recipients(tuple(decode_header_value(v) for v in headers.get_all("to") + headers.get_all("cc")))),
         attachments=body.attachments,
         message=msg,
         problems=body.problems,
         headers=headers,
     )
+
+
+# The address parser is the slowest step after the MIME parser, and the same sender and
+# inbox headers come back mail after mail: its answers are kept for the strings seen last.
+@lru_cache(maxsize=4096)
+def _sender(from_value: str) -> tuple[str, str | None]:
+    """The display name and lower-cased address of a From value (None without an ``@``)."""
+    name, parsed = email.utils.parseaddr(from_value)
+    address = parsed.strip().lower() or None
+    return name.strip(), address if address is not None and "@" in address else None
+
+
+@lru_cache(maxsize=4096)
+def _recipients(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The lower-cased addresses of To and Cc values, in order."""
+    return tuple(a.lower() for _n, a in email.utils.getaddresses(list(values)) if a)
 
 
 class _Body:
