@@ -44,6 +44,7 @@ from kefu.intake.message import Classification, InboundMessage
 from kefu.jobs import CronJob
 from kefu.kinds import DONE_STATES, OPEN_STATES, CaseKind, DeadlinePolicy, Level, WholeDays
 from kefu.outbound.bulk import OutboxItem
+from kefu.phones import OptionalPhone, Phone
 from kefu.plugin_host import PluginError
 from kefu.sla.calendar import WorkCalendar
 from kefu.sla.cases import CaseError, TransitionRefused
@@ -71,9 +72,11 @@ __all__ = [
     "InboundMessage",
     "Letter",
     "Level",
+    "OptionalPhone",
     "OutboxItem",
     "OutboxMessage",
     "Person",
+    "Phone",
     "PluginContext",
     "PluginError",
     "RenderError",

@@ -24,7 +24,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
     app = obtain_app(ctx, check=False)
     try:
-        done = upgrade(app.engine, app.host.enabled)
+        done = upgrade(app.engine, app.host.enabled, default_country=app.settings.kefu.default_country)
     except MigrationError as exc:
         fail(str(exc))
         return

@@ -58,8 +58,14 @@ class BranchState:
         }
 
 
-def alembic_config(engine: Engine, branches: Sequence[Branch] | None = None) -> Config:
-    """An Alembic config over the core's and every installed plugin's revisions, on ``engine``."""
+def alembic_config(
+    engine: Engine, branches: Sequence[Branch] | None = None, *, default_country: str | None = None
+) -> Config:
+    """An Alembic config over the core's and every installed plugin's revisions, on ``engine``.
+
+    ``default_country`` (the site's ``[kefu] default_country``) is what a data migration
+    assumes for a phone number written without one.
+    """
     from alembic.config import Config
 
     cfg = Config()
@@ -69,6 +75,8 @@ def alembic_config(engine: Engine, branches: Sequence[Branch] | None = None) -> 
     # ConfigParser interpolates "%" in option values.
     cfg.set_main_option("version_locations", os.pathsep.join(folders).replace("%", "%%"))
     cfg.attributes["engine"] = engine
+    if default_country is not None:
+        cfg.attributes["default_country"] = default_country
     return cfg
 
 
@@ -121,8 +129,12 @@ class Upgraded:
     after: tuple[str, ...]
 
 
-def upgrade(engine: Engine, plugins: Iterable[str] | None = None) -> list[Upgraded]:
+def upgrade(
+    engine: Engine, plugins: Iterable[str] | None = None, *, default_country: str | None = None
+) -> list[Upgraded]:
     """Bring the core and ``plugins`` (None: every installed plugin) to their heads.
+
+    ``default_country`` reaches the data migrations (phone numbers to E.164); CN without it.
 
     A revision in the database that no installed branch ships stops the upgrade with
     its id (Alembic could not start from it).
@@ -139,7 +151,7 @@ def upgrade(engine: Engine, plugins: Iterable[str] | None = None) -> list[Upgrad
             f"the database is at revision {', '.join(unknown)}, which this code does not ship "
             "(written by a newer kefu, or by a plugin that is no longer installed); reinstall it first"
         )
-    cfg = alembic_config(engine, installed)
+    cfg = alembic_config(engine, installed, default_country=default_country)
     done = []
     for branch in select(installed, plugins):
         before = tuple(graph.current(branch.name, rows))

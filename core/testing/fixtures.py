@@ -115,7 +115,7 @@ def make_app(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[MakeApp]
         raw = merge(base_config(tmp_path, url or db_url, names), config or {})
         app = build_app(tmp_path / "kefu.toml", raw=raw, clock=clock, available=available)
         if not migrated or url:
-            upgrade(app.engine)
+            upgrade(app.engine, default_country=app.settings.kefu.default_country)
             migrated = True
         sync_staff(app)
         apps.append(app)

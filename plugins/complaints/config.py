@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kefu.api import Duration, PluginContext
+from kefu.api import Duration, OptionalPhone, PluginContext
 
 Clock = Literal["24x7", "workday"]
 FeedbackKind = Literal["complaint", "repair", "suggestion", "inquiry"]
@@ -310,7 +310,7 @@ class Contractor(_Strict):
 
     name: str
     email: str | None = None
-    phone: str | None = None
+    phone: OptionalPhone = None  # stored in E.164, read with the site's default country
     address: str | None = None
     contact: str | None = None
     trades: list[str] = Field(default_factory=list)

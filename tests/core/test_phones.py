@@ -129,3 +129,16 @@ def test_the_mainland_mobile_shortcut_gives_what_the_parser_gives() -> None:
             except PhoneError:
                 got = None
             assert got == expected, written
+
+
+def test_the_migration_assumes_the_sites_default_country(tmp_path) -> None:
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'hk.db'}")
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO staff (key, name, phone, active) VALUES ('li', '李', '2123 4567', true)"))
+    upgrade(engine, default_country="HK")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT phone FROM staff")).scalar_one() == "+85221234567"
+    engine.dispose()

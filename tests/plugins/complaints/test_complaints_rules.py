@@ -164,3 +164,12 @@ def test_property_context_words_add_to_a_match_but_never_make_one() -> None:
     rooms = rules.match_text("卫生间漏水了，楼下也有", CFG)
     assert plain is not None and rooms is not None and rooms.score > plain.score
     assert rules.match_text("卫生间很好看", CFG) is None
+
+
+def test_a_contractors_phone_is_stored_in_e164_and_an_impossible_one_is_refused() -> None:
+    cfg = ComplaintsConfig.model_validate(
+        {"contractors": {"hengan": {"name": "恒安", "phone": "139 0000 0061"}}}, context={"country": "CN"}
+    )
+    assert cfg.contractors["hengan"].phone == "+8613900000061"
+    with pytest.raises(ValidationError, match="not a possible phone number"):
+        ComplaintsConfig.model_validate({"contractors": {"hengan": {"name": "恒安", "phone": "1390000"}}})
