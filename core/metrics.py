@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -21,6 +21,24 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+# Each gauge of row counts: its name, its help, and its labels with the column each is read from.
+_COUNTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("kefu_cases", "Cases by plugin and state.", {"plugin": Case.plugin, "state": Case.state}),
+    ("kefu_deadlines", "Deadlines by state and stage.", {"state": Deadline.state, "stage": Deadline.stage}),
+    (
+        "kefu_inbound_items",
+        "Inbound items by channel and status.",
+        {"channel": InboundItem.channel, "status": InboundItem.status},
+    ),
+    (
+        "kefu_outbox",
+        "Outbox rows by channel and state.",
+        {"channel": OutboxMessage.channel, "state": OutboxMessage.state},
+    ),
+    ("kefu_job_runs", "Cron job firings by job and state.", {"job": JobRun.job_id, "state": JobRun.state}),
+)
+
+
 def render_metrics(app: App) -> str:
     """Counts of cases, deadlines, inbound items, outbox rows and job runs by state."""
     lines: list[str] = []
@@ -33,60 +51,10 @@ def render_metrics(app: App) -> str:
             lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
 
     with app.sessions() as s:
-        gauge(
-            "kefu_cases",
-            "Cases by plugin and state.",
-            [
-                ({"plugin": p, "state": st}, n)
-                for p, st, n in s.execute(
-                    select(Case.plugin, Case.state, func.count()).group_by(Case.plugin, Case.state)
-                )
-            ],
-        )
-        gauge(
-            "kefu_deadlines",
-            "Deadlines by state and stage.",
-            [
-                ({"state": st, "stage": sg}, n)
-                for st, sg, n in s.execute(
-                    select(Deadline.state, Deadline.stage, func.count()).group_by(Deadline.state, Deadline.stage)
-                )
-            ],
-        )
-        gauge(
-            "kefu_inbound_items",
-            "Inbound items by channel and status.",
-            [
-                ({"channel": c, "status": st}, n)
-                for c, st, n in s.execute(
-                    select(InboundItem.channel, InboundItem.status, func.count()).group_by(
-                        InboundItem.channel, InboundItem.status
-                    )
-                )
-            ],
-        )
-        gauge(
-            "kefu_outbox",
-            "Outbox rows by channel and state.",
-            [
-                ({"channel": c, "state": st}, n)
-                for c, st, n in s.execute(
-                    select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
-                        OutboxMessage.channel, OutboxMessage.state
-                    )
-                )
-            ],
-        )
-        gauge(
-            "kefu_job_runs",
-            "Cron job firings by job and state.",
-            [
-                ({"job": j, "state": st}, n)
-                for j, st, n in s.execute(
-                    select(JobRun.job_id, JobRun.state, func.count()).group_by(JobRun.job_id, JobRun.state)
-                )
-            ],
-        )
+        for name, help_text, columns in _COUNTS:
+            labels = list(columns)
+            query = select(*columns.values(), func.count()).group_by(*columns.values())
+            gauge(name, help_text, [(dict(zip(labels, row[:-1], strict=True)), row[-1]) for row in s.execute(query)])
         gauge(
             "kefu_loop_last_progress_timestamp_seconds",
             "When each loop (intake, sweep, cron, dispatch) last made progress, Unix time.",
