@@ -45,6 +45,7 @@ from kefu.jobs import CronJob
 from kefu.kinds import DONE_STATES, OPEN_STATES, CaseKind, DeadlinePolicy, Level, WholeDays
 from kefu.outbound.bulk import OutboxItem
 from kefu.plugin_host import PluginError
+from kefu.secrets import mask
 from kefu.sla.calendar import WorkCalendar
 from kefu.sla.cases import CaseError, TransitionRefused
 from kefu.sla.lifecycle import IllegalTransition
@@ -91,5 +92,6 @@ __all__ = [
     "format_duration",
     "hookimpl",
     "json_option",
+    "mask",
     "parse_duration",
 ]
