@@ -183,14 +183,14 @@ class OrderImport(Importer[OrderRow]):
         self.disputes: list[Order] = []
 
     def headers(self) -> dict[str, tuple[str, ...]]:
-        """The chosen map's headers (every map's, when none is chosen), each field's own name too."""
+        """The chosen map's headers (every map's, when none is chosen) beside the row model's own."""
         accepted: dict[str, list[str]] = {name: [] for name in OrderRow.model_fields}
         for spec in self.maps.values():
             for field_name, spellings in spec.items():
                 accepted[field_name] += [s for s in spellings if s not in accepted[field_name]]
         base = super().headers()
-        # A chosen map replaces the row model's own spellings; the field's name always works.
-        return {f: (f, *accepted[f]) if self.map_name else (*base[f], *accepted[f]) for f in accepted}
+        # The row model's own spellings (its field name, 店铺, 库存状态 …) always work beside the map's.
+        return {f: tuple(dict.fromkeys((*base[f], *accepted[f]))) for f in accepted}
 
     def shop_of(self, row: OrderRow) -> str:
         """The shop key of a row: its shop column (key or name), else ``--shop``, else the default."""
