@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-
-from kefu.api import Attachment, Case, CaseEvent, Classification, InboundItem, InboundMessage
+from kefu.api import Case, CaseEvent, Classification, InboundItem, InboundMessage
 from kefu.plugins.ecommerce import desk, kinds, promise, rules
 from kefu.plugins.ecommerce.config import Ctx, EcommerceConfig
 from kefu.plugins.ecommerce.orders import find_order
@@ -65,10 +63,11 @@ def _text_of(ctx: Ctx, case: Case) -> tuple[str, InboundItem | None]:
     return "\n".join(p for p in (item.subject, item.text) if p), item
 
 
-def _attachments(ctx: Ctx, item: InboundItem | None) -> int:
-    if item is None:
-        return 0
-    return int(ctx.db().scalar(select(func.count()).select_from(Attachment).where(Attachment.item_id == item.id)) or 0)
+def _attachments(data: dict[str, object] | None) -> int:
+    """How many files came with the item (the core names them in the case's or event's data; the
+    rows are stored with the case right after the hooks run)."""
+    files = (data or {}).get("attachments")
+    return len(files) if isinstance(files, list) else 0
 
 
 def on_opened(ctx: Ctx, case: Case) -> None:
@@ -108,7 +107,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
                 return
         quality = rules.score_words(text, ctx.config.returns.photo_words) > 0
         desk.start_return(ctx, case, order, quality, reason=" ".join(text.split())[:200])
-        desk.photos_received(ctx, case, _attachments(ctx, item))
+        desk.photos_received(ctx, case, _attachments(case.data))
 
 
 def _request_text(text: str, number: str) -> str:
@@ -124,7 +123,7 @@ def on_changed(ctx: Ctx, case: Case, event: CaseEvent) -> None:
     item = ctx.db().get(InboundItem, item_id) if item_id else None
     if item is None:
         return
-    desk.photos_received(ctx, case, _attachments(ctx, item))
+    desk.photos_received(ctx, case, _attachments(event.data))
     match = TRACKING.search(item.text or "") or TRACKING.search(item.subject or "")
     order = desk.order_of(ctx, case)
     if match and order is not None and case.step in (kinds.TRACKING, kinds.PHOTOS):
