@@ -136,13 +136,23 @@ def maps_of(ctx: Ctx) -> dict[str, dict[str, list[str]]]:
     return merged
 
 
+STATUS_FIELDS = (
+    "status",
+    "trade_status",
+    "delivery_status",
+    "print_status",
+    "is_print_express",
+    "print_time",
+    "shipped_at",
+)
+
+
 def event_of(row: OrderRow, shop: str) -> OrderEvent:
     """The event a row describes; RowError for a status no map reads."""
-    fields = row.model_dump()
-    status, printed, problem = rules.read_status({k: str(v or "") for k, v in fields.items()})
+    status, printed, problem = rules.read_status({k: getattr(row, k) for k in STATUS_FIELDS})
     if problem:
         raise RowError(problem, "status")
-    values = {k: fields[k] for k in (*TEXT_FIELDS, *TIME_FIELDS) if fields.get(k) not in (None, "")}
+    values = {k: v for k in (*TEXT_FIELDS, *TIME_FIELDS) if (v := getattr(row, k)) not in (None, "")}
     if row.changed_address:
         values["address"] = row.changed_address  # 修改后的收货地址 is where it goes now
     stock = row.in_stock.strip()
@@ -181,6 +191,7 @@ class OrderImport(Importer[OrderRow]):
         self.by_name = {spec.name: key for key, spec in ctx.config.shops.items() if spec.name}
         self.paid: list[Order] = []
         self.disputes: list[Order] = []
+        self._checked: tuple[OrderRow, OrderEvent] | None = None
 
     def headers(self) -> dict[str, tuple[str, ...]]:
         """The chosen map's headers (every map's, when none is chosen) beside the row model's own."""
@@ -214,11 +225,13 @@ class OrderImport(Importer[OrderRow]):
             raise RowError(f"shop {shop!r} is not in [ecommerce.shops]", "shop")
         if not row.order_no.strip():
             raise RowError("the order number is empty", "order_no")
-        event_of(row, shop)
+        self._checked = (row, event_of(row, shop))
 
     def apply(self, session: Session, row: OrderRow) -> Outcome:
-        """Create or bring forward the order."""
-        ev = event_of(row, self.shop_of(row))
+        """Create or bring forward the order (with the event ``check`` just read from the row)."""
+        checked, ev = self._checked if self._checked is not None else (None, None)
+        if checked is not row or ev is None:
+            ev = event_of(row, self.shop_of(row))
         found = self.orders.get((ev.shop, ev.order_no))
         done = self.applier.apply(found, ev)
         if found is None:

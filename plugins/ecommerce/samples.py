@@ -13,11 +13,11 @@ def template_samples() -> dict[str, dict[str, Any]]:
     """Template name → a context it renders with."""
     case = {"case_number": "EC-2026-000001"}
     return {
-        "ecommerce/packer_notice.txt": {**_ORDER, **_STAFF, **case, "change": "address", "text": "浙江省杭州市…"},
-        "ecommerce/retrieve_notice.txt": {**_ORDER, **_STAFF, **case, "print_state": "已打单"},
-        "ecommerce/aftersales_notice.txt": {**_ORDER, **_STAFF, **case, "change": "address", "text": "…"},
-        "ecommerce/void_notice.txt": {**_ORDER, **_STAFF, **case},
-        "ecommerce/recall_notice.txt": {
+        "packer_notice.txt": {**_ORDER, **_STAFF, **case, "change": "address", "text": "浙江省杭州市…"},
+        "retrieve_notice.txt": {**_ORDER, **_STAFF, **case, "print_state": "已打单"},
+        "aftersales_notice.txt": {**_ORDER, **_STAFF, **case, "change": "address", "text": "…"},
+        "void_notice.txt": {**_ORDER, **_STAFF, **case},
+        "recall_notice.txt": {
             **_ORDER,
             **_STAFF,
             **case,
@@ -25,8 +25,8 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "tracking_no": "75312345678901",
             "entry_id": 1,
         },
-        "ecommerce/refund_task.txt": {**_ORDER, **_STAFF, **case},
-        "ecommerce/return_slip.html": {
+        "refund_task.txt": {**_ORDER, **_STAFF, **case},
+        "return_slip.html": {
             **_ORDER,
             **_STAFF,
             **case,
@@ -34,8 +34,17 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "tracking_no": "75312345678901",
             "entry_id": 1,
             "today": "2026-12-02",
+            "recipient_name": "打单小赵",
+            "address": "某某旗舰店 打单",
+            "letter": {
+                "sender_name": "某某旗舰店",
+                "return_address": "",
+                "phone": "",
+                "fonts": ["Noto Serif CJK SC"],
+                "page_size": "A4",
+            },
         },
-        "ecommerce/change_done.txt": {
+        "change_done.txt": {
             **_ORDER,
             **case,
             "site_name": "某某旗舰店",
@@ -43,7 +52,7 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "text": "…",
             "address": "浙江省杭州市****",
         },
-        "ecommerce/promise.txt": {
+        "promise.txt": {
             **_ORDER,
             **case,
             "site_name": "某某旗舰店",
@@ -52,23 +61,23 @@ def template_samples() -> dict[str, dict[str, Any]]:
             "carrier": "",
             "tracking_no": "",
         },
-        "ecommerce/return_policy.txt": {**_ORDER, **case, "site_name": "某某旗舰店", "quality": True, "days": 3},
-        "ecommerce/tracking_reminder.txt": {**_ORDER, **case, "site_name": "某某旗舰店"},
-        "ecommerce/tracking_overdue.txt": {**_ORDER, **_STAFF, **case},
-        "ecommerce/late_escalation.txt": {
+        "return_policy.txt": {**_ORDER, **case, "site_name": "某某旗舰店", "quality": True, "days": 3},
+        "tracking_reminder.txt": {**_ORDER, **case, "site_name": "某某旗舰店"},
+        "tracking_overdue.txt": {**_ORDER, **_STAFF, **case},
+        "late_escalation.txt": {
             **_STAFF,
             **case,
             "order_no": "3391234567890123456",
             "promised_on": date(2026, 12, 1),
         },
-        "ecommerce/dispute_escalation.txt": {
+        "dispute_escalation.txt": {
             **_STAFF,
             **case,
             "order_no": "3391234567890123456",
             "why": "已 24 小时无人处理",
             "state": "客服介入中",
         },
-        "ecommerce/digest.txt": {
+        "digest.txt": {
             **_STAFF,
             "day": "2026-12-02",
             "count": 1,
@@ -85,7 +94,7 @@ def template_samples() -> dict[str, dict[str, Any]]:
             ],
             "groups": {},
         },
-        "ecommerce/transfer_follow_up.txt": {
+        "transfer_follow_up.txt": {
             **_STAFF,
             "payer": "张*",
             "amount": "199.00",
