@@ -150,8 +150,13 @@ def bench(args: argparse.Namespace, url: str | None) -> None:
     value, baseline = n / t_first, raw_rows / t_raw
     print(f"engine                 {engine}")
     print(f"file                   {n} rows, {path.stat().st_size / 1e6:.1f} MB GBK")
-    print(f"import                 {first.created} created, {len(first.bad)} bad in {t_first:.2f} s ({value:.0f} rows/s)")
-    print(f"re-import              {again.created} created, {again.updated} updated, {again.unchanged} unchanged in {t_again:.2f} s")
+    print(
+        f"import                 {first.created} created, {len(first.bad)} bad in {t_first:.2f} s ({value:.0f} rows/s)"
+    )
+    print(
+        f"re-import              {again.created} created, {again.updated} updated, "
+        f"{again.unchanged} unchanged in {t_again:.2f} s"
+    )
     print(f"raw csv.reader pass    {raw_rows} rows in {t_raw:.2f} s ({baseline:.0f} rows/s)")
     print(f"orders                 {orders} rows, {numbers} distinct numbers")
     if first.created != n or again.created or again.updated or orders != n or numbers != n:

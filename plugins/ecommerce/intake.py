@@ -74,7 +74,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     """Find the order the message names and act on it; without one, 售前客服 asks the buyer."""
     if (case.data or {}).get("order_id"):
         return  # opened by the desk itself (CLI, import), which acts on it
-    text, item = _text_of(ctx, case)
+    text, _item = _text_of(ctx, case)
     number = rules.order_number_in(text)
     order = find_order(ctx, number) if number else None
     kind = ctx.kind_of(case)

@@ -49,7 +49,9 @@ TAOBAO_HEADER = [
 ]
 
 
-def taobao_row(no: str, status: str = "买家已付款，等待卖家发货", paid: str = "2026-12-01 10:00:00", **kw: str) -> list[str]:
+def taobao_row(
+    no: str, status: str = "买家已付款，等待卖家发货", paid: str = "2026-12-01 10:00:00", **kw: str
+) -> list[str]:
     """One 订单报表 row; the number guarded as Excel writes it."""
     return [
         f'="{no}"',

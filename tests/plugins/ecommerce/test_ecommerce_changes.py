@@ -93,7 +93,9 @@ def test_address_change_for_a_printed_order_retrieves_the_slips_then_remarks_on_
 
 def test_a_packed_order_has_its_parcel_retrieved_and_reprinted(shop, run_pass) -> None:
     app, box = shop
-    in_tx(app, lambda ctx: desk.mark_packed(ctx, ctx.db().scalars(select(Order).where(Order.order_no == PRINTED)).one()))
+    in_tx(
+        app, lambda ctx: desk.mark_packed(ctx, ctx.db().scalars(select(Order).where(Order.order_no == PRINTED)).one())
+    )
     _mail(box, "尺码", f"订单{PRINTED}，拍的M码，麻烦改成：XL码")
     run_pass(app)
     case = _case(app)
@@ -113,7 +115,9 @@ def test_address_change_for_a_shipped_order_goes_to_after_sales(shop, run_pass) 
     case = _case(app)
     assert case.step == "转售后" and case.owner == "after"
     assert _remarks(app, SHIPPED) == []
-    assert any(m.template == "ecommerce/aftersales_notice.txt" and m.recipient == "after@shop.test" for m in outbox(app))
+    assert any(
+        m.template == "ecommerce/aftersales_notice.txt" and m.recipient == "after@shop.test" for m in outbox(app)
+    )
 
 
 def test_special_request_is_remarked_in_the_seed_format_with_a_packer_notice(shop, run_pass) -> None:

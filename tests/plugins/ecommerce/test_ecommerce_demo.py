@@ -68,7 +68,22 @@ def test_a_100000_row_gbk_export_imports_one_order_per_number_and_reimport_chang
         w.writerow(TAOBAO_HEADER)
         for i in range(n):
             no = f'="{3391000000000000000 + i}"'
-            w.writerow([no, f"tb_{i}", "买家已付款，等待卖家发货", "", "张三", "浙江省杭州市", "13900001111", "2026-12-01 10:00:00", "", "", "", ""])
+            w.writerow(
+                [
+                    no,
+                    f"tb_{i}",
+                    "买家已付款，等待卖家发货",
+                    "",
+                    "张三",
+                    "浙江省杭州市",
+                    "13900001111",
+                    "2026-12-01 10:00:00",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
     first = in_tx(app, lambda ctx: pipeline.run(ctx, imports.OrderImport(ctx, "taobao"), path))
     assert (first.created, first.bad) == (n, [])
     again = in_tx(app, lambda ctx: pipeline.run(ctx, imports.OrderImport(ctx, "taobao"), path))

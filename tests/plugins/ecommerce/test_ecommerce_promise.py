@@ -80,7 +80,9 @@ def test_the_cutoff_and_the_stock_flag_come_from_config_and_the_file(ecommerce_a
 
 def test_a_buyer_asking_by_mail_is_told_the_promised_date_by_mail(shop, run_pass) -> None:
     app, box = shop
-    deliver_to_maildir(box, build_mail(sender="wang@buyer.test", subject="发货", text=f"订单{AFTER_CUTOFF}什么时候发货？"))
+    deliver_to_maildir(
+        box, build_mail(sender="wang@buyer.test", subject="发货", text=f"订单{AFTER_CUTOFF}什么时候发货？")
+    )
     run_pass(app)
     (reply,) = [m for m in outbox(app) if m.template == "ecommerce/promise.txt"]
     assert reply.channel == "email" and reply.recipient == "wang@buyer.test"

@@ -78,7 +78,7 @@ def test_signed_push_is_accepted_and_a_repeat_updates_without_duplicating(served
 
 
 def test_unsigned_wrongly_signed_and_replayed_pushes_get_401_and_are_logged(served, clock, caplog) -> None:
-    app, base = served()
+    _app, base = served()
     stamp = int(clock.now().timestamp())
     body = json.dumps({"order_no": NO, "status": "WaitConfirm", "phone": "13900001111"}).encode()
     caplog.set_level(logging.WARNING)

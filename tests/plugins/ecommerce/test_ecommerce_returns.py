@@ -47,7 +47,9 @@ def _return_case(app) -> Case:
 
 def test_quality_claim_gets_the_both_ways_policy_and_a_photo_request_photos_kept(shop, run_pass, clock) -> None:
     app, box = shop
-    deliver_to_maildir(box, build_mail(sender="sun@buyer.test", subject="退货", text=f"订单{DONE}鞋子开胶了，质量问题，要退货"))
+    deliver_to_maildir(
+        box, build_mail(sender="sun@buyer.test", subject="退货", text=f"订单{DONE}鞋子开胶了，质量问题，要退货")
+    )
     run_pass(app)
     case = _return_case(app)
     assert case.step == "待买家照片" and case.data["quality"]
@@ -84,7 +86,10 @@ def test_non_quality_return_gets_the_buyer_pays_one_way_policy(shop, run_pass) -
 def test_return_tracking_number_by_a_new_mail_is_registered(shop, run_pass, clock) -> None:
     app, box = shop
     in_tx(app, lambda ctx: desk.start_return(ctx, _staff_case(ctx), _order(ctx), quality=False))
-    deliver_to_maildir(box, build_mail(sender="sun@buyer.test", subject="退货寄出", text=f"订单{DONE}退货已寄回，退货单号 YT9876543210"))
+    deliver_to_maildir(
+        box,
+        build_mail(sender="sun@buyer.test", subject="退货寄出", text=f"订单{DONE}退货已寄回，退货单号 YT9876543210"),
+    )
     clock.advance(minutes=10)
     run_pass(app)
     with app.sessions() as s:
