@@ -55,6 +55,9 @@ class DisputesConfig(_Strict):
         default=timedelta(hours=12),
         description="a dispute this close to the platform's deadline (举证超时/超时时间) escalates (default)",
     )
+    resolve_within: Duration = Field(
+        default=timedelta(days=7), description="a dispute case is settled within this (after-sales, then supervisor)"
+    )
     digest_hour: int = Field(default=9, ge=0, le=23, description="local hour of the daily digest (default)")
 
 
@@ -98,6 +101,13 @@ class EcommerceConfig(_Strict):
     retrieve_within: Duration = Field(
         default=timedelta(hours=2),
         description="the warehouse hands back a printed slip or packed parcel within this (default)",
+    )
+    refund_within: Duration = Field(
+        default=timedelta(hours=24), description="after-sales refunds within this once the refund step opens (default)"
+    )
+    late_ack_within: Duration = Field(
+        default=timedelta(hours=4),
+        description="the supervisor takes up a missed shipping promise within this, else reminded (default)",
     )
     push_max_age: Duration = Field(
         default=timedelta(minutes=5), description="a signed push older than this is refused (a replay)"

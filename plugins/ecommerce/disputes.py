@@ -76,18 +76,10 @@ def send_digest(ctx: Ctx, day: str) -> int:
     rows = digest_rows(ctx)
     if not rows:
         return 0
+    # Groups come in the order of their most urgent row (the rows are sorted by deadline already).
     groups: dict[str, list[dict[str, object]]] = {}
     for r in rows:
-        label = f"{r.refund_status or '—'} / {r.dispute_state or '无客服介入'}"
-        groups.setdefault(label, []).append(
-            {
-                "shop": r.shop,
-                "order_no": r.order_no,
-                "deadline": r.deadline.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M") if r.deadline else "—",
-                "flags": "、".join(r.flags),
-                "buyer": r.buyer,
-            }
-        )
+        groups.setdefault(f"{r.refund_status or '—'} / {r.dispute_state or '无客服介入'}", []).append(_row(ctx, r))
     context = {"day": day, "rows": [_row(ctx, r) for r in rows], "groups": groups, "count": len(rows)}
     for role in ("aftersales", "supervisor"):
         tell_role(ctx, role, None, f"digest/{day}/{role}", "digest.txt", context, channels=("email",))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from kefu.api import Case, CaseEvent, CaseKind, Classification, CronJob, Deadline, InboundMessage, Route, hookimpl
-from kefu.plugins.ecommerce import api, desk, intake, kinds
+from kefu.plugins.ecommerce import api, desk, imports, intake, kinds
 from kefu.plugins.ecommerce.config import Ctx, EcommerceConfig
 from kefu.plugins.ecommerce.jobs import cron_jobs
 from kefu.plugins.ecommerce.samples import template_samples
@@ -33,6 +33,12 @@ def kefu_case_kinds(ctx: Ctx) -> list[CaseKind]:
             if problem:
                 where = f"shops.{shop}.roles.{role}" if shop and role in cfg.shops[shop].roles else f"roles.{role}"
                 problems.append(f"{ctx.name}.{where}: {problem}")
+    from kefu.api.imports import RowError
+
+    try:
+        imports.maps_of(ctx)
+    except RowError as exc:
+        problems.append(exc.reason)
     if cfg.default_shop and cfg.default_shop not in cfg.shops:
         problems.append(f"{ctx.name}.default_shop: {cfg.default_shop!r} is not in [{ctx.name}.shops]")
     if problems:

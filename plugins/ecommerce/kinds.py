@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from kefu.api import Case, CaseKind, DeadlinePolicy, Level
 from kefu.plugins.ecommerce.config import EcommerceConfig
 
@@ -51,7 +49,6 @@ def case_kinds(name: str, cfg: EcommerceConfig) -> list[CaseKind]:
             policies=(
                 DeadlinePolicy.for_step(AMEND_SLIPS, cfg.retrieve_within, chain=(r.warehouse, r.supervisor)),
                 DeadlinePolicy.for_step(REPRINT, cfg.retrieve_within, chain=(r.warehouse, r.supervisor)),
-                DeadlinePolicy.for_step(NOTE_AND_TELL, timedelta(hours=1), chain=(r.packer, r.supervisor)),
             ),
         ),
         CaseKind(
@@ -62,7 +59,7 @@ def case_kinds(name: str, cfg: EcommerceConfig) -> list[CaseKind]:
             guard=_received_first,
             policies=(
                 DeadlinePolicy.for_step(RETRIEVE, cfg.retrieve_within, chain=(r.warehouse, r.supervisor)),
-                DeadlinePolicy.for_step(REFUND, timedelta(hours=24), chain=(r.aftersales, r.supervisor)),
+                DeadlinePolicy.for_step(REFUND, cfg.refund_within, chain=(r.aftersales, r.supervisor)),
             ),
         ),
         CaseKind(name=f"{name}.{ASK}", title="发货时间咨询", prefix="EQ"),
@@ -70,13 +67,13 @@ def case_kinds(name: str, cfg: EcommerceConfig) -> list[CaseKind]:
             name=f"{name}.{LATE}",
             title="未按承诺发货",
             prefix="EL",
-            policies=(DeadlinePolicy.first_response(timedelta(hours=4), chain=(Level(r.supervisor),)),),
+            policies=(DeadlinePolicy.first_response(cfg.late_ack_within, chain=(Level(r.supervisor),)),),
         ),
         CaseKind(
             name=f"{name}.{DISPUTE}",
             title="维权处理",
             prefix="ED",
-            policies=(DeadlinePolicy.resolution(timedelta(days=7), chain=(r.aftersales, r.supervisor)),),
+            policies=(DeadlinePolicy.resolution(cfg.disputes.resolve_within, chain=(r.aftersales, r.supervisor)),),
         ),
         CaseKind(
             name=f"{name}.{RETURN}",

@@ -103,7 +103,7 @@ def read_status(fields: dict[str, str]) -> tuple[str | None, str | None, str | N
         printed = PRINTED if truthy(fields["is_print_express"]) else NOT_PRINTED
     if fields.get("print_time", "").strip():
         printed = PRINTED
-    if status == SHIPPED_STATUS or fields.get("shipped_at", "").strip():
+    if status in (SHIPPED_STATUS, FINISHED) or fields.get("shipped_at", "").strip():  # 交易成功 was shipped
         printed = SHIPPED
     return status, printed, None
 

@@ -92,7 +92,17 @@ def template_samples() -> dict[str, dict[str, Any]]:
                     "buyer": "t********1",
                 }
             ],
-            "groups": {},
+            "groups": {
+                "买家已经申请退款，等待卖家同意 / 无客服介入": [
+                    {
+                        "shop": "main",
+                        "order_no": "3391234567890123456",
+                        "deadline": "2026-12-03 10:00",
+                        "flags": "需退货未填退货单号",
+                        "buyer": "t********1",
+                    }
+                ]
+            },
         },
         "transfer_follow_up.txt": {
             **_STAFF,

@@ -46,6 +46,7 @@ def test_taobao_report_in_gbk_keeps_order_numbers_as_text_and_reads_the_status(a
     assert orders[N[0]].status == "paid" and orders[N[0]].print_state == "未打单"
     assert orders[N[2]].status == "shipped" and orders[N[2]].print_state == "已发货"
     assert orders[N[2]].tracking_no == "75312345678901"
+    assert orders[N[3]].status == "finished" and orders[N[3]].print_state == "已发货"
     assert orders[N[4]].address.startswith("四川省 成都市 锦江区")  # 修改后的收货地址 wins
 
 
@@ -124,3 +125,10 @@ def test_cli_imports_with_dry_run_then_for_real(app, tmp_path: Path) -> None:
     real = runner.invoke(ecommerce, ["import", "orders", str(DEMO / "taobao_orders.csv")], obj={"app": app})
     assert real.exit_code == 0, real.output
     assert len(_orders(app)) == 5
+
+
+def test_a_config_map_naming_no_field_refuses_the_start(ecommerce_app, db_url) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("engine-independent")
+    with pytest.raises(Exception, match="names no field 'nope'"):
+        ecommerce_app(ecommerce={"maps": {"mine": {"nope": ["某列"]}}})
