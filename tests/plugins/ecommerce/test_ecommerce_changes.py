@@ -93,9 +93,14 @@ def test_address_change_for_a_printed_order_retrieves_the_slips_then_remarks_on_
 
 def test_a_packed_order_has_its_parcel_retrieved_and_reprinted(shop, run_pass) -> None:
     app, box = shop
-    in_tx(
-        app, lambda ctx: desk.mark_packed(ctx, ctx.db().scalars(select(Order).where(Order.order_no == PRINTED)).one())
-    )
+    from click.testing import CliRunner
+
+    from kefu.plugins.ecommerce.cli import ecommerce
+
+    packed = CliRunner().invoke(ecommerce, ["packed", PRINTED, "--by", "pack"], obj={"app": app})
+    assert packed.exit_code == 0 and "已打包" in packed.output, packed.output
+    again = CliRunner().invoke(ecommerce, ["packed", PRINTED], obj={"app": app})
+    assert "(unchanged)" in again.output  # 已打包 only moves forward
     _mail(box, "尺码", f"订单{PRINTED}，拍的M码，麻烦改成：XL码")
     run_pass(app)
     case = _case(app)
@@ -141,3 +146,31 @@ def test_staff_entry_follows_the_same_branch(shop) -> None:
     assert result.exit_code == 0, result.output
     (remark,) = _remarks(app, NOT_PRINTED)
     assert remark.text == "客户要求：周六上午送货---2026-12-02 售前小王"
+
+
+def test_address_change_by_sms_is_answered_by_sms(ecommerce_app, clock, run_pass, monkeypatch) -> None:
+    from kefu.http.server import HttpServer
+    from kefu.testing.twilio_api import incoming_sms
+
+    token = "twilio-auth-token-for-ecommerce-tests"
+    monkeypatch.setenv("KEFU_TWILIO_TOKEN", token)
+    app = ecommerce_app(
+        config={
+            "twilio": {"enabled": True, "account_sid": "AC" + "0" * 32, "auth_token_secret": "twilio_token"},
+            "channels": {"sms": {"enabled": True}},
+        }
+    )
+    clock.set(datetime.fromisoformat("2026-12-02T10:00:00+08:00"))
+    in_tx(app, lambda ctx: pipeline.run(ctx, imports.OrderImport(ctx, "taobao"), DEMO / "taobao_orders.csv"))
+    server = HttpServer(app)
+    server.start()
+    try:
+        text = f"订单{NOT_PRINTED}改地址，新地址为：浙江省宁波市鄞州区天童南路1号"
+        assert incoming_sms(f"http://127.0.0.1:{server.port}", token, "SM9", "+8613900001111", text) == 200
+        run_pass(app)
+    finally:
+        server.stop()
+    (remark,) = _remarks(app, NOT_PRINTED)
+    assert remark.text.startswith("客户要求修改地址，新地址为：浙江省宁波市鄞州区天童南路1号---2026-12-02")
+    (reply,) = [m for m in outbox(app) if m.template == "ecommerce/change_done.txt"]
+    assert reply.channel == "sms" and reply.recipient == "+8613900001111"

@@ -92,3 +92,22 @@ def test_a_100000_row_gbk_export_imports_one_order_per_number_and_reimport_chang
         assert s.scalar(select(func.count(func.distinct(Order.order_no)))) == n
         assert s.scalar(select(func.count()).select_from(Order)) == n
         assert s.scalar(select(Order.order_no).order_by(Order.order_no).limit(1)) == "3391000000000000000"
+
+
+def test_order_listing_masks_buyer_names_phones_and_addresses(make_app, db_url) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("engine-independent")
+    import json
+
+    from click.testing import CliRunner
+
+    from kefu.plugins.ecommerce.cli import ecommerce
+
+    app = _example_app(make_app)
+    in_tx(app, lambda ctx: pipeline.run(ctx, imports.OrderImport(ctx), DEMO / "taobao_orders.csv"))
+    result = CliRunner().invoke(ecommerce, ["orders", "--json"], obj={"app": app})
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 5 and rows[0]["order"] == "3391234567890123451"
+    for secret in ("tb_lily88", "李丽", "13900001111", "文三路100号"):
+        assert secret not in result.output
