@@ -45,7 +45,7 @@ def _author(ctx: Ctx, by: str | None) -> str:
     return person.name if person is not None else (by or ctx.config.remark_author)
 
 
-def _give_to(ctx: Ctx, case: Case, role: str, reason: str) -> None:
+def give_to(ctx: Ctx, case: Case, role: str, reason: str) -> None:
     """Assign the case to the first person ``role`` of the order's shop means now."""
     owners = people_for(ctx, ctx.config.role(role, case.unit))
     if owners and case.owner != owners[0]:
@@ -120,10 +120,10 @@ def request_change(ctx: Ctx, case: Case, order: Order, change: str, text: str, b
         tell_role(ctx, "warehouse", order.shop, f"{case.number}/retrieve", "retrieve_notice.txt", context, case=case)
         if state == rules.PACKED:
             tell_role(ctx, "packer", order.shop, f"{case.number}/reprint", "packer_notice.txt", context, case=case)
-        _give_to(ctx, case, "presales", "售前客服取回单据修改")
+        give_to(ctx, case, "presales", "售前客服取回单据修改")
     else:
         ctx.set_step(case, kinds.TO_AFTERSALES, reason="已发货: 交由售后客服负责")
-        _give_to(ctx, case, "aftersales", "已发货, 转售后客服")
+        give_to(ctx, case, "aftersales", "已发货, 转售后客服")
         tell_role(
             ctx, "aftersales", order.shop, f"{case.number}/aftersales", "aftersales_notice.txt", context, case=case
         )
@@ -188,7 +188,7 @@ def recall(ctx: Ctx, case: Case, order: Order, by: str | None = None) -> AfterSa
     ctx.db().flush()
     _data(case, recall=True, received=False, entry_id=entry.id)
     ctx.set_step(case, kinds.RECALL, reason="已发货: 联系快递撤回, 登记售后登记表, 打印两联快件退回单")
-    _give_to(ctx, case, "aftersales", "已发货取消: 售后客服撤回包裹")
+    give_to(ctx, case, "aftersales", "已发货取消: 售后客服撤回包裹")
     context = _order_context(
         ctx, order, case_number=case.number, carrier=order.carrier, tracking_no=order.tracking_no, entry_id=entry.id
     )
@@ -246,7 +246,7 @@ def step_done(ctx: Ctx, case: Case, by: str | None = None) -> str:
         raise CaseError(f"case {case.number} is at {case.step}; nothing to confirm")
     order = order_of(ctx, case)
     ctx.set_step(case, kinds.REFUND, actor=by or "system", reason="已作废" if case.step == kinds.VOID else "已取回")
-    _give_to(ctx, case, "aftersales", "售后客服处理退款")
+    give_to(ctx, case, "aftersales", "售后客服处理退款")
     if order is not None:
         tell_role(
             ctx,
@@ -299,7 +299,7 @@ def start_return(ctx: Ctx, case: Case, order: Order, quality: bool, reason: str 
         ctx.set_step(case, kinds.PHOTOS, reason="质量问题: 请买家拍照证实")
     else:
         ctx.set_step(case, kinds.TRACKING, reason="非质量问题: 买家承担退回运费, 待退货单号")
-    _give_to(ctx, case, "aftersales", "退换货")
+    give_to(ctx, case, "aftersales", "退换货")
     return entry
 
 
@@ -376,7 +376,7 @@ def register_transfer(
         actor=by,
     )
     row.case_id = case.id
-    _give_to(ctx, case, "presales", "售前客服跟踪银行转账订单")
+    give_to(ctx, case, "presales", "售前客服跟踪银行转账订单")
     return row
 
 

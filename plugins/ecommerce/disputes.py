@@ -134,7 +134,11 @@ def escalate(ctx: Ctx, now: datetime) -> list[str]:
         select(Case).where(Case.kind == ctx.kind(kinds.DISPUTE), Case.state.not_in(("resolved", "closed")))
     ):
         order = ctx.db().get(Order, (case.data or {}).get("order_id"))
-        if order is None or not is_dispute(order.dispute_state):
+        if order is None:
+            continue
+        if not is_dispute(order.dispute_state):
+            # The platform closed the arbitration (客服已处理, 不需要客服介入): the case ends with it.
+            ctx.resolve(case, reason=f"客服介入状态: {order.dispute_state or '无'}")
             continue
         touched = order.dispute_touched_at or case.opened_at
         deadline = _deadline(order)

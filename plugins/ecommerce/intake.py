@@ -80,7 +80,7 @@ def on_opened(ctx: Ctx, case: Case) -> None:
     kind = ctx.kind_of(case)
     if order is None:
         ctx.record_event(case, "note", reason=f"未找到订单 {number or '(未写订单号)'}; 请售前客服联系买家")
-        desk._give_to(ctx, case, "presales", "未找到订单")
+        desk.give_to(ctx, case, "presales", "未找到订单")
         return
     case.unit = order.shop
     category, _score = categorize(ctx.config, text)

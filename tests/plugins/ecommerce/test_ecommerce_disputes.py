@@ -102,3 +102,15 @@ def test_an_untouched_dispute_escalates_at_24h(ecommerce_app, clock, tmp_path: P
 
 def _order(ctx, tail: str) -> Order:
     return ctx.db().scalars(select(Order).where(Order.order_no == f"33912345678900000{tail}")).one()
+
+
+def test_a_dispute_the_platform_closed_ends_its_case(shop, clock, tmp_path: Path) -> None:
+    path = tmp_path / "later.csv"
+    later = ROWS[2].replace("客服介入中", "客服已处理")
+    path.write_text(HEADER + later + "\n", encoding="utf-8")
+    in_tx(shop, lambda ctx: pipeline.run(ctx, imports.OrderImport(ctx, "tmall_refund"), path))
+    clock.set(datetime.fromisoformat("2026-12-04T09:00:00+08:00"))
+    assert in_tx(shop, lambda ctx: disputes.escalate(ctx, clock.now())) == []
+    with shop.sessions() as s:
+        (case,) = s.scalars(select(Case).where(Case.kind == "ecommerce.dispute")).all()
+        assert case.state == "resolved"
