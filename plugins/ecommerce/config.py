@@ -88,6 +88,14 @@ class ClassifyConfig(_Strict):
     attribute_words: list[str] = Field(default_factory=lambda: ["修改成", "改成", "换成", "尺码", "颜色", "码数"])
     special_words: list[str] = Field(default_factory=lambda: ["发票", "贺卡", "送货时间", "发顺丰", "发圆通", "快递"])
     cancel_words: list[str] = Field(default_factory=lambda: ["不想要了", "不要了", "取消订单", "退款", "不想买了"])
+    ask_words: list[str] = Field(
+        default_factory=lambda: ["什么时候发货", "几时发货", "何时发货", "发货了吗", "哪天发货", "多久发货"],
+        description="a question about the shipping date (answered with the promise)",
+    )
+    sent_back_words: list[str] = Field(
+        default_factory=lambda: ["退货", "寄回", "退回"],
+        description="with a tracking number: the buyer sends the return's tracking number",
+    )
 
 
 class EcommerceConfig(_Strict):

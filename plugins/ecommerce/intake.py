@@ -10,7 +10,6 @@ from kefu.plugins.ecommerce import desk, kinds, promise, rules
 from kefu.plugins.ecommerce.config import Ctx, EcommerceConfig
 from kefu.plugins.ecommerce.orders import find_order
 
-ASK_WORDS = ["什么时候发货", "几时发货", "何时发货", "发货了吗", "哪天发货", "多久发货"]
 TRACKING = re.compile(r"(?:退货)?(?:快递|物流|运)?单号[：:\s]*([A-Za-z]{0,4}\d{8,20})")
 
 # category → kind
@@ -28,14 +27,15 @@ KIND_OF = {
 def categorize(cfg: EcommerceConfig, text: str) -> tuple[str | None, float]:
     """The request a buyer's text makes and how sure (the highest word count wins; 0 for none)."""
     c = cfg.classify
+    # Weights break ties the way the desk would: an address change or a cancellation matters most.
     scores = {
         "address": rules.score_words(text, c.address_words) * 1.2,
         "attribute": rules.score_words(text, c.attribute_words),
         "special": rules.score_words(text, c.special_words),
         "cancel": rules.score_words(text, c.cancel_words) * 1.1,
         "return": rules.score_words(text, cfg.returns.return_words) * 1.1,
-        "tracking": 1.5 if TRACKING.search(text) and rules.score_words(text, ["退货", "寄回", "退回"]) else 0.0,
-        "ask": rules.score_words(text, ASK_WORDS),
+        "tracking": 1.5 if TRACKING.search(text) and rules.score_words(text, c.sent_back_words) else 0.0,
+        "ask": rules.score_words(text, c.ask_words),
     }
     best = max(scores, key=lambda k: scores[k])
     return (best, scores[best]) if scores[best] > 0 else (None, 0.0)

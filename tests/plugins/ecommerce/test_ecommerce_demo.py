@@ -111,3 +111,28 @@ def test_order_listing_masks_buyer_names_phones_and_addresses(make_app, db_url) 
     assert len(rows) == 5 and rows[0]["order"] == "3391234567890123451"
     for secret in ("tb_lily88", "李丽", "13900001111", "文三路100号"):
         assert secret not in result.output
+
+
+def test_example_config_names_and_comments_every_key() -> None:
+    from pydantic import BaseModel
+
+    from kefu.plugins.ecommerce.config import EcommerceConfig, ShopConfig
+
+    lines = (ROOT / "examples" / "ecommerce.toml").read_text(encoding="utf-8").splitlines()
+
+    def keys(model: type[BaseModel]) -> set[str]:
+        out = set()
+        for name, info in model.model_fields.items():
+            sub = info.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                out |= keys(sub)
+            else:
+                out.add(name)
+        return out
+
+    for key in (keys(EcommerceConfig) | keys(ShopConfig)) - {"shops", "maps"}:  # tables: [ecommerce.shops.*]
+        found = [line for line in lines if line.lstrip("# ").startswith(f"{key} =")]
+        assert found, key
+        assert all("#" in line.split("=", 1)[1] for line in found), key
+    assert any(line.startswith("[ecommerce.shops.") for line in lines)
+    assert any(line.lstrip("# ").startswith("[ecommerce.maps.") for line in lines)
