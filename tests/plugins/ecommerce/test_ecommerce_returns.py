@@ -83,6 +83,16 @@ def test_non_quality_return_gets_the_buyer_pays_one_way_policy(shop, run_pass) -
     assert "非质量问题由您承担退回的单程运费" in reply.body and "鞋盒包装完整" in reply.body
 
 
+def test_the_buyer_who_wrote_is_reminded_of_the_return_tracking_number_by_mail(shop, run_pass, clock) -> None:
+    app, box = shop
+    deliver_to_maildir(box, build_mail(sender="sun@buyer.test", subject="退货", text=f"订单{DONE}不喜欢，想退货"))
+    run_pass(app)
+    clock.advance(days=3, minutes=5)
+    run_pass(app)
+    (reminder,) = [m for m in outbox(app) if m.template == "ecommerce/tracking_reminder.txt"]
+    assert reminder.recipient == "sun@buyer.test" and reminder.channel == "email"
+
+
 def test_return_tracking_number_by_a_new_mail_is_registered(shop, run_pass, clock) -> None:
     app, box = shop
     in_tx(app, lambda ctx: desk.start_return(ctx, _staff_case(ctx), _order(ctx), quality=False))
