@@ -132,3 +132,22 @@ def test_a_config_map_naming_no_field_refuses_the_start(ecommerce_app, db_url) -
         pytest.skip("engine-independent")
     with pytest.raises(Exception, match="names no field 'nope'"):
         ecommerce_app(ecommerce={"maps": {"mine": {"nope": ["某列"]}}})
+
+
+def test_two_shops_keep_the_same_order_number_apart(ecommerce_app, db_url, tmp_path: Path) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("engine-independent")
+    app = ecommerce_app(ecommerce={"shops": {"main": {"name": "某某旗舰店"}, "outlet": {"name": "某某折扣店"}}})
+    path = tmp_path / "jst.csv"
+    path.write_text(
+        "so_id,status,shop_name\n3391234567890000031,Sent,某某旗舰店\n3391234567890000031,WaitConfirm,某某折扣店\n",
+        encoding="utf-8",
+    )
+    report = _import(app, path, "jst")
+    assert (report.created, report.bad) == (2, [])
+    with app.sessions() as s:
+        rows = sorted((o.shop, o.status) for o in s.scalars(select(Order)))
+    assert rows == [("main", "shipped"), ("outlet", "paid")]
+    unknown = tmp_path / "other.csv"
+    unknown.write_text("so_id,status,shop_name\n3391234567890000032,Sent,别人的店\n", encoding="utf-8")
+    assert "not in [ecommerce.shops]" in _import(app, unknown, "jst").bad[0].reason
