@@ -46,6 +46,7 @@ from kefu.kinds import DONE_STATES, OPEN_STATES, CaseKind, DeadlinePolicy, Level
 from kefu.outbound.bulk import OutboxItem
 from kefu.phones import OptionalPhone, Phone
 from kefu.plugin_host import PluginError
+from kefu.secrets import mask
 from kefu.sla.calendar import WorkCalendar
 from kefu.sla.cases import CaseError, TransitionRefused
 from kefu.sla.lifecycle import IllegalTransition
@@ -94,5 +95,6 @@ __all__ = [
     "format_duration",
     "hookimpl",
     "json_option",
+    "mask",
     "parse_duration",
 ]

@@ -240,7 +240,7 @@ def _process(
                 "customer_reply",
                 actor="customer",
                 reason=f"{msg.kind} threaded by {thread.how}",
-                data={"item_id": item.id, "channel": item.channel},
+                data={"item_id": item.id, "channel": item.channel, **_files(msg)},
             )
         _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}", lookup)
         return
@@ -347,6 +347,11 @@ def _customer_of(msg: InboundMessage, lookup: BatchLookup) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.plugin for c in found if c.plugin and c.ref))
 
 
+def _files(msg: InboundMessage) -> dict[str, Any]:
+    """The names of the item's attachments, for hooks: the rows themselves are written after them."""
+    return {"attachments": list(msg.attachments)} if msg.attachments else {}
+
+
 def _no_ack(msg: InboundMessage) -> dict[str, Any]:
     if not msg.noise:
         return {}
@@ -361,7 +366,13 @@ def _open_all(app: App, session: Any, openings: list[_Opening], lookup: BatchLoo
     for opening, customer in zip(openings, customers, strict=True):
         msg, claim, item = opening.understood.message, opening.claim, opening.item
         # reply_to: where the owner plugin sends its acknowledgement.
-        data: dict[str, Any] = {"item_id": item.id, "channel": item.channel, "source": msg.kind, "reply_to": msg.sender}
+        data: dict[str, Any] = {
+            "item_id": item.id,
+            "channel": item.channel,
+            "source": msg.kind,
+            "reply_to": msg.sender,
+            **_files(msg),
+        }
         for key in ("category", "address", "account"):
             if getattr(msg, key):
                 data[key] = getattr(msg, key)

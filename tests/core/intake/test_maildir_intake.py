@@ -212,6 +212,19 @@ def test_five_megabyte_attachment_is_kept_as_evidence(heat_app: Callable[..., Ap
     [att] = _all(app, Attachment)
     assert (att.filename, att.size, att.case_id) == ("漏水.jpg", len(photo), case.id)
     assert att.content == photo
+    # hooks run before the rows are written: the case's data names the files for them
+    assert case.data["attachments"] == ["漏水.jpg"]
+
+
+def test_a_reply_event_names_its_attachments(heat_app: Callable[..., App], maildir: Path) -> None:
+    app = heat_app()
+    deliver(maildir, build_mail(subject="3号楼暖气漏水", text="楼上跑水了", message_id="<first@example.com>"))
+    run_intake(app)
+    photo = ("照片.png", "image/png", b"\x89PNG" + b"\x00" * 32)
+    deliver(maildir, build_mail(text="补充照片", references=["<first@example.com>"], attachments=[photo]))
+    run_intake(app)
+    reply = [e for e in _all(app, CaseEvent) if e.type == "customer_reply"]
+    assert [e.data["attachments"] for e in reply] == [["照片.png"]]
 
 
 def test_an_item_that_fails_is_quarantined_and_the_batch_goes_on(

@@ -1,0 +1,1 @@
+"""The ecommerce plugin's schema revisions (its own Alembic branch)."""
