@@ -192,6 +192,7 @@ class PluginContext(Generic[ConfigT]):
         address: str | None = None,
         auto: bool = True,
         cancel_on: Sequence[str] = (),
+        files: Sequence[tuple[str, bytes, str]] = (),
     ) -> OutboxMessage | None:
         """Queue one message unless its idempotency ``key`` is already in the outbox (then None).
 
@@ -202,6 +203,7 @@ class PluginContext(Generic[ConfigT]):
         queued for a case intake marked ``no_ack`` (auto-replies, bounces, lists).
         ``cancel_on`` names the case events that make it moot while it waits (``resolved``,
         ``closed``, ``callback_answered``): it is then cancelled with the reason, not sent.
+        ``files`` are (filename, content, MIME type) attached to an email as they are (a sheet's XLSX).
         """
         from kefu.outbound.outbox import queue_message
 
@@ -223,6 +225,7 @@ class PluginContext(Generic[ConfigT]):
             address=address,
             auto=auto,
             cancel_on=cancel_on,
+            files=files,
         )
 
     def cancel_queued(self, *, key_prefix: str, reason: str, matches: Callable[[str], bool] | None = None) -> int:
