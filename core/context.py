@@ -134,6 +134,15 @@ class PluginContext(Generic[ConfigT]):
         with transaction(self._core().sessions) as session:
             yield self.with_session(session)
 
+    def kpis(self, period: str) -> list[dict[str, Any]]:
+        """The case KPIs of month ``period`` (``2026-11``) as `kefu report` computes them, per plugin,
+        (plugin, unit) and (plugin, person): how one plugin reads another's figures (hr's monthly sheet
+        reads the repair engineers' closure, timeliness and satisfaction) without importing it."""
+        from kefu.sla.kpi import compute_kpis, month_bounds
+
+        start, end = month_bounds(period, self.tz)
+        return compute_kpis(self.db(), start, end, self.now())
+
     # -- staff ---------------------------------------------------------------
 
     @property
