@@ -32,6 +32,7 @@ class Schedule:
     afternoon_start: int
     afternoon_end: int
     split: int
+    afternoon_mid: int
     earliest: int
     grace: int
     sign_out: bool
@@ -45,6 +46,7 @@ class Schedule:
             afternoon_start=a_s,
             afternoon_end=minutes(shift.afternoon_end),
             split=(me + a_s) // 2,
+            afternoon_mid=(a_s + minutes(shift.afternoon_end)) // 2,
             earliest=ms - shift.window_before,
             grace=shift.grace,
             sign_out=shift.sign_out,
@@ -132,8 +134,11 @@ def day_result(
                 in1 = minute
         else:
             afternoon.append((minute, direction))
+    # A lone afternoon punch without a direction is the sign-out when it falls in the
+    # afternoon's second half (a long export without 上班/下班), else the sign-in.
+    lone = len(afternoon) == 1
     for minute, direction in afternoon:
-        if in2 is None and direction != "out":
+        if in2 is None and out2 is None and direction != "out" and not (direction == "" and lone and minute >= s.afternoon_mid):
             in2 = minute
         elif direction != "in":
             out2 = minute
