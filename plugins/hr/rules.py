@@ -138,7 +138,12 @@ def day_result(
     # afternoon's second half (a long export without 上班/下班), else the sign-in.
     lone = len(afternoon) == 1
     for minute, direction in afternoon:
-        if in2 is None and out2 is None and direction != "out" and not (direction == "" and lone and minute >= s.afternoon_mid):
+        if (
+            in2 is None
+            and out2 is None
+            and direction != "out"
+            and not (direction == "" and lone and minute >= s.afternoon_mid)
+        ):
             in2 = minute
         elif direction != "in":
             out2 = minute

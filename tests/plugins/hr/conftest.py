@@ -56,7 +56,9 @@ def clock() -> FakeClock:
 def hr_app(make_app: Callable[..., App]) -> Callable[..., App]:
     """``hr_app(hr={...}, config={...})``: an app with the hr plugin and the test staff."""
 
-    def build(hr: dict[str, Any] | None = None, config: dict[str, Any] | None = None, plugins: list[str] | None = None) -> App:
+    def build(
+        hr: dict[str, Any] | None = None, config: dict[str, Any] | None = None, plugins: list[str] | None = None
+    ) -> App:
         cfg = merge({"staff": STAFF, "hr": HR}, {"hr": hr or {}})
         return make_app(plugins=plugins or ["hr"], config=merge(cfg, config or {}))
 

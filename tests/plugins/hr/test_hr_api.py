@@ -63,7 +63,8 @@ def test_clock_in_device_posts_punches_with_its_bearer_token(served: tuple[App, 
     assert _post(base, {"punches": day}, TOKEN) == (200, {"recorded": 0, "duplicates": 3})  # a resent buffer
     with app.sessions() as s:
         rows = s.scalars(select(Punch).where(Punch.number == "E05").order_by(Punch.at)).all()
-    assert [(p.source, p.device, p.direction) for p in rows][0] == ("api", "大厅考勤机", "in") and rows[0].vendor_result == "0"
+    first = rows[0]
+    assert (first.source, first.device, first.direction, first.vendor_result) == ("api", "大厅考勤机", "in", "0")
     clock.set(at("2026-09-01 20:00"))
     assert cli(app, "compute", "2026-09").exit_code == 0
     with app.sessions() as s:
@@ -110,14 +111,21 @@ def test_wecom_record_export_is_read_by_its_column_map(hr_app: Callable[..., App
         assert {p.source for p in s.scalars(select(Punch))} == {"wecom"}
 
 
-def test_long_layout_xlsx_with_unknown_number_is_a_bad_row(hr_app: Callable[..., App], clock: Any, tmp_path: Path) -> None:
+def test_long_layout_xlsx_with_unknown_number_is_a_bad_row(
+    hr_app: Callable[..., App], clock: Any, tmp_path: Path
+) -> None:
     app = hr_app()
     clock.set(at("2026-09-01 07:00"))
     assert cli(app, "import", "employees", str(DEMO / "employees.csv")).exit_code == 0
     book = Workbook()
     ws = book.active
     ws.append(["工号", "打卡时间", "设备"])
-    for row in (("E09", "2026-09-01 08:29", "门禁1"), ("E09", "2026-09-01 13:31", "门禁1"), ("E09", "2026-09-01 16:00", "门禁1"), ("Z01", "2026-09-01 08:00", "门禁1")):
+    for row in (
+        ("E09", "2026-09-01 08:29", "门禁1"),
+        ("E09", "2026-09-01 13:31", "门禁1"),
+        ("E09", "2026-09-01 16:00", "门禁1"),
+        ("Z01", "2026-09-01 08:00", "门禁1"),
+    ):
         ws.append(list(row))
     path = tmp_path / "long.xlsx"
     book.save(path)

@@ -64,12 +64,20 @@ def test_sick_leave_phoned_later_than_15_minutes_after_start_is_flagged(app: App
     clock.set(at("2026-09-02 20:00"))
     assert cli(app, "compute", "2026-09").exit_code == 0
     with app.sessions() as s:
-        rules = {r.employee: [x["rule"] for x in r.lines] for r in s.scalars(select(DayResult).where(DayResult.employee.in_(["E05", "E06"])))}
+        rules = {
+            r.employee: [x["rule"] for x in r.lines]
+            for r in s.scalars(select(DayResult).where(DayResult.employee.in_(["E05", "E06"])))
+        }
     assert rules == {"E05": ["leave"], "E06": ["leave", "notice_late"]}
 
 
 def test_missing_certificate_is_reminded_to_the_employee_then_escalated_to_the_manager(app: App, clock: Any) -> None:
-    assert cli(app, "leave", "request", "E17", "病假", "2026-09-09", "2026-09-10", "--phoned-at", "2026-09-09T08:40").exit_code == 0
+    assert (
+        cli(
+            app, "leave", "request", "E17", "病假", "2026-09-09", "2026-09-10", "--phoned-at", "2026-09-09T08:40"
+        ).exit_code
+        == 0
+    )
     row = _leave(app, "E17")
     assert cli(app, "leave", "approve", str(row.id), "--by", "E01").exit_code == 0
     assert str(_leave(app, "E17").certificate_due) == "2026-09-11"  # the first working day back
@@ -117,7 +125,9 @@ def served(hr_app: Callable[..., App], clock: Any, monkeypatch: pytest.MonkeyPat
     server.stop()
 
 
-def test_sms_leave_request_is_claimed_by_keyword_and_filed_for_the_manager(served: tuple[App, str], run_pass: Any) -> None:
+def test_sms_leave_request_is_claimed_by_keyword_and_filed_for_the_manager(
+    served: tuple[App, str], run_pass: Any
+) -> None:
     app, base = served
     assert incoming_sms(base, TWILIO, "SM1", "+8613900000017", "请假 病假 9月9日 发烧") == 200
     run_pass(app)
@@ -135,7 +145,9 @@ def test_keyword_score_is_higher_with_a_leave_type_named(app: App) -> None:
     from kefu.plugins.hr import hooks
 
     def msg(text: str) -> InboundMessage:
-        return InboundMessage(item_id=1, channel="sms", kind="sms", received_at=at("2026-09-01 08:00"), sender="+1", subject="", text=text)
+        return InboundMessage(
+            item_id=1, channel="sms", kind="sms", received_at=at("2026-09-01 08:00"), sender="+1", subject="", text=text
+        )
 
     ctx = app.context("hr")
     assert hooks.kefu_classify(msg("你好"), ctx) is None

@@ -23,7 +23,9 @@ def test_person_on_duty_is_reminded_the_day_before(hr_app: Callable[..., App], c
     assert sms.recipient == "+8613900000002" and "2026-09-07" in sms.body  # E02, on the [staff.rotas] pattern
 
 
-def test_a_roster_change_is_announced_to_both_people_and_escalations_follow_it(hr_app: Callable[..., App], clock: Any) -> None:
+def test_a_roster_change_is_announced_to_both_people_and_escalations_follow_it(
+    hr_app: Callable[..., App], clock: Any
+) -> None:
     app = hr_app()
     clock.set(at("2026-09-06 10:00"))
     result = cli(app, "roster", "set", "cs-duty", "2026-09-07T08:00", "2026-09-07T20:00", "E03")

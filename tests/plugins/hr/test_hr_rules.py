@@ -22,11 +22,24 @@ def day(*punches: str, cfg: HrConfig = CFG, **kw: object) -> rules.DayOutcome:
 
 
 def test_late_bands_default_to_the_seed_and_60_to_120_is_a_configurable_default() -> None:
-    amounts = {mins: [x.get("amount") for x in day(f"{8 + (30 + mins) // 60:02d}:{(30 + mins) % 60:02d}", "13:20", "17:40").lines] for mins in (4, 5, 14, 15, 59, 60, 120)}
+    amounts = {
+        mins: [
+            x.get("amount") for x in day(f"{8 + (30 + mins) // 60:02d}:{(30 + mins) % 60:02d}", "13:20", "17:40").lines
+        ]
+        for mins in (4, 5, 14, 15, 59, 60, 120)
+    }
     assert amounts == {4: [], 5: ["10"], 14: ["10"], 15: ["30"], 59: ["30"], 60: ["30"], 120: ["30"]}
     assert [b.seed for b in CFG.late.bands] == [True, True, False]
     cfg = HrConfig.model_validate(
-        {"late": {"bands": [{"from_minutes": 5, "to_minutes": 15, "amount": 10}, {"from_minutes": 15, "to_minutes": 60, "amount": 30}, {"from_minutes": 60, "to_minutes": 121, "amount": 50, "seed": False}]}}
+        {
+            "late": {
+                "bands": [
+                    {"from_minutes": 5, "to_minutes": 15, "amount": 10},
+                    {"from_minutes": 15, "to_minutes": 60, "amount": 30},
+                    {"from_minutes": 60, "to_minutes": 121, "amount": 50, "seed": False},
+                ]
+            }
+        }
     )
     assert day("09:31", "13:20", "17:40", cfg=cfg).lines[0]["amount"] == "50"
 

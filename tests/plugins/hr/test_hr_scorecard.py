@@ -22,7 +22,13 @@ COMPLAINTS_STAFF = {
     }
 }
 COMPLAINTS = {
-    "roles": {"project_cs": ["cs"], "repair_engineer": ["eng"], "repair_manager": ["mgr"], "risk_control": ["mgr"], "head": ["head"]},
+    "roles": {
+        "project_cs": ["cs"],
+        "repair_engineer": ["eng"],
+        "repair_manager": ["mgr"],
+        "risk_control": ["mgr"],
+        "head": ["head"],
+    },
     "projects": {"JY": {"name": "锦园"}},
 }
 
@@ -31,7 +37,8 @@ def test_complaints_engineer_kpis_become_the_engineers_scorecard(make_app: Calla
     # "eng" is one person: the repair engineer of complaints and an employee on the attendance sheet
     hr = merge(HR, {"employees": {"eng": {"name": "维修工程师李", "department": "cs", "salary": "5000"}}})
     app = make_app(
-        plugins=["hr", "complaints"], config={"staff": merge(STAFF, COMPLAINTS_STAFF), "hr": hr, "complaints": COMPLAINTS}
+        plugins=["hr", "complaints"],
+        config={"staff": merge(STAFF, COMPLAINTS_STAFF), "hr": hr, "complaints": COMPLAINTS},
     )
     clock.set(at("2026-09-03 10:00"))
     with transaction(app.sessions) as session:
@@ -47,7 +54,10 @@ def test_complaints_engineer_kpis_become_the_engineers_scorecard(make_app: Calla
 
 def test_scorecards_off_leaves_them_out(make_app: Callable[..., App], clock: Any) -> None:
     hr = merge(HR, {"employees": {"eng": {"name": "维修工程师李"}}, "sheet": {"approver": "boss", "scorecards": False}})
-    app = make_app(plugins=["hr", "complaints"], config={"staff": merge(STAFF, COMPLAINTS_STAFF), "hr": hr, "complaints": COMPLAINTS})
+    app = make_app(
+        plugins=["hr", "complaints"],
+        config={"staff": merge(STAFF, COMPLAINTS_STAFF), "hr": hr, "complaints": COMPLAINTS},
+    )
     with transaction(app.sessions) as session:
         app.context("complaints", session).open_case(kind="repair", title="漏水", unit="JY", owner="eng")
     rows = in_tx(app, lambda c: {r["employee"]: r for r in sheet.build(c, "2026-11").rows})

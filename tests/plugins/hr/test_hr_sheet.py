@@ -71,7 +71,9 @@ def test_deduct_without_published_rules_is_refused(hr_app: Callable[..., App]) -
         hr_app(hr={"penalties": "deduct"})
 
 
-def test_sheet_under_the_minimum_wage_is_flagged_before_approval(deduct_month: App, clock: Any, run_pass: Any, tmp_path: Path) -> None:
+def test_sheet_under_the_minimum_wage_is_flagged_before_approval(
+    deduct_month: App, clock: Any, run_pass: Any, tmp_path: Path
+) -> None:
     rows = _rows(deduct_month)
     assert rows["E28"]["breach"] and not rows["E03"]["breach"]
     # 80 % of the minimum wage on sick days: E17's floor is lower than a full month's
@@ -85,7 +87,9 @@ def test_sheet_under_the_minimum_wage_is_flagged_before_approval(deduct_month: A
     assert cli(deduct_month, "sheet", "approve", "2026-09", "--by", "boss", "--accept-breaches").exit_code == 0
 
 
-def test_sheet_goes_to_the_approver_as_pdf_and_xlsx(record_month: App, clock: Any, run_pass: Any, tmp_path: Path) -> None:
+def test_sheet_goes_to_the_approver_as_pdf_and_xlsx(
+    record_month: App, clock: Any, run_pass: Any, tmp_path: Path
+) -> None:
     clock.set(at("2026-10-09 09:00"))
     in_tx(record_month, jobs.monthly_sheet, clock.now())
     run_pass(record_month)
@@ -130,9 +134,14 @@ def test_an_approved_month_cannot_be_edited_only_amended(record_month: App) -> N
         result = cli(record_month, *args)
         assert result.exit_code != 0 and ("approved" in result.output or "frozen" in result.output), args
     assert cli(record_month, "sheet", "amend", "2026-09", "E13", "--reason", "", "--by", "hrx").exit_code != 0
-    ok = cli(record_month, "sheet", "amend", "2026-09", "E13", "--reason", "补交了请假单", "--amount", "0", "--by", "hrx")
+    ok = cli(
+        record_month, "sheet", "amend", "2026-09", "E13", "--reason", "补交了请假单", "--amount", "0", "--by", "hrx"
+    )
     assert ok.exit_code == 0, ok.output
     with record_month.sessions() as s:
         stored = s.query(Sheet).one()
-        assert stored.state == "approved" and next(r for r in stored.rows if r["employee"] == "E13")["absent_days"] == "1.0"
+        assert (
+            stored.state == "approved"
+            and next(r for r in stored.rows if r["employee"] == "E13")["absent_days"] == "1.0"
+        )
         assert [a.reason for a in s.query(Amendment)] == ["补交了请假单"]
