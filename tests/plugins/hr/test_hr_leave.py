@@ -52,11 +52,6 @@ def test_leave_is_approved_by_the_manager_and_a_manager_by_the_superior(app: App
     assert _leave(app, "E01").approver == "boss"
 
 
-def test_personal_leave_deducts_a_day_and_public_leave_is_paid(app: App) -> None:
-    spec = in_tx(app, lambda ctx: ctx.config.leave.types)
-    assert spec["personal"].paid == 0 and spec["public"].paid == 1 and spec["trip"].name == "出差"
-
-
 def test_sick_leave_phoned_later_than_15_minutes_after_start_is_flagged(app: App, clock: Any) -> None:
     for emp, phoned in (("E05", "2026-09-02T08:45"), ("E06", "2026-09-02T08:46")):
         assert cli(app, "leave", "request", emp, "病假", "2026-09-02", "--phoned-at", phoned).exit_code == 0
