@@ -141,3 +141,12 @@ def test_15_consecutive_absent_days_open_an_hr_review_case_not_a_dismissal(month
     assert cli(month, "compute", "2026-09").exit_code == 0
     with month.sessions() as s:
         assert len(list(s.scalars(select(Case).where(Case.kind == "hr.absence_review")))) == 1
+
+
+def test_30_absent_days_in_a_year_open_a_review_by_their_own_threshold(hr_app: Callable[..., App], clock: Any) -> None:
+    app = hr_app(hr={"absence": {"review_consecutive": 16, "review_in_year": 15}})
+    load_month(app, clock)
+    with app.sessions() as s:
+        cases = list(s.scalars(select(Case).where(Case.kind == "hr.absence_review")))
+    assert [(c.data["employee"], c.data["reason"], c.data["days"]) for c in cases] == [("E28", "in_year", 15)]
+    assert "不是除名" in cases[0].data["note"]
