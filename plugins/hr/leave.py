@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from kefu.api import Case, InboundItem
-from kefu.plugins.hr import kinds
+from kefu.plugins.hr import kinds, rules
 from kefu.plugins.hr.config import Ctx
 from kefu.plugins.hr.models import Leave
 from kefu.plugins.hr.register import Person, register
@@ -74,6 +74,7 @@ def request(
     if not person.manager:
         raise LeaveError(f"{employee}: no manager to approve (set [hr.departments.*].manager or 上级)")
     spec = ctx.config.leave.types[kind]
+    check_entitlement(ctx, person, kind, start, end)
     if case is None:
         case = ctx.open_case(
             kind=kinds.LEAVE, title=f"{person.name}{spec.name}申请 {start}–{end}", data={"employee": employee}
@@ -97,6 +98,56 @@ def request(
     approver = people.get(person.manager)
     _tell(ctx, approver, person.manager, case, "leave_request.txt", f"{case.number}/request", person, leave)
     return leave
+
+
+def entitlement(ctx: Ctx, person: Person, kind: str, on: date) -> int | None:
+    """Days a year of a statutory leave type (config tables), None for the others.
+
+    年休假 by years of work (working days); 婚假, 丧假, 陪产假 by the province's table and
+    产假 (98 days + the province's extra) in calendar days.
+    """
+    statutory = ctx.config.leave.statutory
+    province = statutory.provinces.get(statutory.province)
+    if kind == "annual":
+        return statutory.annual_days(rules.years_of_work(person.hired, on))
+    if kind == "maternity":
+        return statutory.maternity_days()
+    if province is not None and kind in ("marriage", "bereavement", "paternity"):
+        return int(getattr(province, kind))
+    return None
+
+
+def _days(ctx: Ctx, kind: str, start: date, end: date) -> int:
+    """Days a leave uses: working days for 年休假 (holidays are not counted), else calendar days."""
+    n = (end - start).days + 1
+    if kind != "annual":
+        return n
+    return sum(ctx.calendar.is_working_day(start + timedelta(days=i)) for i in range(n))
+
+
+def check_entitlement(ctx: Ctx, person: Person, kind: str, start: date, end: date) -> None:
+    """Refuse a statutory leave beyond its days this year (requests not refused count as used)."""
+    allowed = entitlement(ctx, person, kind, start)
+    if allowed is None:
+        return
+    used = sum(
+        _days(ctx, kind, x.start, x.end)
+        for x in ctx.db().scalars(
+            select(Leave).where(
+                Leave.employee == person.key,
+                Leave.kind == kind,
+                Leave.state != "refused",
+                Leave.start >= date(start.year, 1, 1),
+                Leave.start <= date(start.year, 12, 31),
+            )
+        )
+    )
+    asked = _days(ctx, kind, start, end)
+    if used + asked > allowed:
+        name = ctx.config.leave.types[kind].name
+        raise LeaveError(
+            f"{person.key}: {name} {asked} 天 exceeds the {allowed} days of [hr.leave.statutory] ({used} used this year)"
+        )
 
 
 def first_day_back(ctx: Ctx, last: date) -> date:

@@ -148,3 +148,15 @@ def test_keyword_score_is_higher_with_a_leave_type_named(app: App) -> None:
     assert hooks.kefu_classify(msg("你好"), ctx) is None
     assert hooks.kefu_classify(msg("请假 明天"), ctx).score < hooks.kefu_classify(msg("请假 事假 9月3日"), ctx).score
     assert leave.parse_dates("请假 事假 9月3日-9月4日", at("2026-09-01 08:00").date()) is not None
+
+
+def test_annual_leave_beyond_the_years_entitlement_is_refused(app: App) -> None:
+    # E05 started 2015-03-01: 11 years of work in 2026 → 10 working days of 年休假
+    assert (
+        cli(app, "leave", "request", "E05", "annual", "2026-09-28", "2026-10-09").exit_code == 0
+    )  # 国庆 not counted: 5 days
+    assert cli(app, "leave", "request", "E05", "年休假", "2026-11-02", "2026-11-06").exit_code == 0  # 5 more: 10
+    refused = cli(app, "leave", "request", "E05", "annual", "2026-11-09")
+    assert refused.exit_code != 0 and "10 days" in refused.output
+    assert cli(app, "leave", "request", "E05", "marriage", "2026-12-01", "2026-12-03").exit_code == 0  # national: 3
+    assert cli(app, "leave", "request", "E05", "marriage", "2026-12-04").exit_code != 0
