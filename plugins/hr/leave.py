@@ -146,7 +146,7 @@ def check_entitlement(ctx: Ctx, person: Person, kind: str, start: date, end: dat
     if used + asked > allowed:
         name = ctx.config.leave.types[kind].name
         raise LeaveError(
-            f"{person.key}: {name} {asked} days exceed the {allowed} days of [hr.leave.statutory] ({used} used this year)"
+            f"{person.key}: {name} {asked} days exceed the {allowed} days of [hr.leave.statutory] ({used} used)"
         )
 
 
