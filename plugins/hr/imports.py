@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from kefu.api.imports import Code, Day, Importer, ImportRow, Number, OptionalPhone, Outcome, RowError, column
@@ -104,6 +105,7 @@ class PunchImport(Importer[PunchRow]):
         self.now = ctx.now()
         self.numbers: dict[str, str] = {}
         self.known: set[tuple[str, datetime, str]] = set()
+        self.pending: list[dict[str, Any]] = []
 
     def key(self, row: PunchRow) -> tuple[str, ...]:
         """Wide: 工号 and day; long: 工号, time and type."""
@@ -114,6 +116,7 @@ class PunchImport(Importer[PunchRow]):
     def start(self, session: Session) -> None:
         """The register's numbers and the punches already stored."""
         self.numbers = by_number(register(self.ctx))
+        self.pending = []
         self.known = {
             (n, a.astimezone(self.ctx.tz), d)
             for n, a, d in session.execute(select(Punch.number, Punch.at, Punch.direction))
@@ -153,21 +156,27 @@ class PunchImport(Importer[PunchRow]):
             if (row.number, at, direction) in self.known:
                 continue
             self.known.add((row.number, at, direction))
-            session.add(
-                Punch(
-                    number=row.number,
-                    name=row.name,
-                    at=at,
-                    direction=direction,
-                    slot=slot,
-                    source=source,
-                    device=row.device,
-                    vendor_result=result,
-                    recorded_at=self.now,
-                )
+            self.pending.append(
+                {
+                    "number": row.number,
+                    "name": row.name,
+                    "at": at,
+                    "direction": direction,
+                    "slot": slot,
+                    "source": source,
+                    "device": row.device,
+                    "vendor_result": result,
+                    "recorded_at": self.now,
+                }
             )
             created = True
         return "created" if created else "unchanged"
+
+    def end_batch(self, session: Session) -> None:
+        """The batch's punches in one Core executemany (a month of 1,000 people is ~85,000 rows)."""
+        if self.pending:
+            session.execute(insert(cast(Table, Punch.__table__)), self.pending)
+            self.pending = []
 
 
 class EmployeeRow(ImportRow):
