@@ -134,6 +134,15 @@ class PluginContext(Generic[ConfigT]):
         with transaction(self._core().sessions) as session:
             yield self.with_session(session)
 
+    def kpis(self, period: str) -> list[dict[str, Any]]:
+        """The case KPIs of month ``period`` (``2026-11``) as `kefu report` computes them, per plugin,
+        (plugin, unit) and (plugin, person): how one plugin reads another's figures (hr's monthly sheet
+        reads the repair engineers' closure, timeliness and satisfaction) without importing it."""
+        from kefu.sla.kpi import compute_kpis, month_bounds
+
+        start, end = month_bounds(period, self.tz)
+        return compute_kpis(self.db(), start, end, self.now())
+
     # -- staff ---------------------------------------------------------------
 
     @property
@@ -192,6 +201,7 @@ class PluginContext(Generic[ConfigT]):
         address: str | None = None,
         auto: bool = True,
         cancel_on: Sequence[str] = (),
+        files: Sequence[tuple[str, bytes, str]] = (),
     ) -> OutboxMessage | None:
         """Queue one message unless its idempotency ``key`` is already in the outbox (then None).
 
@@ -202,6 +212,7 @@ class PluginContext(Generic[ConfigT]):
         queued for a case intake marked ``no_ack`` (auto-replies, bounces, lists).
         ``cancel_on`` names the case events that make it moot while it waits (``resolved``,
         ``closed``, ``callback_answered``): it is then cancelled with the reason, not sent.
+        ``files`` are (filename, content, MIME type) attached to an email as they are (a sheet's XLSX).
         """
         from kefu.outbound.outbox import queue_message
 
@@ -223,6 +234,7 @@ class PluginContext(Generic[ConfigT]):
             address=address,
             auto=auto,
             cancel_on=cancel_on,
+            files=files,
         )
 
     def cancel_queued(self, *, key_prefix: str, reason: str, matches: Callable[[str], bool] | None = None) -> int:

@@ -18,6 +18,7 @@ delivered: still at most the one row on the wire is sent and not recorded.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 import weakref
@@ -169,6 +170,8 @@ class Dispatcher:
                 letter_pdf = self._pdf(letter_html)
                 title = _title(letter_html) or "letter"
                 attachments = (Attachment(letter_filename(title, item.case_number, row.id), letter_pdf),)
+            if row.channel == "email":
+                attachments += _files(row)
             sender = self.sender(row.channel)
             outgoing = _outgoing(row, item.case_number, attachments)
             if letter_pdf is None and getattr(sender, "lends_wait", False):
@@ -308,6 +311,14 @@ class Dispatcher:
             except Exception:
                 log.exception("closing a sender failed")
         self.senders.clear()
+
+
+def _files(row: OutboxRow) -> tuple[Attachment, ...]:
+    """The files queued with an email (``data["files"]``, base64), as attachments."""
+    return tuple(
+        Attachment(f["filename"], base64.b64decode(f["content"]), f["mime_type"])
+        for f in (row.data or {}).get("files") or ()
+    )
 
 
 def _title(html: str) -> str | None:

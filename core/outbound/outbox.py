@@ -8,6 +8,7 @@ consent and quiet hours when it sends.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Sequence
@@ -56,6 +57,7 @@ def queue_message(
     address: str | None = None,
     auto: bool = True,
     cancel_on: Sequence[str] = (),
+    files: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboxMessage | None:
     """Queue one message unless a row with the same idempotency ``key`` exists (then None).
 
@@ -67,7 +69,8 @@ def queue_message(
     rows never obey them (their timing is the caller's ``not_before``). ``cancel_on``
     names the events of ``case`` that make the message moot while it still waits
     (``resolved``, ``closed``, ``callback_answered``; see :mod:`kefu.outbound.moot`): it
-    is then cancelled with the reason instead of sent.
+    is then cancelled with the reason instead of sent. ``files`` (filename, content, MIME
+    type) are attached to an email as they are; they are kept base64 in the row's data.
 
     Returns None without queueing when the key exists, or when ``template`` is an
     acknowledgement (``{# kefu: ack #}``) and the case is marked ``no_ack``
@@ -104,10 +107,19 @@ def queue_message(
     )
     if values is None:
         return None
+    if files:
+        if channel != "email":
+            raise ValueError(f"files can only be attached to an email, not to {channel!r}")
+        values["data"] = {**values["data"], "files": [file_entry(*f) for f in files]}
     row = OutboxMessage(**values)
     session.add(row)
     session.info.setdefault(_KEYS, set()).add(key)
     return row
+
+
+def file_entry(filename: str, content: bytes, mime_type: str) -> dict[str, str]:
+    """One attached file as the row's JSON data keeps it."""
+    return {"filename": filename, "mime_type": mime_type, "content": base64.b64encode(content).decode("ascii")}
 
 
 def row_values(
