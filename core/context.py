@@ -164,6 +164,59 @@ class PluginContext(Generic[ConfigT]):
         app = self._core()
         return resolve(app.settings.staff, target, when or self.now(), app.settings.tz, unit=unit, session=self.session)
 
+    def reachable_staff(self, target: str, *, unit: str | None = None) -> list[str]:
+        """Like :meth:`staff_for`, for work that must go on: an unknown target is logged and means nobody."""
+        from kefu.sla.recipients import UnknownRecipient
+
+        try:
+            return self.staff_for(target, unit=unit)
+        except UnknownRecipient as exc:
+            self.log.error("%s: %s; nobody reached", self.name, exc)
+            return []
+
+    def tell_staff(
+        self,
+        target: str,
+        *,
+        scope: str,
+        template: str,
+        context: dict[str, Any],
+        case: Case | None = None,
+        unit: str | None = None,
+        urgent: bool = False,
+        channels: Sequence[str] = ("sms", "email"),
+    ) -> list[str]:
+        """Queue ``template`` to everyone ``target`` means now, by each of ``channels`` they have an
+        address for, once per ``scope``: the keys queued (``{scope}/{person}/{channel}``).
+
+        The template gets ``staff_name`` and ``site_name`` beside ``context``; an unknown target
+        is logged and reaches nobody (:meth:`reachable_staff`).
+        """
+        queued: list[str] = []
+        for key in self.reachable_staff(target, unit=unit):
+            person = self.person(key)
+            if person is None:
+                continue
+            for channel in channels:
+                address = person.phone if channel == "sms" else person.email
+                if not address:
+                    continue
+                idem = f"{scope}/{key}/{channel}"
+                row = self.queue(
+                    key=idem,
+                    channel=channel,
+                    recipient=address,
+                    recipient_name=person.name,
+                    template=template,
+                    context={**context, "staff_name": person.name, "site_name": self.site_name},
+                    case=case,
+                    audience="staff",
+                    urgent=urgent,
+                )
+                if row is not None:
+                    queued.append(idem)
+        return queued
+
     def check_staff_target(self, target: str) -> str | None:
         """What is wrong with a staff target (role, person, rota), or None: for registration-time checks."""
         from kefu.sla.recipients import check_target

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kefu.api import Case, Customer, UnknownRecipient, mask
+from kefu.api import Case, Customer, mask
 from kefu.plugins.ecommerce.config import Ctx
 
 
 def people_for(ctx: Ctx, target: str) -> list[str]:
     """The staff keys a ``[staff]`` target means now; [] (logged) if unknown."""
-    try:
-        return ctx.staff_for(target)
-    except UnknownRecipient as exc:
-        ctx.log.error("%s: %s; nobody reached", ctx.name, exc)
-        return []
+    return ctx.reachable_staff(target)
 
 
 def tell_role(
@@ -30,30 +26,15 @@ def tell_role(
     channels: tuple[str, ...] = ("sms", "email"),
 ) -> list[str]:
     """Tell everyone ``role`` (supervisor, packer …) of ``shop`` means now, once per ``scope``; keys queued."""
-    queued: list[str] = []
-    for key in people_for(ctx, ctx.config.role(role, shop)):
-        person = ctx.person(key)
-        if person is None:
-            continue
-        for channel in channels:
-            address = person.phone if channel == "sms" else person.email
-            if not address:
-                continue
-            idem = f"{ctx.name}/{scope}/{key}/{channel}"
-            row = ctx.queue(
-                key=idem,
-                channel=channel,
-                recipient=address,
-                recipient_name=person.name,
-                template=template,
-                context={**context, "staff_name": person.name, "site_name": ctx.site_name},
-                case=case,
-                audience="staff",
-                urgent=urgent,
-            )
-            if row is not None:
-                queued.append(idem)
-    return queued
+    return ctx.tell_staff(
+        ctx.config.role(role, shop),
+        scope=f"{ctx.name}/{scope}",
+        template=template,
+        context=context,
+        case=case,
+        urgent=urgent,
+        channels=channels,
+    )
 
 
 def reply_to_buyer(ctx: Ctx, case: Case, rule: str, template: str, context: dict[str, Any]) -> str | None:

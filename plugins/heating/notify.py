@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kefu.api import Case, Customer, OutboxItem, UnknownRecipient
+from kefu.api import Case, Customer, OutboxItem
 from kefu.plugins.heating.config import Ctx
 from kefu.plugins.heating.models import Household
 
@@ -180,11 +180,7 @@ def tell_staff(
 
 def people_for(ctx: Ctx, target: str, unit: str | None = None) -> list[str]:
     """The staff keys a [staff] target (rota, role, person) means now; [] (logged) if unknown."""
-    try:
-        return ctx.staff_for(target, unit=unit)
-    except UnknownRecipient as exc:
-        ctx.log.error("%s: %s; nobody reached", ctx.name, exc)
-        return []
+    return ctx.reachable_staff(target, unit=unit)
 
 
 def tell_target(ctx: Ctx, target: str, rule: str, template: str, context: dict[str, Any], **options: Any) -> list[str]:
