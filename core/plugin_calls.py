@@ -31,6 +31,7 @@ from kefu.intake.message import Classification
 from kefu.plugin_host import PluginError, PluginHost
 
 if TYPE_CHECKING:
+    from kefu.console.extension import ConsoleAction
     from kefu.context import PluginContext
     from kefu.db.models import Case, Deadline
     from kefu.intake.message import InboundMessage
@@ -71,6 +72,24 @@ class PluginCalls:
                     raise PluginError(plugin, "kefu_http", ValueError(problem))
                 routes.append((plugin, route))
         return routes
+
+    def console_actions(self, ctx_of: ContextOf) -> list[tuple[str, ConsoleAction]]:
+        """Every plugin's console actions, checked; PluginError if one raises or returns a bad action."""
+        from kefu.console.extension import ConsoleAction
+
+        out: list[tuple[str, ConsoleAction]] = []
+        for plugin, answer in self._registration("kefu_console_actions", ctx_of):
+            names: set[str] = set()
+            for action in answer:
+                if not isinstance(action, ConsoleAction):
+                    raise PluginError(
+                        plugin, "kefu_console_actions", TypeError(f"returned {action!r}, not a kefu.api.ConsoleAction")
+                    )
+                if action.name in names:
+                    raise PluginError(plugin, "kefu_console_actions", ValueError(f"action {action.name!r} twice"))
+                names.add(action.name)
+                out.append((plugin, action))
+        return out
 
     def _registration(self, hook: str, ctx_of: ContextOf) -> list[tuple[str, Any]]:
         return [

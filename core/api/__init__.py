@@ -24,6 +24,7 @@ See docs/plugins.md for the whole guide.
 """
 
 from kefu.cli.plugin_commands import command_context, emit, json_option
+from kefu.console.extension import ConsoleAction, ConsoleField
 from kefu.context import PluginContext
 from kefu.db.models import (
     Attachment,
@@ -61,6 +62,8 @@ __all__ = [
     "CaseEvent",
     "CaseKind",
     "Classification",
+    "ConsoleAction",
+    "ConsoleField",
     "CronJob",
     "Customer",
     "Deadline",

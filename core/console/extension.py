@@ -1,0 +1,67 @@
+"""What a plugin adds to the staff console (``kefu_console_actions``): typed actions.
+
+An action is a form: on a case page (``kinds`` names the plugin's own case kinds it
+applies to) or on the plugin's page of the console (``on="plugin"``, no case: an
+outage that starts now). The console draws the form from ``fields``, checks the
+person's role and scope, runs ``run`` in one transaction through the plugin's own
+context, and shows what it returns. ``run`` raises any ``ValueError`` (CaseError,
+the plugin's own refusal) to refuse with its message; nothing is then written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kefu.context import PluginContext
+    from kefu.db.models import Case
+
+FIELD_TYPES = ("text", "textarea", "select", "number", "datetime")
+
+
+@dataclass(frozen=True)
+class ConsoleField:
+    """One input of an action's form; ``choices`` (value, label) for a ``select``."""
+
+    name: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"console field {self.name}: unknown type {self.type!r}; one of {', '.join(FIELD_TYPES)}")
+
+
+ActionRun = Callable[["PluginContext[Any]", "Case | None", Mapping[str, str], str], str]
+
+
+@dataclass(frozen=True)
+class ConsoleAction:
+    """One action of a plugin in the console.
+
+    ``name`` is unique within the plugin (the form posts to it); ``label`` is the
+    button, in Chinese. ``run(ctx, case, values, actor)`` acts (``case`` is None for
+    ``on="plugin"``), ``actor`` being the signed-in person's staff key, and returns
+    the line the page shows. ``roles`` limits it to console roles (empty: every role
+    that sees the case); ``states`` to cases in those states (empty: any).
+    """
+
+    name: str
+    label: str
+    run: ActionRun
+    on: str = "case"
+    kinds: tuple[str, ...] = ()
+    fields: tuple[ConsoleField, ...] = ()
+    roles: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    confirm: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.on not in ("case", "plugin"):
+            raise ValueError(f"console action {self.name}: on must be 'case' or 'plugin', not {self.on!r}")
