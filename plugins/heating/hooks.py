@@ -12,6 +12,7 @@ from kefu.api import (
     CaseEvent,
     CaseKind,
     Classification,
+    ConsoleAction,
     CronJob,
     Deadline,
     InboundMessage,
@@ -132,3 +133,11 @@ def kefu_cli(group: click.Group, ctx: Ctx) -> None:
 def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
     """A sample context for every heating template."""
     return template_samples(ctx.name)
+
+
+@hookimpl
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction]:
+    """Outage start (the plugin's page) and end (its case), in the staff console."""
+    from kefu.plugins.heating.console import console_actions
+
+    return console_actions(ctx)
