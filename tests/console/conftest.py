@@ -12,7 +12,7 @@ import pytest
 
 with warnings.catch_warnings():
     # Starlette 1.x suggests httpx2 for its TestClient; httpx is what the test extras install.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from kefu.app import App
@@ -89,7 +89,7 @@ def console_config(tmp_path: Path, extra: dict[str, Any] | None = None) -> dict[
         "staff": STAFF,
         "heating": HEATING,
         "console": {"enabled": True, "port": 0},
-        "channels": {"maildir": {"repairs": {"path": str(tmp_path / "maildir"), "poll_interval": "1h"}}},
+        "channels": {"maildir": {"repairs": {"path": str(tmp_path / "maildir"), "poll_interval": "0s"}}},
     }
     return merge(base, extra or {})
 
