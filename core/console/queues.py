@@ -134,10 +134,10 @@ def queue_page(
         .correlate(Case)
         .scalar_subquery()
     )
-    query = (
+    cases_query = (
         select(Case).where(*where, *conds).order_by(next_due.asc().nulls_last(), Case.id).offset(offset).limit(size + 1)
     )
-    cases = list(session.scalars(query))
+    cases = list(session.scalars(cases_query))
     return Page(queue, _rows(session, cases[:size], {}), page, len(cases) > size)
 
 

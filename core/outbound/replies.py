@@ -62,6 +62,7 @@ def reply_to_customer(
             f"case {case.number}: the customer has no {'e-mail address' if channel == 'email' else 'phone'}"
         )
     session = ctx.db()
+    person = ctx.person(actor)
     n = (
         session.scalar(select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.type == "staff_reply")) or 0
     ) + 1
@@ -71,7 +72,7 @@ def reply_to_customer(
         recipient=recipient,
         recipient_name=customer.name or None,
         template=template or FREE_TEXT,
-        context={"reply_text": text.strip(), "staff_name": ctx.person(actor).name if ctx.person(actor) else actor},
+        context={"reply_text": text.strip(), "staff_name": person.name if person is not None else actor},
         case=case,
         customer=customer,
         auto=False,
