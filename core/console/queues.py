@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from kefu.console.access import Viewer
 from kefu.console.config import ConsoleSection
@@ -75,6 +75,20 @@ def look_ahead(cfg: ConsoleSection, now: datetime) -> ColumnElement[bool]:
     return and_(Deadline.due_at > now, rest)
 
 
+def nearest() -> ColumnElement[bool]:
+    """The deadline is its case's nearest open one: a case is listed once, by what is due first.
+
+    A probe of the case's few deadlines (the ``(case_id, name, round)`` index) per candidate row,
+    so the queue stays a range scan of ``(state, due_at)`` however many cases there are.
+    """
+    other = aliased(Deadline)
+    return ~exists().where(
+        other.case_id == Deadline.case_id,
+        other.state == "open",
+        or_(other.due_at < Deadline.due_at, and_(other.due_at == Deadline.due_at, other.id < Deadline.id)),
+    )
+
+
 def max_ahead(cfg: ConsoleSection) -> timedelta:
     """The longest look-ahead of any kind (a plain index range before the per-kind test)."""
     return max([cfg.due_soon_default, *cfg.due_soon.values()])
@@ -109,16 +123,13 @@ def queue_page(
         query = (
             select(Deadline, Case)
             .join(Case, Case.id == Deadline.case_id)
-            .where(Deadline.state == "open", window, Case.state.in_(OPEN_STATES), *conds)
-            .order_by(Deadline.due_at.desc() if queue == "breached" else Deadline.due_at, Deadline.id)
+            .where(Deadline.state == "open", window, Case.state.in_(OPEN_STATES), nearest(), *conds)
+            .order_by(Deadline.due_at, Deadline.id)
             .offset(offset)
             .limit(size + 1)
         )
         found = session.execute(query).all()
-        seen: dict[int, tuple[Case, Deadline]] = {}
-        for deadline, case in found[:size]:
-            seen.setdefault(case.id, (case, deadline))
-        rows = _rows(session, [c for c, _ in seen.values()], {cid: d for cid, (_, d) in seen.items()})
+        rows = _rows(session, [c for _d, c in found[:size]], {c.id: d for d, c in found[:size]})
         return Page(queue, rows, page, len(found) > size)
     if queue == "mine":
         where = [Case.owner == viewer.key, Case.state.in_(OPEN_STATES)]
@@ -158,8 +169,8 @@ def _rows(session: Session, cases: Sequence[Case], due: Mapping[int, Deadline]) 
     rows = []
     for case in cases:
         mine = open_by.get(case.id, [])
-        nearest = due.get(case.id) or (mine[0] if mine else None)
-        rows.append(Row(case, customers.get(case.customer_id) if case.customer_id else None, nearest, mine))
+        first = due.get(case.id) or (mine[0] if mine else None)
+        rows.append(Row(case, customers.get(case.customer_id) if case.customer_id else None, first, mine))
     return rows
 
 
@@ -208,12 +219,13 @@ def counts(session: Session, viewer: Viewer, cfg: ConsoleSection, now: datetime)
                 Deadline.due_at <= now + max_ahead(cfg),
                 look_ahead(cfg, now),
                 Case.state.in_(OPEN_STATES),
+                nearest(),
                 scope,
             )
         ),
         "breached": capped(
             select(Deadline.id)
             .join(Case, Case.id == Deadline.case_id)
-            .where(Deadline.state == "open", Deadline.due_at <= now, Case.state.in_(OPEN_STATES), scope)
+            .where(Deadline.state == "open", Deadline.due_at <= now, Case.state.in_(OPEN_STATES), nearest(), scope)
         ),
     }
