@@ -205,6 +205,7 @@ class Console:
             Route("/account", self.account),
             Route("/account/sessions/{sid}/revoke", self.revoke_session, methods=["POST"]),
             Route("/queue/{name}", self.queue),
+            Route("/counts", self.tab_counts),
             Route("/views", self.save_view, methods=["POST"]),
             Route("/views/{vid:int}/delete", self.delete_view, methods=["POST"]),
             Route("/case/{number}", self.case_page),
@@ -358,7 +359,7 @@ class Console:
 
     def queue(self, request: Request) -> Response:
         """One queue, filtered and paged, sorted by due time."""
-        from kefu.console.queues import FILTERS, QUEUES, counts, queue_page
+        from kefu.console.queues import FILTERS, QUEUES, queue_page
         from kefu.db.models import SavedView
 
         who = self.signed_in(request)
@@ -373,7 +374,6 @@ class Console:
         now = self.now()
         with self.app.sessions() as session:
             page = queue_page(session, viewer, self.cfg, name, now, filters=filters, page=page_no)
-            tab_counts = counts(session, viewer, self.cfg, now)
             views = list(
                 session.scalars(select(SavedView).where(SavedView.staff_key == viewer.key).order_by(SavedView.name))
             )
@@ -390,7 +390,6 @@ class Console:
             rows=rows,
             items=items,
             messages=messages,
-            counts=tab_counts,
             filters=filters,
             views=views,
             plugins=[p for p in self.app.host.enabled if viewer.may_use(p)],
@@ -401,6 +400,18 @@ class Console:
             next_url=f"?{urlencode({**query, 'page': page.page + 1})}" if page.has_next else "",
             reply_templates=_reply_templates(),
         )
+
+    def tab_counts(self, request: Request) -> Response:
+        """The tabs' numbers, fetched by the page after it is shown (htmx), so the queue comes first."""
+        from kefu.console.queues import counts
+
+        who = self.signed_in(request)
+        if who is None:
+            return PlainTextResponse("", 401)
+        with self.app.sessions() as session:
+            found = counts(session, who[0], self.cfg, self.now())
+        html = self.env.get_template("console/_counts.html").render(counts=found, queues=_queues())
+        return HTMLResponse(html, headers={"cache-control": "no-store"})
 
     def _row(self, viewer: Viewer, row: Any, now: datetime) -> dict[str, Any]:
         case, customer, due = row.case, row.customer, row.due
