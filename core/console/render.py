@@ -122,7 +122,7 @@ def span(delta: timedelta) -> str:
     if days:
         return f"{days}天{hours}小时"
     if hours:
-        return f"{hours}小时{minutes}分"
+        return f"{hours}小时{minutes}分{secs}秒"  # seconds too: the badge visibly counts down
     if minutes:
         return f"{minutes}分{secs}秒"
     return f"{secs}秒"

@@ -125,6 +125,6 @@ def test_times_in_chinese_with_the_weekday_and_the_holiday_name(console_app) -> 
     skipped = skipped_days(cal, datetime(2026, 9, 30, 9, 0, tzinfo=TZ), datetime(2026, 10, 9, 9, 0, tzinfo=TZ), TZ)
     assert skipped[0] == "10月1日国庆节" and len(skipped) >= 7
     now = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
-    assert badge(now + timedelta(hours=3, minutes=5), now) == ("剩 3小时5分", "ok")
+    assert badge(now + timedelta(hours=3, minutes=5), now) == ("剩 3小时5分0秒", "ok")
     assert badge(now + timedelta(minutes=30), now) == ("剩 30分0秒", "soon")
     assert badge(now - timedelta(minutes=20), now) == ("超时 20分0秒", "late")

@@ -11,7 +11,7 @@
     var s = Math.floor(Math.abs(ms) / 1000);
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     if (d) return d + "天" + h + "小时";
-    if (h) return h + "小时" + m + "分";
+    if (h) return h + "小时" + m + "分" + sec + "秒";
     if (m) return m + "分" + sec + "秒";
     return sec + "秒";
   }
