@@ -6,7 +6,7 @@ deadline, then measures through the real app (Starlette's TestClient, signed in,
 templates rendered) the 即将超时 queue's first page and a case page, beside the raw
 indexed SQL that reads the same rows, and prints one JSON line.
 
-    python bench/console.py [--cases 1000000 | --quick] [--url postgresql+psycopg://…] [--samples 200]
+    python bench/console.py [--cases 1000000 | --quick] [--url postgresql+psycopg://… | --pg] [--samples 200]
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ FROM deadlines d JOIN cases c ON c.id = d.case_id
 WHERE d.state = 'open' AND d.due_at > :now AND d.due_at <= :until
   AND c.state IN ('new', 'acknowledged', 'assigned', 'in_progress', 'waiting_customer')
   AND c.plugin IN ('heating')
+  AND NOT EXISTS (SELECT 1 FROM deadlines o WHERE o.case_id = d.case_id AND o.state = 'open'
+                  AND (o.due_at < d.due_at OR (o.due_at = d.due_at AND o.id < d.id)))
 ORDER BY d.due_at, d.id LIMIT 51
 """
 RAW_CASE = [
@@ -191,12 +193,26 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="20,000 cases")
     parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--pg", action="store_true", help="a fresh schema on the test PostgreSQL ($KEFU_TEST_POSTGRES), dropped after"
+    )
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
+    if args.pg:
+        from kefu.testing.databases import postgres_schema
+
+        with postgres_schema() as url:
+            run(args, url)
+        return
+    run(args, args.url)
+
+
+def run(args: argparse.Namespace, url: str | None) -> None:
+    """Generate, measure, print one JSON line, on ``url`` (a fresh SQLite file when None)."""
     n = 20_000 if args.quick else args.cases
     tmp = Path(tempfile.mkdtemp(prefix="kefu-bench-console-"))
     clock = FakeClock("2026-11-02T09:00:00+08:00")
-    raw = base_config(tmp, args.url or f"sqlite:///{tmp / 'kefu.db'}", ["heating"])
+    raw = base_config(tmp, url or f"sqlite:///{tmp / 'kefu.db'}", ["heating"])
     raw["staff"] = {
         "people": {"liu": {"name": "刘主任"}, "zhang": {"name": "张师傅"}, "wang": {"name": "王师傅"}},
         "rotas": {"station-S01": {"fallback": ["zhang"]}, "station-S02": {"fallback": ["wang"]}},
@@ -229,6 +245,8 @@ def main() -> None:
             )
             assert http.get("/queue/due_soon").status_code == 200
             result[f"queue_due_soon_{who}"] = timed(lambda http=http: http.get("/queue/due_soon"), args.samples)
+            # The tabs' numbers, which the page fetches after it is shown.
+            result[f"tab_counts_{who}"] = timed(lambda http=http: http.get("/counts"), args.samples)
             mine = [x for x in open_numbers if (int(x[-7:]) - 1) % 2 == 1] if who == "zhang" else open_numbers
 
             def case_page(http: TestClient = http, mine: list[str] = mine) -> None:
