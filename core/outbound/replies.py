@@ -28,6 +28,7 @@ REPLY_TEMPLATES: dict[str, str] = {
     "core/reply_done.txt": "已处理完毕",
 }
 FREE_TEXT = "core/reply.txt"
+LETTER = "core/reply_letter.html"
 
 
 class ReplyError(ValueError):
@@ -86,6 +87,37 @@ def reply_to_customer(
         to_state=to_state,
         data={"channel": channel, "template": template or FREE_TEXT, "outbox_key": row.idem_key if row else None},
     )
+    return row
+
+
+def letter_to_customer(ctx: PluginContext, case: Case, *, text: str, actor: str) -> OutboxMessage | None:
+    """Queue a written answer (书面答复, ``core/reply_letter.html``) to print and post to the customer.
+
+    The dispatcher renders it to PDF and archives it with the case (a ``letter_archived``
+    event), where the console previews it and records its EMS number once posted.
+    """
+    if not text.strip():
+        raise ReplyError("a letter needs its text")
+    customer = ctx.customer_of(case)
+    if customer is None or not customer.address:
+        raise ReplyError(f"case {case.number}: the customer has no postal address for a letter")
+    session = ctx.db()
+    n = (
+        session.scalar(select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.type == "letter_queued")) or 0
+    ) + 1
+    row = ctx.queue(
+        key=f"{case.number}/staff_letter/{n}/letter",
+        channel="letter",
+        recipient=customer.name or case.number,
+        recipient_name=customer.name or None,
+        template=LETTER,
+        context={"reply_text": text.strip()},
+        case=case,
+        customer=customer,
+        address=customer.address,
+        auto=False,
+    )
+    ctx.record_event(case, "letter_queued", actor=actor, reason=text.strip()[:1000], data={"template": LETTER})
     return row
 
 
