@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from kefu.console.access import Viewer
 from kefu.db.models import Case, Customer, Letter
 from kefu.kinds import DONE_STATES, OPEN_STATES
-from kefu.outbound.replies import REPLY_TEMPLATES, attach_evidence, reply_to_customer
+from kefu.outbound.replies import REPLY_TEMPLATES, attach_evidence, letter_to_customer, reply_to_customer
 from kefu.sla import cases as core
 
 if TYPE_CHECKING:
@@ -110,6 +110,11 @@ def _callback(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], ac
     return f"回访已记录（{score} 分）：" + ("已关闭" if case.state == "closed" else "不满意，已重新打开")
 
 
+def _letter(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], actor: str, _f: File | None) -> str:
+    letter_to_customer(ctx, case, text=values.get("text") or "", actor=actor)
+    return "书面答复已排队打印，生成后可在「信件」中预览并记录 EMS 单号"
+
+
 def _ems(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], actor: str, _f: File | None) -> str:
     letter_id = int(values.get("letter") or 0)
     number = (values.get("ems") or "").strip()
@@ -152,6 +157,7 @@ CORE_ACTIONS: dict[str, tuple[str, Handler, frozenset[str]]] = {
     "close": ("关闭", _close, OPEN_STATES | frozenset({"resolved", "callback"})),
     "reopen": ("重新打开", _reopen, DONE_STATES),
     "callback": ("记录回访", _callback, frozenset({"resolved", "callback"})),
+    "letter": ("打印信件", _letter, OPEN_STATES | DONE_STATES),
     "ems": ("记录寄出", _ems, OPEN_STATES | DONE_STATES),
     "evidence": ("添加证据", _evidence, OPEN_STATES | DONE_STATES),
     "ack": ("确认升级", _ack, OPEN_STATES),

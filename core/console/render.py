@@ -35,6 +35,8 @@ EVENT_NAMES = {
     "notification_cancelled": "取消通知",
     "plugin_error": "插件错误",
     "letter_posted": "信件寄出",
+    "letter_queued": "打印信件",
+    "letter_archived": "信件生成",
 }
 OUTBOX_STATES = {
     "queued": "待发送",

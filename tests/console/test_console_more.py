@@ -128,3 +128,27 @@ def test_times_in_chinese_with_the_weekday_and_the_holiday_name(console_app) -> 
     assert badge(now + timedelta(hours=3, minutes=5), now) == ("剩 3小时5分0秒", "ok")
     assert badge(now + timedelta(minutes=30), now) == ("剩 30分0秒", "soon")
     assert badge(now - timedelta(minutes=20), now) == ("超时 20分0秒", "late")
+
+
+def test_a_letter_is_printed_previewed_and_its_ems_number_recorded(console_app, client, tmp_path, run_pass) -> None:
+    from kefu.db.models import Letter
+
+    app = console_app()
+    deliver_to_maildir(tmp_path / "maildir", build_mail(subject="报修 户号：CB-0001", text="暖气漏水"))
+    run_pass(app)
+    with app.sessions() as s:
+        number = s.scalars(select(Case.number)).one()
+    kf = client(app, "kf")
+    queued = kf.post(f"/case/{number}/do/letter", {"text": "经查，漏水系阀门老化所致。\n已于今日更换。"})
+    assert "ok=" in queued.headers["location"], queued.headers["location"]
+    run_pass(app)  # the dispatcher renders the PDF and archives it with the case
+    with app.sessions() as s:
+        letter = s.scalars(select(Letter)).one()
+    page = kf.get(f"/case/{number}").text
+    assert "书面答复" in page and f"/letter/{letter.id}.pdf" in page
+    pdf = kf.get(f"/case/{number}/letter/{letter.id}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    kf.post(f"/case/{number}/do/ems", {"letter": str(letter.id), "ems": "EA123456789CN"})
+    with app.sessions() as s:
+        assert s.get(Letter, letter.id).ems_number == "EA123456789CN"
+    assert "EA123456789CN" in kf.get(f"/case/{number}").text
