@@ -170,6 +170,23 @@ def _shoot(page: Any, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
+def _photo(width: int = 160, height: int = 100) -> bytes:
+    """A real PNG (a blue gradient): the leak's photo the customer attached."""
+    import struct
+    import zlib
+
+    raw = b"".join(
+        b"\x00" + b"".join(bytes((40, (90 + y) % 256, (200 - x // 2) % 256)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
 def _spooled_subjects(spool: Path) -> list[str]:
     out = []
     for path in sorted((spool / "mail").glob("*.eml")) if (spool / "mail").is_dir() else []:
@@ -187,7 +204,12 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
     # A real mail, delivered as an MDA does, becomes a leak case in 即将超时.
     deliver_to_maildir(
         tmp_path / "maildir",
-        build_mail(sender="zhang@example.com", subject="报修 户号：CB-0001", text="3号楼暖气片漏水，地上全是水！"),
+        build_mail(
+            sender="zhang@example.com",
+            subject="报修 户号：CB-0001",
+            text="3号楼暖气片漏水，地上全是水！",
+            attachments=[("漏水照片.png", "image/png", _photo())],
+        ),
     )
     running.wake("intake")
     app_db = build_app(running.config, clock=clock)
@@ -222,6 +244,10 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
     # Reply from a template: the spool receives it with the case number.
     page.click(f"a.num:has-text('{number}')")
     page.wait_for_url(re.compile(f".*/case/{number}"))
+    # The customer's photo is shown in the timeline (served from the case, in scope).
+    photo = page.locator("img.photo")
+    expect(photo).to_have_count(1)
+    assert page.evaluate("document.querySelector('img.photo').naturalWidth") == 160
     page.select_option("#reply-template", "core/reply_visit.txt")
     page.click("#reply-form button[type=submit]")
     assert "回复已排队" in page.locator(".flash.ok").inner_text()
