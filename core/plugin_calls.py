@@ -5,7 +5,7 @@ each plugin on its own (:meth:`PluginHost.call_one`, pluggy's hook caller for th
 plugin) and applies the rule of its phase, the same table as the banner of
 :mod:`kefu.hookspecs`:
 
-- registration (config section, case kinds, schedule, http): a raise is a
+- registration (config section, case kinds, schedule, http, console actions): a raise is a
   :class:`PluginError` to the caller, which refuses the start or the reload;
 - classify: logged with plugin and item, the others' answers stand;
 - case opened / changed: rolled back to a savepoint, recorded on the case;
