@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import click
     from pydantic import BaseModel
 
-    from kefu.console.extension import ConsoleAction
+    from kefu.console.extension import ConsoleAction, ConsolePage
     from kefu.context import PluginContext
     from kefu.db.models import Case, CaseEvent, Deadline
     from kefu.http.route import Route
@@ -209,8 +209,10 @@ def kefu_http(ctx: PluginContext[Any]) -> list[Route]:
 
 
 @hookspec
-def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction]:
-    """Return this plugin's actions for the staff console (``kefu.api.ConsoleAction``).
+def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | ConsolePage]:
+    """Return this plugin's actions and pages for the staff console (``kefu.api.ConsoleAction``,
+    ``kefu.api.ConsolePage``: a read-only table on the plugin's page, its case numbers linked
+    and rows outside the person's scope left out).
 
     Called once when the console is built (at start and each reload), outside any
     transaction; pure, like :func:`kefu_http`. Each action is a form the console

@@ -31,7 +31,7 @@ from kefu.intake.message import Classification
 from kefu.plugin_host import PluginError, PluginHost
 
 if TYPE_CHECKING:
-    from kefu.console.extension import ConsoleAction
+    from kefu.console.extension import ConsoleAction, ConsolePage
     from kefu.context import PluginContext
     from kefu.db.models import Case, Deadline
     from kefu.intake.message import InboundMessage
@@ -73,17 +73,19 @@ class PluginCalls:
                 routes.append((plugin, route))
         return routes
 
-    def console_actions(self, ctx_of: ContextOf) -> list[tuple[str, ConsoleAction]]:
-        """Every plugin's console actions, checked; PluginError if one raises or returns a bad action."""
-        from kefu.console.extension import ConsoleAction
+    def console_actions(self, ctx_of: ContextOf) -> list[tuple[str, ConsoleAction | ConsolePage]]:
+        """Every plugin's console actions and pages, checked; PluginError if one raises or returns a bad one."""
+        from kefu.console.extension import ConsoleAction, ConsolePage
 
-        out: list[tuple[str, ConsoleAction]] = []
+        out: list[tuple[str, ConsoleAction | ConsolePage]] = []
         for plugin, answer in self._registration("kefu_console_actions", ctx_of):
             names: set[str] = set()
             for action in answer:
-                if not isinstance(action, ConsoleAction):
+                if not isinstance(action, ConsoleAction | ConsolePage):
                     raise PluginError(
-                        plugin, "kefu_console_actions", TypeError(f"returned {action!r}, not a kefu.api.ConsoleAction")
+                        plugin,
+                        "kefu_console_actions",
+                        TypeError(f"returned {action!r}, not a kefu.api.ConsoleAction or ConsolePage"),
                     )
                 if action.name in names:
                     raise PluginError(plugin, "kefu_console_actions", ValueError(f"action {action.name!r} twice"))

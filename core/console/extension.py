@@ -1,4 +1,4 @@
-"""What a plugin adds to the staff console (``kefu_console_actions``): typed actions.
+"""What a plugin adds to the staff console (``kefu_console_actions``): typed actions and pages.
 
 An action is a form: on a case page (``kinds`` names the plugin's own case kinds it
 applies to) or on the plugin's page of the console (``on="plugin"``, no case: an
@@ -37,6 +37,7 @@ class ConsoleField:
             raise ValueError(f"console field {self.name}: unknown type {self.type!r}; one of {', '.join(FIELD_TYPES)}")
 
 
+PageRows = Callable[["PluginContext[Any]"], tuple[list[str], list[list[str]]]]
 ActionRun = Callable[["PluginContext[Any]", "Case | None", Mapping[str, str], str], str]
 
 
@@ -65,3 +66,20 @@ class ConsoleAction:
     def __post_init__(self) -> None:
         if self.on not in ("case", "plugin"):
             raise ValueError(f"console action {self.name}: on must be 'case' or 'plugin', not {self.on!r}")
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    """A read-only table on the plugin's console page (heating's 回访电话表).
+
+    ``rows(ctx)`` returns (column titles, rows of cells), read in a transaction of its own;
+    ``case_column`` is the index of the column holding case numbers: those cells link to
+    the case, and rows of cases outside the person's scope are left out. ``roles`` as for
+    :class:`ConsoleAction`.
+    """
+
+    name: str
+    title: str
+    rows: PageRows
+    case_column: int | None = None
+    roles: tuple[str, ...] = ()
