@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from kefu.console import auth
 from kefu.console.access import Viewer, viewer_of
-from kefu.console.extension import ConsoleAction
+from kefu.console.extension import ConsoleAction, ConsolePage
 from kefu.console.render import (
     CHANNELS,
     CLOCKS,
@@ -91,7 +91,11 @@ class Console:
         self.version = _static_version()
         self.calendar = calendar_of(app)
         self.tz = app.settings.tz
-        self.plugin_actions: list[tuple[str, ConsoleAction]] = app.calls.console_actions(app.context)
+        found = app.calls.console_actions(app.context)
+        self.plugin_actions: list[tuple[str, ConsoleAction]] = [
+            (p, a) for p, a in found if isinstance(a, ConsoleAction)
+        ]
+        self.plugin_tables: list[tuple[str, ConsolePage]] = [(p, a) for p, a in found if isinstance(a, ConsolePage)]
         from kefu.console import case_actions
 
         self.core_actions = case_actions.CORE_ACTIONS
@@ -132,7 +136,8 @@ class Console:
         return HTMLResponse(html, status_code=status)
 
     def _plugin_pages(self, viewer: Viewer) -> list[str]:
-        return sorted({p for p, a in self.plugin_actions if a.on == "plugin" and viewer.may_use(p)})
+        pages = {p for p, a in self.plugin_actions if a.on == "plugin"} | {p for p, _t in self.plugin_tables}
+        return sorted(p for p in pages if viewer.may_use(p))
 
     def signed_in(self, request: Request) -> tuple[Viewer, ConsoleSession] | None:
         """The person behind the request's cookie, or None (the session touched: it was used now)."""
@@ -743,7 +748,23 @@ class Console:
             for p, a in self.plugin_actions
             if p == plugin and a.on == "plugin" and (not a.roles or viewer.role in a.roles)
         ]
-        return self.page(request, "plugin.html", plugin=plugin, actions=actions)
+        tables = [
+            self._table(viewer, plugin, t)
+            for p, t in self.plugin_tables
+            if p == plugin and (not t.roles or viewer.role in t.roles)
+        ]
+        return self.page(request, "plugin.html", plugin=plugin, actions=actions, tables=tables)
+
+    def _table(self, viewer: Viewer, plugin: str, table: ConsolePage) -> dict[str, Any]:
+        """A plugin's table, its rows of cases outside the person's scope left out."""
+        with self.app.sessions() as session:
+            columns, rows = table.rows(self.app.context(plugin, session))
+            col = table.case_column
+            if col is not None and rows:
+                numbers = [str(r[col]) for r in rows]
+                visible = set(session.scalars(select(Case.number).where(Case.number.in_(numbers), viewer.scope())))
+                rows = [r for r in rows if str(r[col]) in visible]
+        return {"title": table.title, "columns": columns, "rows": rows, "case_column": col}
 
     async def plugin_action(self, request: Request) -> Response:
         """Run a plugin's page action."""

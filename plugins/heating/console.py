@@ -1,4 +1,5 @@
-"""The heating plugin's staff-console actions: an outage starts (the plugin's page) and ends (its case).
+"""The heating plugin's staff-console actions: an outage starts (the plugin's page) and ends (its case);
+and its page's phone-callback list (回访电话表), whose answers are recorded on each case's page.
 
 Both call the same functions as ``kefu heating outage start|end``, with the signed-in
 person as the actor; an :class:`~kefu.plugins.heating.outages.OutageError` is the
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kefu.api import Case, ConsoleAction, ConsoleField
-from kefu.plugins.heating import kinds, outages
+from kefu.api import Case, ConsoleAction, ConsoleField, ConsolePage
+from kefu.plugins.heating import customer_cases, kinds, outages
 from kefu.plugins.heating.config import Ctx
 
 CAUSES = ("停水", "停电", "设备故障", "管网渗漏")
@@ -42,13 +43,30 @@ def end_outage(ctx: Ctx, case: Case | None, values: Mapping[str, str], actor: st
     return f"{case.number}：已恢复供热，已短信通知 {sent} 户"
 
 
-def console_actions(ctx: Ctx) -> list[ConsoleAction]:
-    """The actions ``kefu_console_actions`` returns."""
+def phone_list(ctx: Ctx) -> tuple[list[str], list[list[str]]]:
+    """回访电话表: resolved cases whose callback SMS went unanswered, as ``kefu heating callbacks`` lists them."""
+    rows = [
+        [
+            case.number,
+            case.title,
+            case.unit or "",
+            f"{cb.asked_at.astimezone(ctx.tz):%m-%d %H:%M}",
+            str((case.data or {}).get("account") or ""),
+        ]
+        for case, cb in customer_cases.phone_list(ctx)
+    ]
+    return ["工单号", "标题", "所站", "短信回访时间", "户号"], rows
+
+
+def console_actions(ctx: Ctx) -> list[ConsoleAction | ConsolePage]:
+    """The actions and pages ``kefu_console_actions`` returns."""
     stations = tuple((key, f"{key} {s.name}") for key, s in sorted(ctx.config.stations.items()))
     station_help = "所站编号，逗号分隔：" + "、".join(k for k, _ in stations) if stations else "所站编号，逗号分隔"
     run_start: Any = start_outage
     run_end: Any = end_outage
+    rows: Any = phone_list
     return [
+        ConsolePage(name="phone_list", title="回访电话表（短信未答复，请电话回访）", rows=rows, case_column=0),
         ConsoleAction(
             name="outage_start",
             label="停缓供开始",

@@ -13,6 +13,7 @@ from kefu.api import (
     CaseKind,
     Classification,
     ConsoleAction,
+    ConsolePage,
     CronJob,
     Deadline,
     InboundMessage,
@@ -136,8 +137,8 @@ def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
 
 
 @hookimpl
-def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction]:
-    """Outage start (the plugin's page) and end (its case), in the staff console."""
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction | ConsolePage]:
+    """Outage start (the plugin's page) and end (its case), and the phone-callback list, in the staff console."""
     from kefu.plugins.heating.console import console_actions
 
     return console_actions(ctx)

@@ -187,3 +187,24 @@ def test_dashboard_shows_the_kpis_kefu_report_prints(console_app, client, tmp_pa
     svg = head.get("/dashboard/chart/closure_rate.svg", params={"by": "plugin"})
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<rect" in svg.text
     assert 'id="health"' not in client(app, "zhang").get("/dashboard").text  # heads and admins only
+
+
+def test_heatings_phone_callback_list_is_a_console_page_in_scope(
+    console_app, client, tmp_path, run_pass, clock
+) -> None:
+    app = console_app()
+    s01 = _mail(app, tmp_path, run_pass, "CB-0001", "3号楼暖气片漏水")
+    s02 = _mail(app, tmp_path, run_pass, "CN-0001", "5号楼暖气管漏水", sender="wang@example.com")
+    kf = client(app, "kf")
+    for number in (s01, s02):
+        kf.post(f"/case/{number}/do/resolve", {"reason": "已修复"})
+    clock.advance(hours=49)  # no answer to the callback SMS: both go on the phone list
+    run_pass(app)
+    kf = client(app, "kf")
+    listed = kf.get("/plugin/heating").text
+    assert "回访电话表" in listed and s01 in listed and s02 in listed
+    assert s02 not in client(app, "zhang").get("/plugin/heating").text  # another station's row is left out
+    # Answered on the phone and recorded on the case page: off the list, and the case closes.
+    kf.post(f"/case/{s01}/do/callback", {"answer": "satisfied"})
+    assert s01 not in kf.get("/plugin/heating").text.split("回访电话表")[1].split("</table>")[0]
+    assert _case(app, s01).state == "closed"
