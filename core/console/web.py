@@ -448,7 +448,10 @@ class Console:
         if policy is None or not policy.chain:
             return ""
         index = min(due.level, len(policy.chain) - 1)
-        return f"L{index + 1} {policy.chain[index].who}"
+        who = policy.chain[index].who
+        person = self.app.settings.staff.people.get(who)
+        # A person by name; a role, rota or the plugin's own target (chain:station) as written.
+        return f"第{index + 1}级 {person.name if person else who.removeprefix('chain:').removeprefix('rota:')}"
 
     def _message_row(self, viewer: Viewer, message: OutboxMessage, case: Case) -> dict[str, Any]:
         return {
