@@ -28,6 +28,7 @@ from pydantic import (
 
 from kefu.calendar_config import CalendarSection
 from kefu.channels.config import ChannelsSection
+from kefu.console.config import ConsoleSection
 from kefu.durations import Duration
 from kefu.phones import known_country
 from kefu.secrets import find_secret
@@ -132,6 +133,7 @@ class CoreSettings(StrictModel):
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     http: HttpSection = Field(default_factory=HttpSection)
+    console: ConsoleSection = Field(default_factory=ConsoleSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     staff: StaffSection = Field(default_factory=StaffSection)

@@ -41,6 +41,7 @@ def summarize(app: App) -> dict[str, Any]:
         "cron jobs": ", ".join(f"{jid} [{job.schedule}]" for jid, (_p, job) in sorted(app.jobs.items())) or "none",
         "channels": ", ".join(_channels(s.channels)) or "none",
         "http": f"{s.http.host}:{s.http.port}" if s.http.enabled else "off",
+        "console": f"{s.console.host}:{s.console.port}" if s.console.enabled else "off",
         "timezone": s.kefu.timezone,
         "warnings": list(app.warnings),
         "problems": problems,

@@ -27,6 +27,7 @@ from kefu.app import App, build_app
 from kefu.channels.runner import ChannelWorker, start_channels
 from kefu.clock import Clock
 from kefu.config import ConfigError
+from kefu.console.writer import LoopWriter
 from kefu.cron import CronRunner
 from kefu.db.schema import check_schema
 from kefu.http.server import HttpServer
@@ -67,6 +68,8 @@ class Daemon:
         self.scheduler: BackgroundScheduler | None = None
         self.channels: list[ChannelWorker] = []
         self.http: HttpServer | None = None
+        self.console: Any = None  # kefu.console.server.ConsoleServer, imported only when [console] is on
+        self.console_writer = LoopWriter(self.wake)
         self.progress: dict[str, float] = {}
         self.last_fed: float | None = None
 
@@ -126,6 +129,11 @@ class Daemon:
         if app.settings.http.enabled:
             self.http = HttpServer(app)
             self.http.start()
+        if app.settings.console.enabled:
+            from kefu.console.server import ConsoleServer
+
+            self.console = ConsoleServer(app, self.console_writer)
+            self.console.start()
         self.scheduler = self._make_scheduler(app)
         self.scheduler.start()
         self.channels = start_channels(app, self.wake)
@@ -142,6 +150,11 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
             self.http = None
+        if self.console is not None:
+            app = self.app
+            # Requests in hand wait for their changes, which only this (the main) thread runs.
+            self.console.stop(lambda: app is not None and self.console_writer.drain(app))
+            self.console = None
 
     def _intervals(self, app: App) -> dict[str, float]:
         s = app.settings.scheduler
@@ -239,6 +252,9 @@ class Daemon:
             elif what == "cron":
                 ran = cron.run_due()
                 record_heartbeat(app, "cron", f"{len(ran)} firings")
+            elif what == "console":
+                # Staff's changes from the console, here in the one writer thread (kefu.console.writer).
+                self.console_writer.drain(app)
         except Exception:
             # Not progress: /healthz shows the stale loop, and the watchdog stops being fed.
             log.exception("the %s step failed; it runs again at its next interval", what)

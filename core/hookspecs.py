@@ -20,7 +20,8 @@ phase                       when a plugin raises
 ==========================  ====================================================
 registration (config        the start is refused, or the reload, and the old
 section, case kinds,        config keeps running; the error names the plugin
-schedule, http)
+schedule, http,
+console actions)
 classify                    logged with plugin and item; the other plugins are
                             asked; nobody claims it → the inbox's default kind
 case opened / changed       its savepoint is rolled back, the error is recorded
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     import click
     from pydantic import BaseModel
 
+    from kefu.console.extension import ConsoleAction, ConsolePage
     from kefu.context import PluginContext
     from kefu.db.models import Case, CaseEvent, Deadline
     from kefu.http.route import Route
@@ -203,6 +205,27 @@ def kefu_http(ctx: PluginContext[Any]) -> list[Route]:
     with ``/<plugin name>/`` and be unique; a handler takes a ``Request`` and
     returns a ``Response``. Results of all plugins are concatenated. A plugin that
     raises, or returns a bad route, refuses the start (a registration hook).
+    """
+
+
+@hookspec
+def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | ConsolePage]:
+    """Return this plugin's actions and pages for the staff console (``kefu.api.ConsoleAction``,
+    ``kefu.api.ConsolePage``: a read-only table on the plugin's page, its case numbers linked
+    and rows outside the person's scope left out).
+
+    Called once when the console is built (at start and each reload), outside any
+    transaction; pure, like :func:`kefu_http`. Each action is a form the console
+    draws: on the case page of the plugin's ``kinds`` (``on="case"``) or on the
+    plugin's own console page (``on="plugin"``, e.g. heating's outage start). The
+    console checks the person's role (``roles``) and scope (their plugins and units)
+    before showing or running it, runs ``run(ctx, case, values, actor)`` in one
+    transaction with ``ctx`` bound to it, records nothing itself (the plugin's own
+    moves record their events with ``actor``) and shows the returned line; a
+    ``ValueError`` from ``run`` is shown as the refusal and nothing is written.
+    Names must be unique per plugin. Results of all plugins are concatenated. A
+    plugin that raises, or returns something else, refuses the start (a
+    registration hook).
     """
 
 

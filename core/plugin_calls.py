@@ -5,7 +5,7 @@ each plugin on its own (:meth:`PluginHost.call_one`, pluggy's hook caller for th
 plugin) and applies the rule of its phase, the same table as the banner of
 :mod:`kefu.hookspecs`:
 
-- registration (config section, case kinds, schedule, http): a raise is a
+- registration (config section, case kinds, schedule, http, console actions): a raise is a
   :class:`PluginError` to the caller, which refuses the start or the reload;
 - classify: logged with plugin and item, the others' answers stand;
 - case opened / changed: rolled back to a savepoint, recorded on the case;
@@ -31,6 +31,7 @@ from kefu.intake.message import Classification
 from kefu.plugin_host import PluginError, PluginHost
 
 if TYPE_CHECKING:
+    from kefu.console.extension import ConsoleAction, ConsolePage
     from kefu.context import PluginContext
     from kefu.db.models import Case, Deadline
     from kefu.intake.message import InboundMessage
@@ -71,6 +72,26 @@ class PluginCalls:
                     raise PluginError(plugin, "kefu_http", ValueError(problem))
                 routes.append((plugin, route))
         return routes
+
+    def console_actions(self, ctx_of: ContextOf) -> list[tuple[str, ConsoleAction | ConsolePage]]:
+        """Every plugin's console actions and pages, checked; PluginError if one raises or returns a bad one."""
+        from kefu.console.extension import ConsoleAction, ConsolePage
+
+        out: list[tuple[str, ConsoleAction | ConsolePage]] = []
+        for plugin, answer in self._registration("kefu_console_actions", ctx_of):
+            names: set[str] = set()
+            for action in answer:
+                if not isinstance(action, ConsoleAction | ConsolePage):
+                    raise PluginError(
+                        plugin,
+                        "kefu_console_actions",
+                        TypeError(f"returned {action!r}, not a kefu.api.ConsoleAction or ConsolePage"),
+                    )
+                if action.name in names:
+                    raise PluginError(plugin, "kefu_console_actions", ValueError(f"action {action.name!r} twice"))
+                names.add(action.name)
+                out.append((plugin, action))
+        return out
 
     def _registration(self, hook: str, ctx_of: ContextOf) -> list[tuple[str, Any]]:
         return [

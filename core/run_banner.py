@@ -92,6 +92,10 @@ def banner(app: App, routes: list[tuple[str, str]], base_url: str | None) -> str
             lines.append(f"  {method:<4} {base_url}{path}  {purpose.get(path, '')}".rstrip())
     else:
         lines.append("HTTP: off ([http] enabled = false)")
+    if s.console.enabled:
+        lines.append(
+            f"Staff console on http://{s.console.host}:{s.console.port}/ (passwords: {kefu} staff passwd NAME)"
+        )
     lines.append("Try next (in a second terminal):")
     sample = _sample_mail(app)
     if sample is not None and s.channels.maildir:

@@ -89,14 +89,43 @@ class Rota(BaseModel):
     fallback: list[str] = Field(default_factory=list)
 
 
+CONSOLE_ROLES = ("admin", "head", "agent", "duty")
+
+
+class Access(BaseModel):
+    """What one person may see and do in the staff console (``[staff.access.<key>]``).
+
+    ``role``: ``admin`` (everything, and /healthz), ``head`` (everything of their
+    ``plugins``, and /healthz), ``agent`` (cases of their plugins and ``units``),
+    ``duty`` (a station's or floor's duty staff: their units' cases, the customer's
+    number masked). ``units`` are the cases' units (project, station, floor, shop);
+    empty means every unit of the plugins. ``plugins`` empty means every plugin.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str = "agent"
+    plugins: list[str] = Field(default_factory=list)
+    units: list[str] = Field(default_factory=list)
+    see_customer: bool | None = Field(default=None, description="unmasked customer data; default by role")
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in CONSOLE_ROLES:
+            raise ValueError(f"unknown console role {value!r}; expected one of {', '.join(CONSOLE_ROLES)}")
+        return value
+
+
 class StaffSection(BaseModel):
-    """All staff by key, roles naming people or rotas, and the rotas themselves."""
+    """All staff by key, roles naming people or rotas, the rotas themselves, and console access."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     people: dict[str, Person] = Field(default_factory=dict)
     roles: dict[str, list[str]] = Field(default_factory=dict)
     rotas: dict[str, Rota] = Field(default_factory=dict)
+    access: dict[str, Access] = Field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """References to people or rotas that are not configured (checked at start)."""
@@ -116,4 +145,7 @@ class StaffSection(BaseModel):
             for who in rota.fallback:
                 if who not in self.people:
                     found.append(f"staff.rotas.{name}.fallback: unknown person {who!r}")
+        for key in self.access:
+            if key not in self.people:
+                found.append(f"staff.access.{key}: unknown person {key!r} (add them to [staff.people])")
         return found

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from kefu.app import App
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
+CONSOLE_PAGES = "console/"
 _MARKS = re.compile(r"\{#-?\s*kefu:([^#]*)#\}")
 _SUBJECT = re.compile(r"\A\s*Subject:[ \t]*(.*?)[ \t]*\r?\n(?:[ \t]*\r?\n)?", re.IGNORECASE)
 _GSM_SAFE = re.compile(r"\A[\x0a\x0d\x20-\x7e]*\Z")  # pure ASCII is sent as GSM-7
@@ -284,7 +285,12 @@ def _finish_sms(app: App, name: str, text: str, marks: TemplateMarks) -> Rendere
 
 
 def channel_of(name: str) -> str | None:
-    """The channel a template is written for, from its name (``*.sms.txt``, ``*.html`` …)."""
+    """The channel a template is written for, from its name (``*.sms.txt``, ``*.html`` …).
+
+    The staff console's pages (``console/…``) are for no channel: they are web pages, not letters.
+    """
+    if name.startswith(CONSOLE_PAGES):
+        return None
     base = posixpath.basename(name)
     for channel in ("sms", "email", "letter"):
         if f".{channel}." in base:

@@ -24,6 +24,7 @@ See docs/plugins.md for the whole guide.
 """
 
 from kefu.cli.plugin_commands import command_context, emit, json_option
+from kefu.console.extension import ConsoleAction, ConsoleField, ConsolePage
 from kefu.context import PluginContext
 from kefu.db.models import (
     Attachment,
@@ -63,6 +64,9 @@ __all__ = [
     "CaseEvent",
     "CaseKind",
     "Classification",
+    "ConsoleAction",
+    "ConsoleField",
+    "ConsolePage",
     "CronJob",
     "Customer",
     "Deadline",

@@ -9,7 +9,7 @@ import sys
 import click
 
 from kefu import __version__
-from kefu.cli import cases_cmds, daemon_cmds, db_cmds, inbound_cmds, outbound_cmds, sla_cmds
+from kefu.cli import cases_cmds, daemon_cmds, db_cmds, inbound_cmds, outbound_cmds, sla_cmds, staff_cmds
 from kefu.cli.plugin_placeholders import add_placeholders
 from kefu.logs import setup_logging
 
@@ -73,7 +73,7 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
-for module in (daemon_cmds, db_cmds, cases_cmds, sla_cmds, inbound_cmds, outbound_cmds):
+for module in (daemon_cmds, db_cmds, cases_cmds, sla_cmds, inbound_cmds, outbound_cmds, staff_cmds):
     for command in module.COMMANDS:
         cli.add_command(command)
 

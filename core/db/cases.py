@@ -23,6 +23,8 @@ class Case(Base):
     __table_args__ = (
         Index(None, "plugin", "state"),
         Index(None, "customer_id", "state"),
+        # The console's 我的 and 未分配 queues.
+        Index(None, "owner", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,8 @@ class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
         Index(None, "state", "next_at"),
+        # The console's 即将超时 / 已超时 queues read open deadlines in due order.
+        Index(None, "state", "due_at"),
         UniqueConstraint("case_id", "name", "round"),
     )
 

@@ -2,6 +2,7 @@
 
 from kefu.db.base import Base
 from kefu.db.cases import Case, CaseEvent, CaseSequence, Deadline
+from kefu.db.console import ConsoleAccount, ConsoleSession, SavedView
 from kefu.db.inbound import Attachment, ChannelState, InboundItem, InboundRaw
 from kefu.db.jobs import Heartbeat, JobRun
 from kefu.db.outbox import Letter, OutboxMessage
@@ -14,6 +15,8 @@ __all__ = [
     "CaseEvent",
     "CaseSequence",
     "ChannelState",
+    "ConsoleAccount",
+    "ConsoleSession",
     "Contact",
     "Customer",
     "Deadline",
@@ -24,5 +27,6 @@ __all__ = [
     "Letter",
     "OutboxMessage",
     "RotaShift",
+    "SavedView",
     "StaffMember",
 ]

@@ -12,6 +12,7 @@ from kefu.api import (
     CaseEvent,
     CaseKind,
     Classification,
+    ConsoleAction,
     CronJob,
     Deadline,
     InboundMessage,
@@ -117,3 +118,11 @@ def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
     from kefu.plugins.complaints.samples import template_samples
 
     return template_samples()
+
+
+@hookimpl
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction]:
+    """The contractor notice of a repair, in the staff console."""
+    from kefu.plugins.complaints.console import console_actions
+
+    return console_actions(ctx)

@@ -87,6 +87,14 @@ def on_changed(ctx: Ctx, case: Case, event: CaseEvent) -> None:
         )
         if item is not None and item.text:
             answer_callback(ctx, case, item.text, actor="customer")
+    elif event.type == "callback_answered":
+        # Answered elsewhere (`kefu cases callback`, the staff console): the household's callback
+        # is answered too, so it neither waits for an SMS answer nor lands on the phone list.
+        cb = waiting_callback(ctx, case)
+        if cb is not None:
+            satisfied = bool((event.data or {}).get("satisfied"))
+            cb.state = "satisfied" if satisfied else "unsatisfied"
+            cb.answered_at, cb.answer_text, cb.answered_by = ctx.now(), (event.reason or "")[:500], event.actor
     elif event.type == "reopened":
         rnd = (
             ctx.db().scalar(

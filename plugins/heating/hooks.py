@@ -12,6 +12,8 @@ from kefu.api import (
     CaseEvent,
     CaseKind,
     Classification,
+    ConsoleAction,
+    ConsolePage,
     CronJob,
     Deadline,
     InboundMessage,
@@ -132,3 +134,11 @@ def kefu_cli(group: click.Group, ctx: Ctx) -> None:
 def kefu_template_samples(ctx: Ctx) -> dict[str, dict[str, Any]]:
     """A sample context for every heating template."""
     return template_samples(ctx.name)
+
+
+@hookimpl
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction | ConsolePage]:
+    """Outage start (the plugin's page) and end (its case), and the phone-callback list, in the staff console."""
+    from kefu.plugins.heating.console import console_actions
+
+    return console_actions(ctx)

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict
 
+from kefu.console.extension import ConsoleAction, ConsoleField
 from kefu.context import PluginContext
 from kefu.db.models import CaseEvent
 from kefu.hookspecs import hookimpl
@@ -90,6 +91,22 @@ class Recorder:
     def _hello(self, request: Request, ctx: PluginContext) -> Response:
         self.calls.append(("kefu_http", request.path, False))
         return Response.text(f"你好 {ctx.name}")
+
+    @hookimpl
+    def kefu_console_actions(self, ctx: PluginContext) -> list[ConsoleAction]:
+        return [
+            ConsoleAction(
+                name="hello",
+                label="你好",
+                on="plugin",
+                run=self._console_hello,
+                fields=(ConsoleField("who", "谁", required=True),),
+            )
+        ]
+
+    def _console_hello(self, ctx: PluginContext, case: Any, values: Any, actor: str) -> str:
+        self.calls.append(("kefu_console_actions", (values["who"], actor), ctx.session is not None))
+        return f"你好 {values['who']}"
 
     @hookimpl
     def kefu_template_samples(self, ctx: PluginContext) -> dict[str, dict[str, Any]]:

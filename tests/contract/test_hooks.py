@@ -130,6 +130,35 @@ def test_hook_kefu_http(rec_app, recorder):
     assert recorder.seen("kefu_http") == ["/recorder/hello"]
 
 
+def test_hook_kefu_console_actions(rec_app, recorder):
+    import warnings
+
+    from kefu.console.auth import set_password
+    from kefu.console.web import build_console
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    app = rec_app(staff={"people": {"he": {"name": "何"}}, "access": {"he": {"role": "admin"}}})
+    with transaction(app.sessions) as session:
+        set_password(session, "he", "a long password", app.clock.now())
+    origin = "http://testserver"
+    with TestClient(build_console(app), base_url=origin, follow_redirects=False) as http:
+        pre = http.get("/login").cookies["kefu_pre"]
+        http.post(
+            "/login", data={"username": "he", "password": "a long password", "csrf": pre}, headers={"origin": origin}
+        )
+        page = http.get("/plugin/recorder")
+        assert "你好" in page.text
+        csrf = page.text.split('data-csrf="')[1].split('"')[0]
+        done = http.post("/plugin/recorder/hello", data={"csrf": csrf, "who": "世界"}, headers={"origin": origin})
+    assert "ok=" in done.headers["location"]
+    # Run in a transaction (a session bound), with the signed-in person as the actor.
+    assert recorder.seen("kefu_console_actions") == [("世界", "he")]
+    assert [s for name, _d, s in recorder.calls if name == "kefu_console_actions"] == [True]
+
+
 @pytest.mark.parametrize(("sample", "ok"), [({"customer_name": "张三"}, True), ({}, False)])
 def test_hook_kefu_template_samples(recorder, tmp_path: Path, sqlite_url, monkeypatch, sample, ok):
     from kefu.cli.main import KefuGroup, cli
