@@ -70,7 +70,12 @@ def _reply(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], actor
     channel = (values.get("channel") or "email").strip()
     if channel not in ("email", "sms"):
         raise core.CaseError(f"unknown channel {channel!r}")
-    row = reply_to_customer(ctx, case, channel=channel, actor=actor, template=template, text=values.get("text") or "")
+    once = (values.get("once") or "").strip() or None
+    row = reply_to_customer(
+        ctx, case, channel=channel, actor=actor, template=template, text=values.get("text") or "", once=once
+    )
+    if row is None and once:
+        return "这条回复已经提交过，未重复发送"
     held = " (静默时段，稍后发送)" if row is not None and (row.data or {}).get("held") else ""
     return f"回复已排队（{'邮件' if channel == 'email' else '短信'}）{held}"
 
@@ -111,7 +116,9 @@ def _callback(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], ac
 
 
 def _letter(ctx: PluginContext[Any], case: Case, values: Mapping[str, str], actor: str, _f: File | None) -> str:
-    letter_to_customer(ctx, case, text=values.get("text") or "", actor=actor)
+    once = (values.get("once") or "").strip() or None
+    if letter_to_customer(ctx, case, text=values.get("text") or "", actor=actor, once=once) is None and once:
+        return "这封信已经提交过，未重复打印"
     return "书面答复已排队打印，生成后可在「信件」中预览并记录 EMS 单号"
 
 

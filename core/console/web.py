@@ -640,6 +640,7 @@ class Console:
                     for letter in letters
                 ],
                 reply_templates=_reply_templates(),
+                once=secrets.token_urlsafe(12),
             )
 
     def attachment(self, request: Request) -> Response:
@@ -829,6 +830,8 @@ class Console:
         if not numbers or op not in ("assign", "resolve", "close", "reply"):
             return _back(back, err="请选择工单和批量操作")
         if form.get("confirm") != "1":
+            # The confirmation form carries one token: posted twice, its replies are queued once.
+            values["once"] = secrets.token_urlsafe(12)
 
             def plan() -> dict[str, Any]:
                 with self.app.sessions() as session:

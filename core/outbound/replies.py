@@ -43,12 +43,15 @@ def reply_to_customer(
     actor: str,
     template: str | None = None,
     text: str = "",
+    once: str | None = None,
 ) -> OutboxMessage | None:
     """Queue a reply to ``case``'s customer on ``channel`` (email or sms) and record it on the case.
 
     ``template`` is one of :data:`REPLY_TEMPLATES` (``text`` then adds a line), else the
     free ``text`` goes in ``core/reply.txt``. The case moves out of triage (``new`` →
     ``in_progress``), which meets its first-response deadline as an answer should.
+    ``once`` is the token of the form the reply was sent from: the same form posted
+    again (a double click, a resent page) queues and records nothing and returns None.
     """
     if template is not None and template not in REPLY_TEMPLATES:
         raise ReplyError(f"unknown reply template {template!r}; known: {', '.join(REPLY_TEMPLATES)}")
@@ -62,13 +65,9 @@ def reply_to_customer(
         raise ReplyError(
             f"case {case.number}: the customer has no {'e-mail address' if channel == 'email' else 'phone'}"
         )
-    session = ctx.db()
     person = ctx.person(actor)
-    n = (
-        session.scalar(select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.type == "staff_reply")) or 0
-    ) + 1
     row = ctx.queue(
-        key=f"{case.number}/staff_reply/{n}/{channel}",
+        key=f"{case.number}/staff_reply/{once or _next(ctx, case, 'staff_reply')}/{channel}",
         channel=channel,
         recipient=recipient,
         recipient_name=customer.name or None,
@@ -78,6 +77,8 @@ def reply_to_customer(
         customer=customer,
         auto=False,
     )
+    if row is None and once:
+        return None
     to_state = "in_progress" if case.state in ("new", "acknowledged", "assigned") else None
     ctx.record_event(
         case,
@@ -90,23 +91,28 @@ def reply_to_customer(
     return row
 
 
-def letter_to_customer(ctx: PluginContext, case: Case, *, text: str, actor: str) -> OutboxMessage | None:
+def _next(ctx: PluginContext, case: Case, event: str) -> int:
+    """The number of the case's next ``event`` (a reply or letter sent without a form's token)."""
+    count = ctx.db().scalar(select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.type == event))
+    return (count or 0) + 1
+
+
+def letter_to_customer(
+    ctx: PluginContext, case: Case, *, text: str, actor: str, once: str | None = None
+) -> OutboxMessage | None:
     """Queue a written answer (书面答复, ``core/reply_letter.html``) to print and post to the customer.
 
     The dispatcher renders it to PDF and archives it with the case (a ``letter_archived``
     event), where the console previews it and records its EMS number once posted.
+    ``once`` as for :func:`reply_to_customer`: a form posted twice prints one letter.
     """
     if not text.strip():
         raise ReplyError("a letter needs its text")
     customer = ctx.customer_of(case)
     if customer is None or not customer.address:
         raise ReplyError(f"case {case.number}: the customer has no postal address for a letter")
-    session = ctx.db()
-    n = (
-        session.scalar(select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.type == "letter_queued")) or 0
-    ) + 1
     row = ctx.queue(
-        key=f"{case.number}/staff_letter/{n}/letter",
+        key=f"{case.number}/staff_letter/{once or _next(ctx, case, 'letter_queued')}/letter",
         channel="letter",
         recipient=customer.name or case.number,
         recipient_name=customer.name or None,
@@ -117,6 +123,8 @@ def letter_to_customer(ctx: PluginContext, case: Case, *, text: str, actor: str)
         address=customer.address,
         auto=False,
     )
+    if row is None and once:
+        return None
     ctx.record_event(case, "letter_queued", actor=actor, reason=text.strip()[:1000], data={"template": LETTER})
     return row
 

@@ -208,3 +208,45 @@ def test_heatings_phone_callback_list_is_a_console_page_in_scope(
     kf.post(f"/case/{s01}/do/callback", {"answer": "satisfied"})
     assert s01 not in kf.get("/plugin/heating").text.split("回访电话表")[1].split("</table>")[0]
     assert _case(app, s01).state == "closed"
+
+
+def test_a_reply_or_letter_form_posted_twice_queues_once(console_app, client, tmp_path, run_pass) -> None:
+    import re
+
+    app = console_app()
+    number = _mail(app, tmp_path, run_pass, "CB-0001", "3号楼暖气片漏水")
+    kf = client(app, "kf")
+    page = kf.get(f"/case/{number}").text
+    (once,) = set(re.findall(r'name="once" value="([^"]+)"', page))
+    form = {"template": "core/reply_visit.txt", "channel": "email", "text": "", "once": once}
+    first, again = kf.post(f"/case/{number}/do/reply", form), kf.post(f"/case/{number}/do/reply", form)
+    assert first.status_code == again.status_code == 303
+    assert "%E6%9C%AA%E9%87%8D%E5%A4%8D" in again.headers["location"]  # 未重复发送
+    with app.sessions() as s:
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.idem_key.like(f"{number}/staff_reply/%"))))
+    assert len(rows) == 1
+    assert [e.type for e in _case(app, number).events].count("staff_reply") == 1
+    # A new page is a new form: the person meant to reply again.
+    fresh = re.findall(r'name="once" value="([^"]+)"', kf.get(f"/case/{number}").text)[0]
+    assert kf.post(f"/case/{number}/do/reply", {**form, "once": fresh}).status_code == 303
+    with app.sessions() as s:
+        assert (
+            len(list(s.scalars(select(OutboxMessage).where(OutboxMessage.idem_key.like(f"{number}/staff_reply/%")))))
+            == 2
+        )
+
+
+def test_a_confirmed_bulk_reply_posted_twice_queues_once(console_app, client, tmp_path, run_pass) -> None:
+    import re
+
+    app = console_app()
+    a = _mail(app, tmp_path, run_pass, "CB-0001", "3号楼暖气片漏水")
+    b = _mail(app, tmp_path, run_pass, "CB-0002", "暖气漏水了", sender="li@example.com")
+    kf = client(app, "kf")
+    form = {"numbers": [a, b], "op": "reply", "template": "core/reply_received.txt", "channel": "email"}
+    confirm = kf.post("/bulk", form).text
+    (once,) = re.findall(r'name="once" value="([^"]+)"', confirm)
+    for _ in range(2):
+        assert kf.post("/bulk", {**form, "confirm": "1", "once": once}).status_code == 303
+    with app.sessions() as s:
+        assert len(list(s.scalars(select(OutboxMessage).where(OutboxMessage.idem_key.like("%/staff_reply/%"))))) == 2
