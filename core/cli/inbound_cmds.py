@@ -64,6 +64,48 @@ def inbound_list(
     emit(out, as_json, ["id", "received", "channel", "status", "sender", "subject", "case", "reason"])
 
 
+@inbound.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--by", "actor", default="staff", show_default=True, help="who does it (staff key)")
+@click.option("--now", "now_", is_flag=True, help="process them at once instead of on the daemon's next pass")
+def inbound_retry(ids: tuple[int, ...], actor: str, now_: bool) -> None:
+    """Process quarantined or unclaimed items again (after fixing what stopped them)."""
+    from kefu.intake.triage import TriageError, retry_items
+
+    app = obtain_app()
+    try:
+        with transaction(app.sessions) as session:
+            retry_items(session, list(ids), actor=actor, now=app.clock.now())
+    except TriageError as exc:
+        fail(str(exc))
+        return
+    if now_:
+        process_pending(app, ids=list(ids))
+        with transaction(app.sessions) as session:
+            for item in session.scalars(select(InboundItem).where(InboundItem.id.in_(ids)).order_by(InboundItem.id)):
+                click.echo(f"item {item.id}: {item.status}" + (f" ({item.reason})" if item.reason else ""))
+        return
+    click.echo(f"{len(ids)} item(s) back in line; the daemon's next intake pass processes them")
+
+
+@inbound.command("dismiss")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--reason", required=True, help="why it needs nothing (spam, a test mail …)")
+@click.option("--by", "actor", default="staff", show_default=True, help="who does it (staff key)")
+def inbound_dismiss(ids: tuple[int, ...], reason: str, actor: str) -> None:
+    """Set quarantined or unclaimed items aside: they need nothing, and leave the triage lists."""
+    from kefu.intake.triage import TriageError, dismiss_items
+
+    app = obtain_app()
+    try:
+        with transaction(app.sessions) as session:
+            dismiss_items(session, list(ids), actor=actor, reason=reason, now=app.clock.now())
+    except TriageError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"{len(ids)} item(s) set aside")
+
+
 @click.group("hotline")
 def hotline() -> None:
     """Hotline calls (热线) taken by operators."""

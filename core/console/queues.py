@@ -190,7 +190,7 @@ def _quarantine(session: Session, viewer: Viewer, page: int, offset: int, size: 
     items = list(
         session.scalars(
             select(InboundItem)
-            .where(InboundItem.status == "quarantined")
+            .where(InboundItem.status.in_(("quarantined", "unclaimed")))
             .order_by(InboundItem.id.desc())
             .offset(offset)
             .limit(size + 1)

@@ -222,6 +222,7 @@ class Console:
             Route("/plugin/{plugin}/{action}", self.plugin_action, methods=["POST"]),
             Route("/search", self.search),
             Route("/bulk", self.bulk, methods=["POST"]),
+            Route("/inbound/triage", self.triage, methods=["POST"]),
             Route("/dashboard", self.dashboard),
             Route("/dashboard/chart/{metric}.svg", self.chart),
         ]
@@ -851,6 +852,39 @@ class Console:
         if result["refused"]:
             text += f"；{len(result['refused'])} 件未处理：" + "；".join(result["refused"][:5])
         return _back(back, ok=text)
+
+    async def triage(self, request: Request) -> Response:
+        """Process quarantined or unclaimed items again, or set them aside with a reason (the 隔离 queue)."""
+        from kefu.intake.triage import TriageError, dismiss_items, retry_items
+
+        back = "/queue/quarantine"
+        try:
+            viewer, _row, form = await self.post_guard(request)
+        except Refused as exc:
+            return self._refused(request, exc)
+        if viewer.units and not viewer.is_head:  # as the queue: triage is for those who see every unit
+            return self._refused(request, Refused(403, "只有负责人和管理员处理隔离的来件"))
+        try:
+            ids = [int(str(i)) for i in form.getlist("ids") if str(i).strip()][:500]
+        except ValueError:
+            return _back(back, err="来件编号无效")
+        op, reason = str(form.get("op", "")), str(form.get("reason", "")).strip()
+        if not ids or op not in ("retry", "dismiss"):
+            return _back(back, err="请选择来件和处理方式")
+
+        def act(session: Session) -> int:
+            now = self.now()
+            if op == "retry":
+                return len(retry_items(session, ids, actor=viewer.key, now=now))
+            return len(dismiss_items(session, ids, actor=viewer.key, reason=reason, now=now))
+
+        try:
+            done = await run_in_threadpool(self.write, act)
+        except (TriageError, Busy) as exc:
+            return _back(back, err=str(exc))
+        if op == "retry":
+            return _back(back, ok=f"{done} 件来件已重新排队，下一轮收件时处理")
+        return _back(back, ok=f"{done} 件来件已搁置")
 
     def dashboard(self, request: Request) -> Response:
         """The KPIs ``kefu report`` prints, per plugin, unit and person, by month; health for heads."""

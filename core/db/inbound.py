@@ -34,7 +34,9 @@ class InboundItem(Base):
     kind: Mapped[str] = mapped_column(String(16), doc="email, sms, hotline, import")
     received_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(
-        String(16), default="pending", doc="pending, processed, duplicate, ignored, quarantined"
+        String(16),
+        default="pending",
+        doc="pending, processed, duplicate, noise, unclaimed, quarantined, ignored (set aside by staff)",
     )
     reason: Mapped[str | None] = mapped_column(Text)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -117,6 +117,33 @@ def test_quarantined_items_and_dead_messages_have_their_queues(console_app, clie
     assert "undecodable" not in client(app, "zhang").get("/queue/quarantine").text  # a station's duty: no triage
 
 
+def test_the_quarantine_queue_retries_and_sets_items_aside(console_app, client, tmp_path, run_pass) -> None:
+    app = console_app()
+    deliver_to_maildir(tmp_path / "maildir", b"garbage without headers")
+    deliver_to_maildir(tmp_path / "maildir", b"more garbage")
+    run_pass(app)
+    with app.sessions() as s:
+        first, second = s.scalars(select(InboundItem.id).order_by(InboundItem.id)).all()
+    head = client(app, "liu")
+    page = head.get("/queue/quarantine").text
+    assert "重新处理" in page and "no mail headers" in page
+    refused = client(app, "zhang").post("/inbound/triage", {"ids": [first], "op": "retry"})
+    assert refused.status_code == 403  # a station's duty person does not triage
+    no_reason = head.post("/inbound/triage", {"ids": [second], "op": "dismiss", "reason": ""})
+    assert "err=" in no_reason.headers["location"]
+    assert head.post("/inbound/triage", {"ids": [second], "op": "dismiss", "reason": "垃圾"}).status_code == 303
+    assert head.post("/inbound/triage", {"ids": [first], "op": "retry"}).status_code == 303
+    with app.sessions() as s:
+        assert s.get(InboundItem, first).status == "pending"
+        ignored = s.get(InboundItem, second)
+        assert ignored.status == "ignored" and ignored.data["triage"][0]["actor"] == "liu"
+    run_pass(app)  # processed again: still no mail, so quarantined again with its reason
+    with app.sessions() as s:
+        assert s.get(InboundItem, first).status == "quarantined"
+    listed = head.get("/queue/quarantine").text
+    assert f'name="ids" value="{first}"' in listed and f'name="ids" value="{second}"' not in listed
+
+
 def test_times_in_chinese_with_the_weekday_and_the_holiday_name(console_app) -> None:
     app = console_app()
     cal = calendar_of(app)
