@@ -1,7 +1,7 @@
 """The README's demo block works pasted as a whole, against the daemon its first command starts.
 
 The block runs with bash in a temporary copy of the demo files (examples/ and the heating
-plugin's demo data); only the HTTP port of the copied config is changed, to a free one.
+plugin's demo data); only the HTTP and console ports of the copied config are changed, to free ones.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def test_the_readme_demo_block_shows_a_case_and_its_acknowledgement(tmp_path: Pa
     shutil.copytree(ROOT / "examples", checkout / "examples")
     shutil.copytree(ROOT / "plugins" / "heating" / "demo", checkout / "plugins" / "heating" / "demo")
     config = checkout / "examples" / "demo.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("port = 8480", "port = 0"), encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace("port = 8480", "port = 0").replace("port = 8490", "port = 0")
+    config.write_text(text, encoding="utf-8")
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -69,3 +70,4 @@ def test_the_readme_demo_block_shows_a_case_and_its_acknowledgement(tmp_path: Pa
     sms = (checkout / "demo-state" / "spool" / "sms.jsonl").read_text(encoding="utf-8")
     assert "HT-2026-000001" in sms  # the household's acknowledgement carries the case number
     assert "hotline.csv: 3 read" in out and "HT-2026-000001: callback" in out, out
+    assert "password of liu set" in out  # the console's first sign-in is ready
