@@ -234,6 +234,26 @@ def test_a_failed_write_leaves_out_only_its_row_and_rerun_changes_nothing(sessio
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1198)
 
 
+class PreparedImport(OrderImport):
+    """Records the rows each batch was prepared with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[list[str]] = []
+
+    def prepare(self, session: Session, rows: list[OrderRow]) -> None:
+        self.prepared.append([r.order_no for r in rows])
+
+
+def test_each_batch_is_prepared_and_after_a_rollback_only_the_rows_left(session: Session) -> None:
+    lines = ["A1,b1,,1,\n", "A2,much-too-long-name,,2,\n", "A3,b3,,3,\n", "A4,b4,,4,\n", "A5,b5,,5,\n"]
+    importer = PreparedImport()
+    report = run_import(importer, session, data=(HEADER + "".join(lines)).encode(), name="o.csv", batch_rows=3)
+    assert report.created == 4 and [line for line, _ in report.errors] == [3]
+    # batch 1 prepared, rolled back and prepared again, then only A3 after A2's failed write; batch 2 once.
+    assert importer.prepared == [["A1", "A2", "A3"], ["A1", "A2", "A3"], ["A3"], ["A4", "A5"]]
+
+
 def test_dry_run_shows_the_changes_and_writes_nothing(session: Session) -> None:
     run_import(OrderImport(), session, data=(HEADER + "A1,张三,,1,\n").encode(), name="o.csv")
     text = HEADER + "A1,张三,,2,\nA2,李四,,2,\nA3,,,,\n"
