@@ -11,7 +11,9 @@ ready maps:
   (in/out, 上班/下班), ``设备``, ``结果``.
 
 Every punch is stored as it came (source, device, the vendor's result code) and never
-edited; a re-import of the same file adds nothing. The vendor's 迟到/严重迟到 verdict is
+edited; a re-import of the same file adds nothing. Each batch loads only the stored
+punches of its own 工号 between its first and last punch (``prepare``), so a database
+holding years of punches costs an import nothing beyond the file's own days. The vendor's 迟到/严重迟到 verdict is
 kept on the punch and not used: lateness is recomputed from the shift.
 """
 
@@ -106,6 +108,7 @@ class PunchImport(Importer[PunchRow]):
         self.numbers: dict[str, str] = {}
         self.known: set[tuple[str, datetime, str]] = set()
         self.pending: list[dict[str, Any]] = []
+        self.loaded = 0  # stored punches read to compare against, over the whole import
 
     def key(self, row: PunchRow) -> tuple[str, ...]:
         """Wide: 工号 and day; long: 工号, time and type."""
@@ -114,13 +117,44 @@ class PunchImport(Importer[PunchRow]):
         return (row.number, str(row.day or ""))
 
     def start(self, session: Session) -> None:
-        """The register's numbers and the punches already stored."""
+        """The register's numbers; stored punches are loaded batch by batch (``prepare``)."""
         self.numbers = by_number(register(self.ctx))
         self.pending = []
-        self.known = {
-            (n, a.astimezone(self.ctx.tz), d)
-            for n, a, d in session.execute(select(Punch.number, Punch.at, Punch.direction))
-        }
+        self.known = set()
+
+    def prepare(self, session: Session, rows: list[PunchRow]) -> None:
+        """The stored punches this batch can meet: its 工号, from its first punch to its last.
+
+        Earlier batches of the file are flushed by then, so they are found the same way
+        and a punch given twice in one file is still stored once.
+        """
+        spans: dict[str, tuple[datetime, datetime]] = {}
+        for row in rows:
+            try:
+                found = self.punches(row)
+            except (ValueError, RowError):
+                continue  # check() refuses the row
+            for at, *_ in found:
+                lo, hi = spans.get(row.number, (at, at))
+                spans[row.number] = (min(lo, at), max(hi, at))
+        self.known = set()
+        if not spans:
+            return
+        tz = self.ctx.tz
+        first = min(lo for lo, _ in spans.values()).replace(tzinfo=tz)
+        last = max(hi for _, hi in spans.values()).replace(tzinfo=tz)
+        for n, a, d in session.execute(
+            select(Punch.number, Punch.at, Punch.direction).where(
+                Punch.number.in_(sorted(spans)), Punch.at >= first, Punch.at <= last
+            )
+        ):
+            # Kept only inside the number's own span: a batch holding the end of one person's
+            # month and the start of the next one's keeps neither one's whole month.
+            local = a.astimezone(tz)
+            lo, hi = spans[n]
+            if lo <= local.replace(tzinfo=None) <= hi:
+                self.known.add((n, local, d))
+        self.loaded += len(self.known)
 
     def punches(self, row: PunchRow) -> list[tuple[datetime, str, str, str]]:
         """(local time, direction, slot, vendor result) of the row's punches."""
