@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kefu.imports.fields import ImportRow, headers_of
+from kefu.imports.fields import ImportRow, headers_of, title_span
 from kefu.imports.header import Header, find_header, required_fields
 from kefu.imports.reading import iter_cells, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
@@ -311,7 +311,8 @@ def run_import(
 ) -> ImportReport:
     """Import a CSV or XLSX file (or its bytes) with ``importer`` in ``session``'s transaction.
 
-    ``context`` reaches the row model's validators (``tz``, ``country``). A file
+    ``context`` reaches the row model's validators (``tz``, ``country``; ``span``, the
+    dates the lines above the header name, places a date written without its year). A file
     that cannot be read or lacks a required column raises ImportFileError before
     anything is written; bad rows are in the report and the good rows are written.
     """
@@ -326,7 +327,8 @@ def run_import(
         dry_run=dry_run,
     )
     outer = session.begin_nested() if dry_run else None
-    run = _Run(importer, session, report, header, context or {})
+    span = title_span([" ".join(cells) for _where, cells in header.sheet.rows[: header.index]])
+    run = _Run(importer, session, report, header, {**({"span": span} if span else {}), **(context or {})})
     importer.start(session)
     with _progress(len(rows), f"{importer.name}", progress) as bar:
         for offset in range(0, len(rows), batch_rows):

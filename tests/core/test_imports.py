@@ -23,6 +23,7 @@ from kefu.imports import (
     Outcome,
     RowError,
     column,
+    parse_day,
     run_import,
 )
 
@@ -232,6 +233,36 @@ def test_a_failed_write_leaves_out_only_its_row_and_rerun_changes_nothing(sessio
     assert len(orders) == 1198 and "A701" not in orders and "A702" in orders and "A700" in orders
     again = run_import(OrderImport(), session, data=data, name="o.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1198)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("26-11-02", "2026-11-02"),  # DingTalk 每日统计: 26-11-02 星期一
+        ("26-11-02 星期一", "2026-11-02"),
+        ("2026/11/02 星期一", "2026-11-02"),
+        ("2026-11-02 周一", "2026-11-02"),
+        ("2026-11-02(周一)", "2026-11-02"),
+        ("2026-11-02（一）", "2026-11-02"),
+        ("2026年11月2日", "2026-11-02"),
+    ],
+)
+def test_dates_as_attendance_exports_write_them(text: str, expected: str) -> None:
+    assert parse_day(text) == date.fromisoformat(expected)
+
+
+def test_a_month_and_day_take_their_year_from_the_files_title(session: Session) -> None:
+    title = "每日统计表 统计日期：2026-12-21 至 2027-01-20\n"
+    text = title + HEADER + "A1,b1,,1,12-25 星期五\nA2,b2,,2,01-05\nA3,b3,,3,02-01\nA4,b4,,4,13-45\n"
+    report = run_import(OrderImport(), session, data=text.encode(), name="o.csv")
+    days = dict(session.execute(select(ORDERS.c.order_no, ORDERS.c.day)).all())
+    assert days == {"A1": "2026-12-25", "A2": "2027-01-05"}
+    assert report.errors == [
+        (5, "day (日期): '02-01' is not within the file's dates 2026-12-21 – 2027-01-20"),
+        (6, "day (日期): '13-45' is not a date (write 2026-11-02)"),
+    ]
+    untitled = run_import(OrderImport(), session, data=(HEADER + "B1,b,,1,11-02\n").encode(), name="p.csv")
+    assert "has no year and the file's title names no dates" in untitled.errors[0][1]
 
 
 class PreparedImport(OrderImport):
