@@ -10,6 +10,12 @@ ready maps:
 * a long layout of any device: ``工号, 打卡时间`` (date and time), optionally ``类型``
   (in/out, 上班/下班), ``设备``, ``结果``.
 
+Dates are read as the exports write them (the core's ``parse_day``): DingTalk's
+``26-11-02 星期一``, WeCom's ``2026/11/02 星期一``, ``2026-11-02 周一``, and ``11-02``
+in a file whose title names its dates (``每日统计表 统计日期：2026-11-01 至 2026-11-30``).
+A time is ``08:58``, ``08:58:12``, ``次日 00:30`` (a night shift's punch after midnight,
+stored on the next day) or a date and time; anything else is a bad row naming its cell.
+
 Every punch is stored as it came (source, device, the vendor's result code) and never
 edited; a re-import of the same file adds nothing. Each batch loads only the stored
 punches of its own 工号 between its first and last punch (``prepare``), so a database
@@ -20,14 +26,27 @@ kept on the punch and not used: lateness is recomputed from the shift.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
+from pydantic import BeforeValidator, ValidationInfo
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from kefu.api.imports import Code, Day, Importer, ImportRow, Number, OptionalPhone, Outcome, RowError, column
+from kefu.api.imports import (
+    Code,
+    Day,
+    Importer,
+    ImportRow,
+    Number,
+    OptionalPhone,
+    Outcome,
+    RowError,
+    column,
+    parse_day,
+)
 from kefu.plugins.hr.config import Ctx
 from kefu.plugins.hr.models import Employee, Punch
 from kefu.plugins.hr.register import by_number, register
@@ -35,6 +54,38 @@ from kefu.plugins.hr.register import by_number, register
 _TIME = re.compile(r"(?:(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*)?(次日)?\s*(\d{1,2})[:：](\d{2})")
 NO_PUNCH = ("", "-", "--", "未打卡", "缺卡", "无")
 SLOTS = (("in1", "上班1", "in"), ("out1", "下班1", "out"), ("in2", "上班2", "in"), ("out2", "下班2", "out"))
+
+
+_CELL = re.compile(
+    r"^(?P<day>.*?)\s*(?P<next>次日|翌日)?\s*(?P<h>\d{1,2})\s*:\s*(?P<m>\d{2})(?::\d{2}(?:\.\d+)?)?\s*(?P<rest>\D*)$"
+)
+
+
+def clock_cell(text: str, span: tuple[date, date] | None = None) -> str:
+    """A time cell in the one form :func:`parse_clock` reads: ``08:58``, ``次日 00:30``, ``2026-11-02 08:58``.
+
+    Accepts what the exports write (seconds, a date in any form ``parse_day`` reads, a
+    trailing word such as 外勤); '' for no punch; ValueError for anything else.
+    """
+    value = unicodedata.normalize("NFKC", text).strip()
+    if value in NO_PUNCH:
+        return ""
+    match = _CELL.match(value)
+    if not match or int(match["h"]) > 23 or int(match["m"]) > 59:
+        raise ValueError(f"{text!r} is not a punch time (write 08:58, 次日 00:30 or 2026-11-02 08:58)")
+    day = match["day"].strip()
+    prefix = f"{parse_day(day, span).isoformat()} " if day else ""
+    if match["next"]:
+        prefix += "次日 "
+    return f"{prefix}{int(match['h']):02d}:{match['m']}"
+
+
+def _clock(value: Any, info: ValidationInfo) -> Any:
+    return clock_cell(value, (info.context or {}).get("span")) if isinstance(value, str) else value
+
+
+Clock = Annotated[str, BeforeValidator(_clock)]
+"""A punch time cell, checked and written in one form ('' for no punch)."""
 
 
 def parse_clock(text: str, day: date | None) -> datetime | None:
@@ -80,15 +131,15 @@ class PunchRow(ImportRow):
     department: str = column("部门", default="")
     day: Day | None = column("日期", "打卡日期", "考勤日期", default=None)
     shift_name: str = column("班次", default="")
-    in1: str = column("上班1打卡时间", "上班打卡时间", default="")
+    in1: Clock = column("上班1打卡时间", "上班打卡时间", default="")
     in1_result: str = column("上班1打卡结果", "上班打卡结果", default="")
-    out1: str = column("下班1打卡时间", "下班打卡时间", default="")
+    out1: Clock = column("下班1打卡时间", "下班打卡时间", default="")
     out1_result: str = column("下班1打卡结果", "下班打卡结果", default="")
-    in2: str = column("上班2打卡时间", default="")
+    in2: Clock = column("上班2打卡时间", default="")
     in2_result: str = column("上班2打卡结果", default="")
-    out2: str = column("下班2打卡时间", default="")
+    out2: Clock = column("下班2打卡时间", default="")
     out2_result: str = column("下班2打卡结果", default="")
-    at: str = column("打卡时间", "时间", "punch_time", default="")
+    at: Clock = column("打卡时间", "时间", "punch_time", default="")
     kind: str = column("打卡类型", "类型", "direction", default="")
     result: str = column("打卡结果", "打卡状态", "结果", default="")
     device: str = column("打卡设备", "设备", "考勤机", "device", default="")
