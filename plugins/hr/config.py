@@ -226,6 +226,10 @@ class RostersConfig(_Strict):
 
     rotas: list[str] = Field(default_factory=list, description="rota names of [staff.rotas] / imported shifts")
     remind_hour: int = Field(default=16, ge=0, le=23, description="local hour the day-before reminder goes out")
+    import_start: time = Field(default=time(8, 0), description="hr import roster: a listed day's duty starts")
+    import_end: time = Field(
+        default=time(20, 0), description="hr import roster: and ends (at or before the start: the next morning)"
+    )
 
 
 class HrConfig(_Strict):

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BeforeValidator, ValidationInfo, create_model
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from kefu.api.imports import (
     column,
     parse_day,
 )
+from kefu.plugins.hr import rosters
 from kefu.plugins.hr.config import Ctx
 from kefu.plugins.hr.models import Employee, Punch
 from kefu.plugins.hr.register import by_number, register
@@ -339,3 +340,176 @@ class EmployeeImport(Importer[EmployeeRow]):
         if changed:
             emp.updated_at = self.now
         return "updated" if changed else "unchanged"
+
+
+# 值班表 / 值日表: a month of duty as a spreadsheet, into the core's rotas (rosters.publish).
+NOT_ON = ("", "-", "--", "休", "×", "x", "0", "否", "无")
+ON = ("√", "✓", "✔", "○", "●", "1", "是", "y", "yes", "值", "值班", "值日", "班")
+_PEOPLE = re.compile(r"[、,，/;；\s]+")
+
+
+class RosterRow(ImportRow):
+    """One day of a duty list: 日期 and who (one or several, 、-separated: key, 工号 or name)."""
+
+    day: Day = column("日期", "值班日期", "值日日期", "date")
+    who: str = column("值班人", "值日人", "值班人员", "值日人员", "值班", "值日", "人员", "who")
+
+
+def _day_headers(n: int, month: date | None) -> tuple[str, ...]:
+    """How a wide roster heads day ``n``'s column: 1, 01, 1日, 1号; with the month, 11-01, 11/1, 11月1日 …"""
+    out = [str(n), f"{n:02d}", f"{n}日", f"{n}号"]
+    if month is not None:
+        try:
+            d = date(month.year, month.month, n)
+        except ValueError:
+            return tuple(out)
+        m = d.month
+        week = "一二三四五六日"[d.weekday()]
+        out += [f"{m}-{n}", f"{m:02d}-{n:02d}", f"{m}/{n}", f"{m:02d}/{n:02d}", f"{m}月{n}日", d.isoformat()]
+        out += [f"{d.year}/{m}/{n}", f"{d.year}/{m:02d}/{n:02d}"]
+        out += [f"{h}{w}{week}" for h in out[:4] for w in ("周", "星期")]
+    return tuple(out)
+
+
+class _RosterImport(Importer[Any]):
+    """What both roster layouts share: the rota, the day's window, people by key, 工号 or name."""
+
+    key_label = "day"
+
+    def __init__(self, ctx: Ctx, rota: str) -> None:
+        self.ctx = ctx
+        self.rota = rota
+        self.lookup: dict[str, str] = {}
+        self.cfg = ctx.config.rosters
+
+    def start(self, session: Session) -> None:
+        """Register keys, 工号 and names (a name two people share is not looked up)."""
+        lookup: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
+        for person in register(self.ctx).values():
+            lookup[person.key] = lookup[person.number] = person.key
+            names.setdefault(person.name, []).append(person.key)
+        self.lookup = {**{n: ks[0] for n, ks in names.items() if len(ks) == 1}, **lookup}
+
+    def person(self, text: str, column_name: str) -> str:
+        """The staff key of one written person; RowError naming ``column_name`` otherwise."""
+        key = self.lookup.get(text, text)
+        if self.ctx.person(key) is None:
+            raise RowError(f"{text!r} is not in [staff.people] (nor a 工号 or name of the register)", column_name)
+        return key
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """The day's duty: [hr.rosters] import_start to import_end (the next morning when not after it)."""
+        tz = self.ctx.tz
+        starts = datetime.combine(day, self.cfg.import_start, tz)
+        ends = datetime.combine(day, self.cfg.import_end, tz)
+        return starts, ends if ends > starts else ends + timedelta(days=1)
+
+
+class RosterImport(_RosterImport):
+    """``kefu hr import roster``: one row a day (日期, 值班人/值日人), written as it is read."""
+
+    name = "roster"
+    row_model = RosterRow
+
+    def key(self, row: RosterRow) -> str:
+        """The day."""
+        return row.day.isoformat()
+
+    def people(self, row: RosterRow) -> list[str]:
+        """The day's people, in order, once each."""
+        keys: list[str] = []
+        for text in _PEOPLE.split(row.who.strip()):
+            if text and (key := self.person(text, "who")) not in keys:
+                keys.append(key)
+        return keys
+
+    def check(self, row: RosterRow) -> None:
+        """Everyone named is a known person."""
+        self.people(row)
+
+    def apply(self, session: Session, row: RosterRow) -> Outcome:
+        """The day's dated shift, told to whoever it changes for; unchanged when it is already so."""
+        starts, ends = self.window(row.day)
+        people = self.people(row)
+        now = rosters.dated(self.ctx, self.rota, starts, ends)
+        if now == people:
+            return "unchanged"
+        rosters.publish(self.ctx, self.rota, starts, ends, people)
+        return "updated" if now else "created"
+
+
+class WideRosterImport(_RosterImport):
+    """The wide layout: a row a person (姓名), a column a day of ``month``, a mark (√) on duty.
+
+    A day's people come from every row, so the days are written at the end of the file
+    (``finish``); a row counts as created when one of its marks is not yet on the rota.
+    """
+
+    name = "roster"
+
+    def __init__(self, ctx: Ctx, rota: str, month: date) -> None:
+        super().__init__(ctx, rota)
+        self.month = month
+        fields: dict[str, Any] = {
+            "who": (str, column("姓名", "值班人", "值日人", "人员", "工号", "who")),
+        }
+        for n in range(1, 32):
+            fields[f"d{n}"] = (str, column(*_day_headers(n, month), default=""))
+        self.row_model = create_model("WideRosterRow", __base__=ImportRow, **fields)
+        self.plan: dict[date, list[str]] = {}
+        self.staged: dict[date, list[str]] = {}  # this batch's marks: dropped with a rolled-back write
+
+    def start(self, session: Session) -> None:
+        """The people's lookup; marks of a rolled-back batch are forgotten."""
+        super().start(session)
+        self.staged = {}
+
+    def end_batch(self, session: Session) -> None:
+        """The batch's marks join the month's plan once its rows are written."""
+        for day, keys in self.staged.items():
+            self.plan.setdefault(day, []).extend(keys)
+        self.staged = {}
+
+    def key(self, row: Any) -> str:
+        """The person as written."""
+        return str(row.who)
+
+    def marks(self, row: Any) -> list[date]:
+        """The days this row marks on duty; RowError for a cell that is neither a mark nor empty."""
+        days = []
+        for n in range(1, 32):
+            text = unicodedata.normalize("NFKC", getattr(row, f"d{n}")).strip().lower()
+            if text in NOT_ON:
+                continue
+            if text not in ON:
+                raise RowError(f"{text!r} is not a duty mark (√ on duty, empty or 休 not)", f"d{n}")
+            try:
+                days.append(date(self.month.year, self.month.month, n))
+            except ValueError:
+                raise RowError(f"{self.month:%Y-%m} has no day {n}", f"d{n}") from None
+        return days
+
+    def check(self, row: Any) -> None:
+        """A known person and readable marks."""
+        self.person(str(row.who), "who")
+        self.marks(row)
+
+    def apply(self, session: Session, row: Any) -> Outcome:
+        """Add the person to each marked day's plan; written in ``finish``."""
+        key = self.person(str(row.who), "who")
+        created = False
+        for day in self.marks(row):
+            self.staged.setdefault(day, []).append(key)
+            created |= key not in rosters.dated(self.ctx, self.rota, *self.window(day))
+        return "created" if created else "unchanged"
+
+    def finish(self, session: Session, report: Any) -> None:
+        """Each day of the month the file marks: its people as the dated shift, told as ``roster set`` tells."""
+        for day in sorted(self.plan):
+            people = self.plan[day]
+            starts, ends = self.window(day)
+            now = rosters.dated(self.ctx, self.rota, starts, ends)
+            if sorted(now) != sorted(people):
+                rosters.publish(self.ctx, self.rota, starts, ends, people)
+                report.notes.append(f"{day}: {'、'.join(now) or '—'} → {'、'.join(people)}")
