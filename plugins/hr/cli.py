@@ -194,8 +194,9 @@ def leave_group() -> None:
 @click.argument("end", required=False)
 @click.option("--reason", default="")
 @click.option("--phoned-at", help="sick leave: when it was phoned in (2026-11-05 08:40)")
+@click.option("--half", default="", help="a half day of START: am/上午 or pm/下午 (事假, 病假, 年休假)")
 def leave_request_cmd(
-    employee: str, kind: str, start: str, end: str | None, reason: str, phoned_at: str | None
+    employee: str, kind: str, start: str, end: str | None, reason: str, phoned_at: str | None, half: str
 ) -> None:
     """File a leave request (KIND: sick/病假, personal/事假, public/公假, trip/出差, annual …)."""
     with _refusals(), _ctx() as ctx:
@@ -209,8 +210,10 @@ def leave_request_cmd(
             date.fromisoformat(end) if end else None,
             reason=reason,
             phoned_at=phoned,
+            half=half,
         )
-        click.echo(f"leave {row.id}: {employee} {key} {row.start}–{row.end}, for {row.approver} to approve")
+        span = f"{row.start} {row.half}" if row.half else f"{row.start}–{row.end}"
+        click.echo(f"leave {row.id}: {employee} {key} {span}, for {row.approver} to approve")
 
 
 @leave_group.command("approve")
@@ -255,6 +258,7 @@ def leave_list_cmd(as_json: bool) -> None:
                 "kind": x.kind,
                 "start": str(x.start),
                 "end": str(x.end),
+                "half": x.half,
                 "state": x.state,
                 "approver": x.approver,
             }
