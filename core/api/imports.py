@@ -65,8 +65,10 @@ from kefu.imports import (
     Outcome,
     Phone,
     RowError,
+    Span,
     Where,
     column,
+    parse_day,
     run_import,
 )
 from kefu.imports.cli import EXIT_BAD_ROWS, EXIT_OK, EXIT_REFUSED, import_options, show_report
@@ -91,10 +93,12 @@ __all__ = [
     "Phone",
     "PhoneError",
     "RowError",
+    "Span",
     "Where",
     "column",
     "import_options",
     "optional_e164",
+    "parse_day",
     "run",
     "run_import",
     "show_report",

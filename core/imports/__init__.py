@@ -15,10 +15,12 @@ from kefu.imports.fields import (
     Number,
     OptionalPhone,
     Phone,
+    Span,
     column,
     headers_of,
     parse_day,
     parse_local_time,
+    title_span,
 )
 from kefu.imports.reading import ImportFileError, Table, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
@@ -39,6 +41,7 @@ __all__ = [
     "Outcome",
     "Phone",
     "RowError",
+    "Span",
     "Table",
     "Where",
     "column",
@@ -47,4 +50,5 @@ __all__ = [
     "parse_local_time",
     "read_table",
     "run_import",
+    "title_span",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -33,8 +33,11 @@ __all__ = [
     "Number",
     "OptionalPhone",
     "Phone",
+    "Span",
     "column",
     "headers_of",
+    "parse_day",
+    "title_span",
 ]
 
 
@@ -85,26 +88,98 @@ def _code(value: Any) -> Any:
 
 
 _DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_SHORT_YEAR = re.compile(r"^(\d{2})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# A weekday after the date, as attendance exports write it: 星期一, 周一, 礼拜一, (周一), （一）.
+_WEEKDAY = re.compile(r"\s*(?:[(（]\s*(?:星期|周|礼拜)?[一二三四五六日天]\s*[)）]|(?:星期|周|礼拜)[一二三四五六日天])$")
+_FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_YEAR_MONTH = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月|[-/.](\d{1,2})(?!\s*[-/.月]?\s*\d))")
+
+Span = tuple[date, date]
+"""The first and last day a file covers (from its title): the year of a date written without one."""
 
 
-def parse_day(text: str) -> date:
-    """A date as staff write it: 2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601."""
-    value = _fold(text).split(" ")[0].split("T")[0]
+def title_span(lines: list[str]) -> Span | None:
+    """The dates a file's title names: ``统计日期：2026-11-01 至 2026-11-30``, ``2026年11月考勤``.
+
+    None when the lines name no date. Full dates give their first and last; a month alone
+    (2026年11月, 2026-11) gives that month.
+    """
+    days: list[date] = []
+    for line in lines:
+        text = _fold(line)
+        for y, m, d in _FULL_DATE.findall(text):
+            try:
+                days.append(date(int(y), int(m), int(d)))
+            except ValueError:
+                continue
+        if days:
+            continue
+        for y, m1, m2 in _YEAR_MONTH.findall(text):
+            month = int(m1 or m2)
+            if 1 <= month <= 12:
+                first = date(int(y), month, 1)
+                days += [first, date(first.year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)]
+    return (min(days), max(days)) if days else None
+
+
+class _Unplaced(ValueError):
+    """A month and day that no year of the file's dates places."""
+
+
+def _in_span(month: int, day: int, span: Span, text: str) -> date:
+    valid = False
+    for year in range(span[0].year, span[1].year + 1):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            continue
+        valid = True
+        if span[0] <= found <= span[1]:
+            return found
+    if not valid:
+        raise ValueError(text)  # 09-31: no such day in any year of the file
+    raise _Unplaced(f"{text!r} is not within the file's dates {span[0]} – {span[1]}")
+
+
+def parse_day(text: str, span: Span | None = None) -> date:
+    """A date as staff and attendance exports write it.
+
+    2024-06-01, 2024/6/1, 2024.6.1, 2024年6月1日, 20240601; a two-digit year (26-11-02,
+    DingTalk's 每日统计); a weekday after it (2026/11/02 星期一, 2026-11-02 周一,
+    2026-11-02(周一)); and a month and day alone (11-02, 11月2日) when ``span``, the
+    dates the file's title names, gives its year.
+    """
+    value = _WEEKDAY.sub("", _fold(text)).split(" ")[0].split("T")[0]
     try:
         if re.fullmatch(r"\d{8}", value):
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         match = _DAY.match(value)
         if match:
             return date(*(int(g) for g in match.groups()))
+        match = _SHORT_YEAR.match(value)
+        if match:
+            y, m, d = (int(g) for g in match.groups())
+            return date(2000 + y, m, d)
+        match = _MONTH_DAY.match(value)
+        if match and 1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31:
+            if span is None:
+                raise _Unplaced(
+                    f"{text!r} has no year and the file's title names no dates "
+                    "(write 2026-11-02, or a title such as 统计日期：2026-11-01 至 2026-11-30)"
+                )
+            return _in_span(int(match[1]), int(match[2]), span, text)
+    except _Unplaced:
+        raise
     except ValueError:
         pass
     raise ValueError(f"{text!r} is not a date (write 2026-11-02)")
 
 
-def _day(value: Any) -> Any:
+def _day(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, datetime):
         return value.date()
-    return parse_day(value) if isinstance(value, str) else value
+    return parse_day(value, (info.context or {}).get("span")) if isinstance(value, str) else value
 
 
 _MOMENT = re.compile(

@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kefu.imports.fields import ImportRow, headers_of
+from kefu.imports.fields import ImportRow, headers_of, title_span
 from kefu.imports.header import Header, find_header, required_fields
 from kefu.imports.reading import iter_cells, read_table
 from kefu.imports.report import BadRow, Change, ImportReport, Outcome, Where
@@ -74,6 +74,14 @@ class Importer(Generic[R]):
 
     def start(self, session: Session) -> None:
         """Load what the import compares against (called again after a rollback)."""
+
+    def prepare(self, session: Session, rows: list[R]) -> None:
+        """Load what this batch's rows compare against, before they are checked and written.
+
+        Called for each batch (and again for the rows left after a rollback), so an
+        import whose table grows for years loads only the keys its file's rows can
+        meet instead of every stored key in ``start``.
+        """
 
     def check(self, row: R) -> None:
         """Refuse a row by raising :class:`RowError`, before anything is written."""
@@ -216,6 +224,7 @@ class _Run(Generic[R]):
         """Write a batch in one SAVEPOINT; on a failed write, again row by row."""
         done: list[tuple[Where, Hashable | None, Outcome]] = []
         bad: list[BadRow] = []
+        self.importer.prepare(self.session, [row for _, row, _ in batch])
         savepoint = self.session.begin_nested()
         try:
             for where, row, key in batch:
@@ -241,7 +250,8 @@ class _Run(Generic[R]):
         """The batch again, each row in its own SAVEPOINT, so only the failing row is left out."""
         done: list[tuple[Where, Hashable | None, Outcome]] = []
         bad: list[BadRow] = []
-        for where, row, key in batch:
+        self.importer.prepare(self.session, [row for _, row, _ in batch])
+        for i, (where, row, key) in enumerate(batch):
             try:
                 self.importer.check(row)
             except ValueError as exc:
@@ -256,6 +266,7 @@ class _Run(Generic[R]):
                 savepoint.rollback()
                 bad.append(self.refuse(where, key, exc))
                 self.importer.start(self.session)
+                self.importer.prepare(self.session, [r for _, r, _ in batch[i + 1 :]])
                 continue
             savepoint.commit()
             done.append((where, key, outcome))
@@ -300,7 +311,8 @@ def run_import(
 ) -> ImportReport:
     """Import a CSV or XLSX file (or its bytes) with ``importer`` in ``session``'s transaction.
 
-    ``context`` reaches the row model's validators (``tz``, ``country``). A file
+    ``context`` reaches the row model's validators (``tz``, ``country``; ``span``, the
+    dates the lines above the header name, places a date written without its year). A file
     that cannot be read or lacks a required column raises ImportFileError before
     anything is written; bad rows are in the report and the good rows are written.
     """
@@ -315,7 +327,8 @@ def run_import(
         dry_run=dry_run,
     )
     outer = session.begin_nested() if dry_run else None
-    run = _Run(importer, session, report, header, context or {})
+    span = title_span([" ".join(cells) for _where, cells in header.sheet.rows[: header.index]])
+    run = _Run(importer, session, report, header, {**({"span": span} if span else {}), **(context or {})})
     importer.start(session)
     with _progress(len(rows), f"{importer.name}", progress) as bar:
         for offset in range(0, len(rows), batch_rows):

@@ -143,7 +143,7 @@ def compute(ctx: Ctx, period: str, *, until: date | None = None, people: dict[st
                         local = leave.phoned_at.astimezone(tz)
                         # Phoned on an earlier day counts as before the shift (minute 0 or less).
                         phoned = local.hour * 60 + local.minute if local.date() == day else -1
-                    leave_day = rules.LeaveDay(leave.kind, spec, phoned)
+                    leave_day = rules.LeaveDay(leave.kind, spec, phoned, leave.half)
             req = requested.get((person.key, day))
             result = rules.day_result(
                 ctx.config,

@@ -51,22 +51,48 @@ _IMPORTS: dict[str, Callable[[Ctx], Importer[Any]]] = {
 
 
 @hr.command("import")
-@click.argument("what", type=click.Choice(sorted(_IMPORTS)))
+@click.argument("what", type=click.Choice([*sorted(_IMPORTS), "roster"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", type=click.Choice(["dingtalk", "wecom", "long"]), help="punches: the exporting system")
+@click.option("--rota", help="roster: the rota of [hr.rosters] rotas (default: the first)")
+@click.option("--month", help="roster, wide layout (people as rows, days as columns): the month, 2026-11")
 @import_options
-def import_cmd(what: str, file: Path, source: str | None, dry_run: bool, as_json: bool) -> None:
-    """Import the register (employees) or punches (钉钉, 企业微信, one row per punch), CSV or XLSX.
+def import_cmd(
+    what: str, file: Path, source: str | None, rota: str | None, month: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Import the register (employees), punches (钉钉, 企业微信, one row per punch) or a month's
+    值班表/值日表 (roster), CSV or XLSX.
 
     Punches are stored as they came and never edited; re-importing a file adds nothing.
+    A roster is one row a day (日期, 值班人) or, with --month, a row a person and a column
+    a day (√ on duty); each day becomes the rota's dated shift, told to both people as
+    `hr roster set` tells them.
     """
     try:
-        with _ctx() as ctx:
-            importer = imports.PunchImport(ctx, source) if what == "punches" else _IMPORTS[what](ctx)
-            report = run(ctx, importer, file, dry_run=dry_run)
+        with _refusals(), _ctx() as ctx:
+            if what == "roster":
+                report = _import_roster(ctx, file, rota, month, dry_run)
+            else:
+                importer = imports.PunchImport(ctx, source) if what == "punches" else _IMPORTS[what](ctx)
+                report = run(ctx, importer, file, dry_run=dry_run)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     show_report(report, as_json)
+
+
+def _import_roster(ctx: Ctx, file: Path, rota: str | None, month: str | None, dry_run: bool) -> Any:
+    """The list layout, else (with --month) the wide one."""
+    published = ctx.config.rosters.rotas
+    rota = rota or (published[0] if published else None)
+    if rota is None or rota not in published:
+        raise ValueError(f"rota {rota!r}: name one of [hr.rosters] rotas ({', '.join(published) or 'none set'})")
+    try:
+        return run(ctx, imports.RosterImport(ctx, rota), file, dry_run=dry_run)
+    except ImportFileError:
+        if month is None:
+            raise
+    first, _end = attendance.month_bounds(month)
+    return run(ctx, imports.WideRosterImport(ctx, rota, first), file, dry_run=dry_run)
 
 
 @hr.command("employees")
@@ -168,8 +194,9 @@ def leave_group() -> None:
 @click.argument("end", required=False)
 @click.option("--reason", default="")
 @click.option("--phoned-at", help="sick leave: when it was phoned in (2026-11-05 08:40)")
+@click.option("--half", default="", help="a half day of START: am/上午 or pm/下午 (事假, 病假, 年休假)")
 def leave_request_cmd(
-    employee: str, kind: str, start: str, end: str | None, reason: str, phoned_at: str | None
+    employee: str, kind: str, start: str, end: str | None, reason: str, phoned_at: str | None, half: str
 ) -> None:
     """File a leave request (KIND: sick/病假, personal/事假, public/公假, trip/出差, annual …)."""
     with _refusals(), _ctx() as ctx:
@@ -183,8 +210,10 @@ def leave_request_cmd(
             date.fromisoformat(end) if end else None,
             reason=reason,
             phoned_at=phoned,
+            half=half,
         )
-        click.echo(f"leave {row.id}: {employee} {key} {row.start}–{row.end}, for {row.approver} to approve")
+        span = f"{row.start} {row.half}" if row.half else f"{row.start}–{row.end}"
+        click.echo(f"leave {row.id}: {employee} {key} {span}, for {row.approver} to approve")
 
 
 @leave_group.command("approve")
@@ -229,6 +258,7 @@ def leave_list_cmd(as_json: bool) -> None:
                 "kind": x.kind,
                 "start": str(x.start),
                 "end": str(x.end),
+                "half": x.half,
                 "state": x.state,
                 "approver": x.approver,
             }

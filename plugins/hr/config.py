@@ -131,6 +131,9 @@ class LeaveTypeConfig(_Strict):
         default=Decimal("1"), description="share of the minimum wage due on such days (病假 0.8)"
     )
     allowance: Decimal = Field(default=Decimal("0"), ge=0, description="¥ of the day's 福利补贴 withheld each day")
+    half_days: bool = Field(
+        default=False, description="may be taken for a morning or an afternoon (上午/下午, 0.5 day)"
+    )
 
 
 def _leave_types() -> dict[str, LeaveTypeConfig]:
@@ -141,11 +144,12 @@ def _leave_types() -> dict[str, LeaveTypeConfig]:
             certificate=True,
             phone_within=15,
             min_wage_share=Decimal("0.8"),
+            half_days=True,
         ),
-        "personal": LeaveTypeConfig(name="事假", paid=Decimal("0"), min_wage_share=Decimal("0")),
+        "personal": LeaveTypeConfig(name="事假", paid=Decimal("0"), min_wage_share=Decimal("0"), half_days=True),
         "public": LeaveTypeConfig(name="公假"),
         "trip": LeaveTypeConfig(name="出差"),
-        "annual": LeaveTypeConfig(name="年休假"),
+        "annual": LeaveTypeConfig(name="年休假", half_days=True),
         "marriage": LeaveTypeConfig(name="婚假"),
         "bereavement": LeaveTypeConfig(name="丧假"),
         "maternity": LeaveTypeConfig(name="产假"),
@@ -226,6 +230,10 @@ class RostersConfig(_Strict):
 
     rotas: list[str] = Field(default_factory=list, description="rota names of [staff.rotas] / imported shifts")
     remind_hour: int = Field(default=16, ge=0, le=23, description="local hour the day-before reminder goes out")
+    import_start: time = Field(default=time(8, 0), description="hr import roster: a listed day's duty starts")
+    import_end: time = Field(
+        default=time(20, 0), description="hr import roster: and ends (at or before the start: the next morning)"
+    )
 
 
 class HrConfig(_Strict):

@@ -5,13 +5,16 @@ Seed 考勤制度 五–九: a request is approved by the employee's department 
 shift or within 15 min of its start and a certificate from a medical institution is
 brought on the first working day back; 事假 deducts the day's pay; 公假 is paid; 出差
 is filed. A missing certificate is reminded to the employee on that day, then
-escalated to the manager.
+escalated to the manager. 事假, 病假 and 年休假 (``half_days`` types) may be asked for a
+morning or an afternoon (``half``: am / pm, 上午 / 下午): the day's other half is worked
+as usual, 事假 deducts half the day's pay and the year's 年休假 counts the half.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -20,6 +23,17 @@ from kefu.plugins.hr import kinds, rules
 from kefu.plugins.hr.config import Ctx
 from kefu.plugins.hr.models import Leave
 from kefu.plugins.hr.register import Person, register
+
+HALVES = {"am": "am", "上午": "am", "pm": "pm", "下午": "pm", "": ""}
+
+
+def half_of(text: str) -> str:
+    """am, pm or '' from am / pm / 上午 / 下午; ValueError otherwise."""
+    try:
+        return HALVES[text.strip().lower()]
+    except KeyError:
+        raise LeaveError(f"{text!r}: a half day is am/上午 or pm/下午") from None
+
 
 _DATE = re.compile(r"(?:(\d{4})\s*[-/.年])?\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
@@ -60,8 +74,12 @@ def request(
     via: str = "cli",
     phoned_at: datetime | None = None,
     case: Case | None = None,
+    half: str = "",
 ) -> Leave:
-    """File a request and tell the approver (the employee's manager); the leave row."""
+    """File a request and tell the approver (the employee's manager); the leave row.
+
+    ``half`` (am / pm) asks for that half of the one day ``start``.
+    """
     people = register(ctx)
     person = people.get(employee)
     if person is None:
@@ -74,16 +92,23 @@ def request(
     if not person.manager:
         raise LeaveError(f"{employee}: no manager to approve (set [hr.departments.*].manager or 上级)")
     spec = ctx.config.leave.types[kind]
-    check_entitlement(ctx, person, kind, start, end)
+    half = half_of(half)
+    if half and not spec.half_days:
+        raise LeaveError(f"{spec.name} is taken in whole days (half_days in [hr.leave.types.{kind}])")
+    if half and end != start:
+        raise LeaveError("a half day is one day: give START only")
+    check_entitlement(ctx, person, kind, start, end, half)
+    span = f"{start} {'上午' if half == 'am' else '下午'}" if half else f"{start}–{end}"
     if case is None:
         case = ctx.open_case(
-            kind=kinds.LEAVE, title=f"{person.name}{spec.name}申请 {start}–{end}", data={"employee": employee}
+            kind=kinds.LEAVE, title=f"{person.name}{spec.name}申请 {span}", data={"employee": employee}
         )
     leave = Leave(
         employee=employee,
         kind=kind,
         start=start,
         end=end,
+        half=half,
         reason=reason,
         via=via,
         requested_at=ctx.now(),
@@ -117,36 +142,46 @@ def entitlement(ctx: Ctx, person: Person, kind: str, on: date) -> int | None:
     return None
 
 
-def _days(ctx: Ctx, kind: str, start: date, end: date) -> int:
-    """Days a leave uses: working days for 年休假 (holidays are not counted), else calendar days."""
+def _days(ctx: Ctx, kind: str, start: date, end: date, half: str = "") -> Decimal:
+    """Days a leave uses: working days for 年休假 (holidays are not counted), else calendar days;
+    a half day counts 0.5."""
     n = (end - start).days + 1
-    if kind != "annual":
-        return n
-    return sum(ctx.calendar.is_working_day(start + timedelta(days=i)) for i in range(n))
+    if kind == "annual":
+        n = sum(ctx.calendar.is_working_day(start + timedelta(days=i)) for i in range(n))
+    return Decimal(n) / 2 if half else Decimal(n)
 
 
-def check_entitlement(ctx: Ctx, person: Person, kind: str, start: date, end: date) -> None:
+def _shown(days: Decimal) -> str:
+    """10, 9.5: days as a person writes them."""
+    return str(int(days)) if days == days.to_integral_value() else f"{days.normalize():f}"
+
+
+def check_entitlement(ctx: Ctx, person: Person, kind: str, start: date, end: date, half: str = "") -> None:
     """Refuse a statutory leave beyond its days this year (requests not refused count as used)."""
     allowed = entitlement(ctx, person, kind, start)
     if allowed is None:
         return
     used = sum(
-        _days(ctx, kind, x.start, x.end)
-        for x in ctx.db().scalars(
-            select(Leave).where(
-                Leave.employee == person.key,
-                Leave.kind == kind,
-                Leave.state != "refused",
-                Leave.start >= date(start.year, 1, 1),
-                Leave.start <= date(start.year, 12, 31),
+        (
+            _days(ctx, kind, x.start, x.end, x.half)
+            for x in ctx.db().scalars(
+                select(Leave).where(
+                    Leave.employee == person.key,
+                    Leave.kind == kind,
+                    Leave.state != "refused",
+                    Leave.start >= date(start.year, 1, 1),
+                    Leave.start <= date(start.year, 12, 31),
+                )
             )
-        )
+        ),
+        Decimal(0),
     )
-    asked = _days(ctx, kind, start, end)
+    asked = _days(ctx, kind, start, end, half)
     if used + asked > allowed:
         name = ctx.config.leave.types[kind].name
         raise LeaveError(
-            f"{person.key}: {name} {asked} days exceed the {allowed} days of [hr.leave.statutory] ({used} used)"
+            f"{person.key}: {name} {_shown(asked)} days exceed the {allowed} days of [hr.leave.statutory]"
+            f" ({_shown(used)} used)"
         )
 
 
@@ -308,6 +343,19 @@ def from_message(ctx: Ctx, case: Case) -> Leave | None:
         ctx.record_event(case, "note", reason="请假申请：未写明假别或日期（例：请假 病假 11月5日）")
         return None
     phoned = ctx.now() if kind == "sick" and dates[0] == today else None
+    # 请假 事假 9月9日 上午: a half day when one day is named with its half.
+    half = ""
+    if dates[0] == dates[1] and ctx.config.leave.types[kind].half_days:
+        half = "am" if "上午" in text else "pm" if "下午" in text else ""
     return request(
-        ctx, person.key, kind, dates[0], dates[1], reason=text.strip()[:500], via=item.kind, phoned_at=phoned, case=case
+        ctx,
+        person.key,
+        kind,
+        dates[0],
+        dates[1],
+        reason=text.strip()[:500],
+        via=item.kind,
+        phoned_at=phoned,
+        case=case,
+        half=half,
     )

@@ -87,6 +87,9 @@ class Leave(Base):
     kind: Mapped[str] = mapped_column(String(16))
     start: Mapped[date] = mapped_column(index=True)
     end: Mapped[date]
+    half: Mapped[str] = mapped_column(
+        String(2), default="", server_default="", doc="'' whole days; am or pm: that half of a one-day leave"
+    )
     state: Mapped[str] = mapped_column(String(16), default="requested", doc="requested, approved, refused")
     reason: Mapped[str] = mapped_column(Text, default="")
     via: Mapped[str] = mapped_column(String(16), default="cli", doc="cli, sms, email, console")

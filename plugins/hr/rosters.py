@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from kefu.api import RotaShift
 from kefu.plugins.hr.config import Ctx
@@ -94,4 +94,49 @@ def assign(ctx: Ctx, rota: str, starts_at: datetime, ends_at: datetime, who: str
             told.append(key)
     _tell(ctx, who, stamp, "duty_change_on.txt", {**context, "old_names": "、".join(before) or "无"})
     told.append(who)
+    return told
+
+
+def dated(ctx: Ctx, rota: str, starts_at: datetime, ends_at: datetime) -> list[str]:
+    """Who the dated shifts of exactly [starts_at, ends_at) put on duty (the pattern not counted)."""
+    return list(
+        ctx.db().scalars(
+            select(RotaShift.staff_key)
+            .where(RotaShift.rota == rota, RotaShift.starts_at == starts_at, RotaShift.ends_at == ends_at)
+            .order_by(RotaShift.id)
+        )
+    )
+
+
+def publish(ctx: Ctx, rota: str, starts_at: datetime, ends_at: datetime, people: list[str]) -> list[str]:
+    """Make ``people`` the dated shift of [starts_at, ends_at), as ``assign`` does for one person.
+
+    Whoever the rota had on duty then (dated shift or pattern) and is no longer is told
+    the change, and so is each person newly put on; nobody is told when nothing changes
+    for them. Returns the people told.
+    """
+    if ends_at <= starts_at:
+        raise ValueError("the shift ends before it starts")
+    before = ctx.staff_for(f"rota:{rota}", when=starts_at)
+    session = ctx.db()
+    session.execute(
+        delete(RotaShift).where(RotaShift.rota == rota, RotaShift.starts_at == starts_at, RotaShift.ends_at == ends_at)
+    )
+    for who in people:
+        session.add(RotaShift(rota=rota, staff_key=who, starts_at=starts_at, ends_at=ends_at))
+    session.flush()
+    context = {"rota": rota, "starts_at": starts_at.astimezone(ctx.tz), "ends_at": ends_at.astimezone(ctx.tz)}
+    stamp = f"{ctx.name}/roster-change/{rota}/{starts_at:%Y%m%d%H%M}/{'+'.join(people)}"
+    names = "、".join((p.name if (p := ctx.person(k)) else k) for k in people)
+    told = []
+    for key in before:
+        if key not in people:
+            _tell(ctx, key, stamp, "duty_change_off.txt", {**context, "who": people[0], "new_name": names})
+            told.append(key)
+    for key in people:
+        if key not in before:
+            _tell(
+                ctx, key, stamp, "duty_change_on.txt", {**context, "who": key, "old_names": "、".join(before) or "无"}
+            )
+            told.append(key)
     return told

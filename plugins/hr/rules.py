@@ -60,6 +60,7 @@ class LeaveDay:
     kind: str
     spec: LeaveTypeConfig
     phoned_minute: int | None = None  # minutes since midnight of that day; None: not phoned in
+    half: str = ""  # '' the whole day; am / pm: only that half is on leave, the other is worked
 
 
 @dataclass
@@ -113,7 +114,8 @@ def day_result(
     """
     if not working:
         return DayOutcome("off")
-    if leave is not None:
+    half = leave.half if leave is not None else ""
+    if leave is not None and not half:
         out = DayOutcome("leave", leave_kind=leave.kind)
         out.lines.append({"rule": "leave", "label": leave.spec.name, "kind": leave.kind, "paid": str(leave.spec.paid)})
         within = leave.spec.phone_within
@@ -148,6 +150,31 @@ def day_result(
         elif direction != "in":
             out2 = minute
     out = DayOutcome("work")
+    slots = [(in1, "上午", s.morning_start), (in2, "下午", s.afternoon_start)]
+    if leave is not None and half:
+        # Half a day on leave: that half expects nothing, the other half is checked as any day.
+        worked = 1 if half == "am" else 0
+        slot, value, start = slots[worked][1], slots[worked][0], slots[worked][2]
+        out.leave_kind = leave.kind
+        name = f"{leave.spec.name}（{'上午' if half == 'am' else '下午'}）"
+        out.lines.append(
+            {"rule": "leave", "label": name, "kind": leave.kind, "paid": str(leave.spec.paid), "half": half}
+        )
+        within = leave.spec.phone_within
+        leave_start = s.morning_start if half == "am" else s.afternoon_start
+        if within is not None and (leave.phoned_minute is None or leave.phoned_minute > leave_start + within):
+            out.lines.append({"rule": "notice_late", "label": f"{leave.spec.name}未在上班后{within}分钟内电话报告"})
+        if value is None:
+            out.status, out.absent = "absent", Decimal("0.5")
+            out.lines.append({"rule": "absence", "label": f"旷工半天：{slot}无签到、无请假"})
+        elif value - start > s.grace:
+            out.late_minutes = value - start
+            _late_line(cfg, "late", f"{slot}迟到", value - start, out)
+            out.absent = min(out.absent, Decimal("0.5"))
+        if half == "am" and value is not None:
+            _sign_out(cfg, s, out2, out)
+        _proxy_lines(cfg, proxies, out)
+        return out
     if in1 is None and in2 is None:
         out.status, out.absent = "absent", Decimal("1")
         label = "旷工：无签到、无请假"
@@ -156,7 +183,7 @@ def day_result(
         out.lines.append({"rule": "absence", "label": label})
         _proxy_lines(cfg, proxies, out)
         return out
-    for value, slot, start in ((in1, "上午", s.morning_start), (in2, "下午", s.afternoon_start)):
+    for value, slot, start in slots:
         if value is None:
             out.lines.append({"rule": "missing", "label": f"缺卡：{slot}未签到"})
             if cfg.late.missing_sign_in == "absence":
@@ -164,17 +191,22 @@ def day_result(
         elif value - start > s.grace:
             out.late_minutes += value - start
             _late_line(cfg, "late", f"{slot}迟到", value - start, out)
+    _sign_out(cfg, s, out2, out)
+    out.absent = min(out.absent, Decimal("1"))
+    if out.absent >= 1:
+        out.status = "absent"
+    _proxy_lines(cfg, proxies, out)
+    return out
+
+
+def _sign_out(cfg: HrConfig, s: Schedule, out2: int | None, out: DayOutcome) -> None:
+    """Early leave against the shift's end, or the missing sign-out when the shift wants one."""
     if out2 is not None:
         if s.afternoon_end - out2 > s.grace:
             out.early_minutes = s.afternoon_end - out2
             _late_line(cfg, "early", "早退", out.early_minutes, out)
     elif s.sign_out:
         out.lines.append({"rule": "missing", "label": "缺卡：下班未签退"})
-    out.absent = min(out.absent, Decimal("1"))
-    if out.absent >= 1:
-        out.status = "absent"
-    _proxy_lines(cfg, proxies, out)
-    return out
 
 
 def _proxy_lines(cfg: HrConfig, proxies: Iterable[tuple[str, str]], out: DayOutcome) -> None:

@@ -85,7 +85,7 @@ def build_rows(ctx: Ctx, period: str) -> list[dict[str, Any]]:
         lines: list[dict[str, Any]] = []
         counts = {"late": 0, "early": 0, "missing": 0, "proxy": 0, "notice_late": 0}
         absent = Decimal("0")
-        leave: dict[str, int] = defaultdict(int)
+        leave: dict[str, Decimal] = defaultdict(Decimal)
         penalty = leave_cut = Decimal("0")
         share_lost = Decimal("0")  # minimum-wage days not due (unpaid days, 80 % on sick days)
         worked = 0
@@ -102,10 +102,11 @@ def build_rows(ctx: Ctx, period: str) -> list[dict[str, Any]]:
                     counts[rule] += 1
                 if rule == "leave":
                     spec = types.get(line["kind"])
-                    leave[spec.name if spec else line["kind"]] += 1
+                    share = Decimal("0.5") if line.get("half") else Decimal(1)  # 上午/下午: half a day
+                    leave[spec.name if spec else line["kind"]] += share
                     if spec is not None:
-                        share_lost += 1 - spec.min_wage_share
-                        cut = daily * (1 - spec.paid) + spec.allowance
+                        share_lost += share * (1 - spec.min_wage_share)
+                        cut = (daily * (1 - spec.paid) + spec.allowance) * share
                         if deduct and cut:
                             entry["amount"] = str(money(cut))
                             leave_cut += money(cut)
@@ -132,7 +133,7 @@ def build_rows(ctx: Ctx, period: str) -> list[dict[str, Any]]:
             "early": counts["early"],
             "missing": counts["missing"],
             "absent_days": str(absent.quantize(Decimal("0.1"))),
-            "leave": dict(leave),
+            "leave": {k: int(v) if v == v.to_integral_value() else float(v) for k, v in leave.items()},
             "proxy_month": counts["proxy"],
             "proxy_year": proxies_year.get(key, 0),
             "bonus_frozen": proxies_year.get(key, 0) >= cfg.proxy.freeze_from,

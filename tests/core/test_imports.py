@@ -23,6 +23,7 @@ from kefu.imports import (
     Outcome,
     RowError,
     column,
+    parse_day,
     run_import,
 )
 
@@ -232,6 +233,56 @@ def test_a_failed_write_leaves_out_only_its_row_and_rerun_changes_nothing(sessio
     assert len(orders) == 1198 and "A701" not in orders and "A702" in orders and "A700" in orders
     again = run_import(OrderImport(), session, data=data, name="o.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1198)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("26-11-02", "2026-11-02"),  # DingTalk 每日统计: 26-11-02 星期一
+        ("26-11-02 星期一", "2026-11-02"),
+        ("2026/11/02 星期一", "2026-11-02"),
+        ("2026-11-02 周一", "2026-11-02"),
+        ("2026-11-02(周一)", "2026-11-02"),
+        ("2026-11-02（一）", "2026-11-02"),
+        ("2026年11月2日", "2026-11-02"),
+    ],
+)
+def test_dates_as_attendance_exports_write_them(text: str, expected: str) -> None:
+    assert parse_day(text) == date.fromisoformat(expected)
+
+
+def test_a_month_and_day_take_their_year_from_the_files_title(session: Session) -> None:
+    title = "每日统计表 统计日期：2026-12-21 至 2027-01-20\n"
+    text = title + HEADER + "A1,b1,,1,12-25 星期五\nA2,b2,,2,01-05\nA3,b3,,3,02-01\nA4,b4,,4,13-45\n"
+    report = run_import(OrderImport(), session, data=text.encode(), name="o.csv")
+    days = dict(session.execute(select(ORDERS.c.order_no, ORDERS.c.day)).all())
+    assert days == {"A1": "2026-12-25", "A2": "2027-01-05"}
+    assert report.errors == [
+        (5, "day (日期): '02-01' is not within the file's dates 2026-12-21 – 2027-01-20"),
+        (6, "day (日期): '13-45' is not a date (write 2026-11-02)"),
+    ]
+    untitled = run_import(OrderImport(), session, data=(HEADER + "B1,b,,1,11-02\n").encode(), name="p.csv")
+    assert "has no year and the file's title names no dates" in untitled.errors[0][1]
+
+
+class PreparedImport(OrderImport):
+    """Records the rows each batch was prepared with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[list[str]] = []
+
+    def prepare(self, session: Session, rows: list[OrderRow]) -> None:
+        self.prepared.append([r.order_no for r in rows])
+
+
+def test_each_batch_is_prepared_and_after_a_rollback_only_the_rows_left(session: Session) -> None:
+    lines = ["A1,b1,,1,\n", "A2,much-too-long-name,,2,\n", "A3,b3,,3,\n", "A4,b4,,4,\n", "A5,b5,,5,\n"]
+    importer = PreparedImport()
+    report = run_import(importer, session, data=(HEADER + "".join(lines)).encode(), name="o.csv", batch_rows=3)
+    assert report.created == 4 and [line for line, _ in report.errors] == [3]
+    # batch 1 prepared, rolled back and prepared again, then only A3 after A2's failed write; batch 2 once.
+    assert importer.prepared == [["A1", "A2", "A3"], ["A1", "A2", "A3"], ["A3"], ["A4", "A5"]]
 
 
 def test_dry_run_shows_the_changes_and_writes_nothing(session: Session) -> None:

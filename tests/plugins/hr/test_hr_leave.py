@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +13,11 @@ from sqlalchemy import select
 from kefu.app import App
 from kefu.db.models import Case
 from kefu.http.server import HttpServer
-from kefu.plugins.hr import jobs, leave
+from kefu.plugins.hr import jobs, leave, sheet
 from kefu.plugins.hr.models import DayResult, Leave
 from kefu.testing.twilio_api import incoming_sms
 
-from .conftest import DEMO, at, cli, in_tx, outbox
+from .conftest import DEDUCT, DEMO, at, cli, in_tx, outbox
 
 TWILIO = "twilio-secret-token"
 
@@ -160,3 +162,82 @@ def test_annual_leave_beyond_the_years_entitlement_is_refused(app: App) -> None:
     assert refused.exit_code != 0 and "10 days" in refused.output
     assert cli(app, "leave", "request", "E05", "marriage", "2026-12-01", "2026-12-03").exit_code == 0  # national: 3
     assert cli(app, "leave", "request", "E05", "marriage", "2026-12-04").exit_code != 0
+
+
+def _day(app: App, employee: str, day: str) -> tuple[str, str, list[str]]:
+    with app.sessions() as s:
+        row = s.scalars(
+            select(DayResult).where(DayResult.employee == employee, DayResult.day == date.fromisoformat(day))
+        ).one()
+        return row.status, str(row.absent), [line["label"] for line in row.lines]
+
+
+def test_half_day_leave_expects_the_other_half_and_deducts_half_a_days_pay(
+    hr_app: Callable[..., App], clock: Any, tmp_path: Path
+) -> None:
+    app = hr_app(hr=DEDUCT)
+    clock.set(at("2026-09-01 07:00"))
+    _register(app)
+    for args in (
+        ("E19", "事假", "2026-09-15", "--half", "上午"),
+        ("E19", "personal", "2026-09-16", "--half", "am"),
+        ("E17", "病假", "2026-09-09", "--half", "下午", "--phoned-at", "2026-09-09T13:40"),
+        ("E20", "事假", "2026-09-17", "--half", "am"),
+    ):
+        result = cli(app, "leave", "request", *args)
+        assert result.exit_code == 0, result.output
+    for leave_id in in_tx(app, lambda ctx: [x.id for x in ctx.db().scalars(select(Leave))]):
+        assert cli(app, "leave", "approve", str(leave_id), "--by", "E01").exit_code == 0
+    punches = tmp_path / "punches.csv"
+    punches.write_text(
+        "工号,打卡时间,类型\n"
+        "E19,2026-09-15 13:28,上班\nE19,2026-09-15 17:31,下班\n"  # morning off: the afternoon as usual
+        "E19,2026-09-16 13:50,上班\nE19,2026-09-16 17:31,下班\n"  # the afternoon still counts lateness
+        "E17,2026-09-09 08:25,上班\n",  # afternoon off: no afternoon sign-in, no sign-out expected
+        encoding="utf-8",
+    )
+    assert cli(app, "import", "punches", str(punches)).exit_code == 0
+    clock.set(at("2026-09-17 20:00"))
+    assert cli(app, "compute", "2026-09").exit_code == 0
+    assert _day(app, "E19", "2026-09-15") == ("work", "0.0", ["事假（上午）"])
+    assert _day(app, "E19", "2026-09-16") == ("work", "0.0", ["事假（上午）", "下午迟到20分钟"])
+    assert _day(app, "E17", "2026-09-09") == ("work", "0.0", ["病假（下午）"])  # phoned 10 min after 13:30
+    # a morning's leave still expects the afternoon's sign-in: none is half a day's absence
+    assert _day(app, "E20", "2026-09-17") == ("absent", "0.5", ["事假（上午）", "旷工半天：下午无签到、无请假"])
+    rows = in_tx(app, lambda ctx: {r["employee"]: r for r in sheet.build(ctx, "2026-09").rows})
+    # 事假 half a day's pay each: 4000 / 21.75 / 2 = 91.95, twice; the two halves are one day of 事假
+    assert rows["E19"]["leave_deductions"] == "183.90" and rows["E19"]["leave"] == {"事假": 1}
+    assert [x["amount"] for x in rows["E19"]["lines"] if x["rule"] == "leave"] == ["91.95", "91.95"]
+    assert rows["E20"]["leave"] == {"事假": 0.5} and rows["E20"]["leave_deductions"] == "91.95"
+    listed = cli(app, "leave", "list", "--json")
+    assert '"half": "am"' in listed.output and '"half": "pm"' in listed.output
+
+
+def test_annual_leave_balance_counts_half_days_and_only_half_day_kinds_take_them(app: App) -> None:
+    # E05: 10 working days of 年休假 in 2026 (11 years of work)
+    assert cli(app, "leave", "request", "E05", "annual", "2026-11-02", "2026-11-13").exit_code == 0  # 10 days
+    refused = cli(app, "leave", "request", "E05", "annual", "2026-11-16", "--half", "pm")
+    assert refused.exit_code != 0 and "0.5 days exceed the 10 days" in refused.output and "(10 used)" in refused.output
+    assert cli(app, "leave", "request", "E06", "annual", "2026-11-02", "2026-11-12").exit_code == 0  # 9 days
+    assert cli(app, "leave", "request", "E06", "年休假", "2026-11-13", "--half", "上午").exit_code == 0  # 9.5
+    assert cli(app, "leave", "request", "E06", "annual", "2026-11-16", "--half", "pm").exit_code == 0  # 10
+    refused = cli(app, "leave", "request", "E06", "annual", "2026-11-17", "--half", "am")
+    assert refused.exit_code != 0 and "(10 used)" in refused.output
+    whole = cli(app, "leave", "request", "E07", "公假", "2026-11-02", "--half", "am")
+    assert whole.exit_code != 0 and "whole days" in whole.output
+    two = cli(app, "leave", "request", "E07", "事假", "2026-11-02", "2026-11-03", "--half", "am")
+    assert two.exit_code != 0 and "one day" in two.output
+
+
+def test_sms_leave_request_for_an_afternoon_is_a_half_day(served: tuple[App, str], run_pass: Any) -> None:
+    app, base = served
+    assert incoming_sms(base, TWILIO, "SM2", "+8613900000019", "请假 事假 9月15日 下午 办事") == 200
+    run_pass(app)
+    row = _leave(app, "E19")
+    assert (row.kind, str(row.start), str(row.end), row.half, row.via) == (
+        "personal",
+        "2026-09-15",
+        "2026-09-15",
+        "pm",
+        "sms",
+    )
