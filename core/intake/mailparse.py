@@ -148,14 +148,17 @@ def check_limits(raw: bytes, limits: MailLimits) -> None:
             f"header block of {len(head)} bytes exceeds the limit of {limits.max_header_bytes} "
             "([channels.limits] max_header_bytes)"
         )
-    fields = len(_FIELD_START.findall(head))
-    if fields > limits.max_headers:
-        raise ParseError(
-            f"{fields} header fields exceed the limit of {limits.max_headers} ([channels.limits] max_headers)"
-        )
+    # A field starts a line: a block of few lines has few fields, and only the others are counted.
+    if head.count(b"\n") >= limits.max_headers:
+        fields = len(_FIELD_START.findall(head))
+        if fields > limits.max_headers:
+            raise ParseError(
+                f"{fields} header fields exceed the limit of {limits.max_headers} ([channels.limits] max_headers)"
+            )
     # Every container part declares itself in a Content-Type line: a mail with few such lines
-    # cannot be beyond the limit, and the exact (slower) count is only made for the others.
-    if raw.lower().count(b"content-type:") <= limits.max_parts:
+    # (fewer colons, even) cannot be beyond the limit, and the exact (slower) count is only made
+    # for the others.
+    if raw.count(b":") <= limits.max_parts or raw.lower().count(b"content-type:") <= limits.max_parts:
         return
     containers = len(_CONTAINER.findall(raw))
     if containers > limits.max_parts:

@@ -95,18 +95,24 @@ class Bounce:
     diagnostic: str = ""
 
 
-def detect_noise(msg: email.message.Message, sender: str | None, headers: Headers | None = None) -> Noise | None:
+def detect_noise(
+    msg: email.message.Message, sender: str | None, headers: Headers | None = None, subject: str | None = None
+) -> Noise | None:
     """Classify ``msg`` as a bounce, an auto-reply or list mail; None for a person's mail.
 
-    ``headers`` is the message's header index, when the caller has read it already.
+    ``headers`` is the message's header index and ``subject`` its decoded Subject, when the
+    caller has read them already.
     """
+    head = headers if headers is not None else Headers(msg)
+    # Only a Content-Type that names a report can be one (the index spares a scan of the headers).
     if (
-        msg.get_content_type() == "multipart/report"
+        "report" in str(head.get("content-type") or "").lower()
+        and msg.get_content_type() == "multipart/report"
         and str(msg.get_param("report-type") or "").lower() == "delivery-status"
     ):
         return Noise("bounce", "multipart/report; report-type=delivery-status")
-    head = headers if headers is not None else Headers(msg)
-    subject = _text(head.get("subject"))
+    if subject is None:
+        subject = _text(head.get("subject"))
     if sender and _BOUNCER.match(sender):
         return Noise("bounce", f"sent by {sender.split('@', 1)[0]}")
     names = head.names()

@@ -24,6 +24,7 @@ from kefu.db.models import InboundItem, InboundRaw
 _MSGID_HEADER = re.compile(rb"^message-id:\s*(<[^<>\s\x00]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _CHUNK = 400  # stay under SQLite's bound-parameter limit with the IN lists
 _ITEMS = table_of(InboundItem)
+_RAWS = table_of(InboundRaw)
 
 
 def _insert_items(dialect: str) -> Insert:
@@ -122,9 +123,9 @@ def store_items(session: Session, items: list[NewItem], *, keys_checked: bool = 
     # each row this insert made; an item another daemon stored first keeps the bytes it came with.
     stored = session.execute(_insert_items(session.connection().dialect.name), rows).all()
     raw_of = {(row["channel"], row["source_key"]): raw for row, raw in zip(rows, raws, strict=True)}
-    if stored:
-        session.execute(
-            insert(InboundRaw),
+    if stored:  # a Core executemany on the table: the ORM's bulk path adds nothing here
+        session.connection().execute(
+            insert(_RAWS),
             [{"item_id": item_id, "raw": raw_of[(channel, key)]} for item_id, channel, key in stored],
         )
     return len(stored)

@@ -122,7 +122,7 @@ def _call_time(payload: dict[str, Any]) -> datetime | None:
 def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any) -> Understood:
     parsed = parse_mail(raw, channels.limits)
     assert parsed.message is not None
-    noise = detect_noise(parsed.message, parsed.sender, parsed.headers)
+    noise = detect_noise(parsed.message, parsed.sender, parsed.headers, parsed.subject)
     own = {cfg.user} if cfg is not None and isinstance(getattr(cfg, "user", None), str) else set()
     bounce = read_bounce(parsed.message, own) if noise is not None and noise.kind == "bounce" else None
     msg = InboundMessage(
@@ -142,21 +142,23 @@ def _mail(base: dict[str, Any], raw: bytes, channels: ChannelsSection, cfg: Any)
     return Understood(msg, parsed.attachments, bounce, parsed.problems)
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+def _has_nul(understood: Understood) -> bool:
+    """Whether any text of the message, its problems or its attachments' names holds a NUL."""
+    for value in vars(understood.message).values():
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, list):
+            for v in value:
+                if isinstance(v, str) and "\x00" in v:
+                    return True
+    return any("\x00" in p for p in understood.problems) or any("\x00" in a.filename for a in understood.attachments)
 
 
 def _clean(understood: Understood) -> Understood:
     """No NUL in any text intake writes (see :func:`no_nul`)."""
     msg = understood.message
-    if (
-        understood.bounce is None
-        and not any(_has_nul(v) for v in vars(msg).values())
-        and not any(_has_nul(p) for p in understood.problems)
-        and not any(_has_nul(a.filename) for a in understood.attachments)
-    ):
+    if understood.bounce is None and not _has_nul(understood):
         return understood
     for f in fields(msg):
         value = getattr(msg, f.name)
