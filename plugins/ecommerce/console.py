@@ -161,20 +161,33 @@ def enter_cancel(ctx: Ctx, _case: Case | None, values: Mapping[str, str], actor:
 # ------------------------------------------------------------------ pages
 
 
-def _cases_of(ctx: Ctx, order: Order) -> str:
-    numbers = [
-        c.number
-        for c in ctx.db().scalars(select(Case).where(Case.plugin == ctx.name, Case.unit == order.shop))
-        if (c.data or {}).get("order_id") == order.id
-    ]
-    return "、".join(numbers)
+def _cases_by_order(ctx: Ctx, orders: list[Order]) -> dict[int, list[str]]:
+    """The desk's case numbers of each order (one query: cases name their order in ``data``)."""
+    numbers = {o.order_no for o in orders}
+    out: dict[int, list[str]] = {}
+    if not numbers:
+        return out
+    cases = ctx.db().scalars(
+        select(Case).where(Case.plugin == ctx.name, Case.data["order_no"].as_string().in_(numbers)).order_by(Case.id)
+    )
+    for case in cases:
+        order_id = (case.data or {}).get("order_id")
+        if isinstance(order_id, int):
+            out.setdefault(order_id, []).append(case.number)
+    return out
 
 
 def orders_lookup(ctx: Ctx, query: str) -> tuple[list[str], list[list[str]]]:
-    """订单查询: orders whose number is or starts with ``query``; buyer data masked."""
-    found = ctx.db().scalars(
-        select(Order).where(Order.order_no.startswith(query, autoescape=True)).order_by(Order.shop, Order.order_no)
+    """订单查询: orders whose number is or starts with ``query`` (50 at most); buyer data masked."""
+    orders = list(
+        ctx.db().scalars(
+            select(Order)
+            .where(Order.order_no.startswith(query, autoescape=True))
+            .order_by(Order.shop, Order.order_no)
+            .limit(50)
+        )
     )
+    cases = _cases_by_order(ctx, orders)
     rows = [
         [
             o.shop,
@@ -187,9 +200,9 @@ def orders_lookup(ctx: Ctx, query: str) -> tuple[list[str], list[list[str]]]:
             mask(o.phone) if o.phone else "",
             mask_address(o.address),
             "红旗" if o.seller_flag == rules.FLAG_RED else "",
-            _cases_of(ctx, o),
+            "、".join(cases.get(o.id, [])),
         ]
-        for o in list(found)[:50]
+        for o in orders
     ]
     columns = ["店铺", "订单号", "状态", "打单", "承诺发货", "买家", "收货人", "电话", "地址", "旗帜", "工单"]
     return columns, rows

@@ -291,6 +291,7 @@ def test_pages_list_the_right_rows_masked(shop, clock) -> None:
         orders[SHIPPED].refund_status, orders[SHIPPED].needs_return = "退款中", True
         orders[SHIPPED].refund_deadline = clock.now() + timedelta(days=2)
         orders[OUTLET].refund_status = "退款中"
+        case_number = desk.case_for(ctx, orders[SHIPPED], kinds.CANCEL, title="取消").number
         desk.register_transfer(ctx, shop="main", payer="张三丰", amount=Decimal("88"), paid_on=clock_day(app))
         desk.register_transfer(ctx, shop="outlet", payer="李四", amount=Decimal("66"), paid_on=clock_day(app))
         digest_rows = [(r.shop, r.order_no) for r in disputes.digest_rows(ctx)]
@@ -300,6 +301,7 @@ def test_pages_list_the_right_rows_masked(shop, clock) -> None:
 
     page = _table(pre, "订单查询", order_no=SHIPPED)
     assert f"<td>{SHIPPED}</td>" in page and "t*****o" in page and "赵*" in page and "139****3333" in page
+    assert f"<td>{case_number}</td>" in page  # the order's cases
     for raw in ("tb_zhao", "赵敏", "13900003333", "漕溪北路"):
         assert raw not in page, raw
     assert f"<td>{SHIPPED}</td>" not in _table(out, "订单查询", order_no=SHIPPED)  # another shop's order
