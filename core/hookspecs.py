@@ -223,7 +223,10 @@ def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | Consol
     transaction with ``ctx`` bound to it, records nothing itself (the plugin's own
     moves record their events with ``actor``) and shows the returned line; a
     ``ValueError`` from ``run`` is shown as the refusal and nothing is written.
-    Names must be unique per plugin. Results of all plugins are concatenated. A
+    An ``on="plugin"`` action with ``unit_of(ctx, values)`` is scoped by the unit
+    it names (a shop, from an order number), as a case is by its own; a page's
+    ``unit_column`` scopes rows that are not cases, its ``search`` field makes it
+    a lookup (``rows(ctx, query)``). Names must be unique per plugin. Results of all plugins are concatenated. A
     plugin that raises, or returns something else, refuses the start (a
     registration hook).
     """

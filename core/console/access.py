@@ -39,9 +39,11 @@ class Viewer:
         """Whether ``case`` is in this person's scope."""
         if self.plugins and case.plugin not in self.plugins:
             return False
-        if self.is_head or not self.units:
-            return True
-        return case.unit in self.units
+        return self.may_act_in(case.unit)
+
+    def may_act_in(self, unit: str | None) -> bool:
+        """Whether ``unit`` (a case's, or the one a page action acts on) is in this person's units."""
+        return self.is_head or not self.units or unit in self.units
 
     def may_use(self, plugin: str) -> bool:
         """Whether this person works for ``plugin`` (its own actions and pages)."""

@@ -37,8 +37,10 @@ class ConsoleField:
             raise ValueError(f"console field {self.name}: unknown type {self.type!r}; one of {', '.join(FIELD_TYPES)}")
 
 
-PageRows = Callable[["PluginContext[Any]"], tuple[list[str], list[list[str]]]]
+# rows(ctx), or rows(ctx, query) for a page with a ``search`` field (the query as typed, stripped).
+PageRows = Callable[..., tuple[list[str], list[list[str]]]]
 ActionRun = Callable[["PluginContext[Any]", "Case | None", Mapping[str, str], str], str]
+UnitOf = Callable[["PluginContext[Any]", Mapping[str, str]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class ConsoleAction:
     ``on="plugin"``), ``actor`` being the signed-in person's staff key, and returns
     the line the page shows. ``roles`` limits it to console roles (empty: every role
     that sees the case); ``states`` to cases in those states (empty: any).
+
+    An ``on="plugin"`` action has no case to scope it by: ``unit_of(ctx, values)`` names the
+    unit it acts on (a shop, found by the order number typed), in the same transaction just
+    before ``run``, and the console refuses (403) a person whose units leave it out, as it
+    does for a case of that unit; it raises ``ValueError`` to refuse (no such order).
     """
 
     name: str
@@ -61,6 +68,7 @@ class ConsoleAction:
     roles: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
     confirm: str = ""
+    unit_of: UnitOf | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,7 +82,11 @@ class ConsolePage:
 
     ``rows(ctx)`` returns (column titles, rows of cells), read in a transaction of its own;
     ``case_column`` is the index of the column holding case numbers: those cells link to
-    the case, and rows of cases outside the person's scope are left out. ``roles`` as for
+    the case, and rows of cases outside the person's scope are left out. ``unit_column`` is
+    the index of a column holding the unit (a shop): rows of units outside the person's
+    units are left out, for rows that are not cases (orders, transfers). With ``search``
+    the page draws that field as a search form (GET) above the table, and calls
+    ``rows(ctx, query)``; nothing is listed before a query is given. ``roles`` as for
     :class:`ConsoleAction`.
     """
 
@@ -83,3 +95,5 @@ class ConsolePage:
     rows: PageRows
     case_column: int | None = None
     roles: tuple[str, ...] = ()
+    unit_column: int | None = None
+    search: ConsoleField | None = None

@@ -754,22 +754,29 @@ class Console:
             if p == plugin and a.on == "plugin" and (not a.roles or viewer.role in a.roles)
         ]
         tables = [
-            self._table(viewer, plugin, t)
+            self._table(viewer, plugin, t, request.query_params)
             for p, t in self.plugin_tables
             if p == plugin and (not t.roles or viewer.role in t.roles)
         ]
         return self.page(request, "plugin.html", plugin=plugin, actions=actions, tables=tables)
 
-    def _table(self, viewer: Viewer, plugin: str, table: ConsolePage) -> dict[str, Any]:
-        """A plugin's table, its rows of cases outside the person's scope left out."""
+    def _table(self, viewer: Viewer, plugin: str, table: ConsolePage, params: Mapping[str, str]) -> dict[str, Any]:
+        """A plugin's table, its rows of cases (or units) outside the person's scope left out."""
+        query = (params.get(table.search.name) or "").strip()[:200] if table.search else ""
+        out: dict[str, Any] = {"title": table.title, "search": table.search, "query": query}
+        if table.search is not None and not query:
+            return {**out, "columns": [], "rows": [], "case_column": None}  # a lookup lists nothing unasked
         with self.app.sessions() as session:
-            columns, rows = table.rows(self.app.context(plugin, session))
+            ctx = self.app.context(plugin, session)
+            columns, rows = table.rows(ctx, query) if table.search else table.rows(ctx)
             col = table.case_column
             if col is not None and rows:
                 numbers = [str(r[col]) for r in rows]
                 visible = set(session.scalars(select(Case.number).where(Case.number.in_(numbers), viewer.scope())))
                 rows = [r for r in rows if str(r[col]) in visible]
-        return {"title": table.title, "columns": columns, "rows": rows, "case_column": col}
+            if table.unit_column is not None:
+                rows = [r for r in rows if viewer.may_act_in(str(r[table.unit_column]))]
+        return {**out, "columns": columns, "rows": rows, "case_column": col}
 
     async def plugin_action(self, request: Request) -> Response:
         """Run a plugin's page action."""
@@ -785,10 +792,15 @@ class Console:
 
         def act(session: Session) -> str:
             _check_fields(action, values)
-            return action.run(self.app.context(plugin, session), None, values, viewer.key)
+            ctx = self.app.context(plugin, session)
+            if action.unit_of is not None and not viewer.may_act_in(action.unit_of(ctx, values)):
+                raise Refused(403, "无权执行此操作（不在您的负责范围内）")
+            return action.run(ctx, None, values, viewer.key)
 
         try:
             message = await run_in_threadpool(self.write, act)
+        except Refused as exc:
+            return self._refused(request, exc)
         except (ValueError, Busy) as exc:
             return _back(f"/plugin/{plugin}", err=str(exc))
         return _back(f"/plugin/{plugin}", ok=message)

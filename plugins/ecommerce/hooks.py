@@ -6,7 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kefu.api import Case, CaseEvent, CaseKind, Classification, CronJob, Deadline, InboundMessage, Route, hookimpl
+from kefu.api import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    Classification,
+    ConsoleAction,
+    ConsolePage,
+    CronJob,
+    Deadline,
+    InboundMessage,
+    Route,
+    hookimpl,
+)
 from kefu.plugins.ecommerce import api, desk, imports, intake, kinds
 from kefu.plugins.ecommerce.config import Ctx, EcommerceConfig
 from kefu.plugins.ecommerce.jobs import cron_jobs
@@ -92,6 +104,14 @@ def kefu_cli(group: click.Group, ctx: Ctx) -> None:
     from kefu.plugins.ecommerce.cli import ecommerce
 
     group.add_command(ecommerce, name=ctx.name)
+
+
+@hookimpl
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction | ConsolePage]:
+    """The desk in the staff console: its case actions, order entries and pages (orders, digest …)."""
+    from kefu.plugins.ecommerce.console import console_actions
+
+    return console_actions(ctx)
 
 
 @hookimpl
