@@ -212,7 +212,8 @@ def kefu_http(ctx: PluginContext[Any]) -> list[Route]:
 def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | ConsolePage]:
     """Return this plugin's actions and pages for the staff console (``kefu.api.ConsoleAction``,
     ``kefu.api.ConsolePage``: a read-only table on the plugin's page, its case numbers linked
-    and rows outside the person's scope left out).
+    and rows outside the person's scope left out; ``personal=True``: ``rows(ctx, actor)``
+    returns only what the signed-in person may see).
 
     Called once when the console is built (at start and each reload), outside any
     transaction; pure, like :func:`kefu_http`. Each action is a form the console

@@ -37,7 +37,7 @@ class ConsoleField:
             raise ValueError(f"console field {self.name}: unknown type {self.type!r}; one of {', '.join(FIELD_TYPES)}")
 
 
-PageRows = Callable[["PluginContext[Any]"], tuple[list[str], list[list[str]]]]
+PageRows = Callable[..., tuple[list[str], list[list[str]]]]
 ActionRun = Callable[["PluginContext[Any]", "Case | None", Mapping[str, str], str], str]
 
 
@@ -75,7 +75,9 @@ class ConsolePage:
     ``rows(ctx)`` returns (column titles, rows of cells), read in a transaction of its own;
     ``case_column`` is the index of the column holding case numbers: those cells link to
     the case, and rows of cases outside the person's scope are left out. ``roles`` as for
-    :class:`ConsoleAction`.
+    :class:`ConsoleAction`. ``personal``: ``rows(ctx, actor)`` gets the signed-in person's
+    staff key and returns only what that person may see (hr: one's own attendance; a
+    manager's department), for records the console's plugin/unit scope cannot express.
     """
 
     name: str
@@ -83,3 +85,4 @@ class ConsolePage:
     rows: PageRows
     case_column: int | None = None
     roles: tuple[str, ...] = ()
+    personal: bool = False

@@ -761,7 +761,8 @@ class Console:
     def _table(self, viewer: Viewer, plugin: str, table: ConsolePage) -> dict[str, Any]:
         """A plugin's table, its rows of cases outside the person's scope left out."""
         with self.app.sessions() as session:
-            columns, rows = table.rows(self.app.context(plugin, session))
+            ctx = self.app.context(plugin, session)
+            columns, rows = table.rows(ctx, viewer.key) if table.personal else table.rows(ctx)
             col = table.case_column
             if col is not None and rows:
                 numbers = [str(r[col]) for r in rows]
