@@ -212,7 +212,8 @@ def kefu_http(ctx: PluginContext[Any]) -> list[Route]:
 def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | ConsolePage]:
     """Return this plugin's actions and pages for the staff console (``kefu.api.ConsoleAction``,
     ``kefu.api.ConsolePage``: a read-only table on the plugin's page, its case numbers linked
-    and rows outside the person's scope left out).
+    and rows outside the person's scope left out; ``personal=True``: ``rows(ctx, actor)``
+    returns only what the signed-in person may see).
 
     Called once when the console is built (at start and each reload), outside any
     transaction; pure, like :func:`kefu_http`. Each action is a form the console
@@ -226,7 +227,8 @@ def kefu_console_actions(ctx: PluginContext[Any]) -> list[ConsoleAction | Consol
     An ``on="plugin"`` action with ``unit_of(ctx, values)`` is scoped by the unit
     it names (a shop, from an order number), as a case is by its own; a page's
     ``unit_column`` scopes rows that are not cases, its ``search`` field makes it
-    a lookup (``rows(ctx, query)``). Names must be unique per plugin. Results of all plugins are concatenated. A
+    a lookup (``rows(ctx, query)``; ``rows(ctx, actor, query)`` when also personal).
+    Names must be unique per plugin. Results of all plugins are concatenated. A
     plugin that raises, or returns something else, refuses the start (a
     registration hook).
     """

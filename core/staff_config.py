@@ -89,7 +89,7 @@ class Rota(BaseModel):
     fallback: list[str] = Field(default_factory=list)
 
 
-CONSOLE_ROLES = ("admin", "head", "agent", "duty")
+CONSOLE_ROLES = ("admin", "head", "agent", "duty", "self")
 
 
 class Access(BaseModel):
@@ -98,8 +98,10 @@ class Access(BaseModel):
     ``role``: ``admin`` (everything, and /healthz), ``head`` (everything of their
     ``plugins``, and /healthz), ``agent`` (cases of their plugins and ``units``),
     ``duty`` (a station's or floor's duty staff: their units' cases, the customer's
-    number masked). ``units`` are the cases' units (project, station, floor, shop);
-    empty means every unit of the plugins. ``plugins`` empty means every plugin.
+    number masked), ``self`` (an employee: no case at all, only their plugins' pages,
+    whose personal tables show their own records, e.g. hr's attendance). ``units``
+    are the cases' units (project, station, floor, shop); empty means every unit of
+    the plugins. ``plugins`` empty means every plugin.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -2,7 +2,9 @@
 
 A case is in a person's scope when its plugin is one of theirs (or they have all)
 and, unless they are a head or admin, its unit is one of theirs (or they have all
-units). The same rule filters every list (a SQL condition) and guards every case
+units); ``self`` (an employee) sees no case, only their plugins' pages, whose
+personal tables (``ConsolePage(personal=True)``) the plugin fills with what that
+person may see. The same rule filters every list (a SQL condition) and guards every case
 page and action (403), so a case one cannot open is never listed either.
 """
 
@@ -37,6 +39,8 @@ class Viewer:
 
     def may_see(self, case: Case) -> bool:
         """Whether ``case`` is in this person's scope."""
+        if self.role == "self":
+            return False
         if self.plugins and case.plugin not in self.plugins:
             return False
         return self.may_act_in(case.unit)
@@ -51,6 +55,8 @@ class Viewer:
 
     def scope(self) -> ColumnElement[bool]:
         """The SQL condition on ``cases`` that :meth:`may_see` is."""
+        if self.role == "self":
+            return false()
         parts: list[ColumnElement[bool]] = []
         if self.plugins:
             parts.append(Case.plugin.in_(self.plugins))
@@ -80,7 +86,7 @@ def viewer_of(staff: StaffSection, key: str, enabled: Sequence[str]) -> Viewer |
         plugins = ("-",)  # their plugins are all disabled: they see nothing, not everything
     if access.role == "admin":
         plugins = ()
-    see = access.see_customer if access.see_customer is not None else access.role != "duty"
+    see = access.see_customer if access.see_customer is not None else access.role not in ("duty", "self")
     return Viewer(key, person.name, access.role, plugins, tuple(access.units), see)
 
 

@@ -37,7 +37,8 @@ class ConsoleField:
             raise ValueError(f"console field {self.name}: unknown type {self.type!r}; one of {', '.join(FIELD_TYPES)}")
 
 
-# rows(ctx), or rows(ctx, query) for a page with a ``search`` field (the query as typed, stripped).
+# rows(ctx), with the signed-in person's staff key for a ``personal`` page and the query as typed
+# (stripped) for a page with a ``search`` field: rows(ctx[, actor][, query]).
 PageRows = Callable[..., tuple[list[str], list[list[str]]]]
 ActionRun = Callable[["PluginContext[Any]", "Case | None", Mapping[str, str], str], str]
 UnitOf = Callable[["PluginContext[Any]", Mapping[str, str]], "str | None"]
@@ -86,8 +87,11 @@ class ConsolePage:
     the index of a column holding the unit (a shop): rows of units outside the person's
     units are left out, for rows that are not cases (orders, transfers). With ``search``
     the page draws that field as a search form (GET) above the table, and calls
-    ``rows(ctx, query)``; nothing is listed before a query is given. ``roles`` as for
-    :class:`ConsoleAction`.
+    ``rows(ctx, query)``; nothing is listed before a query is given. ``personal``:
+    ``rows(ctx, actor)`` gets the signed-in person's staff key and returns only what that
+    person may see (hr: one's own attendance; a manager's department), for records the
+    console's plugin/unit scope cannot express; with both, ``rows(ctx, actor, query)``.
+    ``roles`` as for :class:`ConsoleAction`.
     """
 
     name: str
@@ -97,3 +101,4 @@ class ConsolePage:
     roles: tuple[str, ...] = ()
     unit_column: int | None = None
     search: ConsoleField | None = None
+    personal: bool = False

@@ -768,7 +768,8 @@ class Console:
             return {**out, "columns": [], "rows": [], "case_column": None}  # a lookup lists nothing unasked
         with self.app.sessions() as session:
             ctx = self.app.context(plugin, session)
-            columns, rows = table.rows(ctx, query) if table.search else table.rows(ctx)
+            args = ([viewer.key] if table.personal else []) + ([query] if table.search else [])
+            columns, rows = table.rows(ctx, *args)
             col = table.case_column
             if col is not None and rows:
                 numbers = [str(r[col]) for r in rows]

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kefu.api import Case, CaseKind, Classification, CronJob, InboundMessage, Route, hookimpl
+from kefu.api import (
+    Case,
+    CaseKind,
+    Classification,
+    ConsoleAction,
+    ConsolePage,
+    CronJob,
+    InboundMessage,
+    Route,
+    hookimpl,
+)
 from kefu.plugins.hr import api, kinds, leave
 from kefu.plugins.hr.config import Ctx, HrConfig
 from kefu.plugins.hr.jobs import cron_jobs
@@ -74,6 +84,14 @@ def kefu_case_opened(case: Case, ctx: Ctx) -> None:
 def kefu_http(ctx: Ctx) -> list[Route]:
     """The clock-in device's punch API (when a token secret is configured)."""
     return api.routes(ctx)
+
+
+@hookimpl
+def kefu_console_actions(ctx: Ctx) -> list[ConsoleAction | ConsolePage]:
+    """Leave, the certificate, the sheet, and one's own attendance, in the staff console."""
+    from kefu.plugins.hr.console import console_actions
+
+    return console_actions(ctx)
 
 
 @hookimpl
