@@ -28,9 +28,8 @@ def _example_app(make_app: Callable[..., App]) -> App:
     return make_app(plugins=["ecommerce"], config={"staff": example["staff"], "ecommerce": example["ecommerce"]})
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # engine-independent
 def test_example_config_imports_every_demo_file(make_app, db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     app = _example_app(make_app)
     for file in sorted(DEMO.iterdir()):
         report = in_tx(app, lambda ctx, f=file: pipeline.run(ctx, imports.OrderImport(ctx), f))
@@ -39,9 +38,8 @@ def test_example_config_imports_every_demo_file(make_app, db_url) -> None:
         assert s.scalar(select(func.count()).select_from(Order)) == 5
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # engine-independent
 def test_every_template_renders_against_its_sample(make_app, db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     from kefu.templating import render
 
     app = _example_app(make_app)
@@ -55,11 +53,10 @@ def test_every_template_renders_against_its_sample(make_app, db_url) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # bench/ecommerce_orders.py --url measures PostgreSQL
 def test_a_100000_row_gbk_export_imports_one_order_per_number_and_reimport_changes_nothing(
     make_app, db_url, tmp_path: Path
 ) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the bench (bench/ecommerce_orders.py --url) measures PostgreSQL")
     app = _example_app(make_app)
     path = tmp_path / "orders.csv"
     n = 100_000
@@ -94,9 +91,8 @@ def test_a_100000_row_gbk_export_imports_one_order_per_number_and_reimport_chang
         assert s.scalar(select(Order.order_no).order_by(Order.order_no).limit(1)) == "3391000000000000000"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # engine-independent
 def test_order_listing_masks_buyer_names_phones_and_addresses(make_app, db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     import json
 
     from click.testing import CliRunner

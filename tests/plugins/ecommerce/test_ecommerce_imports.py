@@ -17,12 +17,12 @@ from .conftest import TAOBAO_HEADER, in_tx, taobao_row, write_csv
 
 DEMO = Path(__file__).resolve().parents[3] / "plugins" / "ecommerce" / "demo"
 N = [f"339123456789012345{i}" for i in range(1, 6)]
+# Import rules are engine-independent: they run on SQLite; the end-to-end tests run on both engines.
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
 def app(ecommerce_app, db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("import rules are engine-independent; the end-to-end tests run on both")
     return ecommerce_app()
 
 
@@ -102,8 +102,6 @@ def test_unknown_status_is_a_bad_row_by_line(app, tmp_path: Path) -> None:
 
 
 def test_config_map_adds_header_spellings(ecommerce_app, db_url, tmp_path: Path) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     app = ecommerce_app(ecommerce={"maps": {"taobao": {"order_no": ["主订单编号"]}}})
     path = tmp_path / "o.csv"
     path.write_text("主订单编号,订单状态\n3391234567890000002,等待买家付款\n", encoding="utf-8")
@@ -128,15 +126,11 @@ def test_cli_imports_with_dry_run_then_for_real(app, tmp_path: Path) -> None:
 
 
 def test_a_config_map_naming_no_field_refuses_the_start(ecommerce_app, db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     with pytest.raises(Exception, match="names no field 'nope'"):
         ecommerce_app(ecommerce={"maps": {"mine": {"nope": ["某列"]}}})
 
 
 def test_two_shops_keep_the_same_order_number_apart(ecommerce_app, db_url, tmp_path: Path) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("engine-independent")
     app = ecommerce_app(ecommerce={"shops": {"main": {"name": "某某旗舰店"}, "outlet": {"name": "某某折扣店"}}})
     path = tmp_path / "jst.csv"
     path.write_text(
