@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kefu.app import App
-from kefu.db.engine import transaction
+from kefu.testing.contexts import in_plugin_tx
 from kefu.testing.fixtures import merge
 from kefu.testing.outbox import outbox_rows
 
@@ -94,5 +94,4 @@ outbox = outbox_rows
 
 def in_tx(app: App, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn(ctx, …)`` with the ecommerce context in one committed transaction."""
-    with transaction(app.sessions) as session:
-        return fn(app.context("ecommerce", session), *args, **kwargs)
+    return in_plugin_tx(app, "ecommerce", fn, *args, **kwargs)

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from kefu.app import App
 from kefu.clock import FakeClock
-from kefu.db.engine import transaction
+from kefu.testing.contexts import in_plugin_tx
 from kefu.testing.fixtures import merge
 from kefu.testing.outbox import outbox_rows
 
@@ -74,8 +74,7 @@ def cli(app: App, *args: str) -> Result:
 
 def in_tx(app: App, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn(ctx, …)`` with the hr context in one committed transaction."""
-    with transaction(app.sessions) as session:
-        return fn(app.context("hr", session), *args, **kwargs)
+    return in_plugin_tx(app, "hr", fn, *args, **kwargs)
 
 
 outbox = outbox_rows

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kefu.app import App
-from kefu.db.engine import transaction
+from kefu.testing.contexts import in_plugin_tx
 from kefu.testing.fixtures import merge
 from kefu.testing.outbox import outbox_rows
 
@@ -98,5 +98,4 @@ outbox = outbox_rows
 
 def in_tx(app: App, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn(ctx, …)`` with the market context in one committed transaction."""
-    with transaction(app.sessions) as session:
-        return fn(app.context("market", session), *args, **kwargs)
+    return in_plugin_tx(app, "market", fn, *args, **kwargs)
