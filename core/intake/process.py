@@ -155,9 +155,7 @@ def _decide_new(
     msg = understood.message
     if msg.noise:
         _finish(
-            session,
             item,
-            understood,
             None,
             "noise",
             f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened",
@@ -211,9 +209,7 @@ def _process(
     if understood.bounce is not None:
         cases, marked = record_bounce(app, session, item, understood, secret, lookup)
         _finish(
-            session,
             item,
-            understood,
             cases[0] if cases else None,
             "processed",
             f"bounce for {', '.join(mask(a) for a in understood.bounce.recipients) or 'unknown recipient'}: "
@@ -243,13 +239,11 @@ def _process(
                 reason=f"{msg.kind} threaded by {thread.how}",
                 data={"item_id": item.id, "channel": item.channel, **_files(msg)},
             )
-        _finish(session, item, understood, case, "processed", f"threaded onto {case.number} by {thread.how}", lookup)
+        _finish(item, case, "processed", f"threaded onto {case.number} by {thread.how}", lookup)
         return
     if msg.noise:
         _finish(
-            session,
             item,
-            understood,
             None,
             "noise",
             f"{msg.noise} ({msg.noise_reason}) threads onto no case: stored, no case opened",
@@ -287,9 +281,7 @@ def _default_claim(
     kind = understood.message.default_kind
     if not kind:
         _finish(
-            session,
             item,
-            understood,
             None,
             "unclaimed",
             "no plugin claimed it and the inbox has no default_kind",
@@ -298,9 +290,7 @@ def _default_claim(
         return None
     if kind not in app.kinds:
         _finish(
-            session,
             item,
-            understood,
             None,
             "unclaimed",
             f"default_kind {kind!r} of {item.channel} is not a registered case kind",
@@ -395,7 +385,7 @@ def _open_all(app: App, session: Any, openings: list[_Opening], lookup: BatchLoo
         )
     cases = open_cases(app.context("kefu", session), new)
     for opening, case in zip(openings, cases, strict=True):
-        _finish(session, opening.item, opening.understood, case, "processed", f"opened {case.number}", lookup)
+        _finish(opening.item, case, "processed", f"opened {case.number}", lookup)
 
 
 def _customers(app: App, session: Any, openings: list[_Opening], lookup: BatchLookup) -> list[Customer]:
@@ -509,9 +499,7 @@ def _write_attachments(session: Any, items: list[InboundItem], parsed: dict[int,
 
 
 def _finish(
-    session: Any,
     item: InboundItem,
-    understood: Understood,
     case: Case | None,
     status: str,
     reason: str,
