@@ -298,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + args.settle
         while not settled(run, messages) and time.monotonic() < deadline:
             run.pause(0.3, 0.3)
+        for daemon in run.daemons:
+            # A daemon restarted just now may still be importing: SIGTERM before it has its
+            # handlers ends it with status -15, which says nothing of kefu's stop.
+            daemon.wait_ready(timeout=60)
         code = max(abs(daemon.stop(timeout=30)[0]) for daemon in run.daemons)
         found = counts(run.url)
         sent = Counter(rcpt for server in [*run.stopped_smtp, run.smtp] for m in server.messages for rcpt in m.rcpt_tos)

@@ -67,6 +67,16 @@ _RENEW = (
     .where(_TABLE.c.state == "sending", _TABLE.c.claimed_by == bindparam("token"))
     .values(lease_until=bindparam("until", type_=_WHEN))
 )
+_GIVE_BACK = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.state == "sending",
+        _TABLE.c.claimed_by == bindparam("token"),
+        _TABLE.c.id.in_(bindparam("ids", expanding=True)),
+    )
+    # The claim's attempt is returned: the row was never tried.
+    .values(state="queued", claimed_by=None, claimed_at=None, lease_until=None, attempts=_TABLE.c.attempts - 1)
+)
 _HELD = select(_TABLE.c.id).where(_TABLE.c.state == "sending", _TABLE.c.claimed_by == bindparam("token"))
 
 
@@ -80,6 +90,13 @@ def release_orphans(app: App, now: datetime) -> int:
         if dead:
             released += int(conn.execute(_OF_DEAD, {"dead": dead}).rowcount or 0)
         return released
+
+
+def give_back(app: App, ids: set[int]) -> int:
+    """Queue again the rows of ``ids`` this process claimed and never sent; return how many."""
+    with app.engine.begin() as conn:
+        result = conn.execute(_GIVE_BACK, {"token": claim_token(app), "ids": sorted(ids)})
+        return int(result.rowcount or 0)
 
 
 class LeaseKeeper:

@@ -14,6 +14,10 @@ cheap instead (a precompiled UPDATE on the DBAPI connection the run keeps open),
 and, for a sender that lends its wait (SMTP), it is written while the server
 answers the next message's MAIL FROM, before any of that message can be
 delivered: still at most the one row on the wire is sent and not recorded.
+
+When the database fails while an outcome is written, the run stops sending (the
+next row could not be recorded either) and :mod:`kefu.outbound.unrecorded` keeps
+what it knew for the next run, which writes it before claiming anything.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ import base64
 import logging
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kefu.app import App
@@ -36,6 +43,7 @@ from kefu.db.models import OutboxMessage, StaffMember
 from kefu.outbound.claims import Claimed, LeaseKeeper, OutboxRow, claim_due, release_orphans
 from kefu.outbound.outcomes import SentRecorder, mark_failed, mark_retry, mark_sent, mark_waiting
 from kefu.outbound.policy import Pacer
+from kefu.outbound.unrecorded import OutcomeUnrecorded, SentNotRecorded, owed_to
 from kefu.secrets import mask
 from kefu.senders.base import (
     Attachment,
@@ -115,6 +123,9 @@ class Dispatcher:
     def run(self, max_rounds: int = 1000) -> int:
         """Send everything due now; return how many rows were handled (sent, held, failed …)."""
         app = self.app
+        owed = owed_to(app)
+        if owed:
+            owed.settle(app)  # raises while the database is still away: nothing is sent meanwhile
         released = release_orphans(app, app.clock.now())
         if released:
             log.warning("gave back %d outbox rows a stopped dispatcher had claimed", released)
@@ -128,20 +139,23 @@ class Dispatcher:
                 lease.claimed(now)
                 handled += other
                 still_ours: set[int] | None = None
-                for item in claimed:
-                    held = lease.tick(app.clock.now())
-                    still_ours = held if held is not None else still_ours
-                    if still_ours is not None and item.row.id not in still_ours:
-                        log.warning(
-                            "outbox row %d: our lease lapsed and another dispatcher took it over; not sent here",
-                            item.row.id,
-                        )
-                        continue
-                    handled += self.handle(item)
+                for index, item in enumerate(claimed):
+                    try:
+                        held = lease.tick(app.clock.now())
+                        still_ours = held if held is not None else still_ours
+                        if still_ours is not None and item.row.id not in still_ours:
+                            log.warning(
+                                "outbox row %d: our lease lapsed and another dispatcher took it over; not sent here",
+                                item.row.id,
+                            )
+                            continue
+                        handled += self.handle(item)
+                    except (OutcomeUnrecorded, SQLAlchemyError) as exc:
+                        self._stop(claimed[index:], exc)
+                        raise
                 if len(claimed) + other < batch:
                     break
         finally:
-            self._flush_sent()
             if self.font_waits:
                 log.error(
                     "%d letter(s) wait for their fonts (rows %s): %s",
@@ -149,19 +163,37 @@ class Dispatcher:
                     ", ".join(map(str, self.font_waits[:10])),
                     self.font_wait_reason,
                 )
+            self._flush_sent()
         return handled
 
+    def _stop(self, rest: list[Claimed], exc: Exception) -> None:
+        """The database failed mid-run: keep what is owed to it, and stop sending."""
+        with suppress(OutcomeUnrecorded):  # a failed record is kept in what is owed
+            self._flush_sent()
+        owed = owed_to(self.app)
+        owed.unsent.update(item.row.id for item in rest if item.row.id not in owed.sent)
+        log.error(
+            "the database failed while outbox outcomes were written (%s): sending stops until it answers; "
+            "%d row(s) went out and wait to be recorded sent, %d claimed row(s) go back to the queue",
+            exc,
+            len(owed.sent),
+            len(owed.unsent),
+        )
+
     def handle(self, item: Claimed) -> int:
-        """Send one claimed row and record the outcome; never raises."""
+        """Send one claimed row and record the outcome.
+
+        Raises :class:`OutcomeUnrecorded` when the database fails as the outcome is
+        written (the run must stop sending); any other error is the row's own.
+        """
         app, row = self.app, item.row
         try:
             if not self._paced(row):
                 return 1
-            now = app.clock.now()
             if row.channel == "letter":
                 pdf = self._pdf(row.body)
                 result = self._spool_letter(row, item.case_number, pdf)
-                mark_sent(app, row, result, now, letter_pdf=pdf)
+                self._record_sent(row, result, app.clock.now(), letter_pdf=pdf)
                 return 1
             letter_pdf = None
             attachments: tuple[Attachment, ...] = ()
@@ -178,21 +210,31 @@ class Dispatcher:
                 self._send_overlapped(sender, row, outgoing)
                 return 1
             result = sender.send(outgoing)
-            if letter_pdf is None:
-                self._record_sent(row, result, app.clock.now())
-            else:
-                mark_sent(app, row, result, app.clock.now(), letter_pdf=letter_pdf)
+            self._record_sent(row, result, app.clock.now(), letter_pdf=letter_pdf)
+        except OutcomeUnrecorded:
+            raise
         except LetterSetupMissing as exc:  # a font or a library: the site installs it, the letter waits
-            mark_waiting(app, row, str(exc), app.clock.now() + FONT_RECHECK)
+            with self._recording(row):
+                mark_waiting(app, row, str(exc), app.clock.now() + FONT_RECHECK)
             self.font_waits.append(row.id)
             self.font_wait_reason = str(exc)
         except PermanentFailure as exc:
-            mark_failed(app, row, exc, app.clock.now())
+            with self._recording(row):
+                mark_failed(app, row, exc, app.clock.now())
         except (TransientFailure, LetterError) as exc:
-            mark_retry(app, row, exc, app.clock.now())
+            with self._recording(row):
+                mark_retry(app, row, exc, app.clock.now())
         except Exception as exc:  # a bug or an unexpected library error: retried, then dead
             self._unexpected(row, exc)
         return 1
+
+    @contextmanager
+    def _recording(self, row: OutboxRow) -> Iterator[None]:
+        """Write an unsent row's outcome; a database failure stops the run, the row goes back."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise OutcomeUnrecorded(row.id, sent=False) from exc
 
     def _pdf(self, html: str) -> bytes:
         """The letter's PDF, once the fonts are known to draw every character of it."""
@@ -218,31 +260,40 @@ class Dispatcher:
         self.pending = (row, result, self.app.clock.now())
 
     def _flush_sent(self) -> None:
-        """Record the row whose recording was deferred, if any; never raises."""
+        """Record the row whose recording was deferred, if any.
+
+        Raises :class:`OutcomeUnrecorded` when that fails: raised in a sender's lent
+        wait, it abandons the next message before any of it is sent.
+        """
         pending, self.pending = self.pending, None
         if pending is None:
             return
         row, result, sent = pending
-        try:
-            self._record_sent(row, result, sent)
-        except Exception as exc:
-            self._unexpected(row, exc)
+        self._record_sent(row, result, sent)
 
     def _unexpected(self, row: OutboxRow, exc: Exception) -> None:
         log.exception("outbox row %d (%s to %s): unexpected error", row.id, row.channel, mask(row.recipient))
         try:
-            mark_retry(self.app, row, exc, self.app.clock.now())
+            with self._recording(row):
+                mark_retry(self.app, row, exc, self.app.clock.now())
+        except OutcomeUnrecorded:
+            raise
         except Exception:
             log.exception("outbox row %d: could not record the failure; it will be given back", row.id)
 
-    def _record_sent(self, row: OutboxRow, result: SendResult, now: datetime) -> None:
-        if self.recorder is None:
-            self.recorder = SentRecorder(self.app.engine)
+    def _record_sent(self, row: OutboxRow, result: SendResult, now: datetime, letter_pdf: bytes | None = None) -> None:
+        """Record ``row`` sent; when that fails it is owed to the database and the run stops."""
         try:
+            if letter_pdf is not None:
+                mark_sent(self.app, row, result, now, letter_pdf=letter_pdf)
+                return
+            if self.recorder is None:
+                self.recorder = SentRecorder(self.app.engine)
             self.recorder.record(row.id, result, now)
-        except Exception:
+        except Exception as exc:
             self._drop_connection()  # a broken connection is not reused for the next row
-            raise
+            owed_to(self.app).sent[row.id] = SentNotRecorded(row, result, now, letter_pdf)
+            raise OutcomeUnrecorded(row.id, sent=True) from exc
 
     def _drop_connection(self) -> None:
         recorder, self.recorder = self.recorder, None
@@ -303,7 +354,10 @@ class Dispatcher:
 
     def close(self) -> None:
         """Record the last row sent, then close every sender (SMTP QUIT) and the database connection."""
-        self._flush_sent()
+        try:
+            self._flush_sent()
+        except OutcomeUnrecorded as exc:
+            log.error("%s; it is recorded at the next dispatch run", exc)
         self._drop_connection()
         for sender in self.senders.values():
             try:

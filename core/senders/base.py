@@ -90,5 +90,8 @@ class WaitLendingSender(Sender, Protocol):
 
     def send(self, message: Outgoing, meanwhile: Callable[[], object] | None = None) -> SendResult:
         """Send ``message``, calling ``meanwhile`` once while the peer answers, before any of it
-        can be delivered; raise :class:`TransientFailure` / :class:`PermanentFailure`."""
+        can be delivered; raise :class:`TransientFailure` / :class:`PermanentFailure`.
+
+        When ``meanwhile`` raises, nothing of ``message`` is delivered and its exception propagates.
+        """
         ...

@@ -82,8 +82,10 @@ class SmtpEmailSender:
         """Send one message; the provider id is the server's queue id when it names one.
 
         ``meanwhile`` is called once while the server answers MAIL FROM (before
-        anything of this message can be delivered); it must not raise. It is not
-        called when no connection can be made or the command cannot be written.
+        anything of this message can be delivered). When it raises, the message is
+        abandoned (the connection is dropped, so nothing of it is delivered) and
+        the exception propagates. It is not called when no connection can be made
+        or the command cannot be written.
         """
         try:
             payload = email_bytes(
@@ -104,7 +106,11 @@ class SmtpEmailSender:
             # (and a plain address) with email.utils on every message.
             conn.putcmd("mail", self.mail_from)
             if meanwhile is not None:
-                meanwhile()
+                try:
+                    meanwhile()
+                except BaseException:
+                    self._drop()  # MAIL FROM's answer is unread: this connection cannot carry on
+                    raise
             self._expect(conn.getreply(), "MAIL FROM", rset=conn)
             self._expect(conn.docmd("rcpt", _rcpt_to(message.recipient)), "RCPT TO", rset=conn, recipient=True)
             code, reply = conn.data(payload)
