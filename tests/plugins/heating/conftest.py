@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,15 +70,6 @@ def household_rows(n_s01: int = 6, n_s02: int = 4) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8") -> Path:
-    """Write a CSV file as a station's Excel would (UTF-8 or GB18030)."""
-    with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture

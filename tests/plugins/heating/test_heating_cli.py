@@ -9,8 +9,9 @@ from click.testing import CliRunner
 
 from kefu.plugins.heating.cli import heating
 from kefu.plugins.heating.customer_cases import answer_callback
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 
 def _run(app, *args: str) -> tuple[int, str]:

@@ -18,10 +18,11 @@ from kefu.http.server import HttpServer
 from kefu.plugins.heating import imports
 from kefu.sla.cases import find_case, resolve
 from kefu.testing.dovecot import Dovecot
+from kefu.testing.files import write_csv
 from kefu.testing.mail import build_mail
 from kefu.testing.twilio_api import incoming_sms
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 TOKEN = "twilio-auth-token-for-heating-tests"
 

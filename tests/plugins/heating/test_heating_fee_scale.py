@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from kefu.db.models import OutboxMessage
 from kefu.plugins.heating import fees, imports
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, in_tx, write_csv
+from .conftest import HOUSEHOLD_HEADER, in_tx
 
 N = 10_000
 

@@ -12,8 +12,9 @@ from kefu.intake.message import InboundMessage
 from kefu.plugins.heating import customer_cases, imports
 from kefu.plugins.heating.models import Callback
 from kefu.sla.cases import find_case, open_case, resolve
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 
 def _msg(text: str, channel: str = "sms", kind: str = "sms") -> InboundMessage:

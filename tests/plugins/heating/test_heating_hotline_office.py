@@ -11,8 +11,9 @@ from kefu.cli.main import cli
 from kefu.db.models import Case
 from kefu.plugins.heating import imports
 from kefu.sla.cases import find_case, resolve
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 CALLS = (
     "工单号,来电号码,来电时间,类别,地址,户号,内容,话务员\n"

@@ -11,8 +11,9 @@ from kefu.api.imports import ImportFileError as CsvError
 from kefu.db.models import Customer
 from kefu.plugins.heating import imports
 from kefu.plugins.heating.models import FeeEntry, Household, Visit
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])

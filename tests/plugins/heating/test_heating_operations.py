@@ -15,8 +15,9 @@ from kefu.db.models import Case, Customer, OutboxMessage
 from kefu.plugins.heating import fees, imports, outages, visits
 from kefu.plugins.heating.models import CoalSample, Outage
 from kefu.sla.cases import find_case
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 MEAS_HEADER = ["户号", "测温时间", "室温"]
 

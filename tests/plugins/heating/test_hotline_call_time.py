@@ -15,8 +15,9 @@ from kefu.clock import FakeClock
 from kefu.db.models import Case, CaseEvent, Deadline
 from kefu.passes import PassResult
 from kefu.plugins.heating import imports
+from kefu.testing.files import write_csv
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 NIGHT_LEAK = datetime.fromisoformat("2026-11-02T23:40:00+08:00")
 NOON_LEAK = datetime.fromisoformat("2026-11-02T12:30:00+08:00")  # 20 h before the import

@@ -23,9 +23,10 @@ from kefu.db.models import Case, CaseEvent, OutboxMessage
 from kefu.passes import PassResult
 from kefu.plugins.heating import fees, imports
 from kefu.sla.cases import find_case, resolve
+from kefu.testing.files import write_csv
 from kefu.testing.mail import build_mail, deliver_to_maildir
 
-from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox, write_csv
+from .conftest import HOUSEHOLD_HEADER, household_rows, in_tx, outbox
 
 
 def _app(heating_app: Callable[..., App], tmp_path: Path) -> tuple[App, Path]:

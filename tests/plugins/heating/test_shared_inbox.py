@@ -21,10 +21,11 @@ from kefu.db.models import Case, Deadline, InboundItem, OutboxMessage
 from kefu.passes import PassResult
 from kefu.plugins.complaints.imports import import_homes
 from kefu.plugins.heating import imports as heating_imports
+from kefu.testing.files import write_csv
 from kefu.testing.fixtures import merge
 from kefu.testing.mail import build_mail, deliver_to_maildir
 
-from .conftest import HEATING, HOUSEHOLD_HEADER, household_rows, write_csv
+from .conftest import HEATING, HOUSEHOLD_HEADER, household_rows
 from .conftest import STAFF as HEATING_STAFF
 
 # The property department of tests/plugins/complaints/conftest.py, beside the heating one.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,15 +50,6 @@ SHOP_HEADER = [
 ]
 FEE_HEADER = ["铺位号", "费用类型", "账期", "金额", "缴费期限"]
 PAY_HEADER = ["铺位号", "费用类型", "账期", "实收金额", "缴费日期"]
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8") -> Path:
-    """Write a CSV file as the office's Excel would (UTF-8 or GB18030)."""
-    with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def shop_rows(n: int = 4, floor: str = "3F", watch: dict[int, str] | None = None) -> list[list[str]]:

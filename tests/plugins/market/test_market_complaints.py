@@ -13,9 +13,10 @@ from kefu.app import App
 from kefu.db.models import Case
 from kefu.http.server import HttpServer
 from kefu.plugins.market import imports
+from kefu.testing.files import write_csv
 from kefu.testing.twilio_api import incoming_sms
 
-from .conftest import SHOP_HEADER, in_tx, outbox, shop_rows, write_csv
+from .conftest import SHOP_HEADER, in_tx, outbox, shop_rows
 
 TWILIO = "twilio-auth-token-for-market-complaints"
 BUYER = "+8613700000001"

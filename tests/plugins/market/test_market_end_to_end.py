@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from kefu.db.models import Case
 from kefu.plugins.market.cli import market
+from kefu.testing.files import write_csv
 
-from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, outbox, shop_rows, write_csv
+from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, outbox, shop_rows
 
 SH = "+08:00"
 

@@ -9,8 +9,9 @@ import pytest
 
 from kefu.api import imports as pipeline
 from kefu.plugins.market import fees, imports
+from kefu.testing.files import write_csv
 
-from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, in_tx, outbox, shop_rows, write_csv
+from .conftest import FEE_HEADER, PAY_HEADER, SHOP_HEADER, in_tx, outbox, shop_rows
 
 
 def _load(app, tmp_path: Path, shops: list[list[str]], lines: list[list[str]]) -> None:

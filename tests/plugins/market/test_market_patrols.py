@@ -23,9 +23,10 @@ from kefu.plugins.market import imports, patrols, windows
 from kefu.plugins.market.cli import market
 from kefu.plugins.market.config import PatrolWindowsConfig
 from kefu.plugins.market.models import PatrolCheckin, PatrolRound
+from kefu.testing.files import write_csv
 from kefu.testing.twilio_api import incoming_sms
 
-from .conftest import in_tx, outbox, write_csv
+from .conftest import in_tx, outbox
 
 TZ = ZoneInfo("Asia/Shanghai")
 TWILIO = "twilio-auth-token-for-market-tests"

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from kefu.db.models import Case
 from kefu.plugins.market import watch
 from kefu.plugins.market.cli import market
+from kefu.testing.files import write_csv
 
-from .conftest import SHOP_HEADER, in_tx, outbox, shop_rows, write_csv
+from .conftest import SHOP_HEADER, in_tx, outbox, shop_rows
 
 OPEN_HEADER = ["铺位号", "日期", "开门营业", "检查人"]
 
