@@ -9,8 +9,11 @@ customers in one statement) before any item that could refer to them, and at the
 Every other item is processed in a savepoint of its own. A failure is isolated the same
 way on SQLite and PostgreSQL: a gathered group that fails is opened again a case at a
 time, and the item that fails is quarantined with the reason while the others go
-through. On PostgreSQL the batch is claimed with ``FOR UPDATE SKIP LOCKED`` so several
-daemons share the work.
+through. A failure of the database itself (a lock timeout, a deadlock, a lost
+connection: ``OperationalError``) is no item's fault and quarantines nothing: the
+batch fails whole, its items stay pending, and the next pass does them again. On
+PostgreSQL the batch is claimed with ``FOR UPDATE SKIP LOCKED`` so several daemons
+share the work.
 
 What each item becomes:
 
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.app import App
@@ -121,6 +125,8 @@ def process_batch(
         try:
             with session.begin_nested():
                 _process(app, session, item, understood, secret, lookup)
+        except OperationalError:
+            raise  # the database's moment, not the item's fault: the batch is done again
         except Exception as exc:
             _failed(app, item, exc, lookup)
     _open_gathered(app, session, gathered, lookup)
@@ -177,6 +183,8 @@ def _open_gathered(app: App, session: Any, gathered: list[_Opening], lookup: Bat
         with session.begin_nested():
             _open_all(app, session, group, lookup)
         return
+    except OperationalError:
+        raise  # a lock timeout, a deadlock, a lost connection: retried whole, nothing quarantined
     except Exception as exc:
         if len(group) == 1:
             _failed(app, group[0].item, exc, lookup)
