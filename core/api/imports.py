@@ -2,7 +2,8 @@
 
 A plugin declares what a row holds, what identifies it, and what it writes; the
 pipeline does the rest — CSV (UTF-8, BOM, GB18030) or XLSX, the header row even
-under a title, bad rows by place, batches never half-written, dry runs, the
+under a title (or two header rows, a merged group over its sub-headers, joined as
+``上班1打卡时间``), bad rows by place, batches never half-written, dry runs, the
 report, the exit codes (:mod:`kefu.imports.cli`)::
 
     from kefu.api.imports import (Code, Importer, ImportRow, Number, OptionalPhone, Outcome,

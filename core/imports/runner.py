@@ -318,7 +318,7 @@ def run_import(
     """
     table = read_table(path, data=data, name=name)
     header = find_header(table, importer.row_model, importer.missing_hint, importer.headers(), importer.required())
-    rows = list(iter_cells(header.sheet, header.index + 1))
+    rows = list(iter_cells(header.sheet, header.index + header.height))
     report = ImportReport(
         importer.name,
         source=table.source,

@@ -4,7 +4,10 @@ Punches come in three layouts, all read by one row model whose column names are 
 ready maps:
 
 * 钉钉 (DingTalk) 打卡结果 wide export: ``姓名, 工号, 部门, 日期, 班次, 上班1打卡时间,
-  上班1打卡结果, 下班1打卡时间, 下班1打卡结果, 上班2打卡时间 …`` (one row a person-day);
+  上班1打卡结果, 下班1打卡时间, 下班1打卡结果, 上班2打卡时间 …`` (one row a person-day),
+  with one header row or, as DingTalk downloads it, two: ``上班1`` merged over
+  ``打卡时间 | 打卡结果`` and 姓名, 工号 … merged down, read by the core pipeline as
+  ``上班1打卡时间``, ``上班1打卡结果`` (CSV or XLSX, under its title row);
 * 企业微信 (WeCom) 打卡记录: ``姓名, 账号, 部门, 打卡日期, 打卡时间, 打卡类型, 打卡状态,
   打卡设备`` (one row a punch);
 * a long layout of any device: ``工号, 打卡时间`` (date and time), optionally ``类型``

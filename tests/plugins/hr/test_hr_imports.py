@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import Table, func, insert, select
 
 from kefu.api.imports import run
@@ -135,3 +136,43 @@ def test_wecom_record_dates_with_the_weekday_and_a_month_day_time_under_a_month_
     untitled = write_csv(tmp_path / "untitled.csv", "工号,打卡时间\nE08,09-03 08:31\n")
     result = cli(app, "import", "punches", str(untitled))
     assert result.exit_code == 2 and "has no year and the file's title names no dates" in result.output
+
+
+TWO_ROW = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet"), [("dingtalk-two-row-2026-09.csv", None), ("dingtalk-two-row-2026-09.xlsx", "打卡结果")]
+)
+def test_dingtalks_punch_result_export_with_its_two_row_merged_header(
+    hr_app: Callable[..., App], clock: Any, name: str, sheet: str | None
+) -> None:
+    # DingTalk's 打卡结果 as downloaded: a title, 姓名/工号/… merged down over two header rows,
+    # 上班1/下班1/… merged across 打卡时间 and 打卡结果 (tests/plugins/hr/data/make_two_row.py).
+    app = hr_app()
+    clock.set(at("2026-09-30 20:00"))
+    assert cli(app, "import", "employees", str(DEMO / "employees.csv")).exit_code == 0
+    result = cli(app, "import", "punches", str(TWO_ROW / name), "--json")
+    assert result.exit_code == 2, result.output
+    [report] = json.loads(result.output)
+    assert (report["read"], report["created"]) == (4, 3)
+    # the data starts under the second header row: E99 (not in the register) is the file's 6th line
+    assert [(e["line"], e["sheet"], e["error"]) for e in report["errors"]] == [
+        (6, sheet, "number: 工号 'E99' is not in the register (kefu hr import employees)")
+    ], report["errors"]
+    assert _punches(app, "E03") == [
+        ("2026-09-01 08:33", "in", "上班1"),
+        ("2026-09-01 12:01", "out", "下班1"),
+        ("2026-09-01 13:25", "in", "上班2"),
+        ("2026-09-01 17:31", "out", "下班2"),
+        ("2026-09-02 08:21", "in", "上班1"),
+        ("2026-09-02 12:02", "out", "下班1"),  # 上班2 缺卡: no punch
+        ("2026-09-02 17:32", "out", "下班2"),
+    ]
+    assert _punches(app, "E05")[0] == ("2026-09-01 08:44", "in", "上班1")
+    with app.sessions() as s:
+        results = {(p.slot, p.vendor_result) for p in s.scalars(select(Punch).where(Punch.number == "E05"))}
+        assert results == {("上班1", "迟到"), ("下班1", "正常"), ("上班2", "正常"), ("下班2", "正常")}
+        assert {p.source for p in s.scalars(select(Punch))} == {"dingtalk"}
+    again = cli(app, "import", "punches", str(TWO_ROW / name))
+    assert "0 created" in again.output, again.output
