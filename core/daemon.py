@@ -22,6 +22,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
 
 from kefu.app import App, build_app
 from kefu.channels.runner import ChannelWorker, start_channels
@@ -29,6 +30,7 @@ from kefu.clock import Clock
 from kefu.config import ConfigError
 from kefu.console.writer import LoopWriter
 from kefu.cron import CronRunner
+from kefu.db.engine import database_reason
 from kefu.db.schema import check_schema
 from kefu.http.server import HttpServer
 from kefu.jobs import make_trigger
@@ -255,6 +257,13 @@ class Daemon:
             elif what == "console":
                 # Staff's changes from the console, here in the one writer thread (kefu.console.writer).
                 self.console_writer.drain(app)
+        except OperationalError as exc:
+            # The database is down or busy, not a bug: one line a step, not a traceback a second.
+            log.error(
+                "the %s step failed, the database did not answer (%s); it runs again at its next interval",
+                what,
+                database_reason(exc),
+            )
         except Exception:
             # Not progress: /healthz shows the stale loop, and the watchdog stops being fed.
             log.exception("the %s step failed; it runs again at its next interval", what)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -84,3 +85,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session in one transaction: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def database_reason(exc: DBAPIError) -> str:
+    """What the database driver said, in one line, without the statement or SQLAlchemy's help link."""
+    said = str(exc.orig) if exc.orig is not None else str(exc)
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

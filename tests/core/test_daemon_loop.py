@@ -92,3 +92,18 @@ def test_a_stop_request_ends_the_loop_with_stopping_and_exit_0():
     daemon.request_stop()
     assert daemon.run_forever() == 0
     assert notifier.sent == [("STOPPING=1",)]
+
+
+def test_a_database_that_does_not_answer_is_one_line_not_a_traceback(make_app, tmp_path, caplog):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    daemon = Daemon(None, notifier=RecordingNotifier(), monotonic=Monotonic())
+    daemon.app = make_app(url=f"sqlite:///{folder / 'kefu.db'}")
+    daemon.cron = object()
+    daemon.app.engine.dispose()
+    folder.rename(tmp_path / "moved")  # the database file cannot be opened any more
+    with caplog.at_level("ERROR", logger="kefu"):
+        daemon.handle("sweep")
+    [record] = [r for r in caplog.records if r.name == "kefu"]
+    assert record.exc_info is None
+    assert "the sweep step failed, the database did not answer (unable to open database file)" in record.getMessage()
