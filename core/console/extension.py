@@ -58,6 +58,13 @@ class ConsoleAction:
     unit it acts on (a shop, found by the order number typed), in the same transaction just
     before ``run``, and the console refuses (403) a person whose units leave it out, as it
     does for a case of that unit; it raises ``ValueError`` to refuse (no such order).
+
+    ``confirm`` (a question, in Chinese) asks for a tick before an action that is not easily
+    undone (a refund, a month approved): the form draws it as a required checkbox
+    (``name="confirmed" value="1"``, labelled with the text), so the browser will not submit
+    without it, script or not, and the console refuses a post without ``confirmed=1``
+    with its message, before ``run``: nothing is written. A field may not be named
+    ``confirmed`` then.
     """
 
     name: str
@@ -75,6 +82,8 @@ class ConsoleAction:
     def __post_init__(self) -> None:
         if self.on not in ("case", "plugin"):
             raise ValueError(f"console action {self.name}: on must be 'case' or 'plugin', not {self.on!r}")
+        if self.confirm and any(f.name == "confirmed" for f in self.fields):
+            raise ValueError(f"console action {self.name}: the field name 'confirmed' is the confirm tick's")
 
 
 @dataclass(frozen=True)

@@ -942,6 +942,10 @@ def _allowed(action: ConsoleAction, viewer: Viewer, case: Case) -> bool:
 
 
 def _check_fields(action: ConsoleAction, values: Mapping[str, str]) -> None:
+    """Refuse (ValueError, before ``run``: nothing written) a form missing its tick, a required field or a choice."""
+    # The tick is ``required`` in the form, but a post need not come from the form (an old page, a script).
+    if action.confirm and values.get("confirmed") != "1":
+        raise ValueError(f"请先勾选确认：{action.confirm}")
     missing = [f.label for f in action.fields if f.required and not (values.get(f.name) or "").strip()]
     if missing:
         raise ValueError("请填写：" + "、".join(missing))

@@ -5,6 +5,7 @@
   reason where PostgreSQL is unreachable, an error when ``KEFU_REQUIRE_ALL_PEERS=1``).
 * ``make_app(plugins=[...], config={...}, extra_plugins={...})`` — a migrated application.
 * ``run_pass(app)`` — one full pass of the daemon (intake, sweep, due jobs, dispatch).
+* ``browser`` — headless Chromium for the console's browser tests (:mod:`kefu.testing.browser`).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def run_pass() -> Callable[[App], PassResult]:
     return do
 
 
+from kefu.testing.browser import browser  # noqa: E402,F401  (Debian's Chromium through Playwright)
 from kefu.testing.dovecot import dovecot  # noqa: E402,F401  (the private Dovecot fixture)
 from kefu.testing.smtp import smtp_server  # noqa: E402,F401  (aiosmtpd on a free port)
 from kefu.testing.twilio_api import twilio_api  # noqa: E402,F401  (a local Twilio Messages API)

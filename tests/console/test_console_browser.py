@@ -15,112 +15,26 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from kefu.app import build_app
 from kefu.clock import FakeClock
 from kefu.console.auth import set_password
-from kefu.daemon import Daemon
 from kefu.db.engine import transaction
 from kefu.db.models import Case
-from kefu.db.schema import upgrade
 from kefu.plugins.heating import imports
-from kefu.testing.daemons import write_config
-from kefu.testing.fixtures import base_config, merge, skip_or_fail
+from kefu.testing.browser import DESKTOP, PHONE, RunningDaemon, console_daemon, expect, shoot, sign_in, until
+from kefu.testing.fixtures import base_config, merge
 from kefu.testing.mail import build_mail, deliver_to_maildir
 
 from .conftest import PASSWORD, console_config, write_households
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-# Networking features a headless test needs none of (and which would try to reach the Internet).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--disable-extensions",
-    "--no-first-run",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider",
-    "--metrics-recording-only",
-    "--no-pings",
-]
-DESKTOP = {"width": 1366, "height": 900}
-expect: Any = None  # playwright's expect, imported with playwright (it may be missing: the test then skips)
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian's package, never a downloaded one."""
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium; tools/bootstrap --tests installs it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is missing (pip install -e '.[test]')")
-    global expect
-    from playwright.sync_api import expect as playwright_expect
-
-    expect = playwright_expect
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RunningDaemon:
-    """A daemon in this process: started, its main loop in a thread, stoppable and restartable."""
-
-    def __init__(self, config: Path, clock: FakeClock) -> None:
-        self.config, self.clock = config, clock
-        self.daemon: Daemon | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.daemon = Daemon(self.config, clock=self.clock)
-        self.daemon.start()
-        self.thread = threading.Thread(target=self.daemon.run_forever, name="test-daemon", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        assert self.daemon is not None and self.thread is not None
-        self.daemon.request_stop()
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive(), "the daemon did not stop"
-
-    def wake(self, step: str) -> None:
-        assert self.daemon is not None
-        self.daemon.wake(step)
-
-
-def _until(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Wait for a condition another thread makes true (the daemon's loop); never a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout}s")
 
 
 @pytest.fixture
@@ -128,46 +42,25 @@ def daemon(tmp_path: Path, sqlite_url: str, clock: FakeClock) -> Iterator[tuple[
     """A migrated database with households and passwords, a config file, the daemon running."""
     for sub in ("new", "cur", "tmp"):
         (tmp_path / "maildir" / sub).mkdir(parents=True, exist_ok=True)
-    port = _free_port()
     raw = merge(
         base_config(tmp_path, sqlite_url, ["heating"]),
         # The test moves the clock by hours: an idle timeout longer than that keeps the session.
-        console_config(tmp_path, {"console": {"port": port, "idle_timeout": "8h"}, "http": {"enabled": False}}),
+        console_config(tmp_path, {"console": {"idle_timeout": "8h"}, "http": {"enabled": False}}),
     )
     raw["scheduler"] = {"intake_interval": "1s", "dispatch_interval": "1s", "sweep_interval": "1s"}
-    config = write_config(tmp_path / "kefu.toml", raw)
-    app = build_app(config, clock=clock)
-    upgrade(app.engine)
-    with transaction(app.sessions) as session:
-        imports.import_households(app.context("heating", session), write_households(tmp_path / "hh.csv"))
-        for key in ("kf", "wang", "liu"):
-            set_password(session, key, PASSWORD, clock.now())
-    app.dispose()
-    running = RunningDaemon(config, clock)
-    running.start()
-    try:
-        yield running, f"http://127.0.0.1:{port}"
-    finally:
-        running.stop()
+
+    def seed(app: Any) -> None:
+        with transaction(app.sessions) as session:
+            imports.import_households(app.context("heating", session), write_households(tmp_path / "hh.csv"))
+            for key in ("kf", "wang", "liu"):
+                set_password(session, key, PASSWORD, clock.now())
+
+    with console_daemon(tmp_path, raw, clock, seed) as running:
+        yield running, running.base
 
 
 def _sign_in(page: Any, base: str, key: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", key)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/queue/mine"))
-
-
-def _shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("KEFU_CONSOLE_SCREENSHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(Path(folder) / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+    sign_in(page, base, key, PASSWORD)
 
 
 def _photo(width: int = 160, height: int = 100) -> bytes:
@@ -212,14 +105,14 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
         ),
     )
     running.wake("intake")
-    app_db = build_app(running.config, clock=clock)
+    app_db = running.app()
     try:
 
         def opened() -> str | None:
             with app_db.sessions() as s:
                 return s.scalars(select(Case.number).where(Case.kind == "heating.leak")).first()
 
-        number = _until(opened, "the leak case opening")
+        number = until(opened, "the leak case opening")
     finally:
         app_db.dispose()
     page.goto(f"{base}/queue/due_soon")
@@ -234,7 +127,7 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
     page.wait_for_function(
         "([el, before]) => el.textContent !== before", arg=[badge.element_handle(), first], timeout=5000
     )
-    _shoot(page, "queue")
+    shoot(page, "queue")
     # … and the daemon's clock moved three hours on shows less than an hour left.
     clock.advance(hours=3, minutes=10)
     page.reload()
@@ -252,11 +145,11 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
     page.click("#reply-form button[type=submit]")
     assert "回复已排队" in page.locator(".flash.ok").inner_text()
     running.wake("dispatch")
-    sent = _until(
+    sent = until(
         lambda: [m for m in _spooled_subjects(tmp_path / "spool") if "上门" in m], "the reply reaching the spool"
     )
     assert f"[{number}]" in sent[0]
-    _shoot(page, "case")
+    shoot(page, "case")
 
     # Resolve, then an unsatisfied callback reopens it.
     page.fill("form[action$='/do/resolve'] input[name=reason]", "已更换暖气片阀门")
@@ -295,7 +188,7 @@ def test_done_means_in_a_real_browser(browser: Any, daemon: tuple[RunningDaemon,
     _sign_in(head, base, "liu")
     head.goto(f"{base}/dashboard")
     assert head.locator("#health").count() == 1 and head.locator("#kpis").count() == 1
-    _shoot(head, "dashboard")
+    shoot(head, "dashboard")
 
     # The session survives a daemon restart …
     second = browser.new_context(viewport=DESKTOP).new_page()
@@ -327,7 +220,7 @@ def test_keyboard_keys_move_open_and_search(browser: Any, daemon: tuple[RunningD
         )
     running.wake("intake")
     page.goto(f"{base}/queue/due_soon")
-    _until(lambda: page.reload() or page.locator("tr.row").count() == 2, "two cases listed")
+    until(lambda: page.reload() or page.locator("tr.row").count() == 2, "two cases listed")
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     page.keyboard.press("?")

@@ -28,6 +28,7 @@ from .conftest import STAFF, TAOBAO_HEADER, in_tx, taobao_row, write_csv
 DEMO = Path(__file__).resolve().parents[3] / "plugins" / "ecommerce" / "demo"
 NOT_PRINTED, PRINTED, SHIPPED = "3391234567890123451", "3391234567890123452", "3391234567890123453"
 OUTLET = "4401234567890123451"  # an order of the second shop
+TICK = {"confirmed": "1"}  # the confirm box of 登记付款后取消 and 退款, ticked
 
 ACCESS = {
     "people": {"out": {"name": "奥莱客服小吴", "phone": "+8613800000207", "email": "out@shop.test"}},
@@ -163,10 +164,10 @@ def test_the_packer_marks_packed_on_the_page(shop) -> None:
 def test_refund_is_refused_before_the_parcel_is_received_and_allowed_after(shop) -> None:
     app, client, _box = shop
     after, pack = client("after"), client("pack")
-    done = _flash(after.post("/plugin/ecommerce/cancel", {"order_no": SHIPPED}))
+    done = _flash(after.post("/plugin/ecommerce/cancel", {"order_no": SHIPPED, **TICK}))
     case = _case(app, "cancel")
     assert case.step == kinds.RECALL and case.unit == "main", done
-    refused = after.post(f"/case/{case.number}/plugin/ecommerce/refund")
+    refused = after.post(f"/case/{case.number}/plugin/ecommerce/refund", TICK)
     err = _flash(refused)["err"]
     assert "原包裹尚未收到" in err
     assert "原包裹尚未收到" in after.get(refused.headers["location"]).text  # shown on the case page
@@ -176,7 +177,7 @@ def test_refund_is_refused_before_the_parcel_is_received_and_allowed_after(shop)
     done = _flash(pack.post(f"/case/{case.number}/plugin/ecommerce/received"))
     assert "原包裹已收到" in done["ok"], done
     assert _case(app, "cancel").step == kinds.REFUND
-    done = _flash(after.post(f"/case/{case.number}/plugin/ecommerce/refund"))
+    done = _flash(after.post(f"/case/{case.number}/plugin/ecommerce/refund", TICK))
     assert "已退款" in done["ok"], done
     case = _case(app, "cancel")
     assert case.state == "resolved" and case.data["received_by"] == "pack"
@@ -186,11 +187,11 @@ def test_refund_is_refused_before_the_parcel_is_received_and_allowed_after(shop)
 def test_void_then_refund_on_an_unprinted_cancel(shop) -> None:
     app, client, _box = shop
     pre, pack = client("pre"), client("pack")
-    _flash(pre.post("/plugin/ecommerce/cancel", {"order_no": NOT_PRINTED}))
+    _flash(pre.post("/plugin/ecommerce/cancel", {"order_no": NOT_PRINTED, **TICK}))
     case = _case(app, "cancel")
     assert case.step == kinds.VOID
     assert "退款" in _flash(pack.post(f"/case/{case.number}/plugin/ecommerce/done"))["ok"]
-    assert "已退款" in _flash(pre.post(f"/case/{case.number}/plugin/ecommerce/refund"))["ok"]
+    assert "已退款" in _flash(pre.post(f"/case/{case.number}/plugin/ecommerce/refund", TICK))["ok"]
 
 
 def test_return_tracking_is_registered_on_the_case(shop) -> None:
@@ -257,7 +258,7 @@ def _table(c: Client, title: str, **params: str) -> str:
 def test_another_shops_agent_gets_403(shop, run_pass) -> None:
     app, client, box = shop
     pre, out = client("pre"), client("out")
-    _flash(pre.post("/plugin/ecommerce/cancel", {"order_no": SHIPPED}))
+    _flash(pre.post("/plugin/ecommerce/cancel", {"order_no": SHIPPED, **TICK}))
     main_case = _case(app, "cancel")
     assert out.get(f"/case/{main_case.number}").status_code == 403
     for action in ("refund", "received"):
@@ -266,7 +267,7 @@ def test_another_shops_agent_gets_403(shop, run_pass) -> None:
     for action, data in (
         ("packed", {"order_no": PRINTED}),
         ("change", {"order_no": PRINTED, "change": "special", "text": "x"}),
-        ("cancel", {"order_no": PRINTED}),
+        ("cancel", {"order_no": PRINTED, **TICK}),
     ):
         assert out.post(f"/plugin/ecommerce/{action}", data).status_code == 403, action
     assert _order(app, PRINTED).print_state == "已打单"

@@ -203,12 +203,16 @@ def test_sheet_with_breaches_needs_confirmation_and_once_approved_is_only_amende
     assert re.search(r"客服28（E28）.*?⚠ 是", summary, re.S)
     # Only the approver, and not while someone is under the minimum wage unless confirmed.
     assert e01.post("/plugin/hr/sheet_approve", {"period": "2026-09"}).status_code == 403
-    assert hrx.act("sheet_approve", period="2026-09", accept_breaches="yes")[0] == "err"
-    verdict, line = boss.act("sheet_approve", period="2026-09")
+    assert hrx.act("sheet_approve", period="2026-09", accept_breaches="yes", confirmed="1")[0] == "err"
+    verdict, line = boss.act("sheet_approve", period="2026-09", confirmed="1")
     assert verdict == "err" and "E28" in line and "minimum wage" in line
     with month.sessions() as s:
         assert s.scalars(select(Sheet)).one().state == "sent"
-    assert boss.act("sheet_approve", period="2026-09", accept_breaches="yes")[0] == "ok"
+    verdict, line = boss.act("sheet_approve", period="2026-09", accept_breaches="yes")
+    assert verdict == "err" and "请先勾选确认" in line  # the form's confirm box, unticked
+    with month.sessions() as s:
+        assert s.scalars(select(Sheet)).one().state == "sent"
+    assert boss.act("sheet_approve", period="2026-09", accept_breaches="yes", confirmed="1")[0] == "ok"
     # Frozen: a rebuild is refused; an amendment needs its reason and is stored beside the sheet.
     verdict, line = hrx.act("sheet_build", period="2026-09")
     assert verdict == "err" and "approved" in line
