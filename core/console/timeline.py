@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from kefu.console.web import Console
 
 _IMAGES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+LETTER_TEXT = "信件 PDF：生成后列在上方“信件”中（预览、打印、记录寄出）"
 
 
 def timeline(session: Session, case: Case, viewer: Viewer, console: Console) -> list[dict[str, Any]]:
@@ -63,7 +64,8 @@ def timeline(session: Session, case: Case, viewer: Viewer, console: Console) -> 
                     "who": viewer.customer_text(msg.recipient) if msg.audience == "customer" else msg.recipient,
                     "audience": "客户" if msg.audience == "customer" else "员工",
                     "subject": msg.subject or "",
-                    "text": msg.body[:4000],
+                    # A letter's body is the HTML its PDF is made from: the PDF is listed under 信件.
+                    "text": LETTER_TEXT if msg.channel == "letter" else msg.body[:4000],
                     "state": OUTBOX_STATES.get(state, state),
                     "state_class": "late"
                     if msg.state in ("failed", "dead")

@@ -110,8 +110,8 @@ def archive_letter(app: App, session: Any, row: OutboxRow, pdf: bytes, now: date
                 app.context(row.plugin, session),
                 case,
                 "letter_archived",
-                reason=f"《{letter.title}》 to {letter.recipient_name}"
-                + (" — to print and post (kefu letters pending)" if to_post else " — emailed"),
+                reason=f"《{letter.title}》致 {letter.recipient_name}"
+                + ("：待打印邮寄（kefu letters pending）" if to_post else "：已随邮件发出"),
                 data={"letter_id": letter.id, "outbox_id": row.id, "to_post": to_post},
             )
     return letter

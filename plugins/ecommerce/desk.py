@@ -135,7 +135,7 @@ def slips_amended(ctx: Ctx, case: Case, by: str | None = None) -> Remark:
     order = order_of(ctx, case)
     data = case.data or {}
     if order is None or case.step not in (kinds.AMEND_SLIPS, kinds.REPRINT):
-        raise CaseError(f"case {case.number} is not waiting for slips or a parcel")
+        raise CaseError(f"{case.number}：没有待取回的单据或包裹")
     author = _author(ctx, by)
     change, text = str(data.get("change", "special")), str(data.get("text", ""))
     if change == "address":
@@ -221,7 +221,7 @@ def parcel_received(ctx: Ctx, order: Order, by: str) -> AfterSalesEntry:
         .first()
     )
     if entry is None:
-        raise CaseError(f"order {order.order_no}: no recall or return waiting for its parcel")
+        raise CaseError(f"订单 {order.order_no}：没有等待原包裹的撤回或退货")
     entry.received_by, entry.received_at = by, ctx.now()
     case = ctx.db().get(Case, entry.case_id) if entry.case_id else None
     if case is not None:
@@ -243,7 +243,7 @@ def parcel_received(ctx: Ctx, order: Order, by: str) -> AfterSalesEntry:
 def step_done(ctx: Ctx, case: Case, by: str | None = None) -> str:
     """The packer voided or the warehouse handed back: the refund step; returns the new step."""
     if case.step not in (kinds.VOID, kinds.RETRIEVE):
-        raise CaseError(f"case {case.number} is at {case.step}; nothing to confirm")
+        raise CaseError(f"{case.number} 在“{case.step}”步骤，没有需要确认的事项")
     order = order_of(ctx, case)
     ctx.set_step(case, kinds.REFUND, actor=by or "system", reason="已作废" if case.step == kinds.VOID else "已取回")
     give_to(ctx, case, "aftersales", "售后客服处理退款")
@@ -264,9 +264,9 @@ def refund(ctx: Ctx, case: Case, by: str | None = None) -> None:
     """After-sales refunds: never before the packer's 原包裹已收到 on a recall (售后 ②)."""
     data = case.data or {}
     if data.get("recall") and not data.get("received"):
-        raise CaseError(f"case {case.number}: 原包裹尚未收到; no refund before the packer signs it")
+        raise CaseError(f"{case.number}：原包裹尚未收到，打单员签收“原包裹已收到”之前不能退款")
     if case.step != kinds.REFUND:
-        raise CaseError(f"case {case.number} is at {case.step}, not {kinds.REFUND}")
+        raise CaseError(f"{case.number} 在“{case.step}”步骤，不在“{kinds.REFUND}”")
     order = order_of(ctx, case)
     entry_id = data.get("entry_id")
     entry = ctx.db().get(AfterSalesEntry, entry_id) if entry_id else None
@@ -322,7 +322,7 @@ def register_tracking(ctx: Ctx, order: Order, number: str, by: str = "customer")
         .first()
     )
     if entry is None:
-        raise CaseError(f"order {order.order_no}: no return registered")
+        raise CaseError(f"订单 {order.order_no}：没有登记退换货")
     entry.return_tracking = number
     order.return_tracking = number
     case = ctx.db().get(Case, entry.case_id) if entry.case_id else None

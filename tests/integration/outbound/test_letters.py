@@ -52,7 +52,9 @@ def test_letter_pdf_holds_the_chinese_recipient_and_case_number(outbound_app, ru
     assert "华安建设工程有限公司" in text and number in text
     assert "工程维修通知单" in text and "2026年11月10日" in text
     assert letter.to_post and letter.title == "工程维修通知单"
-    assert any(e.type == "letter_archived" for e in case_events(app, number))
+    [archived] = [e for e in case_events(app, number) if e.type == "letter_archived"]
+    assert archived.reason.startswith("《工程维修通知单》致 ")
+    assert archived.reason.endswith("：待打印邮寄（kefu letters pending）")
 
 
 def test_letters_pending_then_posted_with_ems_number(outbound_app, run_pass) -> None:

@@ -137,6 +137,9 @@ def test_a_shops_desk_in_a_real_browser(browser: Any, desk: RunningDaemon) -> No
     refund.locator("input[name=confirmed]").check()
     refund.locator("button[type=submit]").click()
     expect(page.locator(".flash.err")).to_contain_text("原包裹尚未收到")
+    # The return slip is listed as a letter; its HTML source is never the timeline's text.
+    expect(page.locator("#timeline")).to_contain_text("信件 PDF：生成后列在上方“信件”中")
+    expect(page.locator("#timeline")).not_to_contain_text("<!DOCTYPE")
     shoot(page, "ecommerce-case")
     # A post without the tick (no form: a script, an old page) is refused by the console too.
     csrf = page.locator("body").get_attribute("data-csrf")
