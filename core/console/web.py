@@ -721,6 +721,7 @@ class Console:
             if action is None or case.plugin != plugin or not _allowed(action, viewer, case):
                 raise Refused(403, "无权执行此操作")
             _check_fields(action, values)
+            _check_confirmed(action, values)
             return action.run(self.app.context(plugin, session), case, values, viewer.key)
 
         return await self._run_case(request, number, act)
@@ -796,6 +797,7 @@ class Console:
             ctx = self.app.context(plugin, session)
             if action.unit_of is not None and not viewer.may_act_in(action.unit_of(ctx, values)):
                 raise Refused(403, "无权执行此操作（不在您的负责范围内）")
+            _check_confirmed(action, values)  # after the scope: another shop's person learns nothing more
             return action.run(ctx, None, values, viewer.key)
 
         try:
@@ -941,11 +943,15 @@ def _allowed(action: ConsoleAction, viewer: Viewer, case: Case) -> bool:
     )
 
 
-def _check_fields(action: ConsoleAction, values: Mapping[str, str]) -> None:
-    """Refuse (ValueError, before ``run``: nothing written) a form missing its tick, a required field or a choice."""
+def _check_confirmed(action: ConsoleAction, values: Mapping[str, str]) -> None:
+    """Refuse (ValueError, before ``run``: nothing written) a post of a ``confirm`` action without its tick."""
     # The tick is ``required`` in the form, but a post need not come from the form (an old page, a script).
     if action.confirm and values.get("confirmed") != "1":
         raise ValueError(f"请先勾选确认：{action.confirm}")
+
+
+def _check_fields(action: ConsoleAction, values: Mapping[str, str]) -> None:
+    """Refuse (ValueError, before ``run``: nothing written) a form missing a required field or a choice."""
     missing = [f.label for f in action.fields if f.required and not (values.get(f.name) or "").strip()]
     if missing:
         raise ValueError("请填写：" + "、".join(missing))

@@ -268,6 +268,7 @@ def test_another_shops_agent_gets_403(shop, run_pass) -> None:
         ("packed", {"order_no": PRINTED}),
         ("change", {"order_no": PRINTED, "change": "special", "text": "x"}),
         ("cancel", {"order_no": PRINTED, **TICK}),
+        ("cancel", {"order_no": PRINTED}),  # unticked too: the scope is checked before the tick
     ):
         assert out.post(f"/plugin/ecommerce/{action}", data).status_code == 403, action
     assert _order(app, PRINTED).print_state == "已打单"
