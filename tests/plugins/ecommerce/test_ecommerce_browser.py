@@ -28,9 +28,10 @@ from kefu.db.models import Case
 from kefu.plugins.ecommerce import imports
 from kefu.plugins.ecommerce.models import Order
 from kefu.testing.browser import DESKTOP, PHONE, RunningDaemon, console_daemon, expect, shoot, sign_in
+from kefu.testing.files import write_csv
 from kefu.testing.fixtures import base_config, merge
 
-from .conftest import STAFF, TAOBAO_HEADER, in_tx, taobao_row, write_csv
+from .conftest import STAFF, TAOBAO_HEADER, in_tx, taobao_row
 from .test_ecommerce_console import ACCESS, DEMO, OUTLET, PRINTED, SHIPPED
 
 pytestmark = pytest.mark.slow

@@ -19,11 +19,12 @@ from kefu.db.engine import transaction
 from kefu.db.models import Case
 from kefu.plugins.ecommerce import desk, disputes, imports, kinds, promise
 from kefu.plugins.ecommerce.models import BankTransfer, Order, Remark
+from kefu.testing.files import write_csv
 from kefu.testing.fixtures import merge
 from kefu.testing.mail import build_mail, deliver_to_maildir
 from tests.console.conftest import PASSWORD, Client
 
-from .conftest import STAFF, TAOBAO_HEADER, in_tx, taobao_row, write_csv
+from .conftest import STAFF, TAOBAO_HEADER, in_tx, taobao_row
 
 DEMO = Path(__file__).resolve().parents[3] / "plugins" / "ecommerce" / "demo"
 NOT_PRINTED, PRINTED, SHIPPED = "3391234567890123451", "3391234567890123452", "3391234567890123453"

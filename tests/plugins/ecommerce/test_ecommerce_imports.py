@@ -12,8 +12,9 @@ from sqlalchemy import select
 from kefu.api import imports as pipeline
 from kefu.plugins.ecommerce import imports
 from kefu.plugins.ecommerce.models import Order
+from kefu.testing.files import write_csv
 
-from .conftest import TAOBAO_HEADER, in_tx, taobao_row, write_csv
+from .conftest import TAOBAO_HEADER, in_tx, taobao_row
 
 DEMO = Path(__file__).resolve().parents[3] / "plugins" / "ecommerce" / "demo"
 N = [f"339123456789012345{i}" for i in range(1, 6)]

@@ -13,9 +13,10 @@ from kefu.api import imports as pipeline
 from kefu.db.models import Case
 from kefu.plugins.ecommerce import imports, jobs, rules
 from kefu.plugins.ecommerce.models import Order
+from kefu.testing.files import write_csv
 from kefu.testing.mail import build_mail, deliver_to_maildir
 
-from .conftest import TAOBAO_HEADER, in_tx, outbox, taobao_row, write_csv
+from .conftest import TAOBAO_HEADER, in_tx, outbox, taobao_row
 
 DEMO = Path(__file__).resolve().parents[3] / "plugins" / "ecommerce" / "demo"
 ON_TIME, AFTER_CUTOFF = "3391234567890123451", "3391234567890123452"
