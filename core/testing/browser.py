@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from kefu.testing.fixtures import merge, skip_or_fail
+from kefu.testing.ports import free_port
 
 if TYPE_CHECKING:
     from kefu.app import App
@@ -96,13 +96,6 @@ def expect(target: Any, message: str | None = None) -> Any:
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(target, message)
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback now (for the console's listener)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RunningDaemon:

@@ -19,15 +19,10 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from kefu.testing.ports import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "kefu", "kefu-test-pw"
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Dovecot:

@@ -13,10 +13,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from kefu.testing.ports import free_port
 
 
 def server_bin() -> Path | None:
@@ -43,12 +44,6 @@ def unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PrivatePostgres:
     """One throw-away cluster; :attr:`url` reaches its ``postgres`` database."""
 
@@ -59,7 +54,7 @@ class PrivatePostgres:
         self.bin = bindir
         self.root = Path(tempfile.mkdtemp(prefix="kefu-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,14 +20,9 @@ from typing import Any
 
 import pytest
 
+from kefu.testing.ports import free_port
+
 SMTP_USER, SMTP_PASSWORD = "kefu", "smtp-secret"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
